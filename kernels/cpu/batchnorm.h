@@ -1,0 +1,24 @@
+#pragma once
+// Batch norm, PyTorch semantics. Training mode normalises with the batch mean and the biased
+// variance, and moves the running statistics with the unbiased variance. Backward ACCUMULATES.
+#include "kernels/geometry.h"
+
+namespace thaw::cpu {
+
+// save_mean / save_invstd: per channel, kept for backward.
+template <typename T>
+void batchnorm_forward_train(const BnGeom& g, const T* x, const T* gamma, const T* beta,
+                             T* running_mean, T* running_var, T* y, T* save_mean, T* save_invstd);
+template <typename T>
+void batchnorm_forward_infer(const BnGeom& g, const T* x, const T* gamma, const T* beta,
+                             const T* running_mean, const T* running_var, T* y);
+// dx may be null (no input gradient wanted); dgamma/dbeta may be null (affine frozen).
+template <typename T>
+void batchnorm_backward_train(const BnGeom& g, const T* x, const T* dy, const T* gamma,
+                              const T* save_mean, const T* save_invstd, T* dx, T* dgamma, T* dbeta);
+// Backward of the running-statistics form (BN policy "frozen" inside trainable blocks).
+template <typename T>
+void batchnorm_backward_infer(const BnGeom& g, const T* x, const T* dy, const T* gamma,
+                              const T* running_mean, const T* running_var, T* dx, T* dgamma, T* dbeta);
+
+}  // namespace thaw::cpu

@@ -1,0 +1,10 @@
+#pragma once
+#include <string>
+
+namespace thaw::cuda {
+
+// Number of usable CUDA devices; 0 (never an exception) when there is no driver or no GPU, and
+// `why` then says which, so GPU tests can skip with a clear reason.
+int device_count(std::string* why = nullptr);
+
+}  // namespace thaw::cuda
