@@ -1,0 +1,24 @@
+#pragma once
+// Inference over a dataset: loss, accuracy and per-sample predictions.
+#include <cstdint>
+#include <ostream>
+#include <vector>
+
+#include "engine/model_state.h"
+#include "graph/graph.h"
+#include "io/dataset.h"
+
+namespace thaw {
+
+struct EvalResult {
+  int64_t count = 0;
+  double loss = 0;      // mean cross-entropy
+  double accuracy = 0;  // top-1
+  std::vector<int32_t> predicted;
+};
+
+// progress: optional stream for a progress line; limit > 0 evaluates the first `limit` samples.
+EvalResult evaluate(const Graph& g, ModelState<float>& state, const Dataset& data, int64_t batch_size,
+                    int64_t limit = 0, std::ostream* progress = nullptr, bool interactive = false);
+
+}  // namespace thaw

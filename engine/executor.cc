@@ -1,0 +1,238 @@
+#include "engine/executor.h"
+
+#include "core/error.h"
+#include "core/philox.h"
+#include "kernels/cpu/batchnorm.h"
+#include "kernels/cpu/concat.h"
+#include "kernels/cpu/conv2d.h"
+#include "kernels/cpu/dropout.h"
+#include "kernels/cpu/linear.h"
+#include "kernels/cpu/pool.h"
+#include "kernels/cpu/relu.h"
+
+namespace thaw {
+
+namespace {
+
+ConvGeom conv_geom(const Node& n, const Shape& in, int64_t batch) {
+  ConvGeom c;
+  c.n = batch, c.c_in = in[0], c.h_in = in[1], c.w_in = in[2];
+  c.c_out = n.out[0], c.kh = n.kh, c.kw = n.kw, c.sh = n.sh, c.sw = n.sw, c.ph = n.ph, c.pw = n.pw;
+  return c;
+}
+
+PoolGeom pool_geom(const Node& n, const Shape& in, int64_t batch) {
+  PoolGeom p;
+  p.n = batch, p.c = in[0], p.h_in = in[1], p.w_in = in[2];
+  p.k = n.kh, p.stride = n.sh, p.pad = n.ph;
+  return p;
+}
+
+BnGeom bn_geom(const Node& n, int64_t batch) {
+  BnGeom b;
+  b.n = batch, b.c = n.out[0], b.hw = shape_numel(n.out) / n.out[0], b.eps = n.eps;
+  return b;
+}
+
+Shape batched(int64_t batch, const Shape& s) {
+  Shape out{batch};
+  out.insert(out.end(), s.begin(), s.end());
+  return out;
+}
+
+}  // namespace
+
+template <typename T>
+Executor<T>::Executor(const Graph& g, const Plan& plan, ModelState<T>& state)
+    : g_(g), plan_(plan), state_(state) {
+  const size_t n = g.nodes.size();
+  out_.resize(n);
+  dout_.resize(n);
+  argmax_.resize(n);
+  keep_mask_.resize(n);
+  bn_mean_.resize(n);
+  bn_invstd_.resize(n);
+  grads_.resize(g.tensors.size());
+  for (int t : plan_.trainable_tensors) grads_[t] = Tensor<T>(g.tensors[t].shape);
+}
+
+template <typename T>
+const Tensor<T>& Executor<T>::forward(const Tensor<T>& x, Phase phase, const StepKey& key) {
+  const Shape want = batched(x.rank() ? x.dim(0) : 0, g_.nodes[0].out);
+  if (x.rank() != 4 || x.shape() != want) {
+    fail_user("input batch: expected shape [N, ", want[1], ", ", want[2], ", ", want[3], "], got ", shape_str(x.shape()));
+  }
+  batch_ = x.dim(0);
+  for (auto& o : out_) o.release();
+  out_[0] = x;
+  for (size_t i = 1; i < g_.nodes.size(); ++i) {
+    forward_node(static_cast<int>(i), phase, key);
+    // Free inputs as soon as their last reader has run, unless backward needs them.
+    for (int in : g_.nodes[i].inputs) {
+      const bool keep = phase == Phase::Train && plan_.keep_output[in];
+      if (plan_.last_reader[in] == static_cast<int>(i) && !keep) out_[in].release();
+    }
+  }
+  return out_.back();
+}
+
+template <typename T>
+void Executor<T>::forward_node(int i, Phase phase, const StepKey& key) {
+  const Node& n = g_.nodes[i];
+  const bool train = phase == Phase::Train && plan_.trainable[i];
+  const Tensor<T>& x = out_[n.inputs[0]];
+  const Shape& in = g_.nodes[n.inputs[0]].out;
+  Tensor<T>& y = out_[i];
+  y.reshape_uninit(batched(batch_, n.out));
+  switch (n.kind) {
+    case OpKind::Conv: cpu::conv2d_forward(conv_geom(n, in, batch_), x.data(), param(i, 0), y.data()); break;
+    case OpKind::BatchNorm: {
+      const BnGeom bg = bn_geom(n, batch_);
+      if (train && plan_.bn == BnPolicy::Train) {
+        bn_mean_[i].reshape_uninit({n.out[0]});
+        bn_invstd_[i].reshape_uninit({n.out[0]});
+        cpu::batchnorm_forward_train(bg, x.data(), param(i, 0), param(i, 1), param(i, 2), param(i, 3), y.data(),
+                                     bn_mean_[i].data(), bn_invstd_[i].data());
+        ++state_.batches_tracked[n.tensors[4]];
+      } else {
+        cpu::batchnorm_forward_infer(bg, x.data(), param(i, 0), param(i, 1), param(i, 2), param(i, 3), y.data());
+      }
+      break;
+    }
+    case OpKind::Relu: cpu::relu_forward(y.numel(), x.data(), y.data()); break;
+    case OpKind::MaxPool: {
+      argmax_[i].resize(static_cast<size_t>(y.numel()));
+      cpu::maxpool_forward(pool_geom(n, in, batch_), x.data(), y.data(), argmax_[i].data());
+      if (!train) std::vector<int32_t>().swap(argmax_[i]);
+      break;
+    }
+    case OpKind::AvgPool: cpu::avgpool_forward(pool_geom(n, in, batch_), x.data(), y.data()); break;
+    case OpKind::Concat: {
+      std::vector<cpu::ChannelSlice<const T>> parts;
+      for (int src : n.inputs) parts.push_back({out_[src].data(), g_.nodes[src].out[0]});
+      cpu::concat_forward(batch_, n.out[1] * n.out[2], parts, y.data());
+      break;
+    }
+    case OpKind::GlobalAvgPool: cpu::global_avgpool_forward(batch_, in[0], in[1] * in[2], x.data(), y.data()); break;
+    case OpKind::Dropout: {
+      if (!train || n.dropout == 0.0) {
+        std::copy(x.data(), x.data() + x.numel(), y.data());
+        keep_mask_[i].clear();
+        break;
+      }
+      const int64_t per = n.out[0];
+      keep_mask_[i].resize(static_cast<size_t>(y.numel()));
+      for (int64_t s = 0; s < batch_; ++s) {
+        const CounterRng rng(key.seed, RngPurpose::Dropout, static_cast<uint32_t>(key.step),
+                             static_cast<uint32_t>(key.sample_offset + s));
+        for (int64_t e = 0; e < per; ++e) keep_mask_[i][s * per + e] = rng.uniform_double_at(e) >= n.dropout;
+      }
+      cpu::dropout_forward(y.numel(), n.dropout, keep_mask_[i].data(), x.data(), y.data());
+      break;
+    }
+    case OpKind::Linear: {
+      const LinearGeom lg{batch_, in[0], n.out[0]};
+      cpu::linear_forward(lg, x.data(), param(i, 0), param(i, 1), y.data());
+      break;
+    }
+    case OpKind::Input: fail_internal("input node inside the graph body");
+  }
+}
+
+template <typename T>
+Tensor<T>* Executor<T>::grad_of_input(int node, int which) {
+  const int src = g_.nodes[node].inputs[which];
+  // No input-gradient into the frozen boundary or the image.
+  if (!plan_.trainable[src]) return nullptr;
+  Tensor<T>& d = dout_[src];
+  if (d.empty()) d = Tensor<T>(batched(batch_, g_.nodes[src].out));
+  return &d;
+}
+
+template <typename T>
+void Executor<T>::backward(const Tensor<T>& dlogits) {
+  const int last = g_.output_node();
+  THAW_CHECK(dlogits.shape() == out_[last].shape(), "dlogits ", shape_str(dlogits.shape()), " vs logits ",
+             shape_str(out_[last].shape()));
+  for (int t : plan_.trainable_tensors) grads_[t].fill(T{0});
+  for (auto& d : dout_) d.release();
+  if (!plan_.trainable[last]) return;
+  dout_[last] = dlogits;
+  for (int i = last; i > 0; --i) {
+    if (!plan_.trainable[i] || dout_[i].empty()) continue;
+    backward_node(i);
+    dout_[i].release();
+  }
+  for (auto& o : out_) o.release();
+}
+
+template <typename T>
+void Executor<T>::backward_node(int i) {
+  const Node& n = g_.nodes[i];
+  const T* dy = dout_[i].data();
+  const Shape& in = g_.nodes[n.inputs[0]].out;
+  auto grad = [&](int k) { return grads_[n.tensors[k]].data(); };
+  switch (n.kind) {
+    case OpKind::Conv: {
+      const ConvGeom cg = conv_geom(n, in, batch_);
+      cpu::conv2d_backward_weight(cg, out_[n.inputs[0]].data(), dy, grad(0));
+      if (Tensor<T>* dx = grad_of_input(i, 0)) cpu::conv2d_backward_data(cg, dy, param(i, 0), dx->data());
+      break;
+    }
+    case OpKind::BatchNorm: {
+      const BnGeom bg = bn_geom(n, batch_);
+      Tensor<T>* dx = grad_of_input(i, 0);
+      T* dxp = dx ? dx->data() : nullptr;
+      const T* x = out_[n.inputs[0]].data();
+      if (plan_.bn == BnPolicy::Train) {
+        cpu::batchnorm_backward_train(bg, x, dy, param(i, 0), bn_mean_[i].data(), bn_invstd_[i].data(), dxp, grad(0),
+                                      grad(1));
+      } else {
+        cpu::batchnorm_backward_infer(bg, x, dy, param(i, 0), param(i, 2), param(i, 3), dxp, grad(0), grad(1));
+      }
+      break;
+    }
+    case OpKind::Relu:
+      if (Tensor<T>* dx = grad_of_input(i, 0)) cpu::relu_backward(dout_[i].numel(), out_[i].data(), dy, dx->data());
+      break;
+    case OpKind::MaxPool:
+      if (Tensor<T>* dx = grad_of_input(i, 0)) cpu::maxpool_backward(pool_geom(n, in, batch_), dy, argmax_[i].data(), dx->data());
+      break;
+    case OpKind::AvgPool:
+      if (Tensor<T>* dx = grad_of_input(i, 0)) cpu::avgpool_backward(pool_geom(n, in, batch_), dy, dx->data());
+      break;
+    case OpKind::Concat: {
+      std::vector<cpu::ChannelSlice<T>> parts;
+      for (size_t k = 0; k < n.inputs.size(); ++k) {
+        Tensor<T>* dx = grad_of_input(i, static_cast<int>(k));
+        parts.push_back({dx ? dx->data() : nullptr, g_.nodes[n.inputs[k]].out[0]});
+      }
+      cpu::concat_backward(batch_, n.out[1] * n.out[2], dy, parts);
+      break;
+    }
+    case OpKind::GlobalAvgPool:
+      if (Tensor<T>* dx = grad_of_input(i, 0)) cpu::global_avgpool_backward(batch_, in[0], in[1] * in[2], dy, dx->data());
+      break;
+    case OpKind::Dropout:
+      if (Tensor<T>* dx = grad_of_input(i, 0)) {
+        if (keep_mask_[i].empty()) {
+          for (int64_t e = 0; e < dx->numel(); ++e) (*dx)[e] += dy[e];
+        } else {
+          cpu::dropout_backward(dx->numel(), n.dropout, keep_mask_[i].data(), dy, dx->data());
+        }
+      }
+      break;
+    case OpKind::Linear: {
+      const LinearGeom lg{batch_, in[0], n.out[0]};
+      Tensor<T>* dx = grad_of_input(i, 0);
+      cpu::linear_backward(lg, out_[n.inputs[0]].data(), param(i, 0), dy, dx ? dx->data() : nullptr, grad(0), grad(1));
+      break;
+    }
+    case OpKind::Input: break;
+  }
+}
+
+template class Executor<float>;
+template class Executor<double>;
+
+}  // namespace thaw

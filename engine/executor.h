@@ -1,0 +1,59 @@
+#pragma once
+// Runs a graph forward and backward on the CPU following a plan: frozen nodes as inference
+// (running statistics, nothing kept), trainable nodes with the activations their backward needs.
+#include <cstdint>
+#include <vector>
+
+#include "core/tensor.h"
+#include "engine/model_state.h"
+#include "engine/plan.h"
+#include "graph/graph.h"
+
+namespace thaw {
+
+enum class Phase { Train, Eval };
+
+// Identifies a step for the randomness inside the network (dropout): the mask of sample s of the
+// batch depends on (seed, step, sample_offset + s) only.
+struct StepKey {
+  uint64_t seed = 0;
+  int64_t step = 0;
+  int64_t sample_offset = 0;
+};
+
+template <typename T>
+class Executor {
+ public:
+  Executor(const Graph& g, const Plan& plan, ModelState<T>& state);
+
+  // x: [N, 3, H, W] normalised. Returns the logits [N, K]. In Phase::Train, trainable batch norms
+  // (policy Train) use batch statistics and move their running statistics.
+  const Tensor<T>& forward(const Tensor<T>& x, Phase phase, const StepKey& key = {});
+  // Gradient of the loss w.r.t. the logits in; gradients of the trainable tensors out (overwritten).
+  void backward(const Tensor<T>& dlogits);
+
+  // Per Graph::tensors index; allocated only for the plan's trainable tensors.
+  const std::vector<Tensor<T>>& grads() const { return grads_; }
+  std::vector<Tensor<T>>& grads() { return grads_; }
+  const Tensor<T>& output(int node) const { return out_[node]; }
+  const Plan& plan() const { return plan_; }
+
+ private:
+  void forward_node(int i, Phase phase, const StepKey& key);
+  void backward_node(int i);
+  Tensor<T>* grad_of_input(int node, int which);  // null when no gradient flows into that input
+  T* param(int node, int k) { return state_.values[g_.nodes[node].tensors[k]].data(); }
+
+  const Graph& g_;
+  Plan plan_;
+  ModelState<T>& state_;
+  int64_t batch_ = 0;
+  std::vector<Tensor<T>> out_;
+  std::vector<Tensor<T>> dout_;
+  std::vector<Tensor<T>> grads_;
+  std::vector<std::vector<int32_t>> argmax_;
+  std::vector<std::vector<uint8_t>> keep_mask_;
+  std::vector<Tensor<T>> bn_mean_, bn_invstd_;
+};
+
+}  // namespace thaw

@@ -1,0 +1,131 @@
+#include "engine/trainer.h"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "engine/batch.h"
+#include "engine/evaluate.h"
+#include "engine/executor.h"
+#include "engine/progress.h"
+#include "kernels/cpu/loss.h"
+
+namespace thaw {
+
+namespace {
+
+std::string hex_bits(double v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(std::bit_cast<uint64_t>(v)));
+  return buf;
+}
+
+std::vector<ParamRef<float>> param_refs(const Graph& g, const Plan& plan, ModelState<float>& state,
+                                        const Executor<float>& exec) {
+  std::vector<ParamRef<float>> refs;
+  for (int t : plan.trainable_tensors) {
+    const TensorSpec& spec = g.tensors[t];
+    // Weight decay on conv and linear weights only, as timm does by default.
+    refs.push_back({spec.name, state.values[t].data(), exec.grads()[t].data(), state.values[t].numel(),
+                    spec.role == TensorRole::Weight});
+  }
+  return refs;
+}
+
+}  // namespace
+
+TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& train_data, const Dataset* val_data,
+                   const TrainConfig& cfg, std::ostream& log) {
+  if (cfg.batch_size < 1) fail_user("--batch-size: expected at least 1, got ", cfg.batch_size);
+  if (cfg.epochs < 1) fail_user("--epochs: expected at least 1, got ", cfg.epochs);
+  if (train_data.num_classes() > g.num_classes) {
+    fail_user("--classes: the data has ", train_data.num_classes(), " classes, the model only ", g.num_classes);
+  }
+  if (!cfg.class_weights.empty() && static_cast<int64_t>(cfg.class_weights.size()) != g.num_classes) {
+    fail_user("--class-weights: expected ", g.num_classes, " values, got ", cfg.class_weights.size());
+  }
+  const int64_t per_epoch = train_data.size() / cfg.batch_size;  // the last partial batch is dropped
+  if (per_epoch < 1) {
+    fail_user("--batch-size: ", cfg.batch_size, " is larger than the training set (", train_data.size(), " samples)");
+  }
+  int64_t total = per_epoch * cfg.epochs;
+  if (cfg.max_steps > 0) total = std::min(total, cfg.max_steps);
+
+  const Plan plan = make_plan(g, cfg.freeze_block, cfg.bn);
+  Executor<float> exec(g, plan, state);
+  Optimizer<float> opt(cfg.optimizer, param_refs(g, plan, state, exec));
+  LrScheduleConfig sched = cfg.schedule;
+  sched.total_steps = total;
+  validate_lr_schedule(sched);
+
+  std::unique_ptr<std::ofstream> metrics;
+  if (!cfg.out_dir.empty()) {
+    metrics = std::make_unique<std::ofstream>(cfg.out_dir / "metrics.jsonl");
+    if (!*metrics) fail_user("cannot write ", (cfg.out_dir / "metrics.jsonl").string());
+  }
+
+  TrainSummary summary;
+  summary.trainable_parameters = plan.trainable_parameter_count(g);
+  Tensor<float> x, dlogits;
+  std::vector<int32_t> labels;
+  const float* weights = cfg.class_weights.empty() ? nullptr : cfg.class_weights.data();
+  int64_t step = 0;
+  for (int64_t epoch = 0; epoch < cfg.epochs && step < total; ++epoch) {
+    const std::vector<int64_t> order = epoch_order(train_data.size(), cfg.seed, epoch);
+    const int64_t steps_here = std::min(per_epoch, total - step);
+    Progress bar(log, cat_str("epoch ", epoch + 1, "/", cfg.epochs), steps_here, cfg.interactive);
+    EpochResult er;
+    er.epoch = epoch;
+    const auto t0 = std::chrono::steady_clock::now();
+    double loss_sum = 0;
+    for (int64_t s = 0; s < steps_here; ++s, ++step) {
+      const std::vector<int64_t> idx(order.begin() + s * cfg.batch_size, order.begin() + (s + 1) * cfg.batch_size);
+      load_batch(train_data, idx, g.input_size, x, labels);
+      const Tensor<float>& logits = exec.forward(x, Phase::Train, {cfg.seed, step, 0});
+      dlogits.reshape_uninit(logits.shape());
+      const double loss = cpu::softmax_cross_entropy<float>(cfg.batch_size, g.num_classes, logits.data(),
+                                                            labels.data(), cfg.label_smoothing, weights, dlogits.data());
+      if (!std::isfinite(loss)) {
+        fail_user("training diverged at step ", step, " (loss ", loss, "); lower --lr (now ", cfg.schedule.base_lr, ")");
+      }
+      exec.backward(dlogits);
+      const double lr = lr_at(sched, step);
+      opt.step(lr);
+      loss_sum += loss;
+      if (metrics) {
+        nlohmann::json line = {{"step", step}, {"epoch", epoch}, {"lr", lr}, {"loss", loss}, {"loss_bits", hex_bits(loss)}};
+        *metrics << line.dump() << '\n';
+      }
+      bar.update(s + 1, (s + 1) * cfg.batch_size, loss);
+    }
+    er.steps = steps_here;
+    er.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    er.train_loss = loss_sum / static_cast<double>(steps_here);
+    er.images_per_s = static_cast<double>(steps_here * cfg.batch_size) / er.seconds;
+    bar.finish();
+    if (val_data) {
+      const EvalResult ev = evaluate(g, state, *val_data, cfg.eval_batch_size, cfg.eval_limit, &log, cfg.interactive);
+      er.val_loss = ev.loss;
+      er.val_accuracy = ev.accuracy;
+      log << "epoch " << epoch + 1 << ": train loss " << er.train_loss << ", held-out loss " << ev.loss
+          << ", held-out accuracy " << ev.accuracy * 100 << "% on " << ev.count << " samples\n";
+    }
+    if (metrics) {
+      nlohmann::json line = {{"epoch_end", epoch},       {"train_loss", er.train_loss}, {"seconds", er.seconds},
+                             {"images_per_s", er.images_per_s}, {"val_loss", er.val_loss},     {"val_accuracy", er.val_accuracy}};
+      *metrics << line.dump() << '\n' << std::flush;
+    }
+    summary.epochs.push_back(er);
+  }
+  summary.steps = step;
+  return summary;
+}
+
+}  // namespace thaw

@@ -1,0 +1,53 @@
+#pragma once
+// The training loop: epochs of shuffled batches, forward/backward over the plan, optimizer step,
+// a progress line, a metrics log and an evaluation on held-out data after each epoch.
+#include <cstdint>
+#include <filesystem>
+#include <ostream>
+#include <vector>
+
+#include "engine/lr_schedule.h"
+#include "engine/model_state.h"
+#include "engine/optimizer.h"
+#include "engine/plan.h"
+#include "graph/graph.h"
+#include "io/dataset.h"
+
+namespace thaw {
+
+struct TrainConfig {
+  int64_t batch_size = 32;
+  int64_t epochs = 1;
+  int64_t max_steps = 0;  // > 0 stops early (smoke runs, benchmarks)
+  uint64_t seed = 0;
+  int freeze_block = -1;
+  BnPolicy bn = BnPolicy::Train;
+  OptimizerConfig optimizer;
+  LrScheduleConfig schedule;  // total_steps is filled in from epochs x steps per epoch
+  double label_smoothing = 0;
+  std::vector<float> class_weights;  // empty: all 1
+  int64_t eval_batch_size = 64;
+  int64_t eval_limit = 0;  // > 0: evaluate on the first N held-out samples only
+  std::filesystem::path out_dir;  // metrics.jsonl is written here when set
+  bool interactive = false;       // progress redraws in place
+};
+
+struct EpochResult {
+  int64_t epoch = 0;
+  int64_t steps = 0;
+  double train_loss = 0;  // mean over the epoch's steps
+  double seconds = 0;
+  double images_per_s = 0;
+  double val_loss = 0, val_accuracy = -1;  // -1 when there is no held-out data
+};
+
+struct TrainSummary {
+  int64_t steps = 0;
+  int64_t trainable_parameters = 0;
+  std::vector<EpochResult> epochs;
+};
+
+TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& train_data, const Dataset* val_data,
+                   const TrainConfig& cfg, std::ostream& log);
+
+}  // namespace thaw

@@ -1,0 +1,22 @@
+#pragma once
+// A labelled image collection as the trainer sees it: samples addressed by index, each delivered
+// already resized and normalised, so that what sample i looks like never depends on batch or thread.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace thaw {
+
+class Dataset {
+ public:
+  virtual ~Dataset() = default;
+  virtual int64_t size() const = 0;
+  virtual int64_t num_classes() const = 0;
+  virtual std::vector<std::string> class_names() const = 0;
+  virtual int32_t label(int64_t i) const = 0;
+  // Writes sample i as float [3, size, size], normalised to mean 0.5 / std 0.5 per channel.
+  virtual void load(int64_t i, int64_t size, float* chw) const = 0;
+  virtual std::string describe() const = 0;
+};
+
+}  // namespace thaw
