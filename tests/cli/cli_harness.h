@@ -1,0 +1,123 @@
+#pragma once
+// What the CLI tests share: a scratch folder per test, running a command with its exit code and
+// output captured, and the probes that decide whether a test can run at all (the built `thaw`,
+// Debian's python with torch).
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace thaw::testing {
+
+inline constexpr const char* kPython = "/usr/bin/python3";
+
+inline std::string reference_script() {
+  return std::string(THAW_SOURCE_DIR) + "/scripts/torch_inception_v4.py";
+}
+
+// Single-quoted for sh: paths here come from mkdtemp and the source tree, but a quote costs nothing.
+inline std::string sh_quote(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') {
+      out += "'\\''";
+    } else {
+      out += c;
+    }
+  }
+  return out + "'";
+}
+
+inline std::string read_text(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream os;
+  os << in.rdbuf();
+  return os.str();
+}
+
+// A fresh folder under gtest's temp dir, removed with everything in it when the test ends.
+class ScratchDir {
+ public:
+  ScratchDir() {
+    std::string tmpl = ::testing::TempDir() + "thaw_cli_XXXXXX";
+    std::vector<char> buf(tmpl.begin(), tmpl.end());
+    buf.push_back('\0');
+    if (mkdtemp(buf.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + tmpl);
+    path_ = buf.data();
+  }
+  ~ScratchDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  ScratchDir(const ScratchDir&) = delete;
+  ScratchDir& operator=(const ScratchDir&) = delete;
+
+  const std::filesystem::path& path() const { return path_; }
+  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
+
+ private:
+  std::filesystem::path path_;
+};
+
+struct CommandResult {
+  int exit_code = -1;  // the process's exit status; 128 + signal when killed by one
+  std::string out;
+  std::string err;
+};
+
+// Runs `command` through sh with stdout and stderr sent to files in `dir` (a pipe per stream
+// could deadlock on a chatty child; files cannot).
+inline CommandResult run_command(const std::string& command, const ScratchDir& dir) {
+  const std::string out_path = dir / "cmd.stdout";
+  const std::string err_path = dir / "cmd.stderr";
+  const std::string full = command + " >" + sh_quote(out_path) + " 2>" + sh_quote(err_path);
+  const int status = std::system(full.c_str());
+  CommandResult r;
+  if (status == -1) {
+    r.exit_code = -1;
+  } else if (WIFEXITED(status)) {
+    r.exit_code = WEXITSTATUS(status);
+  } else if (WIFSIGNALED(status)) {
+    r.exit_code = 128 + WTERMSIG(status);
+  }
+  r.out = read_text(out_path);
+  r.err = read_text(err_path);
+  return r;
+}
+
+inline std::string describe(const std::string& command, const CommandResult& r) {
+  return "command: " + command + "\nexit code: " + std::to_string(r.exit_code) +
+         "\nstdout:\n" + r.out + "\nstderr:\n" + r.err;
+}
+
+inline bool thaw_binary_exists() { return std::filesystem::exists(THAW_BINARY); }
+
+// Probed per call rather than cached: no function-local statics (project rule); it costs ~1 s.
+inline bool python_has_torch() {
+  const std::string cmd =
+      std::string(kPython) + " -c 'import torch, numpy' >/dev/null 2>&1";
+  const int status = std::system(cmd.c_str());
+  return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// Runs the reference script; a failure there is the harness's fault, not thaw's, so it says so.
+inline void run_reference(const std::string& args, const ScratchDir& dir) {
+  const std::string cmd = std::string(kPython) + " " + sh_quote(reference_script()) + " " + args;
+  const CommandResult r = run_command(cmd, dir);
+  ASSERT_EQ(r.exit_code, 0) << "the PyTorch reference script failed\n" << describe(cmd, r);
+}
+
+// The text with trailing whitespace removed; a "one line" message has no newline left in it.
+inline std::string trim_right(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+}  // namespace thaw::testing
