@@ -2,7 +2,8 @@
 // Softmax cross-entropy with PyTorch's semantics for label smoothing e and class weights w:
 //   l_i = (1 - e) * w[y_i] * -log p_i[y_i] + (e / K) * sum_c w[c] * -log p_i[c]
 //   loss = sum_i l_i / sum_i w[y_i]          (w = 1 when no weights are given)
-// Returns the loss; dlogits (overwritten) is d loss / d logits. Sums are taken in double.
+// Returns the loss; dlogits (overwritten; null skips it) is d loss / d logits. Sums are taken in
+// double.
 #include <cstdint>
 
 namespace thaw::cpu {

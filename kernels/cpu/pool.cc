@@ -1,0 +1,142 @@
+#include "kernels/cpu/pool.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "kernels/cpu/fixed_sum.h"
+
+namespace thaw::cpu {
+
+namespace {
+
+// The window of output (oh, ow) clipped to the input: rows [h0, h1), columns [w0, w1).
+struct Window {
+  int64_t h0, h1, w0, w1;
+  int64_t count() const { return (h1 - h0) * (w1 - w0); }
+};
+
+Window window_at(const PoolGeom& g, int64_t oh, int64_t ow) {
+  const int64_t hs = oh * g.stride - g.pad, ws = ow * g.stride - g.pad;
+  return {std::max<int64_t>(hs, 0), std::min(hs + g.k, g.h_in), std::max<int64_t>(ws, 0),
+          std::min(ws + g.k, g.w_in)};
+}
+
+// PyTorch's own limit; it also guarantees every window holds at least one input cell.
+void check_geometry(const PoolGeom& g) {
+  THAW_CHECK(g.k >= 1 && g.stride >= 1 && g.pad >= 0 && 2 * g.pad <= g.k,
+             "pool window ", g.k, " stride ", g.stride, " pad ", g.pad, " is not supported");
+  THAW_CHECK(g.h_out() >= 1 && g.w_out() >= 1, "pool output would be empty for input ", g.h_in, "x", g.w_in);
+}
+
+}  // namespace
+
+template <typename T>
+void maxpool_forward(const PoolGeom& g, const T* x, T* y, int32_t* argmax) {
+  check_geometry(g);
+  const int64_t ho = g.h_out(), wo = g.w_out(), in_plane = g.h_in * g.w_in, out_plane = ho * wo;
+#pragma omp parallel for schedule(static)
+  for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
+    const T* xp = x + plane * in_plane;
+    for (int64_t oh = 0; oh < ho; ++oh) {
+      for (int64_t ow = 0; ow < wo; ++ow) {
+        const Window win = window_at(g, oh, ow);
+        int64_t best = win.h0 * g.w_in + win.w0;
+        for (int64_t h = win.h0; h < win.h1; ++h) {
+          for (int64_t w = win.w0; w < win.w1; ++w) {
+            // Strictly greater: on a tie the first cell in window order keeps the gradient.
+            if (xp[h * g.w_in + w] > xp[best]) best = h * g.w_in + w;
+          }
+        }
+        const int64_t o = plane * out_plane + oh * wo + ow;
+        y[o] = xp[best];
+        argmax[o] = static_cast<int32_t>(best);
+      }
+    }
+  }
+}
+
+template <typename T>
+void maxpool_backward(const PoolGeom& g, const T* dy, const int32_t* argmax, T* dx) {
+  const int64_t in_plane = g.h_in * g.w_in, out_plane = g.h_out() * g.w_out();
+  // Overlapping windows may route several outputs to one input: within a plane they are added
+  // in output order, and planes are independent.
+#pragma omp parallel for schedule(static)
+  for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
+    T* dxp = dx + plane * in_plane;
+    const int64_t o0 = plane * out_plane;
+    for (int64_t o = o0; o < o0 + out_plane; ++o) dxp[argmax[o]] += dy[o];
+  }
+}
+
+template <typename T>
+void avgpool_forward(const PoolGeom& g, const T* x, T* y) {
+  check_geometry(g);
+  const int64_t ho = g.h_out(), wo = g.w_out(), in_plane = g.h_in * g.w_in, out_plane = ho * wo;
+#pragma omp parallel for schedule(static)
+  for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
+    const T* xp = x + plane * in_plane;
+    for (int64_t oh = 0; oh < ho; ++oh) {
+      for (int64_t ow = 0; ow < wo; ++ow) {
+        const Window win = window_at(g, oh, ow);
+        double s = 0;
+        for (int64_t h = win.h0; h < win.h1; ++h) {
+          for (int64_t w = win.w0; w < win.w1; ++w) s += xp[h * g.w_in + w];
+        }
+        y[plane * out_plane + oh * wo + ow] = static_cast<T>(s / static_cast<double>(win.count()));
+      }
+    }
+  }
+}
+
+template <typename T>
+void avgpool_backward(const PoolGeom& g, const T* dy, T* dx) {
+  check_geometry(g);
+  const int64_t ho = g.h_out(), wo = g.w_out(), in_plane = g.h_in * g.w_in, out_plane = ho * wo;
+#pragma omp parallel for schedule(static)
+  for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
+    T* dxp = dx + plane * in_plane;
+    for (int64_t oh = 0; oh < ho; ++oh) {
+      for (int64_t ow = 0; ow < wo; ++ow) {
+        const Window win = window_at(g, oh, ow);
+        const T share = static_cast<T>(static_cast<double>(dy[plane * out_plane + oh * wo + ow]) /
+                                       static_cast<double>(win.count()));
+        for (int64_t h = win.h0; h < win.h1; ++h) {
+          for (int64_t w = win.w0; w < win.w1; ++w) dxp[h * g.w_in + w] += share;
+        }
+      }
+    }
+  }
+}
+
+template <typename T>
+void global_avgpool_forward(int64_t n, int64_t c, int64_t hw, const T* x, T* y) {
+#pragma omp parallel for schedule(static)
+  for (int64_t plane = 0; plane < n * c; ++plane) {
+    const T* xp = x + plane * hw;
+    y[plane] = static_cast<T>(fixed_sum(hw, [&](int64_t i) { return static_cast<double>(xp[i]); }) /
+                              static_cast<double>(hw));
+  }
+}
+
+template <typename T>
+void global_avgpool_backward(int64_t n, int64_t c, int64_t hw, const T* dy, T* dx) {
+#pragma omp parallel for schedule(static)
+  for (int64_t plane = 0; plane < n * c; ++plane) {
+    const T share = static_cast<T>(static_cast<double>(dy[plane]) / static_cast<double>(hw));
+    T* dxp = dx + plane * hw;
+    for (int64_t i = 0; i < hw; ++i) dxp[i] += share;
+  }
+}
+
+#define THAW_INSTANTIATE(T)                                                                   \
+  template void maxpool_forward<T>(const PoolGeom&, const T*, T*, int32_t*);                  \
+  template void maxpool_backward<T>(const PoolGeom&, const T*, const int32_t*, T*);           \
+  template void avgpool_forward<T>(const PoolGeom&, const T*, T*);                            \
+  template void avgpool_backward<T>(const PoolGeom&, const T*, T*);                           \
+  template void global_avgpool_forward<T>(int64_t, int64_t, int64_t, const T*, T*);          \
+  template void global_avgpool_backward<T>(int64_t, int64_t, int64_t, const T*, T*);
+THAW_INSTANTIATE(float)
+THAW_INSTANTIATE(double)
+#undef THAW_INSTANTIATE
+
+}  // namespace thaw::cpu
