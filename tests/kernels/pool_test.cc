@@ -1,0 +1,194 @@
+#include "kernels/cpu/pool.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
+#include "tests/kernels/kernel_test_util.h"
+#include "tests/support/gradcheck.h"
+
+namespace thaw {
+namespace {
+
+using testing::random_values;
+
+PoolGeom pool_geom(int64_t n, int64_t c, int64_t h, int64_t w, int64_t k, int64_t s, int64_t p) {
+  PoolGeom g;
+  g.n = n, g.c = c, g.h_in = h, g.w_in = w, g.k = k, g.stride = s, g.pad = p;
+  return g;
+}
+
+// Distinct values 0.05 apart in a random order, so no max-pool window is within a step of a tie.
+std::vector<double> spread_values(int64_t count, uint32_t stream) {
+  const auto key = random_values(count, stream);
+  std::vector<int64_t> order(count);
+  std::iota(order.begin(), order.end(), int64_t{0});
+  std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return key[a] < key[b]; });
+  std::vector<double> v(count);
+  for (int64_t r = 0; r < count; ++r) v[order[r]] = 0.05 * static_cast<double>(r) - 1.0;
+  return v;
+}
+
+void check_maxpool_gradient(const PoolGeom& g) {
+  std::vector<double> x = spread_values(g.x_size(), 1);
+  const auto r = random_values(g.y_size(), 2);
+  std::vector<double> y(g.y_size());
+  std::vector<int32_t> am(g.y_size());
+  auto loss = [&] {
+    cpu::maxpool_forward(g, x.data(), y.data(), am.data());
+    return testing::dot(r, y);
+  };
+  loss();
+  const auto dx0 = random_values(g.x_size(), 3);
+  auto dx = dx0;
+  cpu::maxpool_backward(g, r.data(), am.data(), dx.data());
+  const auto gx = testing::difference(dx, dx0);
+  testing::GradCheckOptions opt;
+  opt.branches = [&] {
+    loss();
+    return std::vector<int64_t>(am.begin(), am.end());
+  };
+  const testing::ScopedThreads one_thread(1);
+  const auto report = testing::check_gradients(loss, {{"x", x, gx}}, opt);
+  EXPECT_TRUE(report.ok()) << report.describe();
+  EXPECT_EQ(report.checked, g.x_size());  // the spread keeps every coordinate off a tie
+}
+
+TEST(MaxPool, Gradient3x3Stride2Unpadded) { check_maxpool_gradient(pool_geom(2, 2, 9, 8, 3, 2, 0)); }
+TEST(MaxPool, Gradient3x3Stride2Padded) { check_maxpool_gradient(pool_geom(1, 2, 8, 7, 3, 2, 1)); }
+TEST(MaxPool, Gradient3x3Stride1Padded) { check_maxpool_gradient(pool_geom(1, 2, 5, 6, 3, 1, 1)); }
+
+TEST(MaxPool, FirstMaximumInWindowOrderWins) {
+  // One 3x4 plane; the window at (0,0) covers rows 0-2, columns 0-2.
+  const PoolGeom g = pool_geom(1, 1, 3, 4, 3, 1, 0);
+  const std::vector<float> x = {0, 5, 1, 9,  //
+                                5, 2, 5, 0,  //
+                                1, 1, 1, 0};
+  std::vector<float> y(g.y_size());
+  std::vector<int32_t> am(g.y_size());
+  cpu::maxpool_forward(g, x.data(), y.data(), am.data());
+  ASSERT_EQ(g.y_size(), 2);
+  EXPECT_EQ(y[0], 5.f);
+  EXPECT_EQ(am[0], 1);  // (0,1) comes before (1,0) and (1,2)
+  EXPECT_EQ(y[1], 9.f);
+  EXPECT_EQ(am[1], 3);
+  std::vector<float> dx(x.size(), 0.f);
+  const std::vector<float> dy = {2.f, 3.f};
+  cpu::maxpool_backward(g, dy.data(), am.data(), dx.data());
+  EXPECT_EQ(dx[1], 2.f);
+  EXPECT_EQ(dx[3], 3.f);
+  EXPECT_EQ(std::accumulate(dx.begin(), dx.end(), 0.f), 5.f);
+}
+
+TEST(MaxPool, ArgmaxIsWithinPlaneIndex) {
+  const PoolGeom g = pool_geom(2, 3, 7, 7, 3, 2, 0);
+  const auto x = random_values(g.x_size(), 9);
+  std::vector<double> y(g.y_size());
+  std::vector<int32_t> am(g.y_size());
+  cpu::maxpool_forward(g, x.data(), y.data(), am.data());
+  const int64_t out_plane = g.h_out() * g.w_out();
+  for (int64_t o = 0; o < g.y_size(); ++o) {
+    ASSERT_GE(am[o], 0);
+    ASSERT_LT(am[o], g.h_in * g.w_in);
+    EXPECT_EQ(y[o], x[(o / out_plane) * g.h_in * g.w_in + am[o]]);
+  }
+}
+
+TEST(AvgPool, Gradient3x3Stride1Pad1) {
+  const PoolGeom g = pool_geom(2, 2, 5, 7, 3, 1, 1);
+  std::vector<double> x = random_values(g.x_size(), 11);
+  const auto r = random_values(g.y_size(), 12);
+  std::vector<double> y(g.y_size());
+  auto loss = [&] {
+    cpu::avgpool_forward(g, x.data(), y.data());
+    return testing::dot(r, y);
+  };
+  const auto dx0 = random_values(g.x_size(), 13);
+  auto dx = dx0;
+  cpu::avgpool_backward(g, r.data(), dx.data());
+  const auto gx = testing::difference(dx, dx0);
+  const testing::ScopedThreads one_thread(1);
+  const auto report = testing::check_gradients(loss, {{"x", x, gx}});
+  EXPECT_TRUE(report.ok()) << report.describe();
+  EXPECT_EQ(report.checked, g.x_size());
+}
+
+TEST(AvgPool, PaddingIsNeverCounted) {
+  const PoolGeom g = pool_geom(1, 1, 4, 5, 3, 1, 1);
+  std::vector<double> x(g.x_size());
+  for (int64_t i = 0; i < g.x_size(); ++i) x[i] = static_cast<double>(i);
+  std::vector<double> y(g.y_size());
+  cpu::avgpool_forward(g, x.data(), y.data());
+  EXPECT_DOUBLE_EQ(y[0], (0 + 1 + 5 + 6) / 4.0);                       // corner: 4 cells, not 9
+  EXPECT_DOUBLE_EQ(y[1], (0 + 1 + 2 + 5 + 6 + 7) / 6.0);               // edge: 6 cells
+  EXPECT_DOUBLE_EQ(y[6], (0 + 1 + 2 + 5 + 6 + 7 + 10 + 11 + 12) / 9.0);  // interior
+  EXPECT_DOUBLE_EQ(y[19], (13 + 14 + 18 + 19) / 4.0);
+  // All ones average to one everywhere, borders included.
+  std::vector<float> ones(g.x_size(), 1.f), yf(g.y_size());
+  cpu::avgpool_forward(g, ones.data(), yf.data());
+  for (float v : yf) EXPECT_EQ(v, 1.f);
+  // Backward hands the corner output's gradient out in quarters.
+  std::vector<double> dy(g.y_size(), 0.0), dx(g.x_size(), 0.0);
+  dy[0] = 1.0;
+  cpu::avgpool_backward(g, dy.data(), dx.data());
+  EXPECT_DOUBLE_EQ(dx[0], 0.25);
+  EXPECT_DOUBLE_EQ(dx[6], 0.25);
+  EXPECT_DOUBLE_EQ(dx[2], 0.0);
+}
+
+TEST(GlobalAvgPool, ValuesAndGradient) {
+  const int64_t n = 2, c = 3, hw = 10;
+  std::vector<double> x = random_values(n * c * hw, 21);
+  std::vector<double> y(n * c);
+  cpu::global_avgpool_forward(n, c, hw, x.data(), y.data());
+  for (int64_t p = 0; p < n * c; ++p) {
+    double s = 0;
+    for (int64_t i = 0; i < hw; ++i) s += x[p * hw + i];
+    EXPECT_NEAR(y[p], s / hw, 1e-15);
+  }
+  const auto r = random_values(n * c, 22), dx0 = random_values(n * c * hw, 23);
+  auto dx = dx0;
+  cpu::global_avgpool_backward(n, c, hw, r.data(), dx.data());
+  const auto gx = testing::difference(dx, dx0);
+  auto loss = [&] {
+    cpu::global_avgpool_forward(n, c, hw, x.data(), y.data());
+    return testing::dot(r, y);
+  };
+  const testing::ScopedThreads one_thread(1);
+  const auto report = testing::check_gradients(loss, {{"x", x, gx}});
+  EXPECT_TRUE(report.ok()) << report.describe();
+}
+
+struct PoolRun {
+  std::vector<float> ymax, dxmax, yavg, dxavg;
+};
+
+PoolRun run_pools(const PoolGeom& g) {
+  const auto x = testing::cast_vec<float>(random_values(g.x_size(), 31));
+  const auto dy = testing::cast_vec<float>(random_values(g.y_size(), 32));
+  PoolRun o{std::vector<float>(g.y_size()), std::vector<float>(g.x_size(), 0.f), std::vector<float>(g.y_size()),
+            std::vector<float>(g.x_size(), 0.f)};
+  std::vector<int32_t> am(g.y_size());
+  cpu::maxpool_forward(g, x.data(), o.ymax.data(), am.data());
+  cpu::maxpool_backward(g, dy.data(), am.data(), o.dxmax.data());
+  cpu::avgpool_forward(g, x.data(), o.yavg.data());
+  cpu::avgpool_backward(g, dy.data(), o.dxavg.data());
+  return o;
+}
+
+TEST(Pool, BitIdenticalForAnyThreadCount) {
+  const PoolGeom g = pool_geom(3, 5, 11, 9, 3, 2, 1);
+  const PoolRun one = testing::with_threads(1, [&] { return run_pools(g); });
+  for (int threads : {2, 3}) {
+    const PoolRun many = testing::with_threads(threads, [&] { return run_pools(g); });
+    EXPECT_TRUE(testing::same_bits(one.ymax, many.ymax)) << threads;
+    EXPECT_TRUE(testing::same_bits(one.dxmax, many.dxmax)) << threads;
+    EXPECT_TRUE(testing::same_bits(one.yavg, many.yavg)) << threads;
+    EXPECT_TRUE(testing::same_bits(one.dxavg, many.dxavg)) << threads;
+  }
+}
+
+}  // namespace
+}  // namespace thaw
