@@ -1,0 +1,43 @@
+#pragma once
+// Plans (cuDNN execution plans, cuBLASLt algorithm choices) built once per problem and kept by the
+// Context that owns the handles they were built with. Keys are strings that spell out every field
+// the plan depends on, so two problems share a plan only when they are the same problem.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace thaw::cuda {
+
+class CachedPlan {
+ public:
+  virtual ~CachedPlan() = default;
+  // What was chosen and why, in one line, for run records and device logs.
+  virtual std::string describe() const = 0;
+};
+
+class PlanCache {
+ public:
+  CachedPlan* find(const std::string& key) const {
+    auto it = plans_.find(key);
+    return it == plans_.end() ? nullptr : it->second.get();
+  }
+  CachedPlan* insert(const std::string& key, std::unique_ptr<CachedPlan> plan) {
+    auto& slot = plans_[key];
+    slot = std::move(plan);
+    return slot.get();
+  }
+  size_t size() const { return plans_.size(); }
+  void clear() { plans_.clear(); }
+  // "key: description" per plan, in key order.
+  std::vector<std::string> describe_all() const {
+    std::vector<std::string> out;
+    for (const auto& [key, plan] : plans_) out.push_back(key + ": " + plan->describe());
+    return out;
+  }
+
+ private:
+  std::map<std::string, std::unique_ptr<CachedPlan>> plans_;
+};
+
+}  // namespace thaw::cuda
