@@ -1,0 +1,15 @@
+#pragma once
+// Average pool over NCHW fp32, the twin of the CPU avgpool in kernels/cpu/pool.h: padded cells are
+// never counted (count_include_pad=False). Backward is a gather: each input element adds the
+// dy/count of every window containing it, in output raster order.
+#include "kernels/geometry.h"
+
+namespace thaw::cuda {
+
+class Context;
+
+void avgpool_forward(Context& ctx, const PoolGeom& g, const float* x, float* y);
+// Accumulates into dx.
+void avgpool_backward(Context& ctx, const PoolGeom& g, const float* dy, float* dx);
+
+}  // namespace thaw::cuda

@@ -1,0 +1,47 @@
+#include "kernels/cuda/dropout.h"
+
+#include "core/error.h"
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/context.h"
+#include "kernels/cuda/launch.h"
+
+namespace thaw::cuda {
+
+namespace {
+
+float keep_scale(double p) {
+  THAW_CHECK(p >= 0.0 && p <= 1.0, "dropout probability must lie in [0, 1], got ", p);
+  return p < 1.0 ? static_cast<float>(1.0 / (1.0 - p)) : 0.0f;
+}
+
+__global__ void dropout_forward_kernel(int64_t count, float scale, const uint8_t* keep, const float* x, float* y) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x) {
+    y[i] = keep[i] ? x[i] * scale : 0.0f;
+  }
+}
+
+__global__ void dropout_backward_kernel(int64_t count, float scale, const uint8_t* keep, const float* dy, float* dx) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x) {
+    // Rounded product, then rounded sum, as the CPU twin writes it (no fused multiply-add).
+    dx[i] = __fadd_rn(dx[i], keep[i] ? __fmul_rn(dy[i], scale) : 0.0f);
+  }
+}
+
+}  // namespace
+
+void dropout_forward(Context& ctx, int64_t count, double p, const uint8_t* keep, const float* x, float* y) {
+  const float scale = keep_scale(p);
+  if (count <= 0) return;
+  dropout_forward_kernel<<<elementwise_blocks(count), kElementwiseThreads, 0, ctx.stream()>>>(count, scale, keep, x, y);
+  THAW_CUDA_LAUNCH_CHECK("dropout_forward");
+}
+
+void dropout_backward(Context& ctx, int64_t count, double p, const uint8_t* keep, const float* dy, float* dx) {
+  const float scale = keep_scale(p);
+  if (count <= 0) return;
+  dropout_backward_kernel<<<elementwise_blocks(count), kElementwiseThreads, 0, ctx.stream()>>>(count, scale, keep, dy,
+                                                                                               dx);
+  THAW_CUDA_LAUNCH_CHECK("dropout_backward");
+}
+
+}  // namespace thaw::cuda

@@ -1,0 +1,19 @@
+#pragma once
+// Max pool over NCHW fp32, the twin of the CPU maxpool in kernels/cpu/pool.h: the window is
+// scanned row by row, the first maximum wins, padded cells never win, and the winner's flat index
+// h*w_in + w inside its (n, c) plane is recorded. Backward is a gather, not a scatter: each input
+// element adds, in output raster order, the dy of every window whose argmax chose it. No atomics,
+// so the bits never depend on timing (cuDNN's max-pool backward is non-deterministic and unused).
+#include <cstdint>
+
+#include "kernels/geometry.h"
+
+namespace thaw::cuda {
+
+class Context;
+
+void maxpool_forward(Context& ctx, const PoolGeom& g, const float* x, float* y, int32_t* argmax);
+// Accumulates into dx.
+void maxpool_backward(Context& ctx, const PoolGeom& g, const float* dy, const int32_t* argmax, float* dx);
+
+}  // namespace thaw::cuda
