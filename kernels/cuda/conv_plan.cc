@@ -1,0 +1,337 @@
+#include "kernels/cuda/conv_plan.h"
+
+#include <algorithm>
+#include <memory>
+
+#include "core/error.h"
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/context.h"
+
+namespace thaw::cuda {
+
+namespace {
+
+// Unique ids of the three operands in every graph; inputs and outputs never share one.
+constexpr int64_t kUidX = 1, kUidW = 2, kUidY = 3;
+// All our buffers are at least 256-byte aligned; 16 is what the engines ask for.
+constexpr int64_t kAlignment = 16;
+// More knob choices than any config carries (cuDNN 9.19 defines 44 knob types).
+constexpr int64_t kMaxKnobs = 64;
+
+std::vector<int> excluded_notes(ConvMath math) {
+  std::vector<int> v = {CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC, CUDNN_NUMERICAL_NOTE_FFT,
+                        CUDNN_NUMERICAL_NOTE_WINOGRAD,         CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_4x4,
+                        CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_6x6, CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_13x13,
+                        CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS, CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION};
+  if (math == ConvMath::fp32) v.push_back(CUDNN_NUMERICAL_NOTE_TENSOR_CORE);
+  return v;
+}
+
+BackendDescriptor make_tensor(int64_t uid, const std::vector<int64_t>& dims) {
+  // Packed NCHW / KCRS strides; dims always in logical order.
+  std::vector<int64_t> strides(dims.size(), 1);
+  for (size_t i = dims.size() - 1; i > 0; --i) strides[i - 1] = strides[i] * dims[i];
+  BackendDescriptor t(CUDNN_BACKEND_TENSOR_DESCRIPTOR);
+  const cudnnDataType_t type = CUDNN_DATA_FLOAT;
+  t.set(CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &type, "CUDNN_ATTR_TENSOR_DATA_TYPE");
+  t.set_int64(CUDNN_ATTR_TENSOR_DIMENSIONS, dims, "CUDNN_ATTR_TENSOR_DIMENSIONS");
+  t.set_int64(CUDNN_ATTR_TENSOR_STRIDES, strides, "CUDNN_ATTR_TENSOR_STRIDES");
+  t.set_int64(CUDNN_ATTR_TENSOR_UNIQUE_ID, {uid}, "CUDNN_ATTR_TENSOR_UNIQUE_ID");
+  t.set_int64(CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, {kAlignment}, "CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT");
+  t.finalize("tensor descriptor");
+  return t;
+}
+
+BackendDescriptor make_conv(const ConvGeom& g) {
+  BackendDescriptor c(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
+  const cudnnDataType_t compute = CUDNN_DATA_FLOAT;
+  const cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;  // PyTorch's convolution
+  c.set_int64(CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, {2}, "CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS");
+  c.set(CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &compute, "CUDNN_ATTR_CONVOLUTION_COMP_TYPE");
+  c.set(CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1, &mode, "CUDNN_ATTR_CONVOLUTION_CONV_MODE");
+  c.set_int64(CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES, {g.sh, g.sw}, "CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES");
+  c.set_int64(CUDNN_ATTR_CONVOLUTION_DILATIONS, {1, 1}, "CUDNN_ATTR_CONVOLUTION_DILATIONS");
+  c.set_int64(CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, {g.ph, g.pw}, "CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS");
+  c.set_int64(CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, {g.ph, g.pw}, "CUDNN_ATTR_CONVOLUTION_POST_PADDINGS");
+  c.finalize("convolution descriptor");
+  return c;
+}
+
+BackendDescriptor make_operation(ConvDirection dir, const BackendDescriptor& x, const BackendDescriptor& w,
+                                 const BackendDescriptor& y, const BackendDescriptor& conv) {
+  const float alpha = 1.0f, beta = 0.0f;
+  switch (dir) {
+    case ConvDirection::forward: {
+      BackendDescriptor op(CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR);
+      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, x, "FORWARD_X");
+      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, w, "FORWARD_W");
+      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, y, "FORWARD_Y");
+      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, conv, "FORWARD_CONV_DESC");
+      op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha, "FORWARD_ALPHA");
+      op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, CUDNN_TYPE_FLOAT, 1, &beta, "FORWARD_BETA");
+      op.finalize("convolution forward operation");
+      return op;
+    }
+    case ConvDirection::backward_data: {
+      BackendDescriptor op(CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR);
+      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX, x, "BWD_DATA_DX");
+      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W, w, "BWD_DATA_W");
+      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY, y, "BWD_DATA_DY");
+      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC, conv, "BWD_DATA_CONV_DESC");
+      op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha, "BWD_DATA_ALPHA");
+      op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_BETA, CUDNN_TYPE_FLOAT, 1, &beta, "BWD_DATA_BETA");
+      op.finalize("convolution backward-data operation");
+      return op;
+    }
+    case ConvDirection::backward_weight: {
+      BackendDescriptor op(CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_FILTER_DESCRIPTOR);
+      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_X, x, "BWD_FILTER_X");
+      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DW, w, "BWD_FILTER_DW");
+      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DY, y, "BWD_FILTER_DY");
+      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_CONV_DESC, conv, "BWD_FILTER_CONV_DESC");
+      op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha, "BWD_FILTER_ALPHA");
+      op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_BETA, CUDNN_TYPE_FLOAT, 1, &beta, "BWD_FILTER_BETA");
+      op.finalize("convolution backward-filter operation");
+      return op;
+    }
+  }
+  fail_internal("unknown convolution direction ", static_cast<int>(dir));
+}
+
+// The handle attributes are deprecated since cuDNN 9.8 (where they became optional) but required
+// before it; setting them works with every 9.x the device may carry.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+void set_graph_handle(BackendDescriptor& graph, cudnnHandle_t handle) {
+  graph.set(CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle, "CUDNN_ATTR_OPERATIONGRAPH_HANDLE");
+}
+void set_plan_handle(BackendDescriptor& plan, cudnnHandle_t handle) {
+  plan.set(CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle, "CUDNN_ATTR_EXECUTION_PLAN_HANDLE");
+}
+#pragma GCC diagnostic pop
+
+// The configs one heuristic mode proposes, best first. A mode that cannot answer for this graph
+// gives an empty list and a note in `log`.
+std::vector<BackendDescriptor> heuristic_configs(const BackendDescriptor& graph, cudnnBackendHeurMode_t mode,
+                                                 std::string& log) {
+  std::vector<BackendDescriptor> configs;
+  BackendDescriptor heur(CUDNN_BACKEND_ENGINEHEUR_DESCRIPTOR);
+  heur.set_desc(CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH, graph, "CUDNN_ATTR_ENGINEHEUR_OPERATION_GRAPH");
+  heur.set(CUDNN_ATTR_ENGINEHEUR_MODE, CUDNN_TYPE_HEUR_MODE, 1, &mode, "CUDNN_ATTR_ENGINEHEUR_MODE");
+  const cudnnStatus_t st = heur.try_finalize();
+  if (st != CUDNN_STATUS_SUCCESS) {
+    log += cat_str(" heuristic mode ", static_cast<int>(mode), " unavailable (", cudnnGetErrorString(st), ": ",
+                   cudnn_last_error(), ");");
+    return configs;
+  }
+  int64_t count = 0;
+  THAW_CUDNN_CHECK_CTX(
+      cudnnBackendGetAttribute(heur.get(), CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 0, &count,
+                               nullptr),
+      "CUDNN_ATTR_ENGINEHEUR_RESULTS count");
+  if (count <= 0) return configs;
+  for (int64_t i = 0; i < count; ++i) configs.emplace_back(CUDNN_BACKEND_ENGINECFG_DESCRIPTOR);
+  std::vector<cudnnBackendDescriptor_t> raw;
+  for (const auto& c : configs) raw.push_back(c.get());
+  int64_t returned = 0;
+  THAW_CUDNN_CHECK_CTX(cudnnBackendGetAttribute(heur.get(), CUDNN_ATTR_ENGINEHEUR_RESULTS,
+                                                CUDNN_TYPE_BACKEND_DESCRIPTOR, count, &returned, raw.data()),
+                       "CUDNN_ATTR_ENGINEHEUR_RESULTS");
+  configs.resize(static_cast<size_t>(std::clamp<int64_t>(returned, 0, count)));
+  return configs;
+}
+
+std::vector<std::pair<int, int64_t>> read_knobs(const BackendDescriptor& config) {
+  std::vector<BackendDescriptor> choices;
+  for (int64_t i = 0; i < kMaxKnobs; ++i) choices.emplace_back(CUDNN_BACKEND_KNOB_CHOICE_DESCRIPTOR);
+  std::vector<cudnnBackendDescriptor_t> raw;
+  for (const auto& c : choices) raw.push_back(c.get());
+  int64_t count = 0;
+  THAW_CUDNN_CHECK_CTX(cudnnBackendGetAttribute(config.get(), CUDNN_ATTR_ENGINECFG_KNOB_CHOICES,
+                                                CUDNN_TYPE_BACKEND_DESCRIPTOR, kMaxKnobs, &count, raw.data()),
+                       "CUDNN_ATTR_ENGINECFG_KNOB_CHOICES");
+  std::vector<std::pair<int, int64_t>> knobs;
+  for (int64_t i = 0; i < count && i < kMaxKnobs; ++i) {
+    cudnnBackendKnobType_t type{};
+    int64_t n = 0, value = 0;
+    THAW_CUDNN_CHECK_CTX(
+        cudnnBackendGetAttribute(raw[i], CUDNN_ATTR_KNOB_CHOICE_KNOB_TYPE, CUDNN_TYPE_KNOB_TYPE, 1, &n, &type),
+        "CUDNN_ATTR_KNOB_CHOICE_KNOB_TYPE");
+    THAW_CUDNN_CHECK_CTX(
+        cudnnBackendGetAttribute(raw[i], CUDNN_ATTR_KNOB_CHOICE_KNOB_VALUE, CUDNN_TYPE_INT64, 1, &n, &value),
+        "CUDNN_ATTR_KNOB_CHOICE_KNOB_VALUE");
+    knobs.emplace_back(static_cast<int>(type), value);
+  }
+  return knobs;
+}
+
+std::string geom_str(const ConvGeom& g) {
+  return cat_str("n", g.n, " c", g.c_in, " ", g.h_in, "x", g.w_in, " -> k", g.c_out, " ", g.kh, "x", g.kw, " s",
+                 g.sh, "x", g.sw, " p", g.ph, "x", g.pw, " out ", g.h_out(), "x", g.w_out());
+}
+
+}  // namespace
+
+const char* direction_name(ConvDirection d) {
+  switch (d) {
+    case ConvDirection::forward: return "fwd";
+    case ConvDirection::backward_data: return "dgrad";
+    case ConvDirection::backward_weight: return "wgrad";
+  }
+  return "?";
+}
+
+const char* math_name(ConvMath m) { return m == ConvMath::fp32 ? "fp32" : "tf32"; }
+
+std::string EngineCandidate::describe() const {
+  std::string s = cat_str(source, " engine ", global_index, " knobs{");
+  for (size_t i = 0; i < knobs.size(); ++i) s += cat_str(i ? "," : "", knob_name(knobs[i].first), "=", knobs[i].second);
+  s += "} notes{";
+  for (size_t i = 0; i < numerical_notes.size(); ++i) s += cat_str(i ? "," : "", numerical_note_name(numerical_notes[i]));
+  s += "} behavior{";
+  for (size_t i = 0; i < behavior_notes.size(); ++i) s += cat_str(i ? "," : "", behavior_note_name(behavior_notes[i]));
+  s += "}";
+  if (workspace_bytes >= 0) s += cat_str(" ws ", workspace_bytes, "B");
+  return s + ": " + verdict;
+}
+
+std::string conv_problem_key(ConvDirection dir, const ConvGeom& g, ConvMath math) {
+  return cat_str("conv ", direction_name(dir), " ", math_name(math), " nchw ", geom_str(g));
+}
+
+ConvPlan::ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math)
+    : dir_(dir), geom_(g), math_(math) {
+  const std::string problem = conv_problem_key(dir, g, math);
+  THAW_CHECK(g.n >= 1 && g.c_in >= 1 && g.c_out >= 1 && g.kh >= 1 && g.kw >= 1 && g.sh >= 1 && g.sw >= 1 &&
+                 g.ph >= 0 && g.pw >= 0 && g.h_out() >= 1 && g.w_out() >= 1,
+             "invalid convolution ", problem);
+  x_ = make_tensor(kUidX, {g.n, g.c_in, g.h_in, g.w_in});
+  w_ = make_tensor(kUidW, {g.c_out, g.c_in, g.kh, g.kw});
+  y_ = make_tensor(kUidY, {g.n, g.c_out, g.h_out(), g.w_out()});
+  conv_ = make_conv(g);
+  op_ = make_operation(dir, x_, w_, y_, conv_);
+  graph_ = BackendDescriptor(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
+  cudnnBackendDescriptor_t ops[1] = {op_.get()};
+  graph_.set(CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ops, "CUDNN_ATTR_OPERATIONGRAPH_OPS");
+  set_graph_handle(graph_, ctx.cudnn());
+  graph_.finalize("operation graph");
+
+  const std::vector<int> excluded = excluded_notes(math);
+  std::string heur_log;
+  bool found = false;
+  struct Mode {
+    cudnnBackendHeurMode_t mode;
+    const char* name;
+  };
+  for (const Mode m : {Mode{CUDNN_HEUR_MODE_A, "A"}, Mode{CUDNN_HEUR_MODE_FALLBACK, "fallback"}}) {
+    std::vector<BackendDescriptor> configs = heuristic_configs(graph_, m.mode, heur_log);
+    for (size_t rank = 0; rank < configs.size(); ++rank) {
+      EngineCandidate cand;
+      cand.source = cat_str(m.name, "#", rank);
+      BackendDescriptor engine(CUDNN_BACKEND_ENGINE_DESCRIPTOR);
+      try {
+        configs[rank].get_desc(CUDNN_ATTR_ENGINECFG_ENGINE, engine, "CUDNN_ATTR_ENGINECFG_ENGINE");
+        cand.global_index = engine.get_int64(CUDNN_ATTR_ENGINE_GLOBAL_INDEX, "CUDNN_ATTR_ENGINE_GLOBAL_INDEX");
+        cand.numerical_notes = engine_numerical_notes(engine);
+        cand.behavior_notes = engine_behavior_notes(engine);
+        cand.knobs = read_knobs(configs[rank]);
+      } catch (const InternalError& e) {
+        // Without its notes a config cannot be shown to be deterministic: never use it.
+        cand.verdict = cat_str("skipped, engine unreadable: ", e.what());
+        candidates_.push_back(std::move(cand));
+        continue;
+      }
+      const bool duplicate = std::any_of(candidates_.begin(), candidates_.end(), [&](const EngineCandidate& c) {
+        return c.global_index == cand.global_index && c.knobs == cand.knobs;
+      });
+      std::string bad_notes;
+      for (int note : cand.numerical_notes) {
+        if (std::find(excluded.begin(), excluded.end(), note) != excluded.end()) {
+          bad_notes += cat_str(bad_notes.empty() ? "" : ",", numerical_note_name(note));
+        }
+      }
+      if (duplicate) {
+        cand.verdict = "duplicate of an earlier candidate";
+      } else if (!bad_notes.empty()) {
+        cand.verdict = cat_str("excluded: ", bad_notes);
+      } else if (found) {
+        cand.verdict = "eligible, not tried (an earlier one was chosen)";
+      } else {
+        BackendDescriptor plan(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR);
+        set_plan_handle(plan, ctx.cudnn());
+        plan.set_desc(CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, configs[rank], "CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG");
+        const cudnnStatus_t st = plan.try_finalize();
+        if (st != CUDNN_STATUS_SUCCESS) {
+          // NOT_SUPPORTED is the normal answer of an engine that cannot take this problem.
+          cand.verdict = cat_str("plan finalize ", cudnnGetErrorString(st), " (", cudnn_status_category(st), ")");
+          const std::string why = cudnn_last_error();
+          if (!why.empty()) cand.verdict += cat_str(": ", why);
+        } else {
+          cand.workspace_bytes = plan.get_int64(CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE,
+                                                "CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE");
+          if (cand.workspace_bytes < 0 || static_cast<size_t>(cand.workspace_bytes) > ctx.workspace_limit()) {
+            cand.verdict = cat_str("workspace over the limit of ", ctx.workspace_limit(), "B");
+          } else {
+            cand.verdict = "chosen";
+            found = true;
+            chosen_ = candidates_.size();
+            workspace_bytes_ = static_cast<size_t>(cand.workspace_bytes);
+            engine_ = std::move(engine);
+            config_ = std::move(configs[rank]);
+            plan_ = std::move(plan);
+          }
+        }
+      }
+      candidates_.push_back(std::move(cand));
+    }
+  }
+  if (!found) {
+    std::string excluded_names;
+    for (int note : excluded) excluded_names += cat_str(excluded_names.empty() ? "" : ",", numerical_note_name(note));
+    fail_internal("no cuDNN engine passes the policy for ", problem, " (excluded notes ", excluded_names,
+                  ", workspace limit ", ctx.workspace_limit(), "B);", heur_log, " candidates:\n", candidates_report());
+  }
+}
+
+void ConvPlan::execute(Context& ctx, const void* x, const void* w, const void* y) const {
+  for (const void* p : {x, w, y}) {
+    THAW_CHECK(p != nullptr && reinterpret_cast<uintptr_t>(p) % kAlignment == 0, "conv ", direction_name(dir_),
+               ": operand pointer ", p, " is null or not ", kAlignment, "-byte aligned");
+  }
+  void* ws = ctx.workspace(workspace_bytes_);
+  int64_t uids[3] = {kUidX, kUidW, kUidY};
+  void* ptrs[3] = {const_cast<void*>(x), const_cast<void*>(w), const_cast<void*>(y)};
+  BackendDescriptor pack(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR);
+  pack.set(CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, 3, uids, "CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS");
+  pack.set(CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, 3, ptrs, "CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS");
+  pack.set(CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &ws, "CUDNN_ATTR_VARIANT_PACK_WORKSPACE");
+  pack.finalize("variant pack");
+  THAW_CUDNN_CHECK_CTX(cudnnBackendExecute(ctx.cudnn(), plan_.get(), pack.get()), describe());
+}
+
+std::string ConvPlan::describe() const {
+  size_t excluded = 0, failed = 0;
+  for (const auto& c : candidates_) {
+    if (c.verdict.rfind("excluded", 0) == 0) ++excluded;
+    if (c.verdict.rfind("plan finalize", 0) == 0) ++failed;
+  }
+  return cat_str(conv_problem_key(dir_, geom_, math_), ": ", chosen().describe(), " [", candidates_.size(),
+                 " candidates, ", excluded, " excluded by notes, ", failed, " not supported]");
+}
+
+std::string ConvPlan::candidates_report() const {
+  std::string s;
+  for (const auto& c : candidates_) s += "  " + c.describe() + "\n";
+  return s;
+}
+
+const ConvPlan& conv_plan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math) {
+  const std::string key = conv_problem_key(dir, g, math);
+  CachedPlan* p = ctx.plans().find(key);
+  if (!p) p = ctx.plans().insert(key, std::make_unique<ConvPlan>(ctx, dir, g, math));
+  const auto* plan = dynamic_cast<const ConvPlan*>(p);
+  THAW_CHECK(plan != nullptr, "plan cache entry '", key, "' is not a convolution plan");
+  return *plan;
+}
+
+}  // namespace thaw::cuda

@@ -1,0 +1,75 @@
+#pragma once
+// One cuDNN execution plan for one convolution problem (direction, geometry, math mode), built
+// through the backend (graph) API and kept in the Context's plan cache.
+//
+// Engine choice (CUDNN.md): walk heuristics mode A, then the fallback list, in order; skip every
+// config whose engine carries an excluded numerical note (always NONDETERMINISTIC, FFT and the
+// WINOGRAD family; in fp32 also TENSOR_CORE, DOWN_CONVERT_INPUTS and REDUCED_PRECISION_REDUCTION)
+// or needs more workspace than the Context allows; the first config whose plan finalizes wins.
+// Nothing is timed, so the choice depends only on the problem, the device and the cuDNN version.
+// Every candidate and the reason it was taken or skipped is kept for the run record.
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "kernels/cuda/cudnn_backend.h"
+#include "kernels/cuda/plan_cache.h"
+#include "kernels/geometry.h"
+
+namespace thaw::cuda {
+
+class Context;
+
+enum class ConvDirection { forward, backward_data, backward_weight };
+// fp32: true FP32 arithmetic (PyTorch's rule with TF32 off). tf32: tensor cores allowed; only for
+// probing engine lists for now, the ops use fp32.
+enum class ConvMath { fp32, tf32 };
+
+const char* direction_name(ConvDirection d);  // "fwd", "dgrad", "wgrad"
+const char* math_name(ConvMath m);            // "fp32", "tf32"
+
+struct EngineCandidate {
+  std::string source;  // "A#0", "fallback#3": heuristic list and rank
+  int64_t global_index = -1;
+  std::vector<int> numerical_notes, behavior_notes;
+  std::vector<std::pair<int, int64_t>> knobs;  // (knob type, value)
+  int64_t workspace_bytes = -1;                // known once a plan finalized
+  std::string verdict;                         // "chosen", "excluded: ...", "finalize: ...", ...
+  std::string describe() const;
+};
+
+class ConvPlan : public CachedPlan {
+ public:
+  ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math);
+
+  // Operands by role: x (or dx), w (or dw), y (or dy); device pointers, 16-byte aligned.
+  // Runs on the Context's stream with alpha 1 and beta 0: the output is overwritten, never read.
+  void execute(Context& ctx, const void* x, const void* w, const void* y) const;
+
+  size_t workspace_bytes() const { return workspace_bytes_; }
+  const EngineCandidate& chosen() const { return candidates_.at(chosen_); }
+  const std::vector<EngineCandidate>& candidates() const { return candidates_; }
+  // One line: the problem, the chosen engine, its knobs and notes, and how many were skipped.
+  std::string describe() const override;
+  // Every candidate, one per line.
+  std::string candidates_report() const;
+
+ private:
+  ConvDirection dir_;
+  ConvGeom geom_;
+  ConvMath math_;
+  // Kept alive together: the plan refers to the graph, its tensors and the chosen config.
+  BackendDescriptor x_, w_, y_, conv_, op_, graph_, engine_, config_, plan_;
+  std::vector<EngineCandidate> candidates_;
+  size_t chosen_ = 0;
+  size_t workspace_bytes_ = 0;
+};
+
+std::string conv_problem_key(ConvDirection dir, const ConvGeom& g, ConvMath math);
+
+// The cached plan for the problem, built on first use (throws InternalError naming the problem and
+// every candidate when no config passes the policy).
+const ConvPlan& conv_plan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math = ConvMath::fp32);
+
+}  // namespace thaw::cuda
