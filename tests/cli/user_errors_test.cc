@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include "io/npy.h"
 #include "tests/cli/cli_harness.h"
-#include "tests/cli/npy_test_file.h"
 
 namespace thaw::testing {
 namespace {
@@ -31,7 +31,8 @@ std::string expect_user_error(const std::string& args, const ScratchDir& dir) {
 // A valid input file, so that the only thing wrong in a predict call is the checkpoint.
 std::string write_input(const ScratchDir& dir) {
   const std::string path = dir / "input.npy";
-  write_npy_f32(path, {1, 3, 75, 75}, std::vector<float>(3 * 75 * 75, 0.25f));
+  const std::vector<float> pixels(3 * 75 * 75, 0.25f);
+  thaw::write_npy(path, thaw::Shape{1, 3, 75, 75}, std::span<const float>(pixels));
   return path;
 }
 
