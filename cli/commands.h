@@ -1,0 +1,16 @@
+#pragma once
+// Each subcommand registers its flags on the app and runs when selected. The command layer only
+// parses and calls engine/ and io/.
+#include <CLI/CLI.hpp>
+
+namespace thaw::cli {
+
+void add_inspect(CLI::App& app);
+void add_predict(CLI::App& app);
+void add_bench(CLI::App& app);
+void add_train(CLI::App& app);
+
+// Validators shared by subcommands.
+void check_threads(int threads);  // sets the OpenMP thread count; 0 keeps the default
+
+}  // namespace thaw::cli

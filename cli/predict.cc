@@ -1,0 +1,73 @@
+#include <algorithm>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "engine/checkpoint.h"
+#include "engine/executor.h"
+#include "graph/inception_v4.h"
+#include "io/npy.h"
+
+namespace thaw::cli {
+
+namespace {
+
+struct PredictArgs {
+  std::string weights, input, output;
+  int64_t classes = 1000;
+  std::string device = "cpu";
+  int64_t batch_size = 16;
+  int threads = 0;
+};
+
+void run_predict(const PredictArgs& a) {
+  if (a.device != "cpu") {
+    if (a.device == "cuda") fail_user("--device cuda: the CUDA inference path is not built yet; use --device cpu");
+    fail_user("--device: expected cpu or cuda, got '", a.device, "'");
+  }
+  if (a.batch_size < 1) fail_user("--batch-size: expected at least 1, got ", a.batch_size);
+  check_threads(a.threads);
+  const NpyArray in = read_npy(a.input);
+  if (in.shape.size() != 4 || in.shape[1] != 3 || in.shape[2] != in.shape[3]) {
+    fail_user(a.input, ": expected a float32 array N x 3 x H x W with H == W, got shape ", shape_str(in.shape));
+  }
+  const int64_t n = in.shape[0], size = in.shape[2];
+  const Graph g = build_inception_v4(size, a.classes);
+  ModelState<float> state = ModelState<float>::zeros(g);
+  const LoadReport rep = load_weights(a.weights, g, state, 0);
+  if (rep.head_reinitialised) {
+    fail_user("--classes: ", a.classes, " does not match the ", rep.file_classes, " classes of ", a.weights);
+  }
+  const std::vector<float> x = in.to_float();
+  const Plan plan = make_plan(g, static_cast<int>(g.blocks.size()) - 1, BnPolicy::Frozen);
+  Executor<float> exec(g, plan, state);
+  Tensor<float> y({n, a.classes});
+  const int64_t per = 3 * size * size;
+  for (int64_t start = 0; start < n; start += a.batch_size) {
+    const int64_t b = std::min(a.batch_size, n - start);
+    Tensor<float> batch({b, 3, size, size});
+    std::copy(x.begin() + start * per, x.begin() + (start + b) * per, batch.data());
+    const Tensor<float>& logits = exec.forward(batch, Phase::Eval);
+    std::copy(logits.data(), logits.data() + logits.numel(), y.data() + start * a.classes);
+  }
+  write_npy(a.output, y);
+  std::cerr << "thaw: wrote logits " << shape_str(y.shape()) << " to " << a.output << "\n";
+}
+
+}  // namespace
+
+void add_predict(CLI::App& app) {
+  auto a = std::make_shared<PredictArgs>();
+  CLI::App* sub = app.add_subcommand("predict", "Logits for a batch of normalised images (.npy in, .npy out)");
+  sub->add_option("--weights", a->weights, "Weights (safetensors with timm keys)")->required();
+  sub->add_option("--classes", a->classes, "Number of classes of the weights' head")->capture_default_str();
+  sub->add_option("--input", a->input, "float32 N x 3 x H x W, normalised")->required();
+  sub->add_option("--output", a->output, "Where to write float32 N x K logits (.npy)")->required();
+  sub->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
+  sub->add_option("--batch-size", a->batch_size, "Images per forward pass")->capture_default_str();
+  sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  sub->callback([a] { run_predict(*a); });
+}
+
+}  // namespace thaw::cli
