@@ -1,0 +1,47 @@
+#include "kernels/cuda/avgpool.h"
+
+#include <gtest/gtest.h>
+
+#include "kernels/cpu/pool.h"
+#include "tests/cuda/cuda_test_util.h"
+#include "tests/cuda/pool_test_shapes.h"
+
+namespace thaw::cuda_test {
+namespace {
+
+using AvgPoolTest = CudaTest;
+
+// Forward sums in double in window order and divides once, as the CPU twin; backward adds the
+// same float shares in the same output order. Both bit-identical.
+void check(AvgPoolTest& t, const PoolGeom& g, const std::string& name) {
+  const auto x = random_floats(g.x_size(), 1), dy = random_floats(g.y_size(), 2), dx0 = random_floats(g.x_size(), 3);
+  std::vector<float> want_y(g.y_size());
+  auto want_dx = dx0;
+  cpu::avgpool_forward(g, x.data(), want_y.data());
+  cpu::avgpool_backward(g, dy.data(), want_dx.data());
+  auto d_x = t.to_device(x), d_dy = t.to_device(dy), d_dx = t.to_device(dx0);
+  cuda::DeviceBuffer<float> d_y(g.y_size());
+  d_y.fill_bytes(0xFF, t.stream());
+  cuda::avgpool_forward(t.ctx(), g, d_x.data(), d_y.data());
+  cuda::avgpool_backward(t.ctx(), g, d_dy.data(), d_dx.data());
+  EXPECT_TRUE(all_close(name + " avgpool forward", t.to_host(d_y), want_y, exact()));
+  EXPECT_TRUE(all_close(name + " avgpool backward", t.to_host(d_dx), want_dx, exact()));
+}
+
+// The Inception blocks' 3x3 stride-1 pad-1 pools (count_include_pad=False).
+TEST_F(AvgPoolTest, InceptionA) { check(*this, pool_geom(2, 384, 35, 35, 3, 1, 1), "inception_a 384x35x35"); }
+TEST_F(AvgPoolTest, InceptionB) { check(*this, pool_geom(2, 1024, 17, 17, 3, 1, 1), "inception_b 1024x17x17"); }
+TEST_F(AvgPoolTest, InceptionC) { check(*this, pool_geom(2, 1536, 8, 8, 3, 1, 1), "inception_c 1536x8x8"); }
+TEST_F(AvgPoolTest, Stride2Padded) { check(*this, pool_geom(2, 4, 10, 7, 3, 2, 1), "s2 p1 4x10x7"); }
+
+// The border windows hold 4 or 6 cells, not 9: a constant input must come out unchanged.
+TEST_F(AvgPoolTest, PaddingIsNotCounted) {
+  const PoolGeom g = pool_geom(1, 1, 5, 5, 3, 1, 1);
+  auto d_x = to_device(std::vector<float>(25, 2.0f));
+  cuda::DeviceBuffer<float> d_y(25);
+  cuda::avgpool_forward(ctx(), g, d_x.data(), d_y.data());
+  EXPECT_TRUE(all_close("avgpool constant", to_host(d_y), std::vector<float>(25, 2.0f), exact()));
+}
+
+}  // namespace
+}  // namespace thaw::cuda_test

@@ -1,0 +1,12 @@
+#pragma once
+#include "kernels/geometry.h"
+
+namespace thaw::cuda_test {
+
+inline PoolGeom pool_geom(int64_t n, int64_t c, int64_t h, int64_t w, int64_t k, int64_t s, int64_t p) {
+  PoolGeom g;
+  g.n = n, g.c = c, g.h_in = h, g.w_in = w, g.k = k, g.stride = s, g.pad = p;
+  return g;
+}
+
+}  // namespace thaw::cuda_test
