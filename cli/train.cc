@@ -29,6 +29,11 @@ struct TrainArgs {
   double lr = 0.01;
   std::string lr_schedule = "cosine";
   int64_t warmup_steps = 0;
+  double warmup_start_factor = 0.0;
+  int64_t lr_step_size = 0;
+  double lr_gamma = 0.1;
+  double min_lr = 0.0;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
   std::string optimizer = "sgd";
   double momentum = 0.9;
   bool nesterov = false;
@@ -77,11 +82,20 @@ void run_train(const TrainArgs& a, const std::string& command_line) {
   cfg.optimizer.momentum = a.momentum;
   cfg.optimizer.nesterov = a.nesterov;
   cfg.optimizer.weight_decay = a.weight_decay;
+  cfg.optimizer.beta1 = a.beta1;
+  cfg.optimizer.beta2 = a.beta2;
+  cfg.optimizer.eps = a.eps;
   validate_optimizer_config(cfg.optimizer);
   cfg.schedule.kind = parse_lr_schedule_kind(a.lr_schedule);
   cfg.schedule.base_lr = a.lr;
   cfg.schedule.warmup_steps = a.warmup_steps;
-  cfg.schedule.step_size = 1;
+  cfg.schedule.warmup_start_factor = a.warmup_start_factor;
+  cfg.schedule.gamma = a.lr_gamma;
+  cfg.schedule.min_lr = a.min_lr;
+  if (cfg.schedule.kind == LrScheduleConfig::Kind::Step) {
+    if (a.lr_step_size < 1) fail_user("--lr-step-size: the step schedule needs a positive number of steps");
+    cfg.schedule.step_size = a.lr_step_size;
+  }
   if (a.label_smoothing < 0 || a.label_smoothing >= 1) {
     fail_user("--label-smoothing: expected a value in [0, 1), got ", a.label_smoothing);
   }
@@ -143,7 +157,15 @@ void add_train(CLI::App& app) {
   sub->add_option("--lr", a->lr, "Base learning rate")->capture_default_str();
   sub->add_option("--lr-schedule", a->lr_schedule, "constant, step or cosine")->capture_default_str();
   sub->add_option("--warmup-steps", a->warmup_steps, "Linear warm-up steps")->capture_default_str();
+  sub->add_option("--warmup-start-factor", a->warmup_start_factor, "Warm-up starts at this fraction of --lr")
+      ->capture_default_str();
+  sub->add_option("--lr-step-size", a->lr_step_size, "Step schedule: steps between decays");
+  sub->add_option("--lr-gamma", a->lr_gamma, "Step schedule: decay factor")->capture_default_str();
+  sub->add_option("--min-lr", a->min_lr, "Cosine schedule: final learning rate")->capture_default_str();
   sub->add_option("--optimizer", a->optimizer, "sgd or adamw")->capture_default_str();
+  sub->add_option("--beta1", a->beta1, "AdamW beta1")->capture_default_str();
+  sub->add_option("--beta2", a->beta2, "AdamW beta2")->capture_default_str();
+  sub->add_option("--eps", a->eps, "AdamW epsilon")->capture_default_str();
   sub->add_option("--momentum", a->momentum, "SGD momentum")->capture_default_str();
   sub->add_flag("--nesterov", a->nesterov, "Nesterov momentum");
   sub->add_option("--weight-decay", a->weight_decay, "Weight decay (conv and linear weights)")->capture_default_str();
