@@ -62,7 +62,9 @@ template <typename T>
 void softmax(int64_t n, int64_t k, const T* logits, T* probs) {
   for (int64_t i = 0; i < n; ++i) {
     const double lse = log_sum_exp(k, logits + i * k);
-    for (int64_t c = 0; c < k; ++c) probs[i * k + c] = static_cast<T>(std::exp(static_cast<double>(logits[i * k + c]) - lse));
+    for (int64_t c = 0; c < k; ++c) {
+      probs[i * k + c] = static_cast<T>(std::exp(static_cast<double>(logits[i * k + c]) - lse));
+    }
   }
 }
 

@@ -171,7 +171,8 @@ TEST(BatchNorm, FloatAgreesWithDouble) {
                                si.data());
   cpu::batchnorm_backward_train(g, x.data(), dy.data(), gamma.data(), sm.data(), si.data(), dx.data(), dg.data(),
                                 db.data());
-  const auto xf = cast_vec<float>(x), gf = cast_vec<float>(gamma), bf = cast_vec<float>(beta), dyf = cast_vec<float>(dy);
+  const auto xf = cast_vec<float>(x), gf = cast_vec<float>(gamma), bf = cast_vec<float>(beta);
+  const auto dyf = cast_vec<float>(dy);
   std::vector<float> rmf(g.c, 0.f), rvf(g.c, 1.f), yf(g.size()), smf(g.c), sif(g.c), dxf(g.size(), 0.f), dgf(g.c, 0.f),
       dbf(g.c, 0.f);
   cpu::batchnorm_forward_train(g, xf.data(), gf.data(), bf.data(), rmf.data(), rvf.data(), yf.data(), smf.data(),

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -39,12 +40,14 @@ std::vector<double> naive_forward(const ConvGeom& g, const std::vector<double>& 
   for_each_tap(g, [&](int64_t xi, int64_t wi, int64_t yi) { y[yi] += x[xi] * w[wi]; });
   return y;
 }
-std::vector<double> naive_backward_data(const ConvGeom& g, const std::vector<double>& dy, const std::vector<double>& w) {
+std::vector<double> naive_backward_data(const ConvGeom& g, const std::vector<double>& dy,
+                                        const std::vector<double>& w) {
   std::vector<double> dx(g.x_size(), 0.0);
   for_each_tap(g, [&](int64_t xi, int64_t wi, int64_t yi) { dx[xi] += dy[yi] * w[wi]; });
   return dx;
 }
-std::vector<double> naive_backward_weight(const ConvGeom& g, const std::vector<double>& x, const std::vector<double>& dy) {
+std::vector<double> naive_backward_weight(const ConvGeom& g, const std::vector<double>& x,
+                                          const std::vector<double>& dy) {
   std::vector<double> dw(g.w_size(), 0.0);
   for_each_tap(g, [&](int64_t xi, int64_t wi, int64_t yi) { dw[wi] += x[xi] * dy[yi]; });
   return dw;
@@ -59,6 +62,12 @@ struct ConvCase {
   std::string name;
   ConvGeom g;
 };
+
+void PrintTo(const ConvCase& c, std::ostream* os) {
+  const ConvGeom& g = c.g;
+  *os << c.name << " n" << g.n << " " << g.c_in << "x" << g.h_in << "x" << g.w_in << " -> " << g.c_out << " k"
+      << g.kh << "x" << g.kw << " s" << g.sh << "x" << g.sw << " p" << g.ph << "x" << g.pw;
+}
 
 ConvGeom geom(int64_t n, int64_t ci, int64_t h, int64_t w, int64_t co, int64_t kh, int64_t kw, int64_t s,
               int64_t ph, int64_t pw) {
@@ -110,11 +119,16 @@ TEST_P(ConvGrad, MatchesFiniteDifferences) {
 INSTANTIATE_TEST_SUITE_P(Shapes, ConvGrad, ::testing::ValuesIn(kGradCases),
                          [](const auto& info) { return info.param.name; });
 
-// Shapes large enough for several backward-weight tiles (32 rows x 256 columns of dW) and for
-// the blocked GEMM path, compared with the seven-loop reference.
+// Shapes large enough for the blocked GEMM path, several row bands per sample (the column
+// matrix is cut near 2^17 elements), several backward-weight sample groups (8 samples each) and,
+// from K = 1024, backward weight by column slices (128 wide), compared with the seven-loop
+// reference.
 const std::vector<ConvCase> kRefCases = {
-    {"k3x3_p1_tiles", geom(3, 40, 9, 11, 70, 3, 3, 1, 1, 1)},
-    {"k1x1_direct_tiles", geom(3, 300, 5, 4, 40, 1, 1, 1, 0, 0)},
+    {"k3x3_p1_bands_groups", geom(9, 64, 24, 23, 6, 3, 3, 1, 1, 1)},
+    {"k3x3_wide_k_slices", geom(2, 120, 6, 5, 10, 3, 3, 1, 1, 1)},
+    {"k1x1_direct_slices", geom(2, 1100, 4, 3, 5, 1, 1, 1, 0, 0)},
+    {"k3x3_p1_wide", geom(3, 40, 9, 11, 70, 3, 3, 1, 1, 1)},
+    {"k1x1_direct", geom(3, 300, 5, 4, 40, 1, 1, 1, 0, 0)},
     {"k3x3_s2_p0", geom(2, 12, 15, 13, 33, 3, 3, 2, 0, 0)},
     {"k1x7_p03", geom(2, 30, 9, 8, 36, 1, 7, 1, 0, 3)},
     {"k7x1_p30", geom(2, 30, 8, 9, 36, 7, 1, 1, 3, 0)},
