@@ -1,6 +1,7 @@
 #include "kernels/cpu/pool.h"
 
 #include <algorithm>
+#include <vector>
 
 #include "core/error.h"
 #include "kernels/cpu/fixed_sum.h"
@@ -68,21 +69,68 @@ void maxpool_backward(const PoolGeom& g, const T* dy, const int32_t* argmax, T* 
   }
 }
 
+// Average pooling is separable: a window's sum is the sum over its rows of each row's sum over its
+// columns, and its cell count the product of the clipped row and column counts. Both passes run
+// over whole rows, so they vectorise; the order of every sum is still fixed (columns by kj, then
+// rows by ki). Sums are taken in double.
+//
+// For window offset kj, the outputs ow whose cell ow*stride - pad + kj lies inside [0, len).
+struct TapRange {
+  int64_t lo, hi;
+};
+TapRange tap_range(int64_t out_len, int64_t in_len, int64_t stride, int64_t pad, int64_t kj) {
+  const int64_t first = pad - kj;  // ow*stride >= first
+  const int64_t lo = std::min(first <= 0 ? 0 : (first + stride - 1) / stride, out_len);
+  const int64_t last = in_len - 1 + pad - kj;  // ow*stride <= last
+  return {lo, std::clamp(last < 0 ? 0 : last / stride + 1, lo, out_len)};
+}
+
+// Number of input columns under each output column's window (exact small integers in double,
+// so rows * columns is the exact cell count).
+std::vector<double> column_counts(const PoolGeom& g) {
+  std::vector<double> counts(static_cast<size_t>(g.w_out()));
+  for (int64_t ow = 0; ow < g.w_out(); ++ow) {
+    const int64_t s = ow * g.stride - g.pad;
+    counts[ow] = static_cast<double>(std::min(s + g.k, g.w_in) - std::max<int64_t>(s, 0));
+  }
+  return counts;
+}
+
 template <typename T>
 void avgpool_forward(const PoolGeom& g, const T* x, T* y) {
   check_geometry(g);
   const int64_t ho = g.h_out(), wo = g.w_out(), in_plane = g.h_in * g.w_in, out_plane = ho * wo;
-#pragma omp parallel for schedule(static)
-  for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
-    const T* xp = x + plane * in_plane;
-    for (int64_t oh = 0; oh < ho; ++oh) {
-      for (int64_t ow = 0; ow < wo; ++ow) {
-        const Window win = window_at(g, oh, ow);
-        double s = 0;
-        for (int64_t h = win.h0; h < win.h1; ++h) {
-          for (int64_t w = win.w0; w < win.w1; ++w) s += xp[h * g.w_in + w];
+  const std::vector<double> col_count = column_counts(g);
+#pragma omp parallel
+  {
+    std::vector<double> row_sums(static_cast<size_t>(g.h_in * wo)), acc(static_cast<size_t>(wo));
+#pragma omp for schedule(static)
+    for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
+      const T* xp = x + plane * in_plane;
+      for (int64_t h = 0; h < g.h_in; ++h) {
+        double* rs = row_sums.data() + h * wo;
+        std::fill(rs, rs + wo, 0.0);
+        for (int64_t kj = 0; kj < g.k; ++kj) {
+          const TapRange r = tap_range(wo, g.w_in, g.stride, g.pad, kj);
+          const int64_t base = h * g.w_in + kj - g.pad;  // xp[base + ow*stride] is tap kj of output ow
+          if (g.stride == 1) {
+            for (int64_t ow = r.lo; ow < r.hi; ++ow) rs[ow] += static_cast<double>(xp[base + ow]);
+          } else {
+            for (int64_t ow = r.lo; ow < r.hi; ++ow) rs[ow] += static_cast<double>(xp[base + ow * g.stride]);
+          }
         }
-        y[plane * out_plane + oh * wo + ow] = static_cast<T>(s / static_cast<double>(win.count()));
+      }
+      for (int64_t oh = 0; oh < ho; ++oh) {
+        const int64_t h0 = std::max<int64_t>(oh * g.stride - g.pad, 0);
+        const int64_t h1 = std::min(oh * g.stride - g.pad + g.k, g.h_in);
+        std::fill(acc.begin(), acc.end(), 0.0);
+        for (int64_t h = h0; h < h1; ++h) {
+          const double* rs = row_sums.data() + h * wo;
+          for (int64_t ow = 0; ow < wo; ++ow) acc[ow] += rs[ow];
+        }
+        T* yr = y + plane * out_plane + oh * wo;
+        const double rows = static_cast<double>(h1 - h0);
+        for (int64_t ow = 0; ow < wo; ++ow) yr[ow] = static_cast<T>(acc[ow] / (rows * col_count[ow]));
       }
     }
   }
@@ -92,16 +140,36 @@ template <typename T>
 void avgpool_backward(const PoolGeom& g, const T* dy, T* dx) {
   check_geometry(g);
   const int64_t ho = g.h_out(), wo = g.w_out(), in_plane = g.h_in * g.w_in, out_plane = ho * wo;
-#pragma omp parallel for schedule(static)
-  for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
-    T* dxp = dx + plane * in_plane;
-    for (int64_t oh = 0; oh < ho; ++oh) {
-      for (int64_t ow = 0; ow < wo; ++ow) {
-        const Window win = window_at(g, oh, ow);
-        const T share = static_cast<T>(static_cast<double>(dy[plane * out_plane + oh * wo + ow]) /
-                                       static_cast<double>(win.count()));
-        for (int64_t h = win.h0; h < win.h1; ++h) {
-          for (int64_t w = win.w0; w < win.w1; ++w) dxp[h * g.w_in + w] += share;
+  const std::vector<double> col_count = column_counts(g);
+#pragma omp parallel
+  {
+    // col_sums[h][ow]: the gradient shares that input row h receives from output column ow.
+    std::vector<double> col_sums(static_cast<size_t>(g.h_in * wo)), share(static_cast<size_t>(wo));
+#pragma omp for schedule(static)
+    for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
+      std::fill(col_sums.begin(), col_sums.end(), 0.0);
+      for (int64_t oh = 0; oh < ho; ++oh) {
+        const int64_t h0 = std::max<int64_t>(oh * g.stride - g.pad, 0);
+        const int64_t h1 = std::min(oh * g.stride - g.pad + g.k, g.h_in);
+        const T* dyr = dy + plane * out_plane + oh * wo;
+        const double rows = static_cast<double>(h1 - h0);
+        for (int64_t ow = 0; ow < wo; ++ow) share[ow] = static_cast<double>(dyr[ow]) / (rows * col_count[ow]);
+        for (int64_t h = h0; h < h1; ++h) {
+          double* cs = col_sums.data() + h * wo;
+          for (int64_t ow = 0; ow < wo; ++ow) cs[ow] += share[ow];
+        }
+      }
+      T* dxp = dx + plane * in_plane;
+      for (int64_t h = 0; h < g.h_in; ++h) {
+        const double* cs = col_sums.data() + h * wo;
+        for (int64_t kj = 0; kj < g.k; ++kj) {
+          const TapRange r = tap_range(wo, g.w_in, g.stride, g.pad, kj);
+          const int64_t base = h * g.w_in + kj - g.pad;
+          if (g.stride == 1) {
+            for (int64_t ow = r.lo; ow < r.hi; ++ow) dxp[base + ow] += static_cast<T>(cs[ow]);
+          } else {
+            for (int64_t ow = r.lo; ow < r.hi; ++ow) dxp[base + ow * g.stride] += static_cast<T>(cs[ow]);
+          }
         }
       }
     }

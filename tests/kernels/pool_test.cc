@@ -6,6 +6,7 @@
 #include <numeric>
 #include <vector>
 
+#include "core/error.h"
 #include "tests/kernels/kernel_test_util.h"
 #include "tests/support/gradcheck.h"
 
@@ -95,6 +96,63 @@ TEST(MaxPool, ArgmaxIsWithinPlaneIndex) {
     EXPECT_EQ(y[o], x[(o / out_plane) * g.h_in * g.w_in + am[o]]);
   }
 }
+
+// Straight from the definition: the mean of the window's cells inside the input.
+std::vector<double> naive_avgpool(const PoolGeom& g, const std::vector<double>& x) {
+  std::vector<double> y;
+  for (int64_t p = 0; p < g.n * g.c; ++p) {
+    for (int64_t oh = 0; oh < g.h_out(); ++oh) {
+      for (int64_t ow = 0; ow < g.w_out(); ++ow) {
+        double s = 0;
+        int64_t count = 0;
+        for (int64_t a = 0; a < g.k; ++a) {
+          for (int64_t b = 0; b < g.k; ++b) {
+            const int64_t h = oh * g.stride - g.pad + a, w = ow * g.stride - g.pad + b;
+            if (h < 0 || h >= g.h_in || w < 0 || w >= g.w_in) continue;
+            s += x[(p * g.h_in + h) * g.w_in + w];
+            ++count;
+          }
+        }
+        y.push_back(s / static_cast<double>(count));
+      }
+    }
+  }
+  return y;
+}
+
+class AvgPoolShapes : public ::testing::TestWithParam<PoolGeom> {};
+
+TEST_P(AvgPoolShapes, ForwardMatchesDefinitionAndGradientMatchesFiniteDifferences) {
+  const PoolGeom g = GetParam();
+  std::vector<double> x = random_values(g.x_size(), 41);
+  std::vector<double> y(g.y_size());
+  cpu::avgpool_forward(g, x.data(), y.data());
+  const auto want = naive_avgpool(g, x);
+  ASSERT_EQ(want.size(), y.size());
+  for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(y[i], want[i], 1e-15) << i;
+
+  const auto r = random_values(g.y_size(), 42), dx0 = random_values(g.x_size(), 43);
+  auto dx = dx0;
+  cpu::avgpool_backward(g, r.data(), dx.data());
+  const auto gx = testing::difference(dx, dx0);
+  auto loss = [&] {
+    cpu::avgpool_forward(g, x.data(), y.data());
+    return testing::dot(r, y);
+  };
+  const testing::ScopedThreads one_thread(1);
+  const auto report = testing::check_gradients(loss, {{"x", x, gx}});
+  EXPECT_TRUE(report.ok()) << report.describe();
+  EXPECT_EQ(report.checked, g.x_size());
+}
+
+INSTANTIATE_TEST_SUITE_P(Geometries, AvgPoolShapes,
+                         ::testing::Values(pool_geom(1, 2, 7, 6, 3, 2, 0), pool_geom(1, 2, 8, 7, 3, 2, 1),
+                                           pool_geom(2, 1, 6, 6, 2, 2, 0), pool_geom(1, 1, 9, 11, 5, 3, 2),
+                                           pool_geom(1, 1, 3, 4, 3, 1, 1)),
+                         [](const auto& info) {
+                           const PoolGeom& g = info.param;
+                           return cat_str("k", g.k, "s", g.stride, "p", g.pad, "_", g.h_in, "x", g.w_in);
+                         });
 
 TEST(AvgPool, Gradient3x3Stride1Pad1) {
   const PoolGeom g = pool_geom(2, 2, 5, 7, 3, 1, 1);
