@@ -13,52 +13,69 @@ struct PoolDims {
   int64_t planes, h_in, w_in, h_out, w_out, k, stride, pad;
 };
 
-// Cells of window (oh, ow) that lie inside the input: [h0, h1) x [w0, w1).
-struct Window {
-  int64_t h0, h1, w0, w1;
-  __device__ float count() const { return static_cast<float>((h1 - h0) * (w1 - w0)); }
+// Rows [h0, h1) of window row oh, or columns of window column ow, clipped to the input.
+struct Span {
+  int64_t lo, hi;
+  __device__ double count() const { return static_cast<double>(hi - lo); }
 };
 
-__device__ Window window_of(const PoolDims& d, int64_t oh, int64_t ow) {
-  const int64_t hs = oh * d.stride - d.pad, ws = ow * d.stride - d.pad;
-  return Window{max(hs, int64_t{0}), min(hs + d.k, d.h_in), max(ws, int64_t{0}), min(ws + d.k, d.w_in)};
+__device__ Span span_of(int64_t o, int64_t stride, int64_t pad, int64_t k, int64_t in_len) {
+  const int64_t s = o * stride - pad;
+  return Span{max(s, int64_t{0}), min(s + k, in_len)};
 }
 
+// The CPU twin sums separably in double: each input row's taps (columns in order), then the rows
+// in order, and divides once by rows * columns. Float inputs make these short double sums exact in
+// practice, and the order is the same anyway.
 __global__ void avgpool_forward_kernel(PoolDims d, const float* x, float* y) {
   const int64_t total = d.planes * d.h_out * d.w_out;
   for (int64_t o = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; o < total; o += int64_t{gridDim.x} * blockDim.x) {
     const int64_t ow = o % d.w_out, oh = (o / d.w_out) % d.h_out, plane = o / (d.w_out * d.h_out);
     const float* xp = x + plane * d.h_in * d.w_in;
-    const Window w = window_of(d, oh, ow);
-    float s = 0.0f;
-    for (int64_t ih = w.h0; ih < w.h1; ++ih) {
-      for (int64_t iw = w.w0; iw < w.w1; ++iw) s += xp[ih * d.w_in + iw];
+    const Span rows = span_of(oh, d.stride, d.pad, d.k, d.h_in), cols = span_of(ow, d.stride, d.pad, d.k, d.w_in);
+    double s = 0.0;
+    for (int64_t ih = rows.lo; ih < rows.hi; ++ih) {
+      double r = 0.0;
+      for (int64_t iw = cols.lo; iw < cols.hi; ++iw) r += static_cast<double>(xp[ih * d.w_in + iw]);
+      s += r;
     }
-    y[o] = s / w.count();
+    y[o] = static_cast<float>(s / (rows.count() * cols.count()));
   }
 }
 
+// A gather in the CPU twin's order: for input cell (ih, iw), window columns ow by increasing tap
+// kj (ow = (iw + pad - kj) / stride), each adding, rounded to float, the double sum over window
+// rows oh (in order) of dy / cells.
 __global__ void avgpool_backward_kernel(PoolDims d, const float* dy, float* dx) {
   const int64_t total = d.planes * d.h_in * d.w_in;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total; i += int64_t{gridDim.x} * blockDim.x) {
     const int64_t iw = i % d.w_in, ih = (i / d.w_in) % d.h_in, plane = i / (d.w_in * d.h_in);
-    const int64_t oh_lo_num = ih + d.pad - d.k + 1, ow_lo_num = iw + d.pad - d.k + 1;
+    const int64_t oh_lo_num = ih + d.pad - d.k + 1;
     const int64_t oh_lo = oh_lo_num <= 0 ? 0 : (oh_lo_num + d.stride - 1) / d.stride;
-    const int64_t ow_lo = ow_lo_num <= 0 ? 0 : (ow_lo_num + d.stride - 1) / d.stride;
     const int64_t oh_hi = min((ih + d.pad) / d.stride, d.h_out - 1);
-    const int64_t ow_hi = min((iw + d.pad) / d.stride, d.w_out - 1);
     const float* dyp = dy + plane * d.h_out * d.w_out;
     float acc = dx[i];
-    for (int64_t oh = oh_lo; oh <= oh_hi; ++oh) {
-      for (int64_t ow = ow_lo; ow <= ow_hi; ++ow) acc += dyp[oh * d.w_out + ow] / window_of(d, oh, ow).count();
+    for (int64_t kj = 0; kj < d.k; ++kj) {
+      const int64_t t = iw + d.pad - kj;
+      if (t < 0 || t % d.stride != 0) continue;
+      const int64_t ow = t / d.stride;
+      if (ow >= d.w_out) continue;
+      const double cols = span_of(ow, d.stride, d.pad, d.k, d.w_in).count();
+      double cs = 0.0;
+      for (int64_t oh = oh_lo; oh <= oh_hi; ++oh) {
+        const double rows = span_of(oh, d.stride, d.pad, d.k, d.h_in).count();
+        cs += static_cast<double>(dyp[oh * d.w_out + ow]) / (rows * cols);
+      }
+      acc += static_cast<float>(cs);
     }
     dx[i] = acc;
   }
 }
 
 PoolDims dims_of(const PoolGeom& g) {
-  THAW_CHECK(g.k >= 1 && g.stride >= 1 && g.pad >= 0 && g.pad < g.k, "average pool k=", g.k, " stride=", g.stride,
-             " pad=", g.pad);
+  // PyTorch's limit, as on the CPU; it also guarantees every window holds an input cell.
+  THAW_CHECK(g.k >= 1 && g.stride >= 1 && g.pad >= 0 && 2 * g.pad <= g.k, "average pool k=", g.k,
+             " stride=", g.stride, " pad=", g.pad, " is not supported");
   THAW_CHECK(g.h_out() >= 1 && g.w_out() >= 1, "average pool output is empty for input ", g.h_in, "x", g.w_in);
   return PoolDims{g.n * g.c, g.h_in, g.w_in, g.h_out(), g.w_out(), g.k, g.stride, g.pad};
 }

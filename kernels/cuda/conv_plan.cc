@@ -15,8 +15,8 @@ namespace {
 constexpr int64_t kUidX = 1, kUidW = 2, kUidY = 3;
 // All our buffers are at least 256-byte aligned; 16 is what the engines ask for.
 constexpr int64_t kAlignment = 16;
-// More knob choices than any config carries (cuDNN 9.19 defines 44 knob types).
-constexpr int64_t kMaxKnobs = 64;
+// A config sets each knob type at most once: the request size cuDNN's own frontend uses.
+constexpr int64_t kMaxKnobs = CUDNN_KNOB_TYPE_COUNTS;
 
 std::vector<int> excluded_notes(ConvMath math) {
   std::vector<int> v = {CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC, CUDNN_NUMERICAL_NOTE_FFT,
@@ -99,14 +99,21 @@ BackendDescriptor make_operation(ConvDirection dir, const BackendDescriptor& x, 
 }
 
 // The handle attributes are deprecated since cuDNN 9.8 (where they became optional) but required
-// before it; setting them works with every 9.x the device may carry.
+// before it, so they are set for every 9.x the device may carry. A library that refuses them no
+// longer needs them: the refusal is noted in `log`, not fatal.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-void set_graph_handle(BackendDescriptor& graph, cudnnHandle_t handle) {
-  graph.set(CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle, "CUDNN_ATTR_OPERATIONGRAPH_HANDLE");
+void set_graph_handle(BackendDescriptor& graph, cudnnHandle_t handle, std::string& log) {
+  const cudnnStatus_t st =
+      cudnnBackendSetAttribute(graph.get(), CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
+  if (st != CUDNN_STATUS_SUCCESS) log += cat_str(" graph handle refused (", cudnnGetErrorString(st), ");");
 }
-void set_plan_handle(BackendDescriptor& plan, cudnnHandle_t handle) {
-  plan.set(CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle, "CUDNN_ATTR_EXECUTION_PLAN_HANDLE");
+void set_plan_handle(BackendDescriptor& plan, cudnnHandle_t handle, std::string& log) {
+  const cudnnStatus_t st =
+      cudnnBackendSetAttribute(plan.get(), CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
+  if (st != CUDNN_STATUS_SUCCESS && log.find("plan handle refused") == std::string::npos) {
+    log += cat_str(" plan handle refused (", cudnnGetErrorString(st), ");");
+  }
 }
 #pragma GCC diagnostic pop
 
@@ -213,18 +220,23 @@ ConvPlan::ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath 
   graph_ = BackendDescriptor(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
   cudnnBackendDescriptor_t ops[1] = {op_.get()};
   graph_.set(CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ops, "CUDNN_ATTR_OPERATIONGRAPH_OPS");
-  set_graph_handle(graph_, ctx.cudnn());
+  std::string heur_log;
+  set_graph_handle(graph_, ctx.cudnn(), heur_log);
   graph_.finalize("operation graph");
 
   const std::vector<int> excluded = excluded_notes(math);
-  std::string heur_log;
   bool found = false;
   struct Mode {
     cudnnBackendHeurMode_t mode;
     const char* name;
   };
   for (const Mode m : {Mode{CUDNN_HEUR_MODE_A, "A"}, Mode{CUDNN_HEUR_MODE_FALLBACK, "fallback"}}) {
-    std::vector<BackendDescriptor> configs = heuristic_configs(graph_, m.mode, heur_log);
+    std::vector<BackendDescriptor> configs;
+    try {
+      configs = heuristic_configs(graph_, m.mode, heur_log);
+    } catch (const InternalError& e) {
+      heur_log += cat_str(" heuristic mode ", m.name, " failed: ", e.what(), ";");
+    }
     for (size_t rank = 0; rank < configs.size(); ++rank) {
       EngineCandidate cand;
       cand.source = cat_str(m.name, "#", rank);
@@ -233,13 +245,22 @@ ConvPlan::ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath 
         configs[rank].get_desc(CUDNN_ATTR_ENGINECFG_ENGINE, engine, "CUDNN_ATTR_ENGINECFG_ENGINE");
         cand.global_index = engine.get_int64(CUDNN_ATTR_ENGINE_GLOBAL_INDEX, "CUDNN_ATTR_ENGINE_GLOBAL_INDEX");
         cand.numerical_notes = engine_numerical_notes(engine);
-        cand.behavior_notes = engine_behavior_notes(engine);
-        cand.knobs = read_knobs(configs[rank]);
       } catch (const InternalError& e) {
-        // Without its notes a config cannot be shown to be deterministic: never use it.
-        cand.verdict = cat_str("skipped, engine unreadable: ", e.what());
+        // Without its numerical notes a config cannot be shown to be deterministic: never use it.
+        cand.verdict = cat_str("skipped, engine or notes unreadable: ", e.what());
         candidates_.push_back(std::move(cand));
         continue;
+      }
+      // Behavior notes and knobs only describe the choice: a failure to read them is recorded.
+      try {
+        cand.behavior_notes = engine_behavior_notes(engine);
+      } catch (const InternalError&) {
+        heur_log += cat_str(" ", cand.source, " behavior notes unreadable;");
+      }
+      try {
+        cand.knobs = read_knobs(configs[rank]);
+      } catch (const InternalError&) {
+        heur_log += cat_str(" ", cand.source, " knobs unreadable;");
       }
       const bool duplicate = std::any_of(candidates_.begin(), candidates_.end(), [&](const EngineCandidate& c) {
         return c.global_index == cand.global_index && c.knobs == cand.knobs;
@@ -258,7 +279,7 @@ ConvPlan::ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath 
         cand.verdict = "eligible, not tried (an earlier one was chosen)";
       } else {
         BackendDescriptor plan(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR);
-        set_plan_handle(plan, ctx.cudnn());
+        set_plan_handle(plan, ctx.cudnn(), heur_log);
         plan.set_desc(CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, configs[rank], "CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG");
         const cudnnStatus_t st = plan.try_finalize();
         if (st != CUDNN_STATUS_SUCCESS) {
@@ -285,6 +306,7 @@ ConvPlan::ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath 
       candidates_.push_back(std::move(cand));
     }
   }
+  log_ = heur_log;
   if (!found) {
     std::string excluded_names;
     for (int note : excluded) excluded_names += cat_str(excluded_names.empty() ? "" : ",", numerical_note_name(note));
@@ -320,7 +342,7 @@ std::string ConvPlan::describe() const {
 }
 
 std::string ConvPlan::candidates_report() const {
-  std::string s;
+  std::string s = log_.empty() ? "" : "  notes:" + log_ + "\n";
   for (const auto& c : candidates_) s += "  " + c.describe() + "\n";
   return s;
 }

@@ -62,6 +62,7 @@ class ConvPlan : public CachedPlan {
   // Kept alive together: the plan refers to the graph, its tensors and the chosen config.
   BackendDescriptor x_, w_, y_, conv_, op_, graph_, engine_, config_, plan_;
   std::vector<EngineCandidate> candidates_;
+  std::string log_;  // what went unexpectedly while choosing (refused attributes, failed heuristics)
   size_t chosen_ = 0;
   size_t workspace_bytes_ = 0;
 };

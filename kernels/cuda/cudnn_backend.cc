@@ -59,17 +59,16 @@ void BackendDescriptor::get_desc(cudnnBackendAttributeName_t name, BackendDescri
 
 namespace {
 
-// Room for more notes than this header knows of: a newer library may report new ones.
-constexpr int64_t kMaxNotes = 64;
-
+// An engine carries each note at most once, so the number of note types this header knows is
+// enough (the request size cuDNN's own frontend uses).
 template <typename Note>
 std::vector<int> read_notes(const BackendDescriptor& engine, cudnnBackendAttributeName_t name,
-                            cudnnBackendAttributeType_t type, const char* what) {
-  std::vector<Note> notes(kMaxNotes);
+                            cudnnBackendAttributeType_t type, int64_t capacity, const char* what) {
+  std::vector<Note> notes(static_cast<size_t>(capacity));
   int64_t count = 0;
-  THAW_CUDNN_CHECK_CTX(cudnnBackendGetAttribute(engine.get(), name, type, kMaxNotes, &count, notes.data()), what);
+  THAW_CUDNN_CHECK_CTX(cudnnBackendGetAttribute(engine.get(), name, type, capacity, &count, notes.data()), what);
   std::vector<int> out;
-  for (int64_t i = 0; i < count && i < kMaxNotes; ++i) out.push_back(static_cast<int>(notes[i]));
+  for (int64_t i = 0; i < count && i < capacity; ++i) out.push_back(static_cast<int>(notes[i]));
   return out;
 }
 
@@ -77,12 +76,12 @@ std::vector<int> read_notes(const BackendDescriptor& engine, cudnnBackendAttribu
 
 std::vector<int> engine_numerical_notes(const BackendDescriptor& engine) {
   return read_notes<cudnnBackendNumericalNote_t>(engine, CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE,
-                                                 "CUDNN_ATTR_ENGINE_NUMERICAL_NOTE");
+                                                 CUDNN_NUMERICAL_NOTE_TYPE_COUNT, "CUDNN_ATTR_ENGINE_NUMERICAL_NOTE");
 }
 
 std::vector<int> engine_behavior_notes(const BackendDescriptor& engine) {
   return read_notes<cudnnBackendBehaviorNote_t>(engine, CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE, CUDNN_TYPE_BEHAVIOR_NOTE,
-                                                "CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE");
+                                                CUDNN_BEHAVIOR_NOTE_TYPE_COUNT, "CUDNN_ATTR_ENGINE_BEHAVIOR_NOTE");
 }
 
 std::string numerical_note_name(int note) {

@@ -11,8 +11,9 @@ namespace {
 
 using AvgPoolTest = CudaTest;
 
-// Forward sums in double in window order and divides once, as the CPU twin; backward adds the
-// same float shares in the same output order. Both bit-identical.
+// Both sides sum in double in the same separable order and round once, so the results are expected
+// to be bit-identical (the summary line counts them); the elementwise rule leaves room for a
+// reordering on either side without hiding a wrong window or count, which errs by far more.
 void check(AvgPoolTest& t, const PoolGeom& g, const std::string& name) {
   const auto x = random_floats(g.x_size(), 1), dy = random_floats(g.y_size(), 2), dx0 = random_floats(g.x_size(), 3);
   std::vector<float> want_y(g.y_size());
@@ -24,8 +25,8 @@ void check(AvgPoolTest& t, const PoolGeom& g, const std::string& name) {
   d_y.fill_bytes(0xFF, t.stream());
   cuda::avgpool_forward(t.ctx(), g, d_x.data(), d_y.data());
   cuda::avgpool_backward(t.ctx(), g, d_dy.data(), d_dx.data());
-  EXPECT_TRUE(all_close(name + " avgpool forward", t.to_host(d_y), want_y, exact()));
-  EXPECT_TRUE(all_close(name + " avgpool backward", t.to_host(d_dx), want_dx, exact()));
+  EXPECT_TRUE(all_close(name + " avgpool forward", t.to_host(d_y), want_y, elementwise(max_abs(x))));
+  EXPECT_TRUE(all_close(name + " avgpool backward", t.to_host(d_dx), want_dx, elementwise(max_abs(want_dx))));
 }
 
 // The Inception blocks' 3x3 stride-1 pad-1 pools (count_include_pad=False).

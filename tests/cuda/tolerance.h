@@ -19,13 +19,15 @@ struct Tolerance {
 constexpr double kFloatEps = 1.1920928955078125e-07;
 
 // Bit-identical. For kernels that perform the same float operations in the same order as the CPU
-// twin: selections (ReLU, max pool), copies (concat), and the pool sums that both sides take in
-// double in window order and round once, with gradients added in the same output order.
+// twin: selections (ReLU, max pool and its gradient routing, added in output order), copies
+// (concat), one product (dropout forward) and one add of the same float (global average pool
+// backward).
 inline Tolerance exact() { return {0.0, 0.0, "exact (same float operations in the same order)"}; }
 
 // A handful of float roundings per element, where the two sides may differ in operation order or
 // in fusing a multiply-add (nvcc contracts to FMA; the host compiler may or may not), and where
-// per-channel statistics summed in double in different orders may round to neighbouring floats.
+// per-channel statistics summed in double in different orders may round to neighbouring floats
+// (batch norm, pools, softmax and its gradient, bias gradients).
 // Each rounding is within half an ulp of the largest intermediate, which is bounded by `scale`
 // (the largest |value| of the reference output, or of the operands when they are larger):
 //   rtol = 4 eps, atol = 8 eps * scale.
