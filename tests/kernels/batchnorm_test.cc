@@ -11,8 +11,8 @@
 namespace thaw {
 namespace {
 
-using testing::cast_vec;
-using testing::random_values;
+using testkit::cast_vec;
+using testkit::random_values;
 
 BnGeom bn_geom(int64_t n, int64_t c, int64_t hw) {
   BnGeom g;
@@ -75,16 +75,16 @@ TEST(BatchNorm, TrainGradientsMatchFiniteDifferences) {
     std::vector<double> rm(2, 0.0), rv(2, 1.0);  // scratch: the loss must not depend on call count
     cpu::batchnorm_forward_train(g, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), y.data(), sm.data(),
                                  si.data());
-    return testing::dot(r, y);
+    return testkit::dot(r, y);
   };
   forward();
   const auto dx0 = random_values(g.size(), 15), dg0 = random_values(2, 16), db0 = random_values(2, 17);
   auto dx = dx0, dg = dg0, db = db0;
   cpu::batchnorm_backward_train(g, x.data(), r.data(), gamma.data(), sm.data(), si.data(), dx.data(), dg.data(),
                                 db.data());
-  const auto gx = testing::difference(dx, dx0), gg = testing::difference(dg, dg0), gb = testing::difference(db, db0);
-  const testing::ScopedThreads one_thread(1);
-  const auto report = testing::check_gradients(forward, {{"x", x, gx}, {"gamma", gamma, gg}, {"beta", beta, gb}});
+  const auto gx = testkit::difference(dx, dx0), gg = testkit::difference(dg, dg0), gb = testkit::difference(db, db0);
+  const testkit::ScopedThreads one_thread(1);
+  const auto report = testkit::check_gradients(forward, {{"x", x, gx}, {"gamma", gamma, gg}, {"beta", beta, gb}});
   EXPECT_TRUE(report.ok()) << report.describe();
   EXPECT_EQ(report.checked, g.size() + 4);
 
@@ -92,12 +92,12 @@ TEST(BatchNorm, TrainGradientsMatchFiniteDifferences) {
   auto dx_only = dx0;
   cpu::batchnorm_backward_train(g, x.data(), r.data(), gamma.data(), sm.data(), si.data(), dx_only.data(),
                                 static_cast<double*>(nullptr), static_cast<double*>(nullptr));
-  EXPECT_TRUE(testing::same_bits(dx_only, dx));
+  EXPECT_TRUE(testkit::same_bits(dx_only, dx));
   auto dg_only = dg0, db_only = db0;
   cpu::batchnorm_backward_train(g, x.data(), r.data(), gamma.data(), sm.data(), si.data(),
                                 static_cast<double*>(nullptr), dg_only.data(), db_only.data());
-  EXPECT_TRUE(testing::same_bits(dg_only, dg));
-  EXPECT_TRUE(testing::same_bits(db_only, db));
+  EXPECT_TRUE(testkit::same_bits(dg_only, dg));
+  EXPECT_TRUE(testkit::same_bits(db_only, db));
 }
 
 TEST(BatchNorm, InferGradientsMatchFiniteDifferences) {
@@ -108,22 +108,22 @@ TEST(BatchNorm, InferGradientsMatchFiniteDifferences) {
   std::vector<double> y(g.size());
   auto forward = [&] {
     cpu::batchnorm_forward_infer(g, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), y.data());
-    return testing::dot(r, y);
+    return testkit::dot(r, y);
   };
   const auto dx0 = random_values(g.size(), 27), dg0 = random_values(3, 28), db0 = random_values(3, 29);
   auto dx = dx0, dg = dg0, db = db0;
   cpu::batchnorm_backward_infer(g, x.data(), r.data(), gamma.data(), rm.data(), rv.data(), dx.data(), dg.data(),
                                 db.data());
-  const auto gx = testing::difference(dx, dx0), gg = testing::difference(dg, dg0), gb = testing::difference(db, db0);
-  const testing::ScopedThreads one_thread(1);
-  const auto report = testing::check_gradients(forward, {{"x", x, gx}, {"gamma", gamma, gg}, {"beta", beta, gb}});
+  const auto gx = testkit::difference(dx, dx0), gg = testkit::difference(dg, dg0), gb = testkit::difference(db, db0);
+  const testkit::ScopedThreads one_thread(1);
+  const auto report = testkit::check_gradients(forward, {{"x", x, gx}, {"gamma", gamma, gg}, {"beta", beta, gb}});
   EXPECT_TRUE(report.ok()) << report.describe();
   EXPECT_EQ(report.checked, g.size() + 6);
 
   auto dx_only = dx0;
   cpu::batchnorm_backward_infer(g, x.data(), r.data(), gamma.data(), rm.data(), rv.data(), dx_only.data(),
                                 static_cast<double*>(nullptr), static_cast<double*>(nullptr));
-  EXPECT_TRUE(testing::same_bits(dx_only, dx));
+  EXPECT_TRUE(testkit::same_bits(dx_only, dx));
 }
 
 struct BnRun {
@@ -147,13 +147,13 @@ BnRun run_bn_float(const BnGeom& g, uint32_t stream) {
 
 TEST(BatchNorm, TrainBitIdenticalForAnyThreadCount) {
   const BnGeom g = bn_geom(5, 7, 61);
-  const BnRun one = testing::with_threads(1, [&] { return run_bn_float(g, 40); });
+  const BnRun one = testkit::with_threads(1, [&] { return run_bn_float(g, 40); });
   for (int threads : {2, 3}) {
-    const BnRun many = testing::with_threads(threads, [&] { return run_bn_float(g, 40); });
+    const BnRun many = testkit::with_threads(threads, [&] { return run_bn_float(g, 40); });
     for (auto [a, b, what] : {std::tuple{&one.y, &many.y, "y"}, {&one.rm, &many.rm, "running_mean"},
                               {&one.rv, &many.rv, "running_var"}, {&one.dx, &many.dx, "dx"},
                               {&one.dg, &many.dg, "dgamma"}, {&one.db, &many.db, "dbeta"}}) {
-      EXPECT_TRUE(testing::same_bits(*a, *b)) << what << " with " << threads << " threads";
+      EXPECT_TRUE(testkit::same_bits(*a, *b)) << what << " with " << threads << " threads";
     }
   }
 }

@@ -10,7 +10,7 @@
 namespace thaw {
 namespace {
 
-using testing::random_values;
+using testkit::random_values;
 
 TEST(Concat, ForwardLayoutAndGradient) {
   const int64_t n = 2, hw = 5;
@@ -35,20 +35,20 @@ TEST(Concat, ForwardLayoutAndGradient) {
   const auto da0 = random_values(a.size(), 5), db0 = random_values(b.size(), 6), dc0 = random_values(c.size(), 7);
   auto da = da0, db = db0, dc = dc0;
   cpu::concat_backward<double>(n, hw, r.data(), {{da.data(), 2}, {db.data(), 1}, {dc.data(), 3}});
-  const auto ga = testing::difference(da, da0), gb = testing::difference(db, db0), gc = testing::difference(dc, dc0);
+  const auto ga = testkit::difference(da, da0), gb = testkit::difference(db, db0), gc = testkit::difference(dc, dc0);
   auto loss = [&] {
     forward();
-    return testing::dot(r, y);
+    return testkit::dot(r, y);
   };
-  const testing::ScopedThreads one_thread(1);
-  const auto report = testing::check_gradients(loss, {{"a", a, ga}, {"b", b, gb}, {"c", c, gc}});
+  const testkit::ScopedThreads one_thread(1);
+  const auto report = testkit::check_gradients(loss, {{"a", a, ga}, {"b", b, gb}, {"c", c, gc}});
   EXPECT_TRUE(report.ok()) << report.describe();
   EXPECT_EQ(report.checked, static_cast<int64_t>(a.size() + b.size() + c.size()));
 
   // A null input is skipped; the others still receive their slices.
   auto dc_only = dc0;
   cpu::concat_backward<double>(n, hw, r.data(), {{nullptr, 2}, {nullptr, 1}, {dc_only.data(), 3}});
-  EXPECT_TRUE(testing::same_bits(dc_only, dc));
+  EXPECT_TRUE(testkit::same_bits(dc_only, dc));
 }
 
 }  // namespace

@@ -13,8 +13,8 @@
 namespace thaw {
 namespace {
 
-using testing::cast_vec;
-using testing::random_values;
+using testkit::cast_vec;
+using testkit::random_values;
 
 // Independent references: the textbook seven loops, in double, written as gathers/scatters over
 // the definition y[n,o,i,j] = sum_{c,a,b} x[n, c, i*sh - ph + a, j*sw - pw + b] * w[o, c, a, b].
@@ -103,15 +103,15 @@ TEST_P(ConvGrad, MatchesFiniteDifferences) {
   std::vector<double> dx = dx0, dw = dw0;
   cpu::conv2d_backward_data(g, r.data(), w.data(), dx.data());
   cpu::conv2d_backward_weight(g, x.data(), r.data(), dw.data());
-  const std::vector<double> gx = testing::difference(dx, dx0), gw = testing::difference(dw, dw0);
+  const std::vector<double> gx = testkit::difference(dx, dx0), gw = testkit::difference(dw, dw0);
 
   std::vector<double> y(g.y_size());
   auto loss = [&] {
     cpu::conv2d_forward(g, x.data(), w.data(), y.data());
-    return testing::dot(r, y);
+    return testkit::dot(r, y);
   };
-  const testing::ScopedThreads one_thread(1);
-  const auto report = testing::check_gradients(loss, {{"x", x, gx}, {"w", w, gw}});
+  const testkit::ScopedThreads one_thread(1);
+  const auto report = testkit::check_gradients(loss, {{"x", x, gx}, {"w", w, gw}});
   EXPECT_TRUE(report.ok()) << report.describe();
   EXPECT_EQ(report.checked, g.x_size() + g.w_size());
 }
@@ -207,12 +207,12 @@ ConvOutputs run_all(const ConvGeom& g) {
 
 TEST_P(ConvRef, BitIdenticalForAnyThreadCount) {
   const ConvGeom g = GetParam().g;
-  const ConvOutputs one = testing::with_threads(1, [&] { return run_all(g); });
+  const ConvOutputs one = testkit::with_threads(1, [&] { return run_all(g); });
   for (int threads : {2, 3}) {
-    const ConvOutputs many = testing::with_threads(threads, [&] { return run_all(g); });
-    EXPECT_TRUE(testing::same_bits(one.y, many.y)) << "forward, " << threads << " threads";
-    EXPECT_TRUE(testing::same_bits(one.dx, many.dx)) << "backward data, " << threads << " threads";
-    EXPECT_TRUE(testing::same_bits(one.dw, many.dw)) << "backward weight, " << threads << " threads";
+    const ConvOutputs many = testkit::with_threads(threads, [&] { return run_all(g); });
+    EXPECT_TRUE(testkit::same_bits(one.y, many.y)) << "forward, " << threads << " threads";
+    EXPECT_TRUE(testkit::same_bits(one.dx, many.dx)) << "backward data, " << threads << " threads";
+    EXPECT_TRUE(testkit::same_bits(one.dw, many.dw)) << "backward weight, " << threads << " threads";
   }
 }
 

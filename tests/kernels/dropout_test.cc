@@ -11,7 +11,7 @@
 namespace thaw {
 namespace {
 
-using testing::random_values;
+using testkit::random_values;
 
 std::vector<uint8_t> keep_mask(int64_t count, double p) {
   const CounterRng rng(5, RngPurpose::Dropout, 0, 0);
@@ -24,7 +24,7 @@ TEST(Dropout, ScalesKeptAndZeroesDropped) {
   const int64_t count = 200;
   const double p = 0.3;
   const auto keep = keep_mask(count, p);
-  const auto x = testing::cast_vec<float>(random_values(count, 1));
+  const auto x = testkit::cast_vec<float>(random_values(count, 1));
   std::vector<float> y(count);
   cpu::dropout_forward(count, p, keep.data(), x.data(), y.data());
   int64_t kept = 0;
@@ -38,7 +38,7 @@ TEST(Dropout, ScalesKeptAndZeroesDropped) {
   for (float v : y) EXPECT_EQ(v, 0.f);
   const std::vector<uint8_t> all(count, 1);
   cpu::dropout_forward(count, 0.0, all.data(), x.data(), y.data());
-  EXPECT_TRUE(testing::same_bits(x, y));
+  EXPECT_TRUE(testkit::same_bits(x, y));
 }
 
 TEST(Dropout, GradientMatchesFiniteDifferences) {
@@ -50,13 +50,13 @@ TEST(Dropout, GradientMatchesFiniteDifferences) {
   std::vector<double> y(count);
   auto loss = [&] {
     cpu::dropout_forward(count, p, keep.data(), x.data(), y.data());
-    return testing::dot(r, y);
+    return testkit::dot(r, y);
   };
   auto dx = dx0;
   cpu::dropout_backward(count, p, keep.data(), r.data(), dx.data());
-  const auto gx = testing::difference(dx, dx0);
-  const testing::ScopedThreads one_thread(1);
-  const auto report = testing::check_gradients(loss, {{"x", x, gx}});
+  const auto gx = testkit::difference(dx, dx0);
+  const testkit::ScopedThreads one_thread(1);
+  const auto report = testkit::check_gradients(loss, {{"x", x, gx}});
   EXPECT_TRUE(report.ok()) << report.describe();
   EXPECT_EQ(report.checked, count);
 }

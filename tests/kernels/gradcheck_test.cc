@@ -19,7 +19,7 @@ TEST(GradCheck, AcceptsTheTrueGradient) {
   std::vector<double> v = {0.3, -1.2, 2.0, 0.7};
   std::vector<double> g(v.size());
   for (size_t i = 0; i < v.size(); ++i) g[i] = 3.0 * (i + 1) * v[i] * v[i];
-  const auto r = testing::check_gradients([&] { return cubic_loss(v); }, {{"v", v, g}});
+  const auto r = testkit::check_gradients([&] { return cubic_loss(v); }, {{"v", v, g}});
   EXPECT_TRUE(r.ok()) << r.describe();
   EXPECT_EQ(r.checked, 4);
   EXPECT_EQ(v, (std::vector<double>{0.3, -1.2, 2.0, 0.7}));  // values restored
@@ -30,7 +30,7 @@ TEST(GradCheck, NamesTheTensorAndIndexOfAWrongGradient) {
   std::vector<double> g(v.size());
   for (size_t i = 0; i < v.size(); ++i) g[i] = 3.0 * (i + 1) * v[i] * v[i];
   g[2] *= 1.001;  // a 0.1% error, far above the threshold
-  const auto r = testing::check_gradients([&] { return cubic_loss(v); }, {{"weights", v, g}});
+  const auto r = testkit::check_gradients([&] { return cubic_loss(v); }, {{"weights", v, g}});
   EXPECT_FALSE(r.ok());
   ASSERT_EQ(r.failures.size(), 1u);
   EXPECT_EQ(r.failures[0].tensor, "weights");
@@ -39,9 +39,9 @@ TEST(GradCheck, NamesTheTensorAndIndexOfAWrongGradient) {
 }
 
 TEST(GradCheck, RelativeErrorFloorsTheScaleAtOne) {
-  EXPECT_DOUBLE_EQ(testing::grad_rel_error(1e-3, 2e-3), 1e-3);
-  EXPECT_DOUBLE_EQ(testing::grad_rel_error(100.0, 101.0), 1.0 / 101.0);
-  EXPECT_TRUE(std::isnan(testing::grad_rel_error(NAN, 1.0)));
+  EXPECT_DOUBLE_EQ(testkit::grad_rel_error(1e-3, 2e-3), 1e-3);
+  EXPECT_DOUBLE_EQ(testkit::grad_rel_error(100.0, 101.0), 1.0 / 101.0);
+  EXPECT_TRUE(std::isnan(testkit::grad_rel_error(NAN, 1.0)));
 }
 
 TEST(GradCheck, ReportsKinksApartInsteadOfFailing) {
@@ -53,36 +53,36 @@ TEST(GradCheck, ReportsKinksApartInsteadOfFailing) {
     for (double e : v) s += e > 0 ? e : 0;
     return s;
   };
-  testing::GradCheckOptions opt;
+  testkit::GradCheckOptions opt;
   opt.branches = [&] {
     std::vector<int64_t> s;
     for (double e : v) s.push_back(e > 0);
     return s;
   };
-  const auto r = testing::check_gradients(loss, {{"v", v, g}}, opt);
+  const auto r = testkit::check_gradients(loss, {{"v", v, g}}, opt);
   EXPECT_TRUE(r.ok()) << r.describe();
   EXPECT_EQ(r.checked, 2);
   ASSERT_EQ(r.near_kinks.size(), 1u);
   EXPECT_EQ(r.near_kinks[0].index, 1);
   // Without the signature the same point fails: the kink is real.
-  const auto blind = testing::check_gradients(loss, {{"v", v, g}});
+  const auto blind = testkit::check_gradients(loss, {{"v", v, g}});
   EXPECT_FALSE(blind.ok());
 }
 
 TEST(GradCheck, SamplesAFixedSubset) {
-  const auto a = testing::grad_sample(1000, 20, 7, "w");
+  const auto a = testkit::grad_sample(1000, 20, 7, "w");
   EXPECT_EQ(a.size(), 20u);
-  EXPECT_EQ(a, testing::grad_sample(1000, 20, 7, "w"));
-  EXPECT_NE(a, testing::grad_sample(1000, 20, 8, "w"));
+  EXPECT_EQ(a, testkit::grad_sample(1000, 20, 7, "w"));
+  EXPECT_NE(a, testkit::grad_sample(1000, 20, 8, "w"));
   EXPECT_TRUE(std::is_sorted(a.begin(), a.end()));
   EXPECT_EQ(std::adjacent_find(a.begin(), a.end()), a.end());
-  EXPECT_EQ(testing::grad_sample(5, 20, 7, "w").size(), 5u);
+  EXPECT_EQ(testkit::grad_sample(5, 20, 7, "w").size(), 5u);
 }
 
 TEST(GradCheck, ShapeMismatchIsAFailure) {
   std::vector<double> v = {1.0, 2.0};
   const std::vector<double> g = {1.0};
-  const auto r = testing::check_gradients([&] { return v[0]; }, {{"v", v, g}});
+  const auto r = testkit::check_gradients([&] { return v[0]; }, {{"v", v, g}});
   EXPECT_FALSE(r.ok());
 }
 

@@ -8,7 +8,7 @@
 
 #include "core/philox.h"
 
-namespace thaw::testing {
+namespace thaw::testkit {
 
 // Uniform values in [lo, hi), a pure function of (stream, index).
 inline std::vector<double> random_values(int64_t count, uint32_t stream, double lo = -1.0, double hi = 1.0) {
@@ -59,4 +59,4 @@ auto with_threads(int n, F&& f) {
   return f();
 }
 
-}  // namespace thaw::testing
+}  // namespace thaw::testkit

@@ -10,7 +10,7 @@
 namespace thaw {
 namespace {
 
-using testing::random_values;
+using testkit::random_values;
 
 TEST(Linear, ForwardMatchesDefinition) {
   const LinearGeom g{3, 7, 4};
@@ -34,22 +34,22 @@ TEST(Linear, GradientsMatchFiniteDifferences) {
   const auto dx0 = random_values(x.size(), 15), dw0 = random_values(w.size(), 16), db0 = random_values(b.size(), 17);
   auto dx = dx0, dw = dw0, db = db0;
   cpu::linear_backward(g, x.data(), w.data(), r.data(), dx.data(), dw.data(), db.data());
-  const auto gx = testing::difference(dx, dx0), gw = testing::difference(dw, dw0), gb = testing::difference(db, db0);
+  const auto gx = testkit::difference(dx, dx0), gw = testkit::difference(dw, dw0), gb = testkit::difference(db, db0);
   std::vector<double> y(g.n * g.out);
   auto loss = [&] {
     cpu::linear_forward(g, x.data(), w.data(), b.data(), y.data());
-    return testing::dot(r, y);
+    return testkit::dot(r, y);
   };
-  const testing::ScopedThreads one_thread(1);
-  const auto report = testing::check_gradients(loss, {{"x", x, gx}, {"w", w, gw}, {"b", b, gb}});
+  const testkit::ScopedThreads one_thread(1);
+  const auto report = testkit::check_gradients(loss, {{"x", x, gx}, {"w", w, gw}, {"b", b, gb}});
   EXPECT_TRUE(report.ok()) << report.describe();
   EXPECT_EQ(report.checked, static_cast<int64_t>(x.size() + w.size() + b.size()));
 
   // dx may be null; the weight gradients do not change.
   auto dw2 = dw0, db2 = db0;
   cpu::linear_backward(g, x.data(), w.data(), r.data(), static_cast<double*>(nullptr), dw2.data(), db2.data());
-  EXPECT_TRUE(testing::same_bits(dw2, dw));
-  EXPECT_TRUE(testing::same_bits(db2, db));
+  EXPECT_TRUE(testkit::same_bits(dw2, dw));
+  EXPECT_TRUE(testkit::same_bits(db2, db));
 }
 
 }  // namespace

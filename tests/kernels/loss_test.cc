@@ -11,7 +11,7 @@
 namespace thaw {
 namespace {
 
-using testing::random_values;
+using testkit::random_values;
 
 TEST(CrossEntropy, HandExampleWithSmoothingAndWeights) {
   const std::vector<double> logits = {1.0, 2.0, 0.5, 0.2, -1.0, 3.0};
@@ -41,7 +41,7 @@ TEST(CrossEntropy, HandExampleWithSmoothingAndWeights) {
                                          static_cast<double*>(nullptr)),
               1.6702599808789604, 1e-13);
   // Float logits give the same loss to float precision.
-  const auto lf = testing::cast_vec<float>(logits), wf = testing::cast_vec<float>(w);
+  const auto lf = testkit::cast_vec<float>(logits), wf = testkit::cast_vec<float>(w);
   std::vector<float> df(6);
   EXPECT_NEAR(cpu::softmax_cross_entropy(2, 3, lf.data(), labels.data(), 0.1, wf.data(), df.data()), loss, 1e-6);
   for (int i = 0; i < 6; ++i) EXPECT_NEAR(df[i], d[i], 1e-6) << i;
@@ -67,7 +67,7 @@ TEST_P(CrossEntropyGrad, MatchesFiniteDifferences) {
     return cpu::softmax_cross_entropy(n, k, logits.data(), labels.data(), GetParam().smoothing, w,
                                       static_cast<double*>(nullptr));
   };
-  const auto report = testing::check_gradients(loss, {{"logits", logits, d}});
+  const auto report = testkit::check_gradients(loss, {{"logits", logits, d}});
   EXPECT_TRUE(report.ok()) << report.describe();
   EXPECT_EQ(report.checked, n * k);
 }

@@ -13,7 +13,7 @@
 namespace thaw {
 namespace {
 
-using testing::random_values;
+using testkit::random_values;
 
 PoolGeom pool_geom(int64_t n, int64_t c, int64_t h, int64_t w, int64_t k, int64_t s, int64_t p) {
   PoolGeom g;
@@ -39,20 +39,20 @@ void check_maxpool_gradient(const PoolGeom& g) {
   std::vector<int32_t> am(g.y_size());
   auto loss = [&] {
     cpu::maxpool_forward(g, x.data(), y.data(), am.data());
-    return testing::dot(r, y);
+    return testkit::dot(r, y);
   };
   loss();
   const auto dx0 = random_values(g.x_size(), 3);
   auto dx = dx0;
   cpu::maxpool_backward(g, r.data(), am.data(), dx.data());
-  const auto gx = testing::difference(dx, dx0);
-  testing::GradCheckOptions opt;
+  const auto gx = testkit::difference(dx, dx0);
+  testkit::GradCheckOptions opt;
   opt.branches = [&] {
     loss();
     return std::vector<int64_t>(am.begin(), am.end());
   };
-  const testing::ScopedThreads one_thread(1);
-  const auto report = testing::check_gradients(loss, {{"x", x, gx}}, opt);
+  const testkit::ScopedThreads one_thread(1);
+  const auto report = testkit::check_gradients(loss, {{"x", x, gx}}, opt);
   EXPECT_TRUE(report.ok()) << report.describe();
   EXPECT_EQ(report.checked, g.x_size());  // the spread keeps every coordinate off a tie
 }
@@ -134,13 +134,13 @@ TEST_P(AvgPoolShapes, ForwardMatchesDefinitionAndGradientMatchesFiniteDifference
   const auto r = random_values(g.y_size(), 42), dx0 = random_values(g.x_size(), 43);
   auto dx = dx0;
   cpu::avgpool_backward(g, r.data(), dx.data());
-  const auto gx = testing::difference(dx, dx0);
+  const auto gx = testkit::difference(dx, dx0);
   auto loss = [&] {
     cpu::avgpool_forward(g, x.data(), y.data());
-    return testing::dot(r, y);
+    return testkit::dot(r, y);
   };
-  const testing::ScopedThreads one_thread(1);
-  const auto report = testing::check_gradients(loss, {{"x", x, gx}});
+  const testkit::ScopedThreads one_thread(1);
+  const auto report = testkit::check_gradients(loss, {{"x", x, gx}});
   EXPECT_TRUE(report.ok()) << report.describe();
   EXPECT_EQ(report.checked, g.x_size());
 }
@@ -161,14 +161,14 @@ TEST(AvgPool, Gradient3x3Stride1Pad1) {
   std::vector<double> y(g.y_size());
   auto loss = [&] {
     cpu::avgpool_forward(g, x.data(), y.data());
-    return testing::dot(r, y);
+    return testkit::dot(r, y);
   };
   const auto dx0 = random_values(g.x_size(), 13);
   auto dx = dx0;
   cpu::avgpool_backward(g, r.data(), dx.data());
-  const auto gx = testing::difference(dx, dx0);
-  const testing::ScopedThreads one_thread(1);
-  const auto report = testing::check_gradients(loss, {{"x", x, gx}});
+  const auto gx = testkit::difference(dx, dx0);
+  const testkit::ScopedThreads one_thread(1);
+  const auto report = testkit::check_gradients(loss, {{"x", x, gx}});
   EXPECT_TRUE(report.ok()) << report.describe();
   EXPECT_EQ(report.checked, g.x_size());
 }
@@ -209,13 +209,13 @@ TEST(GlobalAvgPool, ValuesAndGradient) {
   const auto r = random_values(n * c, 22), dx0 = random_values(n * c * hw, 23);
   auto dx = dx0;
   cpu::global_avgpool_backward(n, c, hw, r.data(), dx.data());
-  const auto gx = testing::difference(dx, dx0);
+  const auto gx = testkit::difference(dx, dx0);
   auto loss = [&] {
     cpu::global_avgpool_forward(n, c, hw, x.data(), y.data());
-    return testing::dot(r, y);
+    return testkit::dot(r, y);
   };
-  const testing::ScopedThreads one_thread(1);
-  const auto report = testing::check_gradients(loss, {{"x", x, gx}});
+  const testkit::ScopedThreads one_thread(1);
+  const auto report = testkit::check_gradients(loss, {{"x", x, gx}});
   EXPECT_TRUE(report.ok()) << report.describe();
 }
 
@@ -224,8 +224,8 @@ struct PoolRun {
 };
 
 PoolRun run_pools(const PoolGeom& g) {
-  const auto x = testing::cast_vec<float>(random_values(g.x_size(), 31));
-  const auto dy = testing::cast_vec<float>(random_values(g.y_size(), 32));
+  const auto x = testkit::cast_vec<float>(random_values(g.x_size(), 31));
+  const auto dy = testkit::cast_vec<float>(random_values(g.y_size(), 32));
   PoolRun o{std::vector<float>(g.y_size()), std::vector<float>(g.x_size(), 0.f), std::vector<float>(g.y_size()),
             std::vector<float>(g.x_size(), 0.f)};
   std::vector<int32_t> am(g.y_size());
@@ -238,13 +238,13 @@ PoolRun run_pools(const PoolGeom& g) {
 
 TEST(Pool, BitIdenticalForAnyThreadCount) {
   const PoolGeom g = pool_geom(3, 5, 11, 9, 3, 2, 1);
-  const PoolRun one = testing::with_threads(1, [&] { return run_pools(g); });
+  const PoolRun one = testkit::with_threads(1, [&] { return run_pools(g); });
   for (int threads : {2, 3}) {
-    const PoolRun many = testing::with_threads(threads, [&] { return run_pools(g); });
-    EXPECT_TRUE(testing::same_bits(one.ymax, many.ymax)) << threads;
-    EXPECT_TRUE(testing::same_bits(one.dxmax, many.dxmax)) << threads;
-    EXPECT_TRUE(testing::same_bits(one.yavg, many.yavg)) << threads;
-    EXPECT_TRUE(testing::same_bits(one.dxavg, many.dxavg)) << threads;
+    const PoolRun many = testkit::with_threads(threads, [&] { return run_pools(g); });
+    EXPECT_TRUE(testkit::same_bits(one.ymax, many.ymax)) << threads;
+    EXPECT_TRUE(testkit::same_bits(one.dxmax, many.dxmax)) << threads;
+    EXPECT_TRUE(testkit::same_bits(one.yavg, many.yavg)) << threads;
+    EXPECT_TRUE(testkit::same_bits(one.dxavg, many.dxavg)) << threads;
   }
 }
 

@@ -11,7 +11,7 @@
 namespace thaw {
 namespace {
 
-using testing::random_values;
+using testkit::random_values;
 
 TEST(Relu, GradientMatchesFiniteDifferences) {
   const int64_t count = 60;
@@ -21,21 +21,21 @@ TEST(Relu, GradientMatchesFiniteDifferences) {
   std::vector<double> y(count);
   auto loss = [&] {
     cpu::relu_forward(count, x.data(), y.data());
-    return testing::dot(r, y);
+    return testkit::dot(r, y);
   };
   loss();
   const auto dx0 = random_values(count, 3);
   auto dx = dx0;
   cpu::relu_backward(count, y.data(), r.data(), dx.data());
-  const auto gx = testing::difference(dx, dx0);
-  testing::GradCheckOptions opt;
+  const auto gx = testkit::difference(dx, dx0);
+  testkit::GradCheckOptions opt;
   opt.branches = [&] {
     std::vector<int64_t> s(count);
     for (int64_t i = 0; i < count; ++i) s[i] = x[i] > 0;
     return s;
   };
-  const testing::ScopedThreads one_thread(1);
-  const auto report = testing::check_gradients(loss, {{"x", x, gx}}, opt);
+  const testkit::ScopedThreads one_thread(1);
+  const auto report = testkit::check_gradients(loss, {{"x", x, gx}}, opt);
   EXPECT_TRUE(report.ok()) << report.describe();
   EXPECT_EQ(report.checked, count);
   int64_t positive = 0;

@@ -10,6 +10,12 @@
 // caller may give a branch signature (the ReLU signs, the max-pool winners: whatever selects
 // the smooth piece); a coordinate whose perturbation by +-kink_window changes the signature is
 // reported apart, in near_kinks, and never fails the check.
+//
+// Use (the tensors are std::vector<double>; the loss re-runs the forward on their current values):
+//   auto loss = [&] { forward(x, w, y); return dot(r, y); };
+//   const auto report = thaw::testkit::check_gradients(loss, {{"x", x, dx}, {"w", w, dw}});
+//   EXPECT_TRUE(report.ok()) << report.describe();
+// The namespace is testkit, not testing, so that `testing::` inside namespace thaw still means gtest.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -22,7 +28,7 @@
 
 #include "core/philox.h"
 
-namespace thaw::testing {
+namespace thaw::testkit {
 
 struct GradInput {
   std::string name;
@@ -129,4 +135,4 @@ inline GradCheckReport check_gradients(const std::function<double()>& loss, cons
   return report;
 }
 
-}  // namespace thaw::testing
+}  // namespace thaw::testkit
