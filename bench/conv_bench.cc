@@ -1,7 +1,9 @@
 // CPU convolution throughput at real Inception v4 shapes (input 299, batch 8), float. Reports
 // GFLOP/s as 2 * MACs per second of wall time, with the OpenMP thread count alongside, and
 // GFLOP per second of process CPU time (all threads): on a shared machine the wall rate falls
-// with the load, the CPU rate tells how well the kernel uses the cycles it got.
+// with the load, the CPU rate tells how well the kernel uses the cycles it got. On a shared machine
+// run with OMP_WAIT_POLICY=passive: spinning workers otherwise burn the slices their team needs
+// (measured here: 3x slower 1x1 convolutions at 8x8 with the default policy and a loaded host).
 #include <benchmark/benchmark.h>
 #include <omp.h>
 #include <time.h>
