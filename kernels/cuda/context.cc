@@ -73,6 +73,11 @@ void* Context::workspace(size_t bytes) { return grow(workspace_, bytes, "Context
 
 void* Context::scratch(size_t bytes) { return grow(scratch_, bytes, "Context scratch"); }
 
+void Context::clear_plans() {
+  synchronize("Context::clear_plans");
+  plans_.clear();
+}
+
 void Context::synchronize(const char* what) {
   THAW_CUDA_CHECK_CTX(cudaStreamSynchronize(stream_), what);
   THAW_CUDA_CHECK_CTX(cudaGetLastError(), what);

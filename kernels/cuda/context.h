@@ -48,6 +48,8 @@ class Context {
   void synchronize(const char* what = "Context::synchronize");
 
   PlanCache& plans() { return plans_; }
+  // Drops every cached plan once the stream is idle (a plan may own code that queued work runs).
+  void clear_plans();
 
  private:
   struct Area {

@@ -28,6 +28,7 @@ class PlanCache {
     return slot.get();
   }
   size_t size() const { return plans_.size(); }
+  // Only with no queued work using the plans: Context::clear_plans synchronizes first.
   void clear() { plans_.clear(); }
   // "key: description" per plan, in key order.
   std::vector<std::string> describe_all() const {

@@ -47,7 +47,7 @@ TEST_F(DeterminismTest, ConvolutionInEveryDirectionAndAfterRebuildingPlans) {
 
     // Plans built again from nothing choose the same engines and give the same bits.
     const std::string before = cuda::conv2d_plan_report(ctx(), cuda::ConvDirection::backward_weight, g);
-    ctx().plans().clear();
+    ctx().clear_plans();
     EXPECT_EQ(cuda::conv2d_plan_report(ctx(), cuda::ConvDirection::backward_weight, g), before);
     EXPECT_TRUE(same_bits(c.name + " conv fwd, rebuilt plan", run_once(*this, g.y_size(), fwd), y1));
     EXPECT_TRUE(same_bits(c.name + " conv dgrad, rebuilt plan", run_once(*this, g.x_size(), dgrad), dx1));
