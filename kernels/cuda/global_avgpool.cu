@@ -20,9 +20,8 @@ __global__ void global_avgpool_forward_kernel(int64_t planes, int64_t hw, const 
 
 __global__ void global_avgpool_backward_kernel(int64_t planes, int64_t hw, const float* dy, float* dx) {
   const int64_t total = planes * hw;
-  const float inv = 1.0f / static_cast<float>(hw);
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total; i += int64_t{gridDim.x} * blockDim.x) {
-    dx[i] += dy[i / hw] * inv;
+    dx[i] += static_cast<float>(static_cast<double>(dy[i / hw]) / static_cast<double>(hw));
   }
 }
 

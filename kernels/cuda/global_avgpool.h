@@ -8,7 +8,7 @@ namespace thaw::cuda {
 class Context;
 
 void global_avgpool_forward(Context& ctx, int64_t n, int64_t c, int64_t hw, const float* x, float* y);
-// dx += dy / hw, broadcast over each plane.
+// dx += float(dy / hw), broadcast over each plane.
 void global_avgpool_backward(Context& ctx, int64_t n, int64_t c, int64_t hw, const float* dy, float* dx);
 
 }  // namespace thaw::cuda

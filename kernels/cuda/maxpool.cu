@@ -18,25 +18,24 @@ __global__ void maxpool_forward_kernel(PoolDims d, const float* x, float* y, int
   for (int64_t o = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; o < total; o += int64_t{gridDim.x} * blockDim.x) {
     const int64_t ow = o % d.w_out, oh = (o / d.w_out) % d.h_out, plane = o / (d.w_out * d.h_out);
     const float* xp = x + plane * d.h_in * d.w_in;
-    float best = -INFINITY;
-    int32_t best_at = -1;
-    for (int64_t ki = 0; ki < d.k; ++ki) {
-      const int64_t ih = oh * d.stride - d.pad + ki;
-      if (ih < 0 || ih >= d.h_in) continue;
-      for (int64_t kj = 0; kj < d.k; ++kj) {
-        const int64_t iw = ow * d.stride - d.pad + kj;
-        if (iw < 0 || iw >= d.w_in) continue;
-        const int32_t at = static_cast<int32_t>(ih * d.w_in + iw);
-        const float v = xp[at];
-        // NaN wins and propagates, as in PyTorch; otherwise the first strict maximum wins.
-        if (best_at < 0 || v > best || (v != v && best == best)) {
+    // Windows are clipped to the input (padded cells never win); the scan starts at the first
+    // cell inside and moves only on a strictly greater value, so on ties (and past NaNs) the first
+    // cell in window order keeps the gradient, exactly as the CPU twin.
+    const int64_t h0 = max(oh * d.stride - d.pad, int64_t{0}), h1 = min(oh * d.stride - d.pad + d.k, d.h_in);
+    const int64_t w0 = max(ow * d.stride - d.pad, int64_t{0}), w1 = min(ow * d.stride - d.pad + d.k, d.w_in);
+    int64_t best_at = h0 * d.w_in + w0;
+    float best = xp[best_at];
+    for (int64_t ih = h0; ih < h1; ++ih) {
+      for (int64_t iw = w0; iw < w1; ++iw) {
+        const float v = xp[ih * d.w_in + iw];
+        if (v > best) {
           best = v;
-          best_at = at;
+          best_at = ih * d.w_in + iw;
         }
       }
     }
     y[o] = best;
-    argmax[o] = best_at;
+    argmax[o] = static_cast<int32_t>(best_at);
   }
 }
 
@@ -65,8 +64,9 @@ __global__ void maxpool_backward_kernel(PoolDims d, const float* dy, const int32
 }
 
 PoolDims dims_of(const PoolGeom& g) {
-  THAW_CHECK(g.k >= 1 && g.stride >= 1 && g.pad >= 0 && g.pad < g.k, "max pool k=", g.k, " stride=", g.stride,
-             " pad=", g.pad);
+  // PyTorch's limit, as on the CPU; it also guarantees every window holds an input cell.
+  THAW_CHECK(g.k >= 1 && g.stride >= 1 && g.pad >= 0 && 2 * g.pad <= g.k, "max pool k=", g.k,
+             " stride=", g.stride, " pad=", g.pad, " is not supported");
   THAW_CHECK(g.h_out() >= 1 && g.w_out() >= 1, "max pool output is empty for input ", g.h_in, "x", g.w_in);
   THAW_CHECK(g.h_in * g.w_in <= 0x7fffffff, "max pool plane too large for 32-bit argmax");
   return PoolDims{g.n * g.c, g.h_in, g.w_in, g.h_out(), g.w_out(), g.k, g.stride, g.pad};
