@@ -28,9 +28,12 @@ void ModelState<T>::init_tensor(const Graph& g, int index, uint64_t seed) {
       if (g.nodes[spec.node].kind == OpKind::Conv) {
         // He-normal keeps the activation scale through ~150 ReLU layers at initialisation.
         const double std = std::sqrt(2.0 / static_cast<double>(fan_in));
+        // Each element is a pure function of its index, so threads cannot change the values.
+#pragma omp parallel for schedule(static)
         for (int64_t i = 0; i < v.numel(); ++i) v[i] = static_cast<T>(std * rng.normal_at(i));
       } else {
         const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+#pragma omp parallel for schedule(static)
         for (int64_t i = 0; i < v.numel(); ++i) v[i] = static_cast<T>(bound * (2.0 * rng.uniform_double_at(i) - 1.0));
       }
       break;
