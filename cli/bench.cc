@@ -1,4 +1,5 @@
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -10,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "engine/cuda_commands.h"
 #include "engine/executor.h"
 #include "engine/optimizer.h"
 #include "engine/synthetic.h"
@@ -47,17 +49,74 @@ double peak_rss_mib() {
   return -1;
 }
 
-void run_bench(const BenchArgs& a) {
-  if (a.device != "cpu") {
-    if (a.device == "cuda") fail_user("--device cuda: the CUDA training path is not built yet; use --device cpu");
-    fail_user("--device: expected cpu or cuda, got '", a.device, "'");
+// Model FLOPs per image: 2 x MACs forward everywhere, 2 x 2 x MACs more for the trainable part's backward.
+double model_flops_per_image(const Graph& g, const Plan& plan) {
+  int64_t trainable_macs = 0;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (plan.trainable[i]) trainable_macs += g.node_macs(static_cast<int>(i));
   }
+  return 2.0 * static_cast<double>(g.macs()) + 4.0 * static_cast<double>(trainable_macs);
+}
+
+constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
+
+void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
+  require_cuda_device();
+  const CudaBenchResult r = cuda_bench(g, plan, a.batch_size, a.steps, a.warmup);
+  const double ips = static_cast<double>(a.batch_size) / (r.step_ms / 1000.0);
+  const double flops = model_flops_per_image(g, plan);
+  nlohmann::json j = {{"device", "cuda"},
+                      {"gpu", r.gpu_name},
+                      {"gpu_detail", r.gpu},
+                      {"libraries", r.libraries},
+                      {"precision", "fp32"},
+                      {"layout", "nchw"},
+                      {"batch_size", a.batch_size},
+                      {"input_size", a.input_size},
+                      {"classes", a.classes},
+                      {"freeze_through", a.freeze_through},
+                      {"steps", a.steps},
+                      {"warmup", a.warmup},
+                      {"data", "one synthetic batch, uploaded once; every step reads it"},
+                      {"timing", "CUDA events around the timed steps (forward, loss, backward, SGD)"},
+                      {"step_ms", r.step_ms},
+                      {"wall_step_ms", r.wall_step_ms},
+                      {"step_ms_each", r.step_ms_each},
+                      {"images_per_s", ips},
+                      {"model_tflops_per_s", ips * flops / 1e12},
+                      {"model_gflops_per_s", ips * flops / 1e9},
+                      {"trainable_params", plan.trainable_parameter_count(g)},
+                      {"first_loss", r.first_loss},
+                      {"last_loss", r.last_loss},
+                      {"arena_gib", static_cast<double>(r.arena_bytes) / kGiB},
+                      {"state_gib", static_cast<double>(r.state_bytes) / kGiB},
+                      {"peak_gpu_mem_gib", static_cast<double>(r.allocated_bytes) / kGiB},
+                      {"device_used_gib", static_cast<double>(r.device_used_bytes) / kGiB}};
+  if (!std::isfinite(r.last_loss)) std::fprintf(stderr, "thaw bench: warning: the loss is not finite (%g)\n", r.last_loss);
+  if (a.json) {
+    std::cout << j.dump() << "\n";
+    return;
+  }
+  for (size_t s = 0; s < r.step_ms_each.size(); ++s) {
+    std::fprintf(stderr, "step %zu: %.1f ms%s\n", s, r.step_ms_each[s], static_cast<int64_t>(s) < a.warmup ? " (warm-up)" : "");
+  }
+  std::printf("cuda %s fp32, batch %lld at %lld, frozen through %s: %.1f images/s, %.1f ms/step, %.2f model "
+              "TFLOP/s, %.2f GiB allocated (arena %.2f GiB), loss %.4f -> %.4f\n",
+              r.gpu_name.c_str(), static_cast<long long>(a.batch_size), static_cast<long long>(a.input_size),
+              a.freeze_through.c_str(), ips, r.step_ms, ips * flops / 1e12,
+              static_cast<double>(r.allocated_bytes) / kGiB, static_cast<double>(r.arena_bytes) / kGiB, r.first_loss,
+              r.last_loss);
+}
+
+void run_bench(const BenchArgs& a) {
+  if (a.device != "cpu" && a.device != "cuda") fail_user("--device: expected cpu or cuda, got '", a.device, "'");
   if (a.batch_size < 1) fail_user("--batch-size: expected at least 1, got ", a.batch_size);
   if (a.steps < 1) fail_user("--steps: expected at least 1, got ", a.steps);
   if (a.warmup < 0) fail_user("--warmup: expected 0 or more, got ", a.warmup);
   check_threads(a.threads);
   const Graph g = build_inception_v4(a.input_size, a.classes);
   const Plan plan = make_plan(g, g.find_block(a.freeze_through), BnPolicy::Train);
+  if (a.device == "cuda") return run_bench_cuda(a, g, plan);
   ModelState<float> state = ModelState<float>::random(g, 0);
   Executor<float> exec(g, plan, state);
   std::vector<ParamRef<float>> refs;
@@ -83,12 +142,7 @@ void run_bench(const BenchArgs& a) {
     if (s >= a.warmup) seconds += dt;
     if (!a.json) std::fprintf(stderr, "step %lld: %.3f s\n", static_cast<long long>(s), dt);
   }
-  // Model FLOPs: 2 x MACs forward everywhere, 2 x 2 x MACs more for the trainable part's backward.
-  int64_t trainable_macs = 0;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    if (plan.trainable[i]) trainable_macs += g.node_macs(static_cast<int>(i));
-  }
-  const double flops_per_image = 2.0 * static_cast<double>(g.macs()) + 4.0 * static_cast<double>(trainable_macs);
+  const double flops_per_image = model_flops_per_image(g, plan);
   const double ips = static_cast<double>(a.steps * a.batch_size) / seconds;
   nlohmann::json j = {{"device", "cpu"},
                       {"threads", omp_get_max_threads()},

@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "engine/checkpoint.h"
+#include "engine/cuda_commands.h"
 #include "engine/executor.h"
 #include "graph/inception_v4.h"
 #include "io/npy.h"
@@ -22,10 +23,8 @@ struct PredictArgs {
 };
 
 void run_predict(const PredictArgs& a) {
-  if (a.device != "cpu") {
-    if (a.device == "cuda") fail_user("--device cuda: the CUDA inference path is not built yet; use --device cpu");
-    fail_user("--device: expected cpu or cuda, got '", a.device, "'");
-  }
+  if (a.device != "cpu" && a.device != "cuda") fail_user("--device: expected cpu or cuda, got '", a.device, "'");
+  if (a.device == "cuda") require_cuda_device();
   if (a.batch_size < 1) fail_user("--batch-size: expected at least 1, got ", a.batch_size);
   check_threads(a.threads);
   const NpyArray in = read_npy(a.input);
@@ -40,6 +39,11 @@ void run_predict(const PredictArgs& a) {
     fail_user("--classes: ", a.classes, " does not match the ", rep.file_classes, " classes of ", a.weights);
   }
   const std::vector<float> x = in.to_float();
+  if (a.device == "cuda") {
+    write_npy(a.output, cuda_predict_logits(g, state, x, n, a.batch_size));
+    std::cerr << "thaw: wrote logits [" << n << ", " << a.classes << "] to " << a.output << " (cuda)\n";
+    return;
+  }
   const Plan plan = make_plan(g, static_cast<int>(g.blocks.size()) - 1, BnPolicy::Frozen);
   Executor<float> exec(g, plan, state);
   Tensor<float> y({n, a.classes});

@@ -1,0 +1,29 @@
+#pragma once
+// SGD with momentum on device pointers, the twin of the SGD path of engine/optimizer.h: the same
+// per-element formulas with the same roundings, written with explicit rounding intrinsics so that
+// nvcc cannot contract or reorder them. Given the same gradient, the bits equal the CPU's.
+//   g   = fma(p, wd, grad)                   (decay only)
+//   buf = g on the first step, else buf = (buf * mu) + g   (momentum only)
+//   d   = nesterov ? fma(buf, mu, g) : buf
+//   p   = fma(d, -lr, p)
+// Every element is independent of every other: no reduction, so no order to fix.
+#include <cstdint>
+
+namespace thaw::cuda {
+
+class Context;
+
+struct SgdScalars {
+  float weight_decay = 0;  // float(wd), as the CPU rounds it
+  float momentum = 0;      // float(mu)
+  float neg_lr = 0;        // float(-lr)
+  bool decay = false;      // apply weight decay to this range
+  bool use_momentum = false;
+  bool first_step = false;  // the momentum buffer is set, not read
+  bool nesterov = false;
+};
+
+// buf may be null when !use_momentum.
+void sgd_step(Context& ctx, int64_t count, const SgdScalars& s, float* p, const float* grad, float* buf);
+
+}  // namespace thaw::cuda

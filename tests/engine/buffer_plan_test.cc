@@ -1,0 +1,144 @@
+// The device step's arena layout: every buffer the executor touches exists and is live at each
+// touch (re-derived here from the op kinds, not from the plan's keep flags), no two buffers that
+// are live at the same time share a byte, and reuse actually saves memory.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "engine/buffer_plan.h"
+#include "graph/inception_v4.h"
+
+namespace thaw {
+namespace {
+
+struct Touch {
+  StepBufferKind kind;
+  int node;
+  int time;
+};
+
+// What engine/cuda_executor.cc reads and writes in one training step, op by op.
+std::vector<Touch> executor_touches(const Graph& g, const Plan& plan, const StepMemoryPlan& mp) {
+  std::vector<Touch> t;
+  const int last = g.output_node();
+  for (int i = 1; i <= last; ++i) {
+    const Node& n = g.nodes[i];
+    const int at = StepMemoryPlan::forward_time(i);
+    const bool train = plan.trainable[i] != 0;
+    for (int in : n.inputs) {
+      if (in != 0) t.push_back({StepBufferKind::Output, in, at});
+    }
+    t.push_back({StepBufferKind::Output, i, at});
+    if (n.kind == OpKind::MaxPool) t.push_back({StepBufferKind::Argmax, i, at});
+    if (n.kind == OpKind::Dropout && train && n.dropout > 0) t.push_back({StepBufferKind::DropoutMask, i, at});
+    if (n.kind == OpKind::BatchNorm && train && plan.bn == BnPolicy::Train) {
+      t.push_back({StepBufferKind::BnMean, i, at});
+      t.push_back({StepBufferKind::BnInvstd, i, at});
+    }
+  }
+  t.push_back({StepBufferKind::Output, last, mp.loss_time()});
+  for (int i = last; i >= 1; --i) {
+    if (!plan.trainable[i]) continue;
+    const Node& n = g.nodes[i];
+    const int at = mp.backward_time(i);
+    if (i != last) t.push_back({StepBufferKind::OutputGrad, i, at});
+    const int in0 = n.inputs[0];
+    switch (n.kind) {
+      case OpKind::Conv:
+      case OpKind::Linear:
+        if (in0 != 0) t.push_back({StepBufferKind::Output, in0, at});
+        break;
+      case OpKind::BatchNorm:
+        if (in0 != 0) t.push_back({StepBufferKind::Output, in0, at});
+        if (plan.bn == BnPolicy::Train) {
+          t.push_back({StepBufferKind::BnMean, i, at});
+          t.push_back({StepBufferKind::BnInvstd, i, at});
+        }
+        break;
+      case OpKind::Relu: t.push_back({StepBufferKind::Output, i, at}); break;
+      case OpKind::MaxPool: t.push_back({StepBufferKind::Argmax, i, at}); break;
+      case OpKind::Dropout:
+        if (n.dropout > 0) t.push_back({StepBufferKind::DropoutMask, i, at});
+        break;
+      default: break;
+    }
+    for (int in : n.inputs) {
+      if (plan.trainable[in]) t.push_back({StepBufferKind::OutputGrad, in, at});
+    }
+  }
+  t.push_back({StepBufferKind::Output, last, mp.end()});
+  return t;
+}
+
+void check_layout(const Graph& g, const std::string& freeze, BnPolicy bn, int64_t batch) {
+  SCOPED_TRACE(freeze + (bn == BnPolicy::Train ? " bn train" : " bn frozen") + " batch " + std::to_string(batch));
+  const Plan plan = make_plan(g, g.find_block(freeze), bn);
+  const StepMemoryPlan mp(g, plan, batch);
+  const auto& bufs = mp.buffers();
+  for (const Touch& t : executor_touches(g, plan, mp)) {
+    const int64_t off = mp.offset(t.kind, t.node);
+    ASSERT_GE(off, 0) << "no " << step_buffer_kind_name(t.kind) << " buffer for node " << g.nodes[t.node].name;
+    const auto it = std::find_if(bufs.begin(), bufs.end(),
+                                 [&](const StepBuffer& b) { return b.kind == t.kind && b.node == t.node; });
+    ASSERT_NE(it, bufs.end());
+    EXPECT_TRUE(it->first <= t.time && t.time <= it->last)
+        << step_buffer_kind_name(t.kind) << " of " << g.nodes[t.node].name << " touched at " << t.time
+        << ", live over [" << it->first << ", " << it->last << "]";
+  }
+  for (size_t a = 0; a < bufs.size(); ++a) {
+    const StepBuffer& x = bufs[a];
+    ASSERT_EQ(x.offset % StepMemoryPlan::kArenaAlignment, 0);
+    ASSERT_LE(x.offset + x.bytes, mp.arena_bytes());
+    for (size_t b = a + 1; b < bufs.size(); ++b) {
+      const StepBuffer& y = bufs[b];
+      const bool live_together = x.first <= y.last && y.first <= x.last;
+      const bool share_bytes = x.offset < y.offset + y.bytes && y.offset < x.offset + x.bytes;
+      ASSERT_FALSE(live_together && share_bytes)
+          << step_buffer_kind_name(x.kind) << " of " << g.nodes[x.node].name << " and "
+          << step_buffer_kind_name(y.kind) << " of " << g.nodes[y.node].name << " overlap while both live";
+    }
+  }
+}
+
+TEST(StepMemoryPlan, EveryTouchIsLiveAndNoLiveBuffersOverlap) {
+  const Graph g = build_inception_v4(299, 10, 0.2);  // with dropout, so the mask is planned too
+  for (const char* fp : {"none", "mixed_5e", "mixed_6a", "mixed_6h", "mixed_7d", "head"}) {
+    check_layout(g, fp, BnPolicy::Train, 3);
+  }
+  check_layout(g, "mixed_6a", BnPolicy::Frozen, 2);
+  check_layout(build_inception_v4(75, 5), "none", BnPolicy::Train, 1);
+}
+
+TEST(StepMemoryPlan, ReusesMemory) {
+  const Graph g = build_inception_v4(299, 1000);
+  const StepMemoryPlan full(g, make_plan(g, -1, BnPolicy::Train), 8);
+  const StepMemoryPlan infer(g, make_plan(g, g.find_block("head"), BnPolicy::Train), 8);
+  int64_t largest_output = 0;
+  for (const StepBuffer& b : infer.buffers()) largest_output = std::max(largest_output, b.bytes);
+  std::printf("[arena] batch 8, 299: training %.1f MiB of %.1f MiB without reuse; inference %.1f MiB of %.1f MiB, "
+              "largest output %.1f MiB\n",
+              full.arena_bytes() / 1048576.0, full.total_bytes() / 1048576.0, infer.arena_bytes() / 1048576.0,
+              infer.total_bytes() / 1048576.0, largest_output / 1048576.0);
+  // Training keeps most activations until backward, but the gradients of one block die before the
+  // next block's are born.
+  EXPECT_LT(full.arena_bytes(), full.total_bytes() * 3 / 4);
+  // Inference holds a block's input, its branches and its concat at most: a few of the largest
+  // outputs, never the whole network.
+  EXPECT_LE(infer.arena_bytes(), 4 * largest_output);
+  EXPECT_LT(infer.arena_bytes() * 10, infer.total_bytes());
+}
+
+TEST(StepMemoryPlan, LayoutIsAPureFunctionOfItsInputs) {
+  const Graph g = build_inception_v4(299, 10);
+  const Plan plan = make_plan(g, g.find_block("mixed_5e"), BnPolicy::Train);
+  const StepMemoryPlan a(g, plan, 4), b(g, plan, 4);
+  ASSERT_EQ(a.buffers().size(), b.buffers().size());
+  for (size_t i = 0; i < a.buffers().size(); ++i) EXPECT_EQ(a.buffers()[i].offset, b.buffers()[i].offset);
+  EXPECT_EQ(a.arena_bytes(), b.arena_bytes());
+  // The batch scales every buffer but the batch-norm statistics.
+  EXPECT_GT(StepMemoryPlan(g, plan, 8).arena_bytes(), a.arena_bytes());
+}
+
+}  // namespace
+}  // namespace thaw
