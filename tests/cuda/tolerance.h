@@ -3,8 +3,10 @@
 //   |gpu - cpu| <= rtol * |cpu| + atol
 // and NaN never passes. Each test names its rule, and every comparison prints the worst ratio of
 // error to allowance, so a tolerance that is far too loose shows up in the device logs.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 namespace thaw::cuda_test {
@@ -48,6 +50,46 @@ inline Tolerance elementwise(double scale) {
 inline Tolerance float_dot(int64_t k, double max_term) {
   return {1e-5, 2 * kFloatEps * static_cast<double>(k) * max_term,
           "float dot product: rtol 1e-5, atol 2 eps * k * max|term| (k = " + std::to_string(k) + ")"};
+}
+
+// The whole network (tests/cuda/network_parity_test.cc). Through ~150 convolutions, batch norms in
+// training mode and the backward pass, per-op bounds compound into nothing useful, so the test
+// measures the compounding instead: it runs the CPU executor in float and in double from the same
+// state, and for each tensor takes the CPU's float-vs-double spread
+//   S = max over the tensor of |cpu_float - cpu_double|,
+// floored at one float ulp of the tensor's scale (eps * max|cpu_double|) so that a tensor the CPU
+// happened to get exact still allows rounding. The GPU, another float implementation of the same
+// network, must land as close to the double run, within a factor F:
+//   |gpu - cpu_double| <= F * max(S, eps * max|cpu_double|) + 4 eps |cpu_double|,   F = 32.
+// Why 32: on the CPU (2026-11-27, 299, batch 2), float runs from weights moved by one ulp (a stand-in
+// for a different summation order) landed at 0.3 .. 4.1 x S over 329 tensors x 3 perturbations each
+// (median 1.2, 90th percentile 1.7) wherever no discrete choice flipped (below); 32 leaves room for
+// cuDNN's and cuBLASLt's own orders, whose per-op errors reach the float_dot bound above where the
+// CPU's may stay well under it. The test state keeps every trainable ReLU input about 5 standard
+// deviations from zero (batch-norm betas of +-5), so S is about 1e-5 of a tensor's scale and F * S
+// still exposes any wiring error, which moves a gradient by its own size.
+inline Tolerance network_spread(double spread, double ref_scale, double factor = 32) {
+  const double s = std::max(spread, kFloatEps * ref_scale);
+  char rule[160];
+  std::snprintf(rule, sizeof rule,
+                "network: |gpu - cpu_double| <= %g x max(cpu float spread %.3g, eps x scale %.3g) + 4 eps |ref|",
+                factor, spread, kFloatEps * ref_scale);
+  return {4 * kFloatEps, factor * s, rule};
+}
+
+// Discrete choices break the rule above: a max pool whose two best values are within rounding of
+// each other may pick either, and the gradient of everything before it then moves by a whole term
+// of a sum (up to 8% of a weight gradient's scale for one choice at 8x8, measured on the CPU). The
+// +-5 betas make ReLU flips practically impossible, but not max-pool near-ties: at 299, batch 2, the
+// CPU saw about one per run. So the test compares the GPU's choices with the double run's, proves
+// each difference is a near-tie, and checks the gradients of the nodes before the last differing
+// choice with this coarse rule only (a sign error or a missing or doubled term still fails it):
+//   |gpu - cpu_double| <= F * max(S, eps * scale) + scale / 2,   scale = max|cpu_double|.
+inline Tolerance network_after_flip(double spread, double ref_scale, double factor = 32) {
+  Tolerance t = network_spread(spread, ref_scale, factor);
+  t.atol += 0.5 * ref_scale;
+  t.rule = "after a max-pool near-tie or ReLU flip: " + t.rule + " + scale / 2";
+  return t;
 }
 
 // A scalar both sides compute in double (the loss): only libm-level differences in exp/log and the
