@@ -9,6 +9,8 @@ void add_inspect(CLI::App& app);
 void add_predict(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_train(CLI::App& app);
+void add_stats(CLI::App& app);
+void add_samplesize(CLI::App& app);
 
 // Validators shared by subcommands.
 void check_threads(int threads);  // sets the OpenMP thread count; 0 keeps the default

@@ -12,6 +12,8 @@ int main(int argc, char** argv) {
   thaw::cli::add_predict(app);
   thaw::cli::add_bench(app);
   thaw::cli::add_train(app);
+  thaw::cli::add_stats(app);
+  thaw::cli::add_samplesize(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
