@@ -1,0 +1,50 @@
+// `--device cuda` where no GPU answers (or in a build without CUDA): exit 2 and one line that names
+// the flag and the reason, for both commands that take it. On a machine with a GPU this skips.
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "tests/cli/cli_harness.h"
+#if THAW_HAVE_CUDA
+#include "kernels/cuda/device_query.h"
+#endif
+
+namespace thaw::testing {
+namespace {
+
+void expect_no_device_error(const std::string& args) {
+#if THAW_HAVE_CUDA
+  std::string why;
+  if (cuda::device_count(&why) > 0) GTEST_SKIP() << "a CUDA device is present; the GPU path is tested in tests/cuda";
+  const std::string expected = "thaw: error: --device cuda: no usable CUDA device (";
+#else
+  const std::string expected = "thaw: error: --device cuda: this thaw was built without CUDA";
+#endif
+  const ScratchDir dir;
+  const std::string cmd = sh_quote(THAW_BINARY) + " " + args;
+  const CommandResult r = run_command(cmd, dir);
+  EXPECT_EQ(r.exit_code, 2) << describe(cmd, r);
+  const std::string line = trim_right(r.err);
+  EXPECT_EQ(line.rfind(expected, 0), 0u) << describe(cmd, r);
+  EXPECT_EQ(line.find('\n'), std::string::npos) << describe(cmd, r);
+}
+
+TEST(CudaDevice, BenchWithoutADeviceIsAUserError) {
+  expect_no_device_error("bench --device cuda --batch-size 1 --input-size 75 --steps 1");
+}
+
+TEST(CudaDevice, PredictWithoutADeviceIsAUserError) {
+  // Checked before any file is read: the paths need not exist.
+  expect_no_device_error("predict --device cuda --weights missing.safetensors --input missing.npy --output out.npy");
+}
+
+TEST(CudaDevice, UnknownDeviceNamesTheFlag) {
+  const ScratchDir dir;
+  const std::string cmd = sh_quote(THAW_BINARY) + " bench --device tpu --steps 1";
+  const CommandResult r = run_command(cmd, dir);
+  EXPECT_EQ(r.exit_code, 2) << describe(cmd, r);
+  EXPECT_EQ(trim_right(r.err), "thaw: error: --device: expected cpu or cuda, got 'tpu'") << describe(cmd, r);
+}
+
+}  // namespace
+}  // namespace thaw::testing
