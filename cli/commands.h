@@ -11,6 +11,12 @@ void add_bench(CLI::App& app);
 void add_train(CLI::App& app);
 void add_stats(CLI::App& app);
 void add_samplesize(CLI::App& app);
+void add_replay(CLI::App& app);
+
+// Thrown by a subcommand that ran to its end but must exit non-zero (replay: the bits differ: 3).
+struct ExitStatus {
+  int code;
+};
 
 // Validators shared by subcommands.
 void check_threads(int threads);  // sets the OpenMP thread count; 0 keeps the default

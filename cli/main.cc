@@ -1,4 +1,5 @@
-// thaw: fine-tune Inception v4 with evidence. Exit codes: 0 success, 2 user error, 1 internal fault.
+// thaw: fine-tune Inception v4 with evidence. Exit codes: 0 success, 2 user error, 1 internal fault,
+// 3 a replay that differs from its record.
 #include <iostream>
 
 #include "cli/commands.h"
@@ -14,8 +15,11 @@ int main(int argc, char** argv) {
   thaw::cli::add_train(app);
   thaw::cli::add_stats(app);
   thaw::cli::add_samplesize(app);
+  thaw::cli::add_replay(app);
   try {
     app.parse(argc, argv);
+  } catch (const thaw::cli::ExitStatus& e) {
+    return e.code;
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

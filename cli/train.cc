@@ -9,125 +9,70 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "engine/checkpoint.h"
+#include "engine/record.h"
+#include "engine/run_config.h"
+#include "engine/run_setup.h"
 #include "engine/trainer.h"
-#include "graph/inception_v4.h"
 #include "io/atomic_file.h"
-#include "io/datasets.h"
-#include "io/subset_dataset.h"
 
 namespace thaw::cli {
 
 namespace {
 
-struct TrainArgs {
-  std::string data = "fashion-mnist";
-  std::string weights;
-  int64_t classes = 0;
-  std::string freeze_through = "none";
-  int64_t epochs = 1;
-  int64_t batch_size = 32;
-  double lr = 0.01;
-  std::string lr_schedule = "cosine";
-  int64_t warmup_steps = 0;
-  double warmup_start_factor = 0.0;
-  int64_t lr_step_size = 0;
-  double lr_gamma = 0.1;
-  double min_lr = 0.0;
-  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
-  std::string optimizer = "sgd";
-  double momentum = 0.9;
-  bool nesterov = false;
-  double weight_decay = 1e-4;
-  double label_smoothing = 0.0;
-  std::vector<float> class_weights;
-  std::string bn = "train";
-  double dropout = 0.0;
-  uint64_t seed = 0;
-  int64_t input_size = 299;
-  std::string out;
-  bool overwrite = false;
-  int threads = 0;
-  int64_t train_limit = 0, val_limit = 0, max_steps = 0;
-  int64_t eval_batch_size = 64;
-};
+// The flags fill a RunConfig: the run record keeps it, and `thaw replay` sets the run up from it.
+using TrainArgs = RunConfig;
 
 void prepare_out_dir(const std::filesystem::path& dir, bool overwrite) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  if (fs::exists(dir / "weights.safetensors", ec) && !overwrite) {
+  if ((fs::exists(dir / "weights.safetensors", ec) || fs::exists(dir / "record.json", ec)) && !overwrite) {
     fail_user("--out: ", dir.string(), " already holds a run; choose another folder or pass --overwrite");
   }
   fs::create_directories(dir, ec);
   if (ec) fail_user("--out: cannot create ", dir.string(), ": ", ec.message());
 }
 
-void run_train(const TrainArgs& a, const std::string& command_line) {
+// Paths in the record are absolute, so that a replay from another working folder finds the same files.
+RunConfig with_absolute_paths(RunConfig c) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!c.weights.empty()) c.weights = fs::absolute(c.weights).string();
+  if (c.data != "fashion-mnist" && fs::exists(c.data, ec)) c.data = fs::absolute(c.data).string();
+  return c;
+}
+
+void run_train(const TrainArgs& args, const std::string& command_line) {
+  const RunConfig a = with_absolute_paths(args);
   check_threads(a.threads);
   if (a.out.empty()) fail_user("--out: a run folder is required");
-  const std::unique_ptr<Dataset> train_full = open_dataset(a.data, DataSplit::Train);
-  const std::unique_ptr<Dataset> val_full = open_dataset(a.data, DataSplit::Test);
-  const SubsetDataset train_data(*train_full, a.train_limit > 0 ? a.train_limit : train_full->size());
-  const SubsetDataset val_data(*val_full, a.val_limit > 0 ? a.val_limit : val_full->size());
-  const int64_t classes = a.classes > 0 ? a.classes : train_full->num_classes();
-
-  const Graph g = build_inception_v4(a.input_size, classes, a.dropout);
-  TrainConfig cfg;
-  cfg.batch_size = a.batch_size;
-  cfg.epochs = a.epochs;
-  cfg.max_steps = a.max_steps;
-  cfg.seed = a.seed;
-  cfg.freeze_block = g.find_block(a.freeze_through);
-  cfg.bn = parse_bn_policy(a.bn);
-  cfg.optimizer.kind = parse_optimizer_kind(a.optimizer);
-  cfg.optimizer.momentum = a.momentum;
-  cfg.optimizer.nesterov = a.nesterov;
-  cfg.optimizer.weight_decay = a.weight_decay;
-  cfg.optimizer.beta1 = a.beta1;
-  cfg.optimizer.beta2 = a.beta2;
-  cfg.optimizer.eps = a.eps;
-  validate_optimizer_config(cfg.optimizer);
-  cfg.schedule.kind = parse_lr_schedule_kind(a.lr_schedule);
-  cfg.schedule.base_lr = a.lr;
-  cfg.schedule.warmup_steps = a.warmup_steps;
-  cfg.schedule.warmup_start_factor = a.warmup_start_factor;
-  cfg.schedule.gamma = a.lr_gamma;
-  cfg.schedule.min_lr = a.min_lr;
-  if (cfg.schedule.kind == LrScheduleConfig::Kind::Step) {
-    if (a.lr_step_size < 1) fail_user("--lr-step-size: the step schedule needs a positive number of steps");
-    cfg.schedule.step_size = a.lr_step_size;
-  }
-  if (a.label_smoothing < 0 || a.label_smoothing >= 1) {
-    fail_user("--label-smoothing: expected a value in [0, 1), got ", a.label_smoothing);
-  }
-  cfg.label_smoothing = a.label_smoothing;
-  cfg.class_weights = a.class_weights;
-  cfg.eval_batch_size = a.eval_batch_size;
+  RunSetup run = setup_run(a);
+  TrainConfig& cfg = run.train;
   cfg.interactive = isatty(STDERR_FILENO) != 0;
   cfg.out_dir = a.out;
   prepare_out_dir(cfg.out_dir, a.overwrite);
 
-  ModelState<float> state = ModelState<float>::zeros(g);
-  std::string init;
+  InitialState init = initial_state(a, run.graph);
   if (a.weights.empty()) {
-    state = ModelState<float>::random(g, a.seed);
-    init = "seeded random initialisation (seed " + std::to_string(a.seed) + ")";
-    std::cerr << "thaw: no --weights given: starting from a " << init << "\n";
-  } else {
-    const LoadReport rep = load_weights(a.weights, g, state, a.seed);
-    init = a.weights;
-    if (rep.head_reinitialised) std::cerr << "thaw: " << rep.note << "\n";
+    std::cerr << "thaw: no --weights given: starting from a seeded random initialisation (seed " << a.seed << ")\n";
+  } else if (!init.note.empty()) {
+    std::cerr << "thaw: " << init.note << "\n";
   }
-  std::cerr << "thaw: training " << train_data.describe() << "; held out: " << val_data.describe() << "\n";
-  const TrainSummary s = train(g, state, train_data, &val_data, cfg, std::cerr);
+  std::cerr << "thaw: training " << run.train_data->describe() << "; held out: " << run.val_data->describe() << "\n";
+  RunRecorder recorder(cfg.out_dir, a, command_line, run, init);
+  const TrainSummary s =
+      train(run.graph, init.state, *run.train_data, run.val_data.get(), cfg, std::cerr, &recorder.steps());
 
-  save_weights(cfg.out_dir / "weights.safetensors", g, state,
+  const std::filesystem::path weights_file = cfg.out_dir / "weights.safetensors";
+  save_weights(weights_file, run.graph, init.state,
                {{"thaw_freeze_through", a.freeze_through}, {"thaw_seed", std::to_string(a.seed)}});
+  recorder.finish(s, run.graph, init.state, weights_file);
   nlohmann::json j;
   j["command"] = command_line;
-  j["data"] = a.data;
-  j["initial_weights"] = init;
-  j["classes"] = classes;
-  j["class_names"] = train_full->class_names();
+  j["data"] = args.data;
+  j["initial_weights"] = a.weights.empty() ? "seeded random initialisation (seed " + std::to_string(a.seed) + ")"
+                                           : args.weights;
+  j["classes"] = run.classes;
+  j["class_names"] = run.train_full->class_names();
   j["input_size"] = a.input_size;
   j["freeze_through"] = a.freeze_through;
   j["trainable_parameters"] = s.trainable_parameters;
@@ -138,9 +83,9 @@ void run_train(const TrainArgs& a, const std::string& command_line) {
   }
   write_file_atomic(cfg.out_dir / "summary.json", j.dump(2) + "\n");
   const EpochResult& last = s.epochs.back();
-  std::cout << "held-out accuracy " << last.val_accuracy * 100 << "% (" << val_data.size() << " samples, chance "
-            << 100.0 / static_cast<double>(train_full->num_classes()) << "%); weights in "
-            << (cfg.out_dir / "weights.safetensors").string() << "\n";
+  std::cout << "held-out accuracy " << last.val_accuracy * 100 << "% (" << run.val_data->size() << " samples, chance "
+            << 100.0 / static_cast<double>(run.train_full->num_classes()) << "%); weights in "
+            << weights_file.string() << "\n";
 }
 
 }  // namespace

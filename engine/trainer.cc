@@ -41,8 +41,13 @@ std::vector<ParamRef<float>> param_refs(const Graph& g, const Plan& plan, ModelS
 
 }  // namespace
 
+int64_t planned_steps(const TrainConfig& cfg, int64_t train_size) {
+  const int64_t total = train_size / cfg.batch_size * cfg.epochs;
+  return cfg.max_steps > 0 ? std::min(total, cfg.max_steps) : total;
+}
+
 TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& train_data, const Dataset* val_data,
-                   const TrainConfig& cfg, std::ostream& log) {
+                   const TrainConfig& cfg, std::ostream& log, StepObserver* observer) {
   if (cfg.batch_size < 1) fail_user("--batch-size: expected at least 1, got ", cfg.batch_size);
   if (cfg.epochs < 1) fail_user("--epochs: expected at least 1, got ", cfg.epochs);
   if (train_data.num_classes() > g.num_classes) {
@@ -55,8 +60,7 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
   if (per_epoch < 1) {
     fail_user("--batch-size: ", cfg.batch_size, " is larger than the training set (", train_data.size(), " samples)");
   }
-  int64_t total = per_epoch * cfg.epochs;
-  if (cfg.max_steps > 0) total = std::min(total, cfg.max_steps);
+  const int64_t total = planned_steps(cfg, train_data.size());
 
   const Plan plan = make_plan(g, cfg.freeze_block, cfg.bn);
   Executor<float> exec(g, plan, state);
@@ -77,7 +81,8 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
   std::vector<int32_t> labels;
   const float* weights = cfg.class_weights.empty() ? nullptr : cfg.class_weights.data();
   int64_t step = 0;
-  for (int64_t epoch = 0; epoch < cfg.epochs && step < total; ++epoch) {
+  bool stop = false;
+  for (int64_t epoch = 0; epoch < cfg.epochs && step < total && !stop; ++epoch) {
     const std::vector<int64_t> order = epoch_order(train_data.size(), cfg.seed, epoch);
     const int64_t steps_here = std::min(per_epoch, total - step);
     Progress bar(log, cat_str("epoch ", epoch + 1, "/", cfg.epochs), steps_here, cfg.interactive);
@@ -85,7 +90,8 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
     er.epoch = epoch;
     const auto t0 = std::chrono::steady_clock::now();
     double loss_sum = 0;
-    for (int64_t s = 0; s < steps_here; ++s, ++step) {
+    int64_t s = 0;
+    for (; s < steps_here && !stop; ++s, ++step) {
       const std::vector<int64_t> idx(order.begin() + s * cfg.batch_size, order.begin() + (s + 1) * cfg.batch_size);
       load_batch(train_data, idx, g.input_size, x, labels);
       const Tensor<float>& logits = exec.forward(x, Phase::Train, {cfg.seed, step, 0});
@@ -103,12 +109,13 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
         nlohmann::json line = {{"step", step}, {"epoch", epoch}, {"lr", lr}, {"loss", loss}, {"loss_bits", hex_bits(loss)}};
         *metrics << line.dump() << '\n';
       }
+      if (observer) stop = !observer->on_step({step, epoch, lr, loss, idx, opt.params()});
       bar.update(s + 1, (s + 1) * cfg.batch_size, loss);
     }
-    er.steps = steps_here;
+    er.steps = s;
     er.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    er.train_loss = loss_sum / static_cast<double>(steps_here);
-    er.images_per_s = static_cast<double>(steps_here * cfg.batch_size) / er.seconds;
+    er.train_loss = loss_sum / static_cast<double>(s);
+    er.images_per_s = static_cast<double>(s * cfg.batch_size) / er.seconds;
     bar.finish();
     if (val_data) {
       const EvalResult ev = evaluate(g, state, *val_data, cfg.eval_batch_size, cfg.eval_limit, &log, cfg.interactive);

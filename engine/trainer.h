@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <ostream>
+#include <span>
 #include <vector>
 
 #include "engine/lr_schedule.h"
@@ -32,6 +33,25 @@ struct TrainConfig {
   bool interactive = false;       // progress redraws in place
 };
 
+// One step as an observer (run record, replay) sees it, right after the optimizer's update.
+struct StepInfo {
+  int64_t step = 0;
+  int64_t epoch = 0;
+  double lr = 0;
+  double loss = 0;
+  std::span<const int64_t> indices;         // the batch's sample indices, in batch order
+  // Trainable tensors in state_dict order: values after the update, gradients of this step.
+  std::span<const ParamRef<float>> params;
+};
+
+class StepObserver {
+ public:
+  virtual ~StepObserver() = default;
+  // Called after every update; returning false ends training after this step (the epoch's
+  // evaluation still runs).
+  virtual bool on_step(const StepInfo& info) = 0;
+};
+
 struct EpochResult {
   int64_t epoch = 0;
   int64_t steps = 0;
@@ -47,7 +67,11 @@ struct TrainSummary {
   std::vector<EpochResult> epochs;
 };
 
+// Steps a run makes: whole batches per epoch (the last partial batch is dropped) times epochs,
+// capped by max_steps.
+int64_t planned_steps(const TrainConfig& cfg, int64_t train_size);
+
 TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& train_data, const Dataset* val_data,
-                   const TrainConfig& cfg, std::ostream& log);
+                   const TrainConfig& cfg, std::ostream& log, StepObserver* observer = nullptr);
 
 }  // namespace thaw

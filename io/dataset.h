@@ -17,6 +17,9 @@ class Dataset {
   // Writes sample i as float [3, size, size], normalised to mean 0.5 / std 0.5 per channel.
   virtual void load(int64_t i, int64_t size, float* chw) const = 0;
   virtual std::string describe() const = 0;
+  // SHA-256 (hex) of sample i's stored bytes (IDX: the image's pixels; a file: its bytes), for run
+  // records and manifests. Empty when the dataset cannot say: a record then hashes the decoded input.
+  virtual std::string content_hash(int64_t /*i*/) const { return {}; }
 };
 
 }  // namespace thaw

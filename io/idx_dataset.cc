@@ -1,6 +1,7 @@
 #include "io/idx_dataset.h"
 
 #include "core/error.h"
+#include "core/sha256.h"
 #include "io/resize.h"
 
 namespace thaw {
@@ -18,6 +19,11 @@ IdxDataset::IdxDataset(const std::filesystem::path& images, const std::filesyste
 
 void IdxDataset::load(int64_t i, int64_t size, float* chw) const {
   grey_to_normalised_chw(data_.images.image(i), data_.images.rows, data_.images.cols, size, chw);
+}
+
+std::string IdxDataset::content_hash(int64_t i) const {
+  return sha256_hex({reinterpret_cast<const char*>(data_.images.image(i)),
+                     static_cast<size_t>(data_.images.rows * data_.images.cols)});
 }
 
 std::string IdxDataset::describe() const {

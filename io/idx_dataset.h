@@ -18,6 +18,7 @@ class IdxDataset final : public Dataset {
   int32_t label(int64_t i) const override { return data_.labels[static_cast<size_t>(i)]; }
   void load(int64_t i, int64_t size, float* chw) const override;
   std::string describe() const override;
+  std::string content_hash(int64_t i) const override;  // the image's rows x cols bytes
 
  private:
   IdxLabelledImages data_;

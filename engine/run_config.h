@@ -1,0 +1,54 @@
+#pragma once
+// Everything `thaw train` was asked to do, as the user gave it (defaults filled in): the one
+// description from which a run is set up, written into the run record and read back by replay.
+// A new training option belongs here (and in to_json/from_json), or replay cannot repeat it.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace thaw {
+
+struct RunConfig {
+  std::string data = "fashion-mnist";
+  std::string weights;  // empty: seeded random initialisation
+  int64_t classes = 0;  // 0: the dataset's
+  std::string freeze_through = "none";
+  int64_t epochs = 1;
+  int64_t batch_size = 32;
+  double lr = 0.01;
+  std::string lr_schedule = "cosine";
+  int64_t warmup_steps = 0;
+  double warmup_start_factor = 0.0;
+  int64_t lr_step_size = 0;
+  double lr_gamma = 0.1;
+  double min_lr = 0.0;
+  double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;
+  std::string optimizer = "sgd";
+  double momentum = 0.9;
+  bool nesterov = false;
+  double weight_decay = 1e-4;
+  double label_smoothing = 0.0;
+  std::vector<float> class_weights;
+  std::string bn = "train";
+  double dropout = 0.0;
+  uint64_t seed = 0;
+  int64_t input_size = 299;
+  std::string out;
+  bool overwrite = false;
+  int threads = 0;  // 0: all cores; never changes the bits
+  int64_t train_limit = 0, val_limit = 0, max_steps = 0;
+  int64_t eval_batch_size = 64;
+};
+
+// to_json / from_json with the struct's field names; a field missing from the JSON keeps its
+// default (records written before the option existed ran with that default).
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, weights, classes, freeze_through, epochs, batch_size,
+                                                lr, lr_schedule, warmup_steps, warmup_start_factor, lr_step_size,
+                                                lr_gamma, min_lr, beta1, beta2, eps, optimizer, momentum, nesterov,
+                                                weight_decay, label_smoothing, class_weights, bn, dropout, seed,
+                                                input_size, out, overwrite, threads, train_limit, val_limit,
+                                                max_steps, eval_batch_size)
+
+}  // namespace thaw

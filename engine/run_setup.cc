@@ -1,0 +1,69 @@
+#include "engine/run_setup.h"
+
+#include "core/error.h"
+#include "core/sha256.h"
+#include "engine/checkpoint.h"
+#include "graph/inception_v4.h"
+#include "io/datasets.h"
+
+namespace thaw {
+
+RunSetup setup_run(const RunConfig& a) {
+  RunSetup r;
+  r.train_full = open_dataset(a.data, DataSplit::Train);
+  r.val_full = open_dataset(a.data, DataSplit::Test);
+  r.train_data = std::make_unique<SubsetDataset>(*r.train_full, a.train_limit > 0 ? a.train_limit : r.train_full->size());
+  r.val_data = std::make_unique<SubsetDataset>(*r.val_full, a.val_limit > 0 ? a.val_limit : r.val_full->size());
+  r.classes = a.classes > 0 ? a.classes : r.train_full->num_classes();
+  r.graph = build_inception_v4(a.input_size, r.classes, a.dropout);
+
+  TrainConfig& cfg = r.train;
+  cfg.batch_size = a.batch_size;
+  cfg.epochs = a.epochs;
+  cfg.max_steps = a.max_steps;
+  cfg.seed = a.seed;
+  cfg.freeze_block = r.graph.find_block(a.freeze_through);
+  cfg.bn = parse_bn_policy(a.bn);
+  cfg.optimizer.kind = parse_optimizer_kind(a.optimizer);
+  cfg.optimizer.momentum = a.momentum;
+  cfg.optimizer.nesterov = a.nesterov;
+  cfg.optimizer.weight_decay = a.weight_decay;
+  cfg.optimizer.beta1 = a.beta1;
+  cfg.optimizer.beta2 = a.beta2;
+  cfg.optimizer.eps = a.eps;
+  validate_optimizer_config(cfg.optimizer);
+  cfg.schedule.kind = parse_lr_schedule_kind(a.lr_schedule);
+  cfg.schedule.base_lr = a.lr;
+  cfg.schedule.warmup_steps = a.warmup_steps;
+  cfg.schedule.warmup_start_factor = a.warmup_start_factor;
+  cfg.schedule.gamma = a.lr_gamma;
+  cfg.schedule.min_lr = a.min_lr;
+  if (cfg.schedule.kind == LrScheduleConfig::Kind::Step) {
+    if (a.lr_step_size < 1) fail_user("--lr-step-size: the step schedule needs a positive number of steps");
+    cfg.schedule.step_size = a.lr_step_size;
+  }
+  if (a.label_smoothing < 0 || a.label_smoothing >= 1) {
+    fail_user("--label-smoothing: expected a value in [0, 1), got ", a.label_smoothing);
+  }
+  cfg.label_smoothing = a.label_smoothing;
+  cfg.class_weights = a.class_weights;
+  cfg.eval_batch_size = a.eval_batch_size;
+  return r;
+}
+
+InitialState initial_state(const RunConfig& a, const Graph& g) {
+  InitialState s;
+  if (a.weights.empty()) {
+    s.state = ModelState<float>::random(g, a.seed);
+    s.source = "random:" + std::to_string(a.seed);
+    return s;
+  }
+  s.state = ModelState<float>::zeros(g);
+  const LoadReport rep = load_weights(a.weights, g, s.state, a.seed);  // its errors name the file best
+  s.file_sha256 = sha256_file_hex(a.weights);
+  s.source = a.weights;
+  if (rep.head_reinitialised) s.note = rep.note;
+  return s;
+}
+
+}  // namespace thaw

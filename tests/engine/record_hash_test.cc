@@ -1,0 +1,99 @@
+// The run record's hashes against their definitions (docs/record-format.md), recomputed here from
+// explicitly laid-out bytes.
+#include "engine/record_hash.h"
+
+#include <xxhash.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/sha256.h"
+#include "graph/inception_v4.h"
+
+namespace thaw {
+namespace {
+
+void put_le(std::vector<unsigned char>& out, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; ++i) out.push_back(static_cast<unsigned char>(v >> (8 * i)));
+}
+
+TEST(RecordHash, HexAndBits) {
+  EXPECT_EQ(hex64(0x1234), "0000000000001234");
+  EXPECT_EQ(hex64(0xfedcba9876543210ull), "fedcba9876543210");
+  EXPECT_EQ(double_bits_hex(1.0), "3ff0000000000000");
+  EXPECT_EQ(double_bits_hex(-2.5), "c004000000000000");
+}
+
+TEST(RecordHash, BatchHashIsXxh3OfLittleEndianIndices) {
+  const std::vector<int64_t> idx = {5, 0, 70000, 3};
+  std::vector<unsigned char> bytes;
+  for (int64_t i : idx) put_le(bytes, static_cast<uint64_t>(i), 8);
+  EXPECT_EQ(batch_hash(idx), XXH3_64bits(bytes.data(), bytes.size()));
+  const std::vector<int64_t> swapped = {0, 5, 70000, 3};
+  EXPECT_NE(batch_hash(idx), batch_hash(swapped)) << "the order of the batch must count";
+}
+
+TEST(RecordHash, ParamChecksumChainsThePreviousValueThenTheFloats) {
+  std::vector<float> a = {1.0f, -0.5f, 3.25f}, b = {2.0f};
+  std::vector<float> ga(3, 0.f), gb(1, 0.f);
+  const std::vector<ParamRef<float>> params = {{"a", a.data(), ga.data(), 3, true}, {"b", b.data(), gb.data(), 1, false}};
+  const uint64_t prev = 0x0102030405060708ull;
+  std::vector<unsigned char> bytes;
+  put_le(bytes, prev, 8);
+  for (float v : {1.0f, -0.5f, 3.25f, 2.0f}) {
+    uint32_t u;
+    std::memcpy(&u, &v, 4);
+    put_le(bytes, u, 4);
+  }
+  const uint64_t sum = param_checksum(prev, params);
+  EXPECT_EQ(sum, XXH3_64bits(bytes.data(), bytes.size()));
+  EXPECT_NE(sum, param_checksum(prev + 1, params)) << "the chain must carry";
+  a[1] = std::nextafter(a[1], 0.f);
+  EXPECT_NE(sum, param_checksum(prev, params)) << "one ulp of one parameter must show";
+}
+
+TEST(RecordHash, GradNormSumsSquaresInDouble) {
+  std::vector<float> v(2, 0.f), g1 = {3.f, 0.f}, g2 = {4.f};
+  const std::vector<ParamRef<float>> params = {{"a", v.data(), g1.data(), 2, true}, {"b", v.data(), g2.data(), 1, true}};
+  EXPECT_EQ(grad_norm(params), 5.0);
+  // 1e20 squared overflows float but not double.
+  std::vector<float> big = {1e20f};
+  const std::vector<ParamRef<float>> p2 = {{"c", v.data(), big.data(), 1, true}};
+  EXPECT_EQ(grad_norm(p2), static_cast<double>(1e20f));
+}
+
+TEST(RecordHash, StateHashCoversEveryTensorAndCounter) {
+  const Graph g = build_inception_v4(75, 3, 0.0);
+  ModelState<float> s = ModelState<float>::zeros(g);
+  for (auto& v : s.values) {
+    for (int64_t i = 0; i < v.numel(); i += 97) v[i] = 0.001f * static_cast<float>(i % 1000);
+  }
+  Sha256 h;
+  for (size_t t = 0; t < g.tensors.size(); ++t) {
+    if (g.tensors[t].role == TensorRole::NumBatchesTracked) {
+      std::vector<unsigned char> b;
+      put_le(b, static_cast<uint64_t>(s.batches_tracked[t]), 8);
+      h.update(b.data(), b.size());
+    } else {
+      h.update(s.values[t].data(), static_cast<size_t>(s.values[t].numel()) * 4);
+    }
+  }
+  const std::string base = state_sha256(g, s);
+  EXPECT_EQ(base, h.hex_digest());
+  const int counter = [&] {
+    for (size_t t = 0; t < g.tensors.size(); ++t) if (g.tensors[t].role == TensorRole::NumBatchesTracked) return int(t);
+    return -1;
+  }();
+  ASSERT_GE(counter, 0);
+  s.batches_tracked[counter] = 1;
+  EXPECT_NE(state_sha256(g, s), base) << "num_batches_tracked must be covered";
+  s.batches_tracked[counter] = 0;
+  s.values.back()[0] = std::nextafter(s.values.back()[0], 1.f);
+  EXPECT_NE(state_sha256(g, s), base) << "one ulp of the last tensor must show";
+}
+
+}  // namespace
+}  // namespace thaw
