@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "graph/node_geometry.h"
 #include "core/philox.h"
 #include "kernels/cuda/accumulate.h"
 #include "kernels/cuda/avgpool.h"
@@ -29,26 +30,6 @@ namespace {
 constexpr int64_t kTensorAlign = 64;
 
 int64_t align_floats(int64_t v) { return (v + kTensorAlign - 1) / kTensorAlign * kTensorAlign; }
-
-ConvGeom conv_geom(const Node& n, const Shape& in, int64_t batch) {
-  ConvGeom c;
-  c.n = batch, c.c_in = in[0], c.h_in = in[1], c.w_in = in[2];
-  c.c_out = n.out[0], c.kh = n.kh, c.kw = n.kw, c.sh = n.sh, c.sw = n.sw, c.ph = n.ph, c.pw = n.pw;
-  return c;
-}
-
-PoolGeom pool_geom(const Node& n, const Shape& in, int64_t batch) {
-  PoolGeom p;
-  p.n = batch, p.c = in[0], p.h_in = in[1], p.w_in = in[2];
-  p.k = n.kh, p.stride = n.sh, p.pad = n.ph;
-  return p;
-}
-
-BnGeom bn_geom(const Node& n, int64_t batch) {
-  BnGeom b;
-  b.n = batch, b.c = n.out[0], b.hw = shape_numel(n.out) / n.out[0], b.eps = n.eps;
-  return b;
-}
 
 void copy_to_host(cuda::Context& ctx, float* dst, const float* src, int64_t count, const char* what) {
   if (count <= 0) return;
