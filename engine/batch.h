@@ -12,8 +12,9 @@ namespace thaw {
 std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch);
 
 // Loads the samples `indices` into x [B, 3, size, size] and their labels; samples load in
-// parallel, each into its own slot, so the result does not depend on the thread count.
-void load_batch(const Dataset& data, const std::vector<int64_t>& indices, int64_t size, Tensor<float>& x,
-                std::vector<int32_t>& labels);
+// parallel, each into its own slot, so the result does not depend on the thread count. When samples
+// fail to load, the error of the first of them (in batch order) is rethrown after the loop.
+void load_batch(const Dataset& data, const std::vector<int64_t>& indices, int64_t size, LoadMode mode,
+                Tensor<float>& x, std::vector<int32_t>& labels);
 
 }  // namespace thaw

@@ -29,7 +29,7 @@ EvalResult evaluate(const Graph& g, ModelState<float>& state, const Dataset& dat
     const int64_t b = std::min(batch_size, n - start);
     std::vector<int64_t> idx(static_cast<size_t>(b));
     for (int64_t i = 0; i < b; ++i) idx[i] = start + i;
-    load_batch(data, idx, g.input_size, x, labels);
+    load_batch(data, idx, g.input_size, LoadMode::eval(), x, labels);
     const Tensor<float>& logits = exec.forward(x, Phase::Eval);
     const int64_t k = g.num_classes;
     dummy.reshape_uninit({b, k});

@@ -93,7 +93,7 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
     int64_t s = 0;
     for (; s < steps_here && !stop; ++s, ++step) {
       const std::vector<int64_t> idx(order.begin() + s * cfg.batch_size, order.begin() + (s + 1) * cfg.batch_size);
-      load_batch(train_data, idx, g.input_size, x, labels);
+      load_batch(train_data, idx, g.input_size, LoadMode::training(epoch), x, labels);
       const Tensor<float>& logits = exec.forward(x, Phase::Train, {cfg.seed, step, 0});
       dlogits.reshape_uninit(logits.shape());
       const double loss = cpu::softmax_cross_entropy<float>(cfg.batch_size, g.num_classes, logits.data(),

@@ -7,6 +7,16 @@
 
 namespace thaw {
 
+// How a sample is wanted: for evaluation (the same pixels every time), or for training in an
+// epoch (augmented, where the dataset augments, by a function of (seed, epoch, sample) only).
+struct LoadMode {
+  bool train = false;
+  int64_t epoch = 0;
+
+  static LoadMode eval() { return {}; }
+  static LoadMode training(int64_t epoch) { return {true, epoch}; }
+};
+
 class Dataset {
  public:
   virtual ~Dataset() = default;
@@ -15,7 +25,7 @@ class Dataset {
   virtual std::vector<std::string> class_names() const = 0;
   virtual int32_t label(int64_t i) const = 0;
   // Writes sample i as float [3, size, size], normalised to mean 0.5 / std 0.5 per channel.
-  virtual void load(int64_t i, int64_t size, float* chw) const = 0;
+  virtual void load(int64_t i, int64_t size, LoadMode mode, float* chw) const = 0;
   virtual std::string describe() const = 0;
   // SHA-256 (hex) of sample i's stored bytes (IDX: the image's pixels; a file: its bytes), for run
   // records and manifests. Empty when the dataset cannot say: a record then hashes the decoded input.

@@ -1,9 +1,12 @@
 #include "io/datasets.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "core/error.h"
 #include "io/idx_dataset.h"
+#include "io/image_dataset.h"
+#include "io/split.h"
 
 namespace thaw {
 
@@ -24,9 +27,24 @@ fs::path find_idx(const fs::path& dir, const std::string& stem, const std::strin
   fail_user("--data ", flag_value, ": ", (dir / (stem + "[.gz]")).string(), " not found");
 }
 
-}  // namespace
+bool is_csv(const std::string& spec) {
+  std::string ext = fs::path(spec).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".csv";
+}
 
-std::unique_ptr<Dataset> open_dataset(const std::string& spec, DataSplit split) {
+bool has_idx_files(const fs::path& dir) {
+  return fs::exists(dir / "train-images-idx3-ubyte") || fs::exists(dir / "train-images-idx3-ubyte.gz") ||
+         fs::exists(dir / "t10k-images-idx3-ubyte") || fs::exists(dir / "t10k-images-idx3-ubyte.gz");
+}
+
+std::unique_ptr<Dataset> open_idx(const std::string& spec, DataSplit split, const DataOptions& options) {
+  if (split == DataSplit::Val) {
+    fail_user("--data ", spec, ": IDX data has train and test files only, no validation split");
+  }
+  if (options.val_fraction > 0) {
+    fail_user("--val-fraction: not supported for IDX data (", spec, "), which has a fixed test split");
+  }
   const std::string prefix = split == DataSplit::Train ? "train" : "t10k";
   fs::path dir;
   std::vector<std::string> classes;
@@ -37,10 +55,8 @@ std::unique_ptr<Dataset> open_dataset(const std::string& spec, DataSplit split) 
                 "(scripts/setup does)");
     }
     classes = fashion_mnist_classes();
-  } else if (fs::is_directory(spec)) {
-    dir = spec;
   } else {
-    fail_user("--data: expected 'fashion-mnist' or a folder of IDX files, got '", spec, "'");
+    dir = spec;
   }
   const fs::path images = find_idx(dir, prefix + "-images-idx3-ubyte", spec);
   const fs::path labels = find_idx(dir, prefix + "-labels-idx1-ubyte", spec);
@@ -53,5 +69,41 @@ std::unique_ptr<Dataset> open_dataset(const std::string& spec, DataSplit split) 
   const std::string name = (spec == "fashion-mnist" ? "Fashion-MNIST " : spec + " ") + prefix;
   return std::make_unique<IdxDataset>(images, labels, std::move(classes), name);
 }
+
+}  // namespace
+
+bool is_image_data(const std::string& spec) {
+  if (spec == "fashion-mnist") return false;
+  if (fs::is_directory(spec)) return !has_idx_files(spec);
+  return is_csv(spec);
+}
+
+ImageManifest open_image_manifest(const std::string& spec, const DataOptions& options) {
+  ImageManifest m;
+  if (fs::is_directory(spec)) {
+    m = scan_image_folder(spec);
+  } else if (is_csv(spec)) {
+    if (!fs::is_regular_file(spec)) fail_user("--data: CSV manifest ", spec, " not found");
+    m = read_csv_manifest(spec);
+  } else {
+    fail_user("--data: expected a folder of class folders or a .csv manifest, got '", spec, "'");
+  }
+  if (options.val_fraction != 0) split_off_validation(m, options.val_fraction, options.seed);
+  return m;
+}
+
+std::unique_ptr<Dataset> open_dataset(const std::string& spec, DataSplit split, const DataOptions& options) {
+  if (spec == "fashion-mnist" || (fs::is_directory(spec) && has_idx_files(spec))) {
+    return open_idx(spec, split, options);
+  }
+  if (!fs::is_directory(spec) && !is_csv(spec)) {
+    fail_user("--data: expected 'fashion-mnist', a folder (IDX files, or one sub-folder of images per class) or a "
+              ".csv manifest, got '", spec, "'");
+  }
+  const ImageManifest m = open_image_manifest(spec, options);
+  return std::make_unique<ImageDataset>(m, split, options.seed, options.augment);
+}
+
+DataSplit held_out_split(const std::string& spec) { return is_image_data(spec) ? DataSplit::Val : DataSplit::Test; }
 
 }  // namespace thaw

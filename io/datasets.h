@@ -3,15 +3,34 @@
 #include <memory>
 #include <string>
 
+#include "io/augment.h"
+#include "io/data_split.h"
 #include "io/dataset.h"
+#include "io/image_manifest.h"
 
 namespace thaw {
 
-enum class DataSplit { Train, Test };
+struct DataOptions {
+  double val_fraction = 0;  // > 0: carve a validation split out of train (image data only; io/split.h)
+  uint64_t seed = 0;        // of that split and of the augmentation
+  AugmentConfig augment;    // training augmentation of image data
+};
 
 // "fashion-mnist": Debian's dataset-fashion-mnist package (/usr/share/datasets/fashion-mnist);
-// a folder: IDX files named like MNIST's ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]).
-// Anything else, or missing files, is a UserError naming --data and what was expected.
-std::unique_ptr<Dataset> open_dataset(const std::string& spec, DataSplit split);
+// a folder of IDX files named like MNIST's ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]):
+// Train and Test only, no augmentation. A folder with one sub-folder of images per class, or a .csv
+// manifest (io/image_manifest.h): Train, Val and Test. Anything else, or missing files, is a
+// UserError naming --data and what was expected.
+std::unique_ptr<Dataset> open_dataset(const std::string& spec, DataSplit split, const DataOptions& options = {});
+
+// The split a training run evaluates after each epoch: Test for IDX data (it has no validation
+// files), Val for image data.
+DataSplit held_out_split(const std::string& spec);
+
+// Whether `spec` names image data (a folder of class folders or a .csv manifest) rather than IDX.
+bool is_image_data(const std::string& spec);
+
+// The manifest of image data with the --val-fraction split applied (for `thaw data check`).
+ImageManifest open_image_manifest(const std::string& spec, const DataOptions& options);
 
 }  // namespace thaw

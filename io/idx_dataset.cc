@@ -17,7 +17,7 @@ IdxDataset::IdxDataset(const std::filesystem::path& images, const std::filesyste
   }
 }
 
-void IdxDataset::load(int64_t i, int64_t size, float* chw) const {
+void IdxDataset::load(int64_t i, int64_t size, LoadMode, float* chw) const {
   grey_to_normalised_chw(data_.images.image(i), data_.images.rows, data_.images.cols, size, chw);
 }
 

@@ -16,7 +16,8 @@ class IdxDataset final : public Dataset {
   int64_t num_classes() const override { return static_cast<int64_t>(class_names_.size()); }
   std::vector<std::string> class_names() const override { return class_names_; }
   int32_t label(int64_t i) const override { return data_.labels[static_cast<size_t>(i)]; }
-  void load(int64_t i, int64_t size, float* chw) const override;
+  // No augmentation: the mode is ignored.
+  void load(int64_t i, int64_t size, LoadMode mode, float* chw) const override;
   std::string describe() const override;
   std::string content_hash(int64_t i) const override;  // the image's rows x cols bytes
 

@@ -13,7 +13,7 @@ class SubsetDataset final : public Dataset {
   int64_t num_classes() const override { return base_.num_classes(); }
   std::vector<std::string> class_names() const override { return base_.class_names(); }
   int32_t label(int64_t i) const override { return base_.label(i); }
-  void load(int64_t i, int64_t size, float* chw) const override { base_.load(i, size, chw); }
+  void load(int64_t i, int64_t size, LoadMode mode, float* chw) const override { base_.load(i, size, mode, chw); }
   std::string content_hash(int64_t i) const override { return base_.content_hash(i); }
   std::string describe() const override {
     return base_.describe() + " (first " + std::to_string(count_) + " samples)";

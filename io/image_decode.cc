@@ -1,0 +1,48 @@
+#include "io/image_decode.h"
+
+#include <algorithm>
+
+#include "core/error.h"
+#include "io/file_bytes.h"
+
+namespace thaw {
+
+namespace {
+
+enum class Format { Jpeg, Png };
+
+Format sniff(std::string_view b, const std::string& name) {
+  if (b.size() >= 3 && static_cast<uint8_t>(b[0]) == 0xFF && static_cast<uint8_t>(b[1]) == 0xD8 &&
+      static_cast<uint8_t>(b[2]) == 0xFF) {
+    return Format::Jpeg;
+  }
+  if (b.size() >= 8 && b.substr(0, 8) == std::string_view("\x89PNG\r\n\x1a\n", 8)) return Format::Png;
+  if (b.empty()) fail_user(name, ": empty file (expected a JPEG or PNG image)");
+  fail_user(name, ": not a JPEG or PNG image (unrecognised first bytes)");
+}
+
+}  // namespace
+
+ImageHeader read_image_header(std::string_view bytes, const std::string& name) {
+  return sniff(bytes, name) == Format::Jpeg ? read_jpeg_header(bytes, name) : read_png_header(bytes, name);
+}
+
+Image decode_image(std::string_view bytes, const std::string& name, int64_t min_short_side) {
+  return sniff(bytes, name) == Format::Jpeg ? decode_jpeg(bytes, name, min_short_side) : decode_png(bytes, name);
+}
+
+Image read_image(const std::filesystem::path& path, int64_t min_short_side) {
+  return decode_image(read_file_bytes(path), path.string(), min_short_side);
+}
+
+int jpeg_scale_denom(int64_t width, int64_t height, int64_t min_short_side) {
+  if (min_short_side <= 0) return 1;
+  const int64_t short_side = std::min(width, height);
+  for (int denom : {8, 4, 2}) {
+    // libjpeg-turbo rounds scaled sizes up.
+    if ((short_side + denom - 1) / denom >= min_short_side) return denom;
+  }
+  return 1;
+}
+
+}  // namespace thaw

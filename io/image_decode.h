@@ -1,0 +1,42 @@
+#pragma once
+// Reading JPEG (libjpeg-turbo) and PNG (libpng) files into 8-bit RGB. The format is recognised by
+// its first bytes, not the file name. Grey becomes three equal channels, alpha is dropped, 16-bit
+// samples keep their high byte, PNG palettes are expanded; JPEG EXIF orientation is applied. A
+// missing, unreadable, truncated or corrupt file, or another format, is a UserError naming the file.
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+#include "io/image.h"
+
+namespace thaw {
+
+// Larger images are refused (a corrupt or hostile header must not make thaw allocate gigabytes).
+inline constexpr int64_t kMaxImagePixels = int64_t{1} << 28;
+
+struct ImageHeader {
+  std::string format;           // "jpeg" or "png"
+  int64_t width = 0, height = 0;  // upright (after EXIF orientation)
+  int orientation = 1;
+};
+
+// `name` is used in messages. The header alone: cheap, for statistics over a whole data set.
+ImageHeader read_image_header(std::string_view bytes, const std::string& name);
+
+// min_short_side > 0 lets a JPEG decode at 1/2, 1/4 or 1/8 of its size through libjpeg-turbo's DCT
+// scaling: the smallest of these whose shorter side is still >= min_short_side. PNGs always decode
+// at full size.
+Image decode_image(std::string_view bytes, const std::string& name, int64_t min_short_side = 0);
+Image read_image(const std::filesystem::path& path, int64_t min_short_side = 0);
+
+// Which DCT scale denominator (1, 2, 4 or 8) a w x h JPEG decodes at for min_short_side.
+int jpeg_scale_denom(int64_t width, int64_t height, int64_t min_short_side);
+
+// For the per-format decoders (io/jpeg_decode.cc, io/png_decode.cc).
+ImageHeader read_jpeg_header(std::string_view bytes, const std::string& name);
+Image decode_jpeg(std::string_view bytes, const std::string& name, int64_t min_short_side);
+ImageHeader read_png_header(std::string_view bytes, const std::string& name);
+Image decode_png(std::string_view bytes, const std::string& name);
+
+}  // namespace thaw

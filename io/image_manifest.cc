@@ -1,0 +1,141 @@
+#include "io/image_manifest.h"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+#include "core/error.h"
+#include "io/csv.h"
+
+namespace thaw {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool is_image_name(const fs::path& p) {
+  std::string ext = p.extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
+}
+
+bool is_hidden(const fs::path& p) { return !p.filename().empty() && p.filename().string()[0] == '.'; }
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && s.size() <= 18 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Sorted class names: numerically when all are non-negative integers, else by bytes.
+std::vector<std::string> order_classes(std::vector<std::string> names) {
+  const bool numeric = std::all_of(names.begin(), names.end(), all_digits);
+  std::sort(names.begin(), names.end(), [numeric](const std::string& a, const std::string& b) {
+    if (numeric) return std::stoll(a) != std::stoll(b) ? std::stoll(a) < std::stoll(b) : a < b;
+    return a < b;
+  });
+  return names;
+}
+
+}  // namespace
+
+std::string group_key(const ImageRecord& r) {
+  // A leading NUL keeps the per-file names apart from any group named in a CSV.
+  if (!r.group.empty()) return r.group;
+  std::string key(1, '\0');
+  key += r.path.string();
+  return key;
+}
+
+ImageManifest scan_image_folder(const fs::path& dir) {
+  ImageManifest m;
+  m.source = dir.string();
+  std::vector<fs::path> class_dirs;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_directory() && !is_hidden(e.path())) class_dirs.push_back(e.path());
+  }
+  if (ec) fail_user(dir.string(), ": cannot list the folder: ", ec.message());
+  if (class_dirs.empty()) {
+    fail_user(dir.string(), ": expected one sub-folder of JPEG or PNG images per class (or IDX files), found none");
+  }
+  std::sort(class_dirs.begin(), class_dirs.end(),
+            [](const fs::path& a, const fs::path& b) { return a.filename().string() < b.filename().string(); });
+  for (size_t c = 0; c < class_dirs.size(); ++c) {
+    m.class_names.push_back(class_dirs[c].filename().string());
+    std::vector<fs::path> files;
+    for (auto it = fs::recursive_directory_iterator(class_dirs[c], ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (is_hidden(it->path())) {
+        if (it->is_directory()) it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_regular_file() && is_image_name(it->path())) files.push_back(it->path());
+    }
+    if (ec) fail_user(class_dirs[c].string(), ": cannot list the folder: ", ec.message());
+    if (files.empty()) fail_user(class_dirs[c].string(), ": class folder holds no .jpg, .jpeg or .png images");
+    std::sort(files.begin(), files.end());
+    for (fs::path& f : files) {
+      ImageRecord r;
+      r.path = std::move(f);
+      r.label = static_cast<int32_t>(c);
+      m.records.push_back(std::move(r));
+    }
+  }
+  return m;
+}
+
+ImageManifest read_csv_manifest(const fs::path& csv) {
+  const CsvTable t = read_csv(csv);
+  const std::string name = csv.string();
+  int path_col = t.column("path");
+  if (path_col < 0) path_col = t.column("file");
+  const int label_col = t.column("label");
+  if (path_col < 0 || label_col < 0) {
+    std::string found;
+    for (const std::string& h : t.header) {
+      if (!found.empty()) found += ',';
+      found += h;
+    }
+    fail_user(name, ": expected a header with columns path (or file) and label, optionally split and group; found: ",
+              found);
+  }
+  const int split_col = t.column("split"), group_col = t.column("group");
+  if (t.rows.empty()) fail_user(name, ": no rows after the header");
+  ImageManifest m;
+  m.source = name;
+  m.has_split_column = split_col >= 0;
+  m.has_group_column = group_col >= 0;
+  const fs::path base = csv.parent_path();
+  std::map<std::string, int32_t> label_index;
+  for (const auto& row : t.rows) label_index[row[label_col]] = 0;
+  for (size_t i = 0; i < t.rows.size(); ++i) {
+    if (t.rows[i][label_col].empty()) fail_user(name, ": line ", t.lines[i], ": empty label");
+  }
+  std::vector<std::string> labels;
+  for (const auto& [l, _] : label_index) labels.push_back(l);
+  m.class_names = order_classes(std::move(labels));
+  for (size_t c = 0; c < m.class_names.size(); ++c) label_index[m.class_names[c]] = static_cast<int32_t>(c);
+  for (size_t i = 0; i < t.rows.size(); ++i) {
+    const std::vector<std::string>& row = t.rows[i];
+    const int64_t line = t.lines[i];
+    ImageRecord r;
+    r.line = line;
+    if (row[path_col].empty()) fail_user(name, ": line ", line, ": empty path");
+    const fs::path p(row[path_col]);
+    r.path = p.is_absolute() ? p : base / p;
+    std::error_code ec;
+    if (!fs::is_regular_file(r.path, ec)) fail_user(name, ": line ", line, ": image ", r.path.string(), " not found");
+    r.label = label_index.at(row[label_col]);
+    if (split_col >= 0) {
+      const auto s = parse_split(row[split_col]);
+      if (!s) {
+        fail_user(name, ": line ", line, ": split '", row[split_col], "' is not one of train, val (or validation), test");
+      }
+      r.split = *s;
+    }
+    if (group_col >= 0) r.group = row[group_col];
+    m.records.push_back(std::move(r));
+  }
+  return m;
+}
+
+}  // namespace thaw

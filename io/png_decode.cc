@@ -1,0 +1,139 @@
+// PNG through libpng. libpng reports errors by longjmp to the point set with png_jmpbuf; the
+// decoding runs in a function that holds only trivially destructible locals, so that jump is safe,
+// and the C++ error is thrown once back outside. Gamma and colour-profile chunks are not applied
+// (as PIL and torchvision do not).
+#include <csetjmp>
+#include <cstring>
+#include <vector>
+
+#include <png.h>
+
+#include "core/error.h"
+#include "io/image_decode.h"
+
+namespace thaw {
+
+namespace {
+
+struct Cursor {
+  const uint8_t* data;
+  size_t size;
+  size_t at;
+  char message[256];
+};
+
+void on_error(png_structp png, png_const_charp msg) {
+  auto* c = static_cast<Cursor*>(png_get_error_ptr(png));
+  std::strncpy(c->message, msg, sizeof c->message - 1);
+  c->message[sizeof c->message - 1] = '\0';
+  png_longjmp(png, 1);
+}
+
+void on_warning(png_structp, png_const_charp) {}  // ancillary-chunk trouble; the pixels are fine
+
+void on_read(png_structp png, png_bytep out, size_t n) {
+  auto* c = static_cast<Cursor*>(png_get_io_ptr(png));
+  if (c->size - c->at < n) png_error(png, "unexpected end of file");
+  std::memcpy(out, c->data + c->at, n);
+  c->at += n;
+}
+
+struct Result {
+  int64_t width, height;
+  int channels;  // of the decoded rows: 3 (RGB) or 4 (RGBA)
+  bool too_large;
+  std::vector<uint8_t>* rows;      // owned by the caller, so a longjmp never skips a destructor
+  std::vector<png_bytep>* row_ptrs;
+};
+
+// Returns false (message in cursor) on a libpng error. Only trivially destructible locals here.
+bool run_libpng(Cursor& cursor, bool header_only, Result& res) {
+  png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &cursor, on_error, on_warning);
+  if (png == nullptr) {
+    std::strcpy(cursor.message, "cannot create a libpng reader");
+    return false;
+  }
+  png_infop info = png_create_info_struct(png);
+  if (info == nullptr) {
+    png_destroy_read_struct(&png, nullptr, nullptr);
+    std::strcpy(cursor.message, "cannot create a libpng reader");
+    return false;
+  }
+  if (setjmp(png_jmpbuf(png))) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    return false;
+  }
+  png_set_read_fn(png, &cursor, on_read);
+  png_read_info(png, info);
+  res.width = png_get_image_width(png, info);
+  res.height = png_get_image_height(png, info);
+  res.too_large = res.width * res.height > kMaxImagePixels;
+  if (header_only || res.too_large) {
+    png_destroy_read_struct(&png, &info, nullptr);
+    return true;
+  }
+  const int color_type = png_get_color_type(png, info);
+  const int bit_depth = png_get_bit_depth(png, info);
+  // 16-bit samples keep their high byte (what PIL does for RGB), rather than a rounded rescale.
+  if (bit_depth == 16) png_set_strip_16(png);
+  if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+  if ((color_type & PNG_COLOR_MASK_COLOR) == 0) {
+    if (bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
+    png_set_gray_to_rgb(png);
+  }
+  png_set_interlace_handling(png);
+  png_read_update_info(png, info);
+  res.channels = png_get_channels(png, info);
+  const size_t row_bytes = png_get_rowbytes(png, info);
+  if (res.channels != 3 && res.channels != 4) png_error(png, "unexpected channel count after conversion");
+  res.rows->resize(row_bytes * static_cast<size_t>(res.height));
+  res.row_ptrs->resize(static_cast<size_t>(res.height));
+  for (int64_t y = 0; y < res.height; ++y) (*res.row_ptrs)[y] = res.rows->data() + y * row_bytes;
+  png_read_image(png, res.row_ptrs->data());
+  png_read_end(png, nullptr);
+  png_destroy_read_struct(&png, &info, nullptr);
+  return true;
+}
+
+Result run(std::string_view bytes, const std::string& name, bool header_only, std::vector<uint8_t>* rows) {
+  Cursor cursor{reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), 0, {}};
+  std::vector<png_bytep> row_ptrs;
+  Result res{};
+  res.rows = rows;
+  res.row_ptrs = &row_ptrs;
+  if (!run_libpng(cursor, header_only, res)) fail_user(name, ": corrupt or unsupported PNG (", cursor.message, ")");
+  if (res.too_large) {
+    fail_user(name, ": image of ", res.width, "x", res.height, " pixels is larger than the limit of ", kMaxImagePixels,
+              " pixels");
+  }
+  return res;
+}
+
+}  // namespace
+
+ImageHeader read_png_header(std::string_view bytes, const std::string& name) {
+  const Result r = run(bytes, name, true, nullptr);
+  ImageHeader h;
+  h.format = "png";
+  h.width = r.width;
+  h.height = r.height;
+  return h;
+}
+
+Image decode_png(std::string_view bytes, const std::string& name) {
+  std::vector<uint8_t> rows;
+  const Result r = run(bytes, name, false, &rows);
+  Image img;
+  img.width = r.width;
+  img.height = r.height;
+  if (r.channels == 3) {
+    img.rgb = std::move(rows);
+    return img;
+  }
+  img.rgb.resize(static_cast<size_t>(r.width * r.height * 3));
+  const size_t n = static_cast<size_t>(r.width * r.height);
+  for (size_t i = 0; i < n; ++i) std::memcpy(img.rgb.data() + 3 * i, rows.data() + 4 * i, 3);
+  return img;
+}
+
+}  // namespace thaw
