@@ -9,6 +9,7 @@ void add_inspect(CLI::App& app);
 void add_predict(CLI::App& app);
 void add_bench(CLI::App& app);
 void add_train(CLI::App& app);
+void add_data(CLI::App& app);
 void add_stats(CLI::App& app);
 void add_samplesize(CLI::App& app);
 void add_replay(CLI::App& app);

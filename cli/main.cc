@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   thaw::cli::add_predict(app);
   thaw::cli::add_bench(app);
   thaw::cli::add_train(app);
+  thaw::cli::add_data(app);
   thaw::cli::add_stats(app);
   thaw::cli::add_samplesize(app);
   thaw::cli::add_replay(app);

@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cli/commands.h"
+#include "cli/predict_images.h"
 #include "core/error.h"
 #include "engine/checkpoint.h"
 #include "engine/cuda_commands.h"
@@ -20,6 +21,8 @@ struct PredictArgs {
   std::string device = "cpu";
   int64_t batch_size = 16;
   int threads = 0;
+  int64_t input_size = 299;              // image input only
+  std::vector<std::string> class_names;  // image input only
 };
 
 void run_predict(const PredictArgs& a) {
@@ -27,6 +30,11 @@ void run_predict(const PredictArgs& a) {
   if (a.device == "cuda") require_cuda_device();
   if (a.batch_size < 1) fail_user("--batch-size: expected at least 1, got ", a.batch_size);
   check_threads(a.threads);
+  if (is_image_input(a.input)) {
+    if (a.device != "cpu") fail_user("--device ", a.device, ": image input runs on the CPU for now; use --device cpu");
+    predict_images({a.weights, a.input, a.output, a.classes, a.input_size, a.class_names, a.batch_size});
+    return;
+  }
   const NpyArray in = read_npy(a.input);
   if (in.shape.size() != 4 || in.shape[1] != 3 || in.shape[2] != in.shape[3]) {
     fail_user(a.input, ": expected a float32 array N x 3 x H x W with H == W, got shape ", shape_str(in.shape));
@@ -63,11 +71,17 @@ void run_predict(const PredictArgs& a) {
 
 void add_predict(CLI::App& app) {
   auto a = std::make_shared<PredictArgs>();
-  CLI::App* sub = app.add_subcommand("predict", "Logits for a batch of normalised images (.npy in, .npy out)");
+  CLI::App* sub = app.add_subcommand(
+      "predict", "Logits for normalised images (.npy in, .npy out), or class probabilities for JPEG/PNG files (CSV out)");
   sub->add_option("--weights", a->weights, "Weights (safetensors with timm keys)")->required();
   sub->add_option("--classes", a->classes, "Number of classes of the weights' head")->capture_default_str();
-  sub->add_option("--input", a->input, "float32 N x 3 x H x W, normalised")->required();
-  sub->add_option("--output", a->output, "Where to write float32 N x K logits (.npy)")->required();
+  sub->add_option("--input", a->input, "float32 N x 3 x H x W, normalised (.npy); or a JPEG/PNG file or a folder of them")
+      ->required();
+  sub->add_option("--output", a->output, "float32 N x K logits (.npy); for images a CSV: path,predicted,<class>...")
+      ->required();
+  sub->add_option("--input-size", a->input_size, "Images: input height and width")->capture_default_str();
+  sub->add_option("--class-names", a->class_names, "Images: class names, comma separated (default: from the weights)")
+      ->delimiter(',');
   sub->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
   sub->add_option("--batch-size", a->batch_size, "Images per forward pass")->capture_default_str();
   sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();

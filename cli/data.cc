@@ -1,0 +1,228 @@
+// `thaw data check DATA`: what a dataset holds before any training: counts per class and split,
+// image formats and sizes, files with identical bytes, groups that cross splits, and every file
+// that cannot be read. Exit 0 when everything reads (warnings included), 2 when a file does not.
+#include <algorithm>
+#include <array>
+#include <iomanip>
+#include <iostream>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "io/datasets.h"
+#include "io/image_facts.h"
+#include "io/split.h"
+
+namespace thaw::cli {
+
+namespace {
+
+struct DataCheckArgs {
+  std::string data;
+  double val_fraction = 0;
+  uint64_t seed = 0;
+  int threads = 0;
+};
+
+constexpr int kSplits = 3;
+constexpr size_t kMaxListed = 20;  // lines per kind of finding; the count is always printed
+
+void print_counts(std::ostream& os, const std::vector<std::string>& classes,
+                  const std::vector<std::array<int64_t, kSplits>>& counts) {
+  size_t width = 5;
+  for (const std::string& c : classes) width = std::max(width, c.size());
+  os << "counts per class and split:\n  " << std::left << std::setw(static_cast<int>(width)) << "class" << std::right;
+  for (const char* h : {"train", "val", "test", "total"}) os << std::setw(8) << h;
+  os << '\n';
+  std::array<int64_t, kSplits> sums{};
+  for (size_t c = 0; c <= classes.size(); ++c) {
+    const bool total_row = c == classes.size();
+    const std::array<int64_t, kSplits>& row = total_row ? sums : counts[c];
+    os << "  " << std::left << std::setw(static_cast<int>(width)) << (total_row ? "total" : classes[c]) << std::right;
+    int64_t all = 0;
+    for (int s = 0; s < kSplits; ++s) {
+      os << std::setw(8) << row[s];
+      all += row[s];
+      if (!total_row) sums[s] += row[s];
+    }
+    os << std::setw(8) << all << '\n';
+  }
+}
+
+int64_t median(std::vector<int64_t> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+void print_sizes(std::ostream& os, const std::vector<ImageFacts>& facts) {
+  std::vector<int64_t> w, h;
+  std::map<std::pair<int64_t, int64_t>, int64_t> sizes;
+  std::map<std::string, int64_t> formats;
+  for (const ImageFacts& f : facts) {
+    if (!f.error.empty()) continue;
+    w.push_back(f.width);
+    h.push_back(f.height);
+    ++sizes[{f.width, f.height}];
+    ++formats[f.format];
+  }
+  if (w.empty()) return;
+  os << "formats:";
+  for (const auto& [name, n] : formats) os << ' ' << name << ' ' << n;
+  os << "\nimage sizes: width min " << *std::min_element(w.begin(), w.end()) << ", median " << median(w) << ", max "
+     << *std::max_element(w.begin(), w.end()) << "; height min " << *std::min_element(h.begin(), h.end())
+     << ", median " << median(h) << ", max " << *std::max_element(h.begin(), h.end()) << "; " << sizes.size()
+     << " distinct size" << (sizes.size() == 1 ? "" : "s");
+  std::vector<std::pair<int64_t, std::pair<int64_t, int64_t>>> common;
+  for (const auto& [wh, n] : sizes) common.push_back({-n, wh});
+  std::sort(common.begin(), common.end());
+  os << " (most common:";
+  for (size_t i = 0; i < std::min<size_t>(3, common.size()); ++i) {
+    os << (i ? ", " : " ") << common[i].second.first << "x" << common[i].second.second << " " << -common[i].first;
+  }
+  os << ")\n";
+}
+
+// Returns the number of duplicate sets whose files lie in more than one split.
+int64_t print_duplicates(std::ostream& os, const ImageManifest& m, const std::vector<ImageFacts>& facts) {
+  std::map<std::pair<uint64_t, uint64_t>, std::vector<size_t>> by_hash;
+  for (size_t i = 0; i < facts.size(); ++i) {
+    if (facts[i].error.empty()) by_hash[{facts[i].hash_high, facts[i].hash_low}].push_back(i);
+  }
+  std::vector<const std::vector<size_t>*> sets;
+  int64_t files = 0, crossing = 0;
+  for (const auto& [hash, members] : by_hash) {
+    if (members.size() < 2) continue;
+    sets.push_back(&members);
+    files += static_cast<int64_t>(members.size());
+  }
+  // In the order of their first file in the data, not of their hashes.
+  std::sort(sets.begin(), sets.end(), [](const auto* a, const auto* b) { return a->front() < b->front(); });
+  if (sets.empty()) {
+    os << "duplicates: none (XXH3-128 of the file bytes)\n";
+    return 0;
+  }
+  os << "duplicates: " << sets.size() << " set" << (sets.size() == 1 ? "" : "s") << " of identical files, " << files
+     << " files (XXH3-128 of the file bytes)\n";
+  for (size_t k = 0; k < sets.size(); ++k) {
+    std::ostringstream line;
+    bool spans = false;
+    for (size_t j = 0; j < sets[k]->size(); ++j) {
+      const ImageRecord& r = m.records[(*sets[k])[j]];
+      spans |= r.split != m.records[(*sets[k])[0]].split;
+      line << (j ? ", " : "  ") << r.path.string() << " (" << split_name(r.split) << ", "
+           << m.class_names[r.label] << ")";
+    }
+    crossing += spans;
+    if (k < kMaxListed) os << line.str() << '\n';
+  }
+  if (sets.size() > kMaxListed) os << "  ... and " << sets.size() - kMaxListed << " more sets\n";
+  return crossing;
+}
+
+void print_groups(std::ostream& os, const ImageManifest& m) {
+  if (!m.has_group_column) {
+    os << "groups: none given (every image is its own group)\n";
+    return;
+  }
+  std::map<std::string, int64_t> sizes;
+  int64_t ungrouped = 0;
+  for (const ImageRecord& r : m.records) {
+    if (r.group.empty()) {
+      ++ungrouped;
+    } else {
+      ++sizes[r.group];
+    }
+  }
+  os << "groups: " << sizes.size() << " named";
+  if (ungrouped) os << ", " << ungrouped << " images without a group (each its own)";
+  os << '\n';
+  const std::vector<GroupCrossing> cross = groups_crossing_splits(m);
+  for (size_t i = 0; i < cross.size() && i < kMaxListed; ++i) {
+    os << "warning: group '" << cross[i].group << "' (" << cross[i].records << " images) is in";
+    for (size_t s = 0; s < cross[i].splits.size(); ++s) {
+      os << (s ? (s + 1 == cross[i].splits.size() ? " and " : ", ") : " ") << split_name(cross[i].splits[s]);
+    }
+    os << ": its images leak between splits\n";
+  }
+  if (cross.size() > kMaxListed) os << "warning: ... and " << cross.size() - kMaxListed << " more groups cross splits\n";
+  if (!cross.empty()) os << "warning: " << cross.size() << " group" << (cross.size() == 1 ? "" : "s") << " cross splits\n";
+}
+
+void check_idx(const DataCheckArgs& a, std::ostream& os) {
+  const auto train = open_dataset(a.data, DataSplit::Train, {});
+  const auto test = open_dataset(a.data, DataSplit::Test, {});
+  os << "data: " << a.data << " (IDX files: train and test, no validation split)\n";
+  std::vector<std::array<int64_t, kSplits>> counts(static_cast<size_t>(train->num_classes()));
+  for (const auto& [d, s] : {std::pair{train.get(), 0}, std::pair{test.get(), 2}}) {
+    for (int64_t i = 0; i < d->size(); ++i) {
+      const int32_t l = d->label(i);
+      if (l >= 0 && l < static_cast<int32_t>(counts.size())) ++counts[l][s];
+    }
+  }
+  print_counts(os, train->class_names(), counts);
+  os << train->describe() << '\n' << test->describe() << '\n';
+}
+
+void run_data_check(const DataCheckArgs& a) {
+  check_threads(a.threads);
+  std::ostream& os = std::cout;
+  if (!is_image_data(a.data)) {
+    if (a.val_fraction != 0) fail_user("--val-fraction: not supported for IDX data (", a.data, ")");
+    check_idx(a, os);
+    return;
+  }
+  DataOptions opt;
+  opt.val_fraction = a.val_fraction;
+  opt.seed = a.seed;
+  const ImageManifest m = open_image_manifest(a.data, opt);
+  os << "data: " << m.source << " (" << m.records.size() << " images, " << m.class_names.size() << " classes";
+  if (a.val_fraction != 0) os << "; validation split " << a.val_fraction << " from seed " << a.seed;
+  os << ")\n";
+  std::vector<std::array<int64_t, kSplits>> counts(m.class_names.size());
+  for (const ImageRecord& r : m.records) ++counts[r.label][static_cast<int>(r.split)];
+  print_counts(os, m.class_names, counts);
+
+  const int64_t n = static_cast<int64_t>(m.records.size());
+  std::vector<ImageFacts> facts(m.records.size());
+#pragma omp parallel for schedule(dynamic, 16)
+  for (int64_t i = 0; i < n; ++i) facts[i] = inspect_image_file(m.records[i].path);
+  print_sizes(os, facts);
+  const int64_t dup_crossing = print_duplicates(os, m, facts);
+  if (dup_crossing > 0) {
+    os << "warning: " << dup_crossing << " set" << (dup_crossing == 1 ? "" : "s")
+       << " of identical files lie in more than one split\n";
+  }
+  print_groups(os, m);
+
+  int64_t unreadable = 0;
+  for (const ImageFacts& f : facts) {
+    if (f.error.empty()) continue;
+    if (static_cast<size_t>(unreadable) < kMaxListed) os << "unreadable: " << f.error << '\n';
+    ++unreadable;
+  }
+  os << std::flush;
+  if (unreadable > 0) {
+    fail_user(a.data, ": ", unreadable, " of ", n, " images cannot be read",
+              static_cast<size_t>(unreadable) > kMaxListed ? " (the first 20 are listed on stdout)" : " (listed on stdout)");
+  }
+  os << "all " << n << " images read\n";
+}
+
+}  // namespace
+
+void add_data(CLI::App& app) {
+  CLI::App* data = app.add_subcommand("data", "Inspect datasets");
+  data->require_subcommand(1);
+  auto a = std::make_shared<DataCheckArgs>();
+  CLI::App* check = data->add_subcommand(
+      "check", "Counts per class and split, image sizes, duplicate files, groups across splits, unreadable files");
+  check->add_option("DATA", a->data, "A folder of class folders, a .csv manifest, or IDX data")->required();
+  check->add_option("--val-fraction", a->val_fraction, "Carve a validation split out of train, as thaw train would");
+  check->add_option("--seed", a->seed, "Seed of that split")->capture_default_str();
+  check->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  check->callback([a] { run_data_check(*a); });
+}
+
+}  // namespace thaw::cli

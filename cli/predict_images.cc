@@ -1,0 +1,134 @@
+#include "cli/predict_images.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "engine/checkpoint.h"
+#include "engine/executor.h"
+#include "graph/inception_v4.h"
+#include "io/atomic_file.h"
+#include "io/augment.h"
+#include "io/csv.h"
+#include "io/image_decode.h"
+#include "io/safetensors.h"
+
+namespace thaw::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+bool has_image_extension(const fs::path& p) {
+  std::string ext = p.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
+}
+
+std::vector<fs::path> image_paths(const std::string& input) {
+  if (!fs::is_directory(input)) {
+    if (!fs::exists(input)) fail_user("--input: ", input, " not found");
+    return {fs::path(input)};
+  }
+  std::vector<fs::path> paths;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(input, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (it->is_regular_file() && has_image_extension(it->path())) paths.push_back(it->path());
+  }
+  if (ec) fail_user("--input: cannot list ", input, ": ", ec.message());
+  if (paths.empty()) fail_user("--input: ", input, " holds no .jpg, .jpeg or .png images");
+  std::sort(paths.begin(), paths.end());
+  return paths;
+}
+
+std::vector<std::string> class_names_for(const PredictImagesArgs& a) {
+  std::vector<std::string> names = a.class_names;
+  std::string from = "--class-names";
+  if (names.empty()) {
+    const SafeTensorsFile f = SafeTensorsFile::read(a.weights);
+    const auto it = f.metadata().find("thaw_class_names");
+    if (it != f.metadata().end()) {
+      const nlohmann::json j = nlohmann::json::parse(it->second, nullptr, false);
+      if (j.is_array()) {
+        for (const auto& v : j) names.push_back(v.is_string() ? v.get<std::string>() : v.dump());
+      }
+      from = a.weights + " (metadata thaw_class_names)";
+    }
+  }
+  if (names.empty()) {
+    for (int64_t c = 0; c < a.classes; ++c) names.push_back(std::to_string(c));
+  }
+  if (static_cast<int64_t>(names.size()) != a.classes) {
+    fail_user(from, ": ", names.size(), " class names for a model with ", a.classes, " classes (--classes)");
+  }
+  return names;
+}
+
+std::string probability(double p) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.6g", p);
+  return buf;
+}
+
+}  // namespace
+
+bool is_image_input(const std::string& input) { return fs::is_directory(input) || has_image_extension(input); }
+
+void predict_images(const PredictImagesArgs& a) {
+  if (a.input_size < 75) fail_user("--input-size: expected at least 75, got ", a.input_size);
+  const std::vector<fs::path> paths = image_paths(a.input);
+  const std::vector<std::string> names = class_names_for(a);
+  const Graph g = build_inception_v4(a.input_size, a.classes);
+  ModelState<float> state = ModelState<float>::zeros(g);
+  const LoadReport rep = load_weights(a.weights, g, state, 0);
+  if (rep.head_reinitialised) {
+    fail_user("--classes: ", a.classes, " does not match the ", rep.file_classes, " classes of ", a.weights);
+  }
+  const Plan plan = make_plan(g, static_cast<int>(g.blocks.size()) - 1, BnPolicy::Frozen);
+  Executor<float> exec(g, plan, state);
+  const int64_t n = static_cast<int64_t>(paths.size()), s = a.input_size, per = 3 * s * s, k = a.classes;
+  std::ostringstream csv;
+  csv << "path,predicted";
+  for (const std::string& c : names) csv << ',' << csv_field(c);
+  csv << '\n';
+  for (int64_t start = 0; start < n; start += a.batch_size) {
+    const int64_t b = std::min(a.batch_size, n - start);
+    Tensor<float> batch({b, 3, s, s});
+    std::vector<std::exception_ptr> errors(static_cast<size_t>(b));
+#pragma omp parallel for schedule(static)
+    for (int64_t i = 0; i < b; ++i) {
+      try {
+        const fs::path& p = paths[start + i];
+        preprocess_eval(read_image(p, eval_resize_short_side(s)), s, batch.data() + i * per);
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    }
+    for (const std::exception_ptr& e : errors) {
+      if (e) std::rethrow_exception(e);
+    }
+    const Tensor<float>& logits = exec.forward(batch, Phase::Eval);
+    for (int64_t i = 0; i < b; ++i) {
+      const float* row = logits.data() + i * k;
+      const int64_t best = std::max_element(row, row + k) - row;
+      std::vector<double> p(static_cast<size_t>(k));
+      double sum = 0;
+      for (int64_t c = 0; c < k; ++c) sum += p[c] = std::exp(double(row[c]) - double(row[best]));
+      csv << csv_field(paths[start + i].string()) << ',' << csv_field(names[best]);
+      for (int64_t c = 0; c < k; ++c) csv << ',' << probability(p[c] / sum);
+      csv << '\n';
+    }
+  }
+  write_file_atomic(a.output, csv.str());
+  std::cerr << "thaw: wrote class probabilities for " << n << " image" << (n == 1 ? "" : "s") << " to " << a.output
+            << "\n";
+}
+
+}  // namespace thaw::cli

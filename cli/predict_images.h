@@ -1,0 +1,26 @@
+#pragma once
+// `thaw predict` on JPEG and PNG files: a file, or a folder searched recursively (sorted paths).
+// Each image gets the evaluation preprocessing (io/augment.h) at --input-size; the output is a CSV
+// with a header `path,predicted,<class>,...`: the image's path, the predicted class name and the
+// softmax probability of every class. Class names come from --class-names, else from the weights'
+// metadata (thaw_class_names, written by thaw train), else they are the indices 0..K-1.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace thaw::cli {
+
+struct PredictImagesArgs {
+  std::string weights, input, output;
+  int64_t classes = 0;
+  int64_t input_size = 299;
+  std::vector<std::string> class_names;
+  int64_t batch_size = 16;
+};
+
+// Whether --input names images (an image file by extension, or a folder) rather than a .npy array.
+bool is_image_input(const std::string& input);
+
+void predict_images(const PredictImagesArgs& a);
+
+}  // namespace thaw::cli
