@@ -1,5 +1,6 @@
 #include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <unistd.h>
@@ -63,8 +64,12 @@ void run_train(const TrainArgs& args, const std::string& command_line) {
       train(run.graph, init.state, *run.train_data, run.val_data.get(), cfg, std::cerr, &recorder.steps());
 
   const std::filesystem::path weights_file = cfg.out_dir / "weights.safetensors";
-  save_weights(weights_file, run.graph, init.state,
-               {{"thaw_freeze_through", a.freeze_through}, {"thaw_seed", std::to_string(a.seed)}});
+  std::map<std::string, std::string> meta = {{"thaw_freeze_through", a.freeze_through},
+                                             {"thaw_seed", std::to_string(a.seed)}};
+  // The class order of the outputs, for `thaw predict` on images (only when the head has exactly these).
+  const std::vector<std::string> names = run.train_full->class_names();
+  if (static_cast<int64_t>(names.size()) == run.classes) meta["thaw_class_names"] = nlohmann::json(names).dump();
+  save_weights(weights_file, run.graph, init.state, meta);
   recorder.finish(s, run.graph, init.state, weights_file);
   nlohmann::json j;
   j["command"] = command_line;
@@ -93,7 +98,21 @@ void run_train(const TrainArgs& args, const std::string& command_line) {
 void add_train(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
   CLI::App* sub = app.add_subcommand("train", "Fine-tune on a dataset, freezing the front of the network");
-  sub->add_option("--data", a->data, "Dataset: fashion-mnist, or a folder holding IDX files")->capture_default_str();
+  sub->add_option("--data", a->data,
+                  "Dataset: fashion-mnist, a folder of IDX files, a folder of class folders of images, or a CSV "
+                  "manifest (docs/data.md)")
+      ->capture_default_str();
+  sub->add_option("--val-fraction", a->val_fraction, "Image data: carve this fraction of train out as validation");
+  sub->add_option("--rrc-scale", a->rrc_scale, "Random-resized crop: area fraction min,max")
+      ->delimiter(',')
+      ->expected(2)
+      ->capture_default_str();
+  sub->add_option("--rrc-ratio", a->rrc_ratio, "Random-resized crop: aspect ratio min,max")
+      ->delimiter(',')
+      ->expected(2)
+      ->capture_default_str();
+  sub->add_option("--brightness", a->brightness, "Brightness jitter: factor in [1-b, 1+b]")->capture_default_str();
+  sub->add_option("--contrast", a->contrast, "Contrast jitter: factor in [1-c, 1+c]")->capture_default_str();
   sub->add_option("--weights", a->weights, "Initial weights (safetensors with timm keys); default: seeded random");
   sub->add_option("--classes", a->classes, "Output classes (default: the dataset's)");
   sub->add_option("--freeze-through", a->freeze_through, "Freeze this block and all before it")->capture_default_str();

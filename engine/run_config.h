@@ -40,6 +40,11 @@ struct RunConfig {
   int threads = 0;  // 0: all cores; never changes the bits
   int64_t train_limit = 0, val_limit = 0, max_steps = 0;
   int64_t eval_batch_size = 64;
+  // Image data (io/datasets.h): the validation split and the training augmentation.
+  double val_fraction = 0;
+  std::vector<double> rrc_scale = {0.08, 1.0};
+  std::vector<double> rrc_ratio = {3.0 / 4.0, 4.0 / 3.0};
+  double brightness = 0.2, contrast = 0.2;
 };
 
 // to_json / from_json with the struct's field names; a field missing from the JSON keeps its
@@ -49,6 +54,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, weights, classe
                                                 lr_gamma, min_lr, beta1, beta2, eps, optimizer, momentum, nesterov,
                                                 weight_decay, label_smoothing, class_weights, bn, dropout, seed,
                                                 input_size, out, overwrite, threads, train_limit, val_limit,
-                                                max_steps, eval_batch_size)
+                                                max_steps, eval_batch_size, val_fraction, rrc_scale, rrc_ratio,
+                                                brightness, contrast)
 
 }  // namespace thaw

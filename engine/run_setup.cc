@@ -10,8 +10,24 @@ namespace thaw {
 
 RunSetup setup_run(const RunConfig& a) {
   RunSetup r;
-  r.train_full = open_dataset(a.data, DataSplit::Train);
-  r.val_full = open_dataset(a.data, DataSplit::Test);
+  DataOptions data;
+  data.val_fraction = a.val_fraction;
+  data.seed = a.seed;
+  if (a.rrc_scale.size() != 2) fail_user("--rrc-scale: expected two values min,max, got ", a.rrc_scale.size());
+  if (a.rrc_ratio.size() != 2) fail_user("--rrc-ratio: expected two values min,max, got ", a.rrc_ratio.size());
+  data.augment.scale_min = a.rrc_scale[0];
+  data.augment.scale_max = a.rrc_scale[1];
+  data.augment.ratio_min = a.rrc_ratio[0];
+  data.augment.ratio_max = a.rrc_ratio[1];
+  data.augment.brightness = a.brightness;
+  data.augment.contrast = a.contrast;
+  validate_augment(data.augment);
+  r.train_full = open_dataset(a.data, DataSplit::Train, data);
+  r.val_full = open_dataset(a.data, held_out_split(a.data), data);
+  if (r.val_full->size() == 0) {
+    fail_user("--data ", a.data, ": no validation images to evaluate on; give --val-fraction (e.g. 0.2) or val rows "
+              "in the manifest's split column");
+  }
   r.train_data = std::make_unique<SubsetDataset>(*r.train_full, a.train_limit > 0 ? a.train_limit : r.train_full->size());
   r.val_data = std::make_unique<SubsetDataset>(*r.val_full, a.val_limit > 0 ? a.val_limit : r.val_full->size());
   r.classes = a.classes > 0 ? a.classes : r.train_full->num_classes();

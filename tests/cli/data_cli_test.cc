@@ -1,6 +1,6 @@
 // `thaw data check` on a generated folder and CSV (duplicates, groups across splits, a corrupt
 // file, the --val-fraction split) and on the real ISIC 2017 manifest when it is present; `thaw
-// predict` on JPEG/PNG files writing class probabilities as CSV.
+// predict` on JPEG/PNG files writing class probabilities as CSV; `thaw train` on an image folder.
 #include <algorithm>
 #include <fstream>
 #include <sstream>
@@ -131,6 +131,33 @@ TEST_F(DataCli, PredictWritesProbabilitiesPerImage) {
                                    sh_quote(dir_ / "data") + " --class-names a,b --output " + sh_quote(dir_ / "x.csv"));
   EXPECT_EQ(wrong.exit_code, 2);
   EXPECT_THAT(wrong.err, HasSubstr("--class-names: 2 class names for a model with 3 classes"));
+}
+
+TEST_F(DataCli, TrainOnAnImageFolderThenPredictWithItsClassNames) {
+  const std::string run = dir_ / "run";
+  const std::string train = "train --data " + sh_quote(dir_ / "data") +
+                            " --input-size 75 --batch-size 2 --epochs 1 --freeze-through mixed_7d --seed 3 --out " +
+                            sh_quote(run);
+  const CommandResult no_val = thaw(train);
+  EXPECT_EQ(no_val.exit_code, 2);
+  EXPECT_THAT(no_val.err, HasSubstr("no validation images to evaluate on; give --val-fraction"));
+  const CommandResult r = thaw(train + " --val-fraction 0.25 --rrc-scale 0.3,1 --brightness 0.1");
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("held-out accuracy"));
+  EXPECT_THAT(r.out, HasSubstr("(2 samples, chance 50%)"));  // round(0.25 * 4) = 1 image per class
+  const std::string record = read_text(run + "/record.json");
+  EXPECT_THAT(record, HasSubstr("\"val_fraction\": 0.25"));
+  EXPECT_THAT(record, HasSubstr("\"brightness\": 0.1"));
+  const CommandResult p = thaw("predict --weights " + sh_quote(run + "/weights.safetensors") +
+                               " --classes 2 --input-size 75 --input " + sh_quote(dir_ / "data/b") + " --output " +
+                               sh_quote(dir_ / "p.csv"));
+  ASSERT_EQ(p.exit_code, 0) << p.err;
+  const CsvTable t = read_csv(dir_ / "p.csv");
+  EXPECT_THAT(t.header, ::testing::ElementsAre("path", "predicted", "a", "b"));  // from the weights' metadata
+  EXPECT_EQ(t.rows.size(), 4u);
+  const CommandResult bad = thaw(train + " --val-fraction 0.25 --rrc-scale 0,1 --overwrite");
+  EXPECT_EQ(bad.exit_code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("--rrc-scale: expected 0 < min <= max <= 1, got 0,1"));
 }
 
 TEST(DataCliDermoscopy, Isic2017ManifestChecksClean) {
