@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "engine/cuda_commands.h"
 #include "engine/executor.h"
+#include "engine/param_refs.h"
 #include "engine/optimizer.h"
 #include "engine/synthetic.h"
 #include "graph/inception_v4.h"
@@ -119,11 +120,7 @@ void run_bench(const BenchArgs& a) {
   if (a.device == "cuda") return run_bench_cuda(a, g, plan);
   ModelState<float> state = ModelState<float>::random(g, 0);
   Executor<float> exec(g, plan, state);
-  std::vector<ParamRef<float>> refs;
-  for (int t : plan.trainable_tensors) {
-    refs.push_back({g.tensors[t].name, state.values[t].data(), exec.grads()[t].data(), state.values[t].numel(),
-                    g.tensors[t].role == TensorRole::Weight});
-  }
+  const std::vector<ParamRef<float>> refs = trainable_param_refs(g, plan, state, exec);
   OptimizerConfig oc;
   Optimizer<float> opt(oc, refs);
   Tensor<float> x, dlogits;

@@ -14,6 +14,7 @@
 #include "engine/batch.h"
 #include "engine/evaluate.h"
 #include "engine/executor.h"
+#include "engine/param_refs.h"
 #include "engine/progress.h"
 #include "kernels/cpu/loss.h"
 
@@ -25,18 +26,6 @@ std::string hex_bits(double v) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(std::bit_cast<uint64_t>(v)));
   return buf;
-}
-
-std::vector<ParamRef<float>> param_refs(const Graph& g, const Plan& plan, ModelState<float>& state,
-                                        const Executor<float>& exec) {
-  std::vector<ParamRef<float>> refs;
-  for (int t : plan.trainable_tensors) {
-    const TensorSpec& spec = g.tensors[t];
-    // Weight decay on conv and linear weights only, as timm does by default.
-    refs.push_back({spec.name, state.values[t].data(), exec.grads()[t].data(), state.values[t].numel(),
-                    spec.role == TensorRole::Weight});
-  }
-  return refs;
 }
 
 }  // namespace
@@ -64,7 +53,7 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
 
   const Plan plan = make_plan(g, cfg.freeze_block, cfg.bn);
   Executor<float> exec(g, plan, state);
-  Optimizer<float> opt(cfg.optimizer, param_refs(g, plan, state, exec));
+  Optimizer<float> opt(cfg.optimizer, trainable_param_refs(g, plan, state, exec));
   LrScheduleConfig sched = cfg.schedule;
   sched.total_steps = total;
   validate_lr_schedule(sched);

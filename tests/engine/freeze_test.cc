@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include "engine/executor.h"
+#include "engine/param_refs.h"
 #include "engine/optimizer.h"
 #include "engine/synthetic.h"
 #include "graph/inception_v4.h"
@@ -43,11 +44,7 @@ ModelState<float> train_steps(const Graph& g, const std::string& freeze, BnPolic
   ModelState<float> state = ModelState<float>::random(g, 3);
   const Plan plan = make_plan(g, g.find_block(freeze), bn);
   Executor<float> exec(g, plan, state);
-  std::vector<ParamRef<float>> refs;
-  for (int t : plan.trainable_tensors) {
-    refs.push_back({g.tensors[t].name, state.values[t].data(), exec.grads()[t].data(), state.values[t].numel(),
-                    g.tensors[t].role == TensorRole::Weight});
-  }
+  const std::vector<ParamRef<float>> refs = trainable_param_refs(g, plan, state, exec);
   OptimizerConfig oc;
   oc.weight_decay = 1e-4;
   Optimizer<float> opt(oc, refs);
