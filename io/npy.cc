@@ -8,7 +8,7 @@
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "io/file_bytes.h"
-#include "io/float16.h"
+#include "io/dtype_convert.h"
 
 namespace thaw {
 
@@ -163,39 +163,13 @@ class HeaderParser {
   size_t pos_ = 0;
 };
 
-template <typename T>
-T load_le(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
-
-template <typename Out>
-std::vector<Out> convert(const NpyArray& a) {
-  const size_t n = a.bytes.size() / dtype_size(a.dtype);
-  const uint8_t* p = a.bytes.data();
-  std::vector<Out> out(n);
-  for (size_t i = 0; i < n; ++i) {
-    switch (a.dtype) {
-      case DType::F32: out[i] = static_cast<Out>(load_le<float>(p + 4 * i)); break;
-      case DType::F64: out[i] = static_cast<Out>(load_le<double>(p + 8 * i)); break;
-      case DType::F16: out[i] = static_cast<Out>(half_to_float(load_le<uint16_t>(p + 2 * i))); break;
-      case DType::BF16: out[i] = static_cast<Out>(bf16_to_float(load_le<uint16_t>(p + 2 * i))); break;
-      case DType::I32: out[i] = static_cast<Out>(load_le<int32_t>(p + 4 * i)); break;
-      case DType::I64: out[i] = static_cast<Out>(load_le<int64_t>(p + 8 * i)); break;
-      case DType::U8: out[i] = static_cast<Out>(p[i]); break;
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
-std::vector<float> NpyArray::to_float() const { return convert<float>(*this); }
-std::vector<double> NpyArray::to_double() const { return convert<double>(*this); }
+std::vector<float> NpyArray::to_float() const { return convert_elements<float>(dtype, bytes); }
+std::vector<double> NpyArray::to_double() const { return convert_elements<double>(dtype, bytes); }
 std::vector<int64_t> NpyArray::to_int64() const {
   if (dtype_is_float(dtype)) fail_user(origin, ": array has dtype ", descr_of_dtype(dtype), ", expected an integer dtype");
-  return convert<int64_t>(*this);
+  return convert_elements<int64_t>(dtype, bytes);
 }
 
 NpyArray read_npy(const std::filesystem::path& path) { return parse_npy(read_file_bytes(path), path.string()); }

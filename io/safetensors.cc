@@ -9,7 +9,7 @@
 #include "core/error.h"
 #include "io/atomic_file.h"
 #include "io/file_bytes.h"
-#include "io/float16.h"
+#include "io/dtype_convert.h"
 
 namespace thaw {
 
@@ -35,31 +35,6 @@ struct Span {
   uint64_t begin;
   uint64_t end;
 };
-
-template <typename T>
-T load_le(const uint8_t* p) {
-  T v;
-  std::memcpy(&v, p, sizeof(T));
-  return v;
-}
-
-// Widens any float dtype to Out (float or double); exact except F64 -> float, which rounds.
-template <typename Out>
-std::vector<Out> convert_float(const SafeTensorInfo& info) {
-  const size_t n = info.bytes.size() / dtype_size(info.dtype);
-  const uint8_t* p = info.bytes.data();
-  std::vector<Out> out(n);
-  for (size_t i = 0; i < n; ++i) {
-    switch (info.dtype) {
-      case DType::F32: out[i] = static_cast<Out>(load_le<float>(p + 4 * i)); break;
-      case DType::F64: out[i] = static_cast<Out>(load_le<double>(p + 8 * i)); break;
-      case DType::F16: out[i] = half_to_float(load_le<uint16_t>(p + 2 * i)); break;
-      case DType::BF16: out[i] = bf16_to_float(load_le<uint16_t>(p + 2 * i)); break;
-      default: fail_internal("convert_float on ", dtype_name(info.dtype));
-    }
-  }
-  return out;
-}
 
 }  // namespace
 
@@ -181,24 +156,20 @@ const SafeTensorInfo& SafeTensorsFile::float_info(std::string_view name) const {
   return i;
 }
 
-std::vector<float> SafeTensorsFile::to_float(std::string_view name) const { return convert_float<float>(float_info(name)); }
-std::vector<double> SafeTensorsFile::to_double(std::string_view name) const { return convert_float<double>(float_info(name)); }
+std::vector<float> SafeTensorsFile::to_float(std::string_view name) const {
+  const SafeTensorInfo& i = float_info(name);
+  return convert_elements<float>(i.dtype, i.bytes);
+}
+std::vector<double> SafeTensorsFile::to_double(std::string_view name) const {
+  const SafeTensorInfo& i = float_info(name);
+  return convert_elements<double>(i.dtype, i.bytes);
+}
 
 std::vector<int64_t> SafeTensorsFile::to_int64(std::string_view name) const {
   const SafeTensorInfo& i = info(name);
   if (dtype_is_float(i.dtype))
     fail_user(origin_, ": tensor '", name, "' has dtype ", dtype_name(i.dtype), ", expected an integer dtype (I64, I32, U8)");
-  const uint8_t* p = i.bytes.data();
-  std::vector<int64_t> out(i.bytes.size() / dtype_size(i.dtype));
-  for (size_t k = 0; k < out.size(); ++k) {
-    switch (i.dtype) {
-      case DType::I64: out[k] = load_le<int64_t>(p + 8 * k); break;
-      case DType::I32: out[k] = load_le<int32_t>(p + 4 * k); break;
-      case DType::U8: out[k] = p[k]; break;
-      default: fail_internal("to_int64 on ", dtype_name(i.dtype));
-    }
-  }
-  return out;
+  return convert_elements<int64_t>(i.dtype, i.bytes);
 }
 
 namespace {

@@ -1,6 +1,6 @@
 #include "kernels/cpu/conv2d.h"
 
-#include <Eigen/Core>
+#include "kernels/cpu/eigen_maps.h"
 #include <algorithm>
 #include <memory>
 
@@ -21,18 +21,6 @@ namespace thaw::cpu {
 // Which thread runs an item never changes what the item computes.
 
 namespace {
-
-template <typename T>
-using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using ConstMap = Eigen::Map<const RowMat<T>>;
-template <typename T>
-using MutMap = Eigen::Map<RowMat<T>>;
-// A block of columns of a larger row-major matrix (row stride ld).
-template <typename T>
-using ConstTile = Eigen::Map<const RowMat<T>, 0, Eigen::OuterStride<>>;
-template <typename T>
-using MutTile = Eigen::Map<RowMat<T>, 0, Eigen::OuterStride<>>;
 
 constexpr int64_t kColBudget = int64_t{1} << 17;  // elements of one band's column matrix
 constexpr int64_t kMinBandCols = 256;             // output positions per band, at least

@@ -1,17 +1,8 @@
 #include "kernels/cpu/linear.h"
 
-#include <Eigen/Core>
+#include "kernels/cpu/eigen_maps.h"
 
 namespace thaw::cpu {
-
-namespace {
-template <typename T>
-using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <typename T>
-using ConstMap = Eigen::Map<const RowMat<T>>;
-template <typename T>
-using MutMap = Eigen::Map<RowMat<T>>;
-}  // namespace
 
 // One single-threaded GEMM per product (EIGEN_DONT_PARALLELIZE): its blocking, and so its bits,
 // depend only on the shapes. The classifier is small next to the convolutions.
