@@ -13,10 +13,8 @@
 #include "core/error.h"
 #include "engine/batch.h"
 #include "engine/evaluate.h"
-#include "engine/executor.h"
-#include "engine/param_refs.h"
 #include "engine/progress.h"
-#include "kernels/cpu/loss.h"
+#include "engine/train_step.h"
 
 namespace thaw {
 
@@ -52,8 +50,7 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
   const int64_t total = planned_steps(cfg, train_data.size());
 
   const Plan plan = make_plan(g, cfg.freeze_block, cfg.bn);
-  Executor<float> exec(g, plan, state);
-  Optimizer<float> opt(cfg.optimizer, trainable_param_refs(g, plan, state, exec));
+  TrainStep train_step(g, plan, state, cfg);
   LrScheduleConfig sched = cfg.schedule;
   sched.total_steps = total;
   validate_lr_schedule(sched);
@@ -66,9 +63,8 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
 
   TrainSummary summary;
   summary.trainable_parameters = plan.trainable_parameter_count(g);
-  Tensor<float> x, dlogits;
+  Tensor<float> x;
   std::vector<int32_t> labels;
-  const float* weights = cfg.class_weights.empty() ? nullptr : cfg.class_weights.data();
   int64_t step = 0;
   bool stop = false;
   for (int64_t epoch = 0; epoch < cfg.epochs && step < total && !stop; ++epoch) {
@@ -83,22 +79,14 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
     for (; s < steps_here && !stop; ++s, ++step) {
       const std::vector<int64_t> idx(order.begin() + s * cfg.batch_size, order.begin() + (s + 1) * cfg.batch_size);
       load_batch(train_data, idx, g.input_size, LoadMode::training(epoch), x, labels);
-      const Tensor<float>& logits = exec.forward(x, Phase::Train, {cfg.seed, step, 0});
-      dlogits.reshape_uninit(logits.shape());
-      const double loss = cpu::softmax_cross_entropy<float>(cfg.batch_size, g.num_classes, logits.data(),
-                                                            labels.data(), cfg.label_smoothing, weights, dlogits.data());
-      if (!std::isfinite(loss)) {
-        fail_user("training diverged at step ", step, " (loss ", loss, "); lower --lr (now ", cfg.schedule.base_lr, ")");
-      }
-      exec.backward(dlogits);
       const double lr = lr_at(sched, step);
-      opt.step(lr);
+      const double loss = train_step.run({&x, labels}, step, lr);
       loss_sum += loss;
       if (metrics) {
         nlohmann::json line = {{"step", step}, {"epoch", epoch}, {"lr", lr}, {"loss", loss}, {"loss_bits", hex_bits(loss)}};
         *metrics << line.dump() << '\n';
       }
-      if (observer) stop = !observer->on_step({step, epoch, lr, loss, idx, opt.params()});
+      if (observer) stop = !observer->on_step({step, epoch, lr, loss, idx, train_step.params()});
       bar.update(s + 1, (s + 1) * cfg.batch_size, loss);
     }
     er.steps = s;
