@@ -25,10 +25,13 @@ struct BnGeom {
   int64_t size() const { return n * c * hw; }
 };
 
-// Max and average pooling, square window. Average pooling never counts padded cells.
+// Max and average pooling, square window. count_pad: whether average pooling divides by the
+// padded cells too (PyTorch's count_include_pad=True: timm's and torchvision's inception_v3) or only
+// by the cells inside the input (TF's SAME padding, Keras; timm's inception_v4).
 struct PoolGeom {
   int64_t n = 1, c = 1, h_in = 1, w_in = 1;
   int64_t k = 3, stride = 1, pad = 0;
+  bool count_pad = false;
   int64_t h_out() const { return (h_in + 2 * pad - k) / stride + 1; }
   int64_t w_out() const { return (w_in + 2 * pad - k) / stride + 1; }
   int64_t x_size() const { return n * c * h_in * w_in; }

@@ -85,14 +85,17 @@ TapRange tap_range(int64_t out_len, int64_t in_len, int64_t stride, int64_t pad,
   return {lo, std::clamp(last < 0 ? 0 : last / stride + 1, lo, out_len)};
 }
 
-// Number of input columns under each output column's window (exact small integers in double,
-// so rows * columns is the exact cell count).
+// The divisor's extent along one axis for the window starting at cell s (which may be negative):
+// the cells inside the input, or with count_pad those inside the padded input as PyTorch counts
+// them. Exact small integers in double, so rows * columns is the exact divisor.
+double axis_cells(const PoolGeom& g, int64_t s, int64_t in_len) {
+  if (g.count_pad) return static_cast<double>(std::min(s + g.k, in_len + g.pad) - s);
+  return static_cast<double>(std::min(s + g.k, in_len) - std::max<int64_t>(s, 0));
+}
+
 std::vector<double> column_counts(const PoolGeom& g) {
   std::vector<double> counts(static_cast<size_t>(g.w_out()));
-  for (int64_t ow = 0; ow < g.w_out(); ++ow) {
-    const int64_t s = ow * g.stride - g.pad;
-    counts[ow] = static_cast<double>(std::min(s + g.k, g.w_in) - std::max<int64_t>(s, 0));
-  }
+  for (int64_t ow = 0; ow < g.w_out(); ++ow) counts[ow] = axis_cells(g, ow * g.stride - g.pad, g.w_in);
   return counts;
 }
 
@@ -129,7 +132,7 @@ void avgpool_forward(const PoolGeom& g, const T* x, T* y) {
           for (int64_t ow = 0; ow < wo; ++ow) acc[ow] += rs[ow];
         }
         T* yr = y + plane * out_plane + oh * wo;
-        const double rows = static_cast<double>(h1 - h0);
+        const double rows = axis_cells(g, oh * g.stride - g.pad, g.h_in);
         for (int64_t ow = 0; ow < wo; ++ow) yr[ow] = static_cast<T>(acc[ow] / (rows * col_count[ow]));
       }
     }
@@ -152,7 +155,7 @@ void avgpool_backward(const PoolGeom& g, const T* dy, T* dx) {
         const int64_t h0 = std::max<int64_t>(oh * g.stride - g.pad, 0);
         const int64_t h1 = std::min(oh * g.stride - g.pad + g.k, g.h_in);
         const T* dyr = dy + plane * out_plane + oh * wo;
-        const double rows = static_cast<double>(h1 - h0);
+        const double rows = axis_cells(g, oh * g.stride - g.pad, g.h_in);
         for (int64_t ow = 0; ow < wo; ++ow) share[ow] = static_cast<double>(dyr[ow]) / (rows * col_count[ow]);
         for (int64_t h = h0; h < h1; ++h) {
           double* cs = col_sums.data() + h * wo;

@@ -1,6 +1,6 @@
 #pragma once
 // Max pool (records the winning input index per output, first maximum in window order wins) and
-// average pool (padding never counted, as count_include_pad=False). Backward ACCUMULATES.
+// average pool (padded cells in the divisor or not: PoolGeom::count_pad). Backward ACCUMULATES.
 #include <cstdint>
 
 #include "kernels/geometry.h"

@@ -11,17 +11,21 @@ namespace {
 
 struct PoolDims {
   int64_t planes, h_in, w_in, h_out, w_out, k, stride, pad;
+  bool count_pad;
 };
 
-// Rows [h0, h1) of window row oh, or columns of window column ow, clipped to the input.
+// Rows [lo, hi) of window row oh, or columns of window column ow, clipped to the input; cells: the
+// divisor's extent on that axis (with count_pad, the window clipped to the padded input instead).
 struct Span {
   int64_t lo, hi;
-  __device__ double count() const { return static_cast<double>(hi - lo); }
+  double cells;
+  __device__ double count() const { return cells; }
 };
 
-__device__ Span span_of(int64_t o, int64_t stride, int64_t pad, int64_t k, int64_t in_len) {
+__device__ Span span_of(int64_t o, int64_t stride, int64_t pad, int64_t k, int64_t in_len, bool count_pad) {
   const int64_t s = o * stride - pad;
-  return Span{max(s, int64_t{0}), min(s + k, in_len)};
+  const int64_t lo = max(s, int64_t{0}), hi = min(s + k, in_len);
+  return Span{lo, hi, static_cast<double>(count_pad ? min(s + k, in_len + pad) - s : hi - lo)};
 }
 
 // The CPU twin sums separably in double: each input row's taps (columns in order), then the rows
@@ -32,7 +36,8 @@ __global__ void avgpool_forward_kernel(PoolDims d, const float* x, float* y) {
   for (int64_t o = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; o < total; o += int64_t{gridDim.x} * blockDim.x) {
     const int64_t ow = o % d.w_out, oh = (o / d.w_out) % d.h_out, plane = o / (d.w_out * d.h_out);
     const float* xp = x + plane * d.h_in * d.w_in;
-    const Span rows = span_of(oh, d.stride, d.pad, d.k, d.h_in), cols = span_of(ow, d.stride, d.pad, d.k, d.w_in);
+    const Span rows = span_of(oh, d.stride, d.pad, d.k, d.h_in, d.count_pad);
+    const Span cols = span_of(ow, d.stride, d.pad, d.k, d.w_in, d.count_pad);
     double s = 0.0;
     for (int64_t ih = rows.lo; ih < rows.hi; ++ih) {
       double r = 0.0;
@@ -60,10 +65,10 @@ __global__ void avgpool_backward_kernel(PoolDims d, const float* dy, float* dx) 
       if (t < 0 || t % d.stride != 0) continue;
       const int64_t ow = t / d.stride;
       if (ow >= d.w_out) continue;
-      const double cols = span_of(ow, d.stride, d.pad, d.k, d.w_in).count();
+      const double cols = span_of(ow, d.stride, d.pad, d.k, d.w_in, d.count_pad).count();
       double cs = 0.0;
       for (int64_t oh = oh_lo; oh <= oh_hi; ++oh) {
-        const double rows = span_of(oh, d.stride, d.pad, d.k, d.h_in).count();
+        const double rows = span_of(oh, d.stride, d.pad, d.k, d.h_in, d.count_pad).count();
         cs += static_cast<double>(dyp[oh * d.w_out + ow]) / (rows * cols);
       }
       acc += static_cast<float>(cs);
@@ -77,7 +82,7 @@ PoolDims dims_of(const PoolGeom& g) {
   THAW_CHECK(g.k >= 1 && g.stride >= 1 && g.pad >= 0 && 2 * g.pad <= g.k, "average pool k=", g.k,
              " stride=", g.stride, " pad=", g.pad, " is not supported");
   THAW_CHECK(g.h_out() >= 1 && g.w_out() >= 1, "average pool output is empty for input ", g.h_in, "x", g.w_in);
-  return PoolDims{g.n * g.c, g.h_in, g.w_in, g.h_out(), g.w_out(), g.k, g.stride, g.pad};
+  return PoolDims{g.n * g.c, g.h_in, g.w_in, g.h_out(), g.w_out(), g.k, g.stride, g.pad, g.count_pad};
 }
 
 }  // namespace

@@ -1,6 +1,6 @@
 #pragma once
-// Average pool over NCHW fp32, the twin of the CPU avgpool in kernels/cpu/pool.h: padded cells are
-// never counted (count_include_pad=False). Sums are in double in the CPU twin's (separable) order;
+// Average pool over NCHW fp32, the twin of the CPU avgpool in kernels/cpu/pool.h, with the same
+// divisor rule (PoolGeom::count_pad). Sums are in double in the CPU twin's (separable) order;
 // backward is a gather: each input element adds the dy/count of every window containing it.
 #include "kernels/geometry.h"
 

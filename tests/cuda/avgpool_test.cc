@@ -35,6 +35,22 @@ TEST_F(AvgPoolTest, InceptionB) { check(*this, pool_geom(2, 1024, 17, 17, 3, 1, 
 TEST_F(AvgPoolTest, InceptionC) { check(*this, pool_geom(2, 1536, 8, 8, 3, 1, 1), "inception_c 1536x8x8"); }
 TEST_F(AvgPoolTest, Stride2Padded) { check(*this, pool_geom(2, 4, 10, 7, 3, 2, 1), "s2 p1 4x10x7"); }
 
+// timm's inception_v3 pools (count_include_pad=True), and a strided padded one.
+TEST_F(AvgPoolTest, CountPadV3Mixed5) { check(*this, pool_geom(2, 288, 35, 35, 3, 1, 1, true), "v3 count-pad 288x35x35"); }
+TEST_F(AvgPoolTest, CountPadStride2) { check(*this, pool_geom(2, 4, 10, 7, 3, 2, 1, true), "count-pad s2 p1 4x10x7"); }
+
+// With count_pad a corner window of a constant input averages 4 cells over 9.
+TEST_F(AvgPoolTest, PaddingCountedWhenAsked) {
+  const PoolGeom g = pool_geom(1, 1, 5, 5, 3, 1, 1, true);
+  auto d_x = to_device(std::vector<float>(25, 9.0f));
+  cuda::DeviceBuffer<float> d_y(25);
+  cuda::avgpool_forward(ctx(), g, d_x.data(), d_y.data());
+  const std::vector<float> y = to_host(d_y);
+  EXPECT_EQ(y[0], 4.0f);
+  EXPECT_EQ(y[2], 6.0f);
+  EXPECT_EQ(y[12], 9.0f);
+}
+
 // The border windows hold 4 or 6 cells, not 9: a constant input must come out unchanged.
 TEST_F(AvgPoolTest, PaddingIsNotCounted) {
   const PoolGeom g = pool_geom(1, 1, 5, 5, 3, 1, 1);

@@ -15,9 +15,10 @@ namespace {
 
 using testkit::random_values;
 
-PoolGeom pool_geom(int64_t n, int64_t c, int64_t h, int64_t w, int64_t k, int64_t s, int64_t p) {
+PoolGeom pool_geom(int64_t n, int64_t c, int64_t h, int64_t w, int64_t k, int64_t s, int64_t p,
+                   bool count_pad = false) {
   PoolGeom g;
-  g.n = n, g.c = c, g.h_in = h, g.w_in = w, g.k = k, g.stride = s, g.pad = p;
+  g.n = n, g.c = c, g.h_in = h, g.w_in = w, g.k = k, g.stride = s, g.pad = p, g.count_pad = count_pad;
   return g;
 }
 
@@ -97,7 +98,8 @@ TEST(MaxPool, ArgmaxIsWithinPlaneIndex) {
   }
 }
 
-// Straight from the definition: the mean of the window's cells inside the input.
+// Straight from the definition: the sum of the window's cells inside the input, divided by their
+// number, or with count_pad by the number of the window's cells inside the padded input.
 std::vector<double> naive_avgpool(const PoolGeom& g, const std::vector<double>& x) {
   std::vector<double> y;
   for (int64_t p = 0; p < g.n * g.c; ++p) {
@@ -108,9 +110,10 @@ std::vector<double> naive_avgpool(const PoolGeom& g, const std::vector<double>& 
         for (int64_t a = 0; a < g.k; ++a) {
           for (int64_t b = 0; b < g.k; ++b) {
             const int64_t h = oh * g.stride - g.pad + a, w = ow * g.stride - g.pad + b;
+            if (g.count_pad && h < g.h_in + g.pad && w < g.w_in + g.pad) ++count;
             if (h < 0 || h >= g.h_in || w < 0 || w >= g.w_in) continue;
             s += x[(p * g.h_in + h) * g.w_in + w];
-            ++count;
+            if (!g.count_pad) ++count;
           }
         }
         y.push_back(s / static_cast<double>(count));
@@ -148,10 +151,13 @@ TEST_P(AvgPoolShapes, ForwardMatchesDefinitionAndGradientMatchesFiniteDifference
 INSTANTIATE_TEST_SUITE_P(Geometries, AvgPoolShapes,
                          ::testing::Values(pool_geom(1, 2, 7, 6, 3, 2, 0), pool_geom(1, 2, 8, 7, 3, 2, 1),
                                            pool_geom(2, 1, 6, 6, 2, 2, 0), pool_geom(1, 1, 9, 11, 5, 3, 2),
-                                           pool_geom(1, 1, 3, 4, 3, 1, 1)),
+                                           pool_geom(1, 1, 3, 4, 3, 1, 1), pool_geom(2, 2, 5, 7, 3, 1, 1, true),
+                                           pool_geom(1, 2, 8, 7, 3, 2, 1, true), pool_geom(1, 1, 9, 11, 5, 3, 2, true),
+                                           pool_geom(1, 1, 3, 4, 3, 1, 1, true)),
                          [](const auto& info) {
                            const PoolGeom& g = info.param;
-                           return cat_str("k", g.k, "s", g.stride, "p", g.pad, "_", g.h_in, "x", g.w_in);
+                           return cat_str("k", g.k, "s", g.stride, "p", g.pad, "_", g.h_in, "x", g.w_in,
+                                          g.count_pad ? "_countpad" : "");
                          });
 
 TEST(AvgPool, Gradient3x3Stride1Pad1) {
@@ -193,6 +199,25 @@ TEST(AvgPool, PaddingIsNeverCounted) {
   cpu::avgpool_backward(g, dy.data(), dx.data());
   EXPECT_DOUBLE_EQ(dx[0], 0.25);
   EXPECT_DOUBLE_EQ(dx[6], 0.25);
+  EXPECT_DOUBLE_EQ(dx[2], 0.0);
+}
+
+// timm's inception_v3 (F.avg_pool2d's default) divides by 9 everywhere, padded cells included.
+TEST(AvgPool, PaddingCountedWhenAsked) {
+  const PoolGeom g = pool_geom(1, 1, 4, 5, 3, 1, 1, true);
+  std::vector<double> x(g.x_size());
+  for (int64_t i = 0; i < g.x_size(); ++i) x[i] = static_cast<double>(i);
+  std::vector<double> y(g.y_size());
+  cpu::avgpool_forward(g, x.data(), y.data());
+  EXPECT_DOUBLE_EQ(y[0], (0 + 1 + 5 + 6) / 9.0);
+  EXPECT_DOUBLE_EQ(y[1], (0 + 1 + 2 + 5 + 6 + 7) / 9.0);
+  EXPECT_DOUBLE_EQ(y[6], (0 + 1 + 2 + 5 + 6 + 7 + 10 + 11 + 12) / 9.0);
+  EXPECT_DOUBLE_EQ(y[19], (13 + 14 + 18 + 19) / 9.0);
+  std::vector<double> dy(g.y_size(), 0.0), dx(g.x_size(), 0.0);
+  dy[0] = 1.0;
+  cpu::avgpool_backward(g, dy.data(), dx.data());
+  EXPECT_DOUBLE_EQ(dx[0], 1.0 / 9.0);
+  EXPECT_DOUBLE_EQ(dx[6], 1.0 / 9.0);
   EXPECT_DOUBLE_EQ(dx[2], 0.0);
 }
 
