@@ -25,10 +25,13 @@ int Graph::find_block(std::string_view name) const {
   for (size_t i = 0; i < blocks.size(); ++i) {
     if (blocks[i].name == name || blocks[i].alias == name) return static_cast<int>(i);
   }
-  std::string valid = "none";
-  for (const auto& b : blocks) valid += ", " + b.name;
-  fail_user("--freeze-through: unknown block '", name, "'; expected one of: ", valid,
-            " (or features.N)");
+  std::string valid = "none", aliases;
+  for (const auto& b : blocks) {
+    valid += ", " + b.name;
+    if (!b.alias.empty() && b.alias != b.name) aliases += (aliases.empty() ? "" : ", ") + b.alias;
+  }
+  fail_user("--freeze-through: unknown block '", name, "' for ", arch, "; expected one of: ", valid,
+            aliases.empty() ? "" : " (or an alias: " + aliases + ")");
 }
 
 int Graph::find_tensor(std::string_view name) const {

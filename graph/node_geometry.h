@@ -15,7 +15,7 @@ inline ConvGeom conv_geom(const Node& n, const Shape& in, int64_t batch) {
 inline PoolGeom pool_geom(const Node& n, const Shape& in, int64_t batch) {
   PoolGeom p;
   p.n = batch, p.c = in[0], p.h_in = in[1], p.w_in = in[2];
-  p.k = n.kh, p.stride = n.sh, p.pad = n.ph;
+  p.k = n.kh, p.stride = n.sh, p.pad = n.ph, p.count_pad = n.pool_count_pad;
   return p;
 }
 
