@@ -1,0 +1,34 @@
+#pragma once
+// The images a run left out under `--on-bad-image skip`: each is said once on the log as it is
+// met ("thaw: skipped train sample 17: data/a/x.jpg: corrupt or truncated JPEG ..."), and the
+// whole list is kept in the run folder's skipped.txt (one line each, rewritten atomically when a
+// new one is added), so that nothing is dropped silently.
+#include <cstdint>
+#include <filesystem>
+#include <ostream>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace thaw {
+
+class SkipLog {
+ public:
+  // `file` empty: nothing is written to disk; `log` null: nothing is said.
+  SkipLog(std::filesystem::path file, std::ostream* log) : file_(std::move(file)), log_(log) {}
+
+  // `split` names the data ("train", "val"); a sample already listed is not listed again (a bad
+  // file fails in every epoch).
+  void add(const std::string& split, int64_t index, const std::string& message);
+
+  const std::vector<std::string>& lines() const { return lines_; }
+
+ private:
+  std::filesystem::path file_;
+  std::ostream* log_;
+  std::set<std::pair<std::string, int64_t>> seen_;
+  std::vector<std::string> lines_;
+};
+
+}  // namespace thaw
