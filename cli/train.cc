@@ -146,6 +146,11 @@ void add_train(CLI::App& app) {
   sub->add_option("--val-limit", a->val_limit, "Use only the first N held-out samples");
   sub->add_option("--max-steps", a->max_steps, "Stop after N steps");
   sub->add_option("--eval-batch-size", a->eval_batch_size, "Images per evaluation batch")->capture_default_str();
+  sub->add_option("--workers", a->workers, "Data loader threads (0: one per core); never changes the bits")
+      ->capture_default_str();
+  sub->add_option("--on-bad-image", a->on_bad_image,
+                  "An unreadable image: fail (stop) or skip (left out, listed in the run folder's skipped.txt)")
+      ->capture_default_str();
   sub->callback([a, sub] {
     std::ostringstream os;
     os << "thaw train";

@@ -1,36 +1,33 @@
 #include "engine/checkpoint.h"
 
 #include "core/error.h"
+#include "engine/weights_origin.h"
 #include "io/safetensors.h"
 
 namespace thaw {
-
-namespace {
-
-bool is_head(const TensorSpec& t) { return t.name == "last_linear.weight" || t.name == "last_linear.bias"; }
-
-}  // namespace
 
 template <typename T>
 LoadReport load_weights(const std::filesystem::path& path, const Graph& g, ModelState<T>& state, uint64_t seed) {
   const SafeTensorsFile file = SafeTensorsFile::read(path);
   LoadReport report;
-  const int head_w = g.find_tensor("last_linear.weight");
-  if (head_w >= 0 && file.has("last_linear.weight")) {
-    const Shape& fs = file.info("last_linear.weight").shape;
+  // The classifier's weight: the first tensor of the graph's last node (last_linear, fc).
+  const Node& head = g.nodes[g.output_node()];
+  const int head_w = head.tensors.empty() ? -1 : head.tensors.front();
+  if (head_w >= 0 && file.has(g.tensors[head_w].name)) {
+    const Shape& fs = file.info(g.tensors[head_w].name).shape;
     const Shape& gs = g.tensors[head_w].shape;
     if (fs.size() == 2 && fs[1] == gs[1] && fs[0] != gs[0]) {
       report.head_reinitialised = true;
       report.file_classes = fs[0];
-      report.note = cat_str(path.string(), ": classifier has ", fs[0], " classes, --classes is ", gs[0],
-                            "; last_linear re-initialised from seed ", seed);
+      report.note = cat_str(path.string(), ": classifier has ", fs[0], " classes, --classes is ", gs[0], "; ",
+                            head.name, " re-initialised from seed ", seed);
     } else {
       report.file_classes = fs.empty() ? 0 : fs[0];
     }
   }
   for (size_t i = 0; i < g.tensors.size(); ++i) {
     const TensorSpec& spec = g.tensors[i];
-    if (report.head_reinitialised && is_head(spec)) {
+    if (report.head_reinitialised && g.is_head_tensor(static_cast<int>(i))) {
       state.init_tensor(g, static_cast<int>(i), seed);
       continue;
     }
@@ -77,6 +74,7 @@ void save_weights(const std::filesystem::path& path, const Graph& g, const Model
   w.set_metadata("format", "pt");
   w.set_metadata("arch", g.arch);
   w.set_metadata("num_classes", std::to_string(g.num_classes));
+  for (const auto& [k, v] : conventions_metadata(g)) w.set_metadata(k, v);
   for (const auto& [k, v] : metadata) w.set_metadata(k, v);
   w.write(path);
 }

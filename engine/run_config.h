@@ -45,6 +45,10 @@ struct RunConfig {
   std::vector<double> rrc_scale = {0.08, 1.0};
   std::vector<double> rrc_ratio = {3.0 / 4.0, 4.0 / 3.0};
   double brightness = 0.2, contrast = 0.2;
+  // The batch loader (engine/loader.h): worker threads (0: one per core; never changes the bits)
+  // and what an unreadable image does: "fail" or "skip" (left out, listed in skipped.txt).
+  int workers = 0;
+  std::string on_bad_image = "fail";
 };
 
 // to_json / from_json with the struct's field names; a field missing from the JSON keeps its
@@ -55,6 +59,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, weights, classe
                                                 weight_decay, label_smoothing, class_weights, bn, dropout, seed,
                                                 input_size, out, overwrite, threads, train_limit, val_limit,
                                                 max_steps, eval_batch_size, val_fraction, rrc_scale, rrc_ratio,
-                                                brightness, contrast)
+                                                workers, on_bad_image, brightness, contrast)
 
 }  // namespace thaw

@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "engine/checkpoint.h"
+#include "engine/loader.h"
 #include "graph/inception_v4.h"
 #include "io/datasets.h"
 
@@ -13,6 +14,7 @@ RunSetup setup_run(const RunConfig& a) {
   DataOptions data;
   data.val_fraction = a.val_fraction;
   data.seed = a.seed;
+  data.on_bad_image = parse_bad_image_policy(a.on_bad_image);
   if (a.rrc_scale.size() != 2) fail_user("--rrc-scale: expected two values min,max, got ", a.rrc_scale.size());
   if (a.rrc_ratio.size() != 2) fail_user("--rrc-ratio: expected two values min,max, got ", a.rrc_ratio.size());
   data.augment.scale_min = a.rrc_scale[0];
@@ -64,6 +66,8 @@ RunSetup setup_run(const RunConfig& a) {
   cfg.label_smoothing = a.label_smoothing;
   cfg.class_weights = a.class_weights;
   cfg.eval_batch_size = a.eval_batch_size;
+  cfg.loader.workers = resolve_workers(a.workers);
+  cfg.loader.on_bad_image = data.on_bad_image;
   return r;
 }
 

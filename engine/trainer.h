@@ -7,6 +7,7 @@
 #include <span>
 #include <vector>
 
+#include "engine/loader.h"
 #include "engine/lr_schedule.h"
 #include "engine/model_state.h"
 #include "engine/optimizer.h"
@@ -31,6 +32,7 @@ struct TrainConfig {
   int64_t eval_limit = 0;  // > 0: evaluate on the first N held-out samples only
   std::filesystem::path out_dir;  // metrics.jsonl is written here when set
   bool interactive = false;       // progress redraws in place
+  LoaderOptions loader;           // workers and --on-bad-image (engine/loader.h); skips go to out_dir/skipped.txt
 };
 
 // One step as an observer (run record, replay) sees it, right after the optimizer's update.
