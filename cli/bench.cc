@@ -16,7 +16,7 @@
 #include "engine/param_refs.h"
 #include "engine/optimizer.h"
 #include "engine/synthetic.h"
-#include "graph/inception_v4.h"
+#include "graph/network.h"
 #include "kernels/cpu/loss.h"
 
 namespace thaw::cli {
@@ -25,6 +25,7 @@ namespace {
 
 struct BenchArgs {
   std::string device = "cpu";
+  std::string arch = "inception_v4";
   int64_t batch_size = 8;
   int64_t input_size = 299;
   int64_t classes = 1000;
@@ -115,7 +116,7 @@ void run_bench(const BenchArgs& a) {
   if (a.steps < 1) fail_user("--steps: expected at least 1, got ", a.steps);
   if (a.warmup < 0) fail_user("--warmup: expected 0 or more, got ", a.warmup);
   check_threads(a.threads);
-  const Graph g = build_inception_v4(a.input_size, a.classes);
+  const Graph g = build_network(a.arch, a.input_size, a.classes);
   const Plan plan = make_plan(g, g.find_block(a.freeze_through), BnPolicy::Train);
   if (a.device == "cuda") return run_bench_cuda(a, g, plan);
   ModelState<float> state = ModelState<float>::random(g, 0);
@@ -142,6 +143,7 @@ void run_bench(const BenchArgs& a) {
   const double flops_per_image = model_flops_per_image(g, plan);
   const double ips = static_cast<double>(a.steps * a.batch_size) / seconds;
   nlohmann::json j = {{"device", "cpu"},
+                      {"arch", g.arch},
                       {"threads", omp_get_max_threads()},
                       {"batch_size", a.batch_size},
                       {"input_size", a.input_size},
@@ -170,6 +172,7 @@ void add_bench(CLI::App& app) {
   auto a = std::make_shared<BenchArgs>();
   CLI::App* sub = app.add_subcommand("bench", "Time training steps on synthetic data (images/s, peak memory)");
   sub->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
+  sub->add_option("--arch", a->arch, "inception_v4 or inception_v3")->capture_default_str();
   sub->add_option("--batch-size", a->batch_size, "Images per step")->capture_default_str();
   sub->add_option("--input-size", a->input_size, "Input height and width (>= 75)")->capture_default_str();
   sub->add_option("--classes", a->classes, "Number of output classes")->capture_default_str();

@@ -6,13 +6,14 @@
 
 #include "cli/commands.h"
 #include "engine/plan.h"
-#include "graph/inception_v4.h"
+#include "graph/network.h"
 
 namespace thaw::cli {
 
 namespace {
 
 struct InspectArgs {
+  std::string arch = "inception_v4";
   int64_t input_size = 299;
   int64_t classes = 1000;
   std::string freeze_through = "none";
@@ -36,7 +37,7 @@ std::string dims(const Shape& s) {
 }
 
 void run_inspect(const InspectArgs& a) {
-  const Graph g = build_inception_v4(a.input_size, a.classes);
+  const Graph g = build_network(a.arch, a.input_size, a.classes);
   const Plan plan = make_plan(g, g.find_block(a.freeze_through), parse_bn_policy(a.bn));
   const int64_t kept = plan.kept_bytes_per_sample(g, 4);
   nlohmann::json j;
@@ -70,7 +71,7 @@ void run_inspect(const InspectArgs& a) {
   std::printf("%-10s %-12s %-14s %14s %-9s %18s\n", "block", "module", "output", "params", "state", "MACs/image");
   for (const auto& b : j["blocks"]) {
     std::printf("%-10s %-12s %-14s %14s %-9s %18s\n", b["name"].get<std::string>().c_str(),
-                b["alias"].get<std::string>().c_str(), dims(b["output"].get<Shape>()).c_str(),
+                b["alias"].get<std::string>().empty() ? "-" : b["alias"].get<std::string>().c_str(), dims(b["output"].get<Shape>()).c_str(),
                 grouped(b["params"].get<int64_t>()).c_str(), b["trainable"].get<bool>() ? "trainable" : "frozen",
                 grouped(b["macs"].get<int64_t>()).c_str());
   }
@@ -85,10 +86,11 @@ void run_inspect(const InspectArgs& a) {
 void add_inspect(CLI::App& app) {
   auto args = std::make_shared<InspectArgs>();
   CLI::App* sub = app.add_subcommand("inspect", "Show the network block by block: shapes, parameters, MACs, freezing");
+  sub->add_option("--arch", args->arch, "inception_v4 or inception_v3")->capture_default_str();
   sub->add_option("--input-size", args->input_size, "Input height and width (>= 75)")->capture_default_str();
   sub->add_option("--classes", args->classes, "Number of output classes")->capture_default_str();
   sub->add_option("--freeze-through", args->freeze_through,
-                  "Freeze this block and all before it (none, conv2d_1a .. mixed_7d, or features.N)")
+                  "Freeze this block and all before it (none, or a block or alias of the table)")
       ->capture_default_str();
   sub->add_option("--bn", args->bn, "Batch norm in trainable blocks: train or frozen")->capture_default_str();
   sub->add_flag("--json", args->json, "Print JSON instead of a table");

@@ -8,7 +8,7 @@
 #include "engine/checkpoint.h"
 #include "engine/cuda_commands.h"
 #include "engine/executor.h"
-#include "graph/inception_v4.h"
+#include "engine/weights_origin.h"
 #include "io/npy.h"
 
 namespace thaw::cli {
@@ -17,6 +17,7 @@ namespace {
 
 struct PredictArgs {
   std::string weights, input, output;
+  std::string arch = "inception_v4";
   int64_t classes = 1000;
   std::string device = "cpu";
   int64_t batch_size = 16;
@@ -32,7 +33,7 @@ void run_predict(const PredictArgs& a) {
   check_threads(a.threads);
   if (is_image_input(a.input)) {
     if (a.device != "cpu") fail_user("--device ", a.device, ": image input runs on the CPU for now; use --device cpu");
-    predict_images({a.weights, a.input, a.output, a.classes, a.input_size, a.class_names, a.batch_size});
+    predict_images({a.weights, a.input, a.output, a.classes, a.input_size, a.class_names, a.batch_size, a.arch});
     return;
   }
   const NpyArray in = read_npy(a.input);
@@ -40,7 +41,7 @@ void run_predict(const PredictArgs& a) {
     fail_user(a.input, ": expected a float32 array N x 3 x H x W with H == W, got shape ", shape_str(in.shape));
   }
   const int64_t n = in.shape[0], size = in.shape[2];
-  const Graph g = build_inception_v4(size, a.classes);
+  const Graph g = build_graph_for(a.arch, size, a.classes, 0.0, a.weights);
   ModelState<float> state = ModelState<float>::zeros(g);
   const LoadReport rep = load_weights(a.weights, g, state, 0);
   if (rep.head_reinitialised) {
@@ -74,6 +75,7 @@ void add_predict(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "predict", "Logits for normalised images (.npy in, .npy out), or class probabilities for JPEG/PNG files (CSV out)");
   sub->add_option("--weights", a->weights, "Weights (safetensors with timm keys)")->required();
+  sub->add_option("--arch", a->arch, "inception_v4 or inception_v3 (as the weights)")->capture_default_str();
   sub->add_option("--classes", a->classes, "Number of classes of the weights' head")->capture_default_str();
   sub->add_option("--input", a->input, "float32 N x 3 x H x W, normalised (.npy); or a JPEG/PNG file or a folder of them")
       ->required();

@@ -12,7 +12,7 @@
 #include "core/error.h"
 #include "engine/checkpoint.h"
 #include "engine/executor.h"
-#include "graph/inception_v4.h"
+#include "engine/weights_origin.h"
 #include "io/atomic_file.h"
 #include "io/augment.h"
 #include "io/csv.h"
@@ -85,7 +85,7 @@ void predict_images(const PredictImagesArgs& a) {
   if (a.input_size < 75) fail_user("--input-size: expected at least 75, got ", a.input_size);
   const std::vector<fs::path> paths = image_paths(a.input);
   const std::vector<std::string> names = class_names_for(a);
-  const Graph g = build_inception_v4(a.input_size, a.classes);
+  const Graph g = build_graph_for(a.arch, a.input_size, a.classes, 0.0, a.weights);
   ModelState<float> state = ModelState<float>::zeros(g);
   const LoadReport rep = load_weights(a.weights, g, state, 0);
   if (rep.head_reinitialised) {

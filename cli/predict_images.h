@@ -16,6 +16,7 @@ struct PredictImagesArgs {
   int64_t input_size = 299;
   std::vector<std::string> class_names;
   int64_t batch_size = 16;
+  std::string arch = "inception_v4";
 };
 
 // Whether --input names images (an image file by extension, or a folder) rather than a .npy array.

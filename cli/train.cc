@@ -114,6 +114,7 @@ void add_train(CLI::App& app) {
   sub->add_option("--brightness", a->brightness, "Brightness jitter: factor in [1-b, 1+b]")->capture_default_str();
   sub->add_option("--contrast", a->contrast, "Contrast jitter: factor in [1-c, 1+c]")->capture_default_str();
   sub->add_option("--weights", a->weights, "Initial weights (safetensors with timm keys); default: seeded random");
+  sub->add_option("--arch", a->arch, "inception_v4 or inception_v3")->capture_default_str();
   sub->add_option("--classes", a->classes, "Output classes (default: the dataset's)");
   sub->add_option("--freeze-through", a->freeze_through, "Freeze this block and all before it")->capture_default_str();
   sub->add_option("--epochs", a->epochs, "Passes over the training data")->capture_default_str();

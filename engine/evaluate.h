@@ -4,6 +4,7 @@
 #include <ostream>
 #include <vector>
 
+#include "engine/loader.h"
 #include "engine/model_state.h"
 #include "graph/graph.h"
 #include "io/dataset.h"
@@ -15,10 +16,14 @@ struct EvalResult {
   double loss = 0;      // mean cross-entropy
   double accuracy = 0;  // top-1
   std::vector<int32_t> predicted;
+  std::vector<int64_t> indices;  // the sample each prediction is of (skipped samples have none)
 };
 
 // progress: optional stream for a progress line; limit > 0 evaluates the first `limit` samples.
+// Samples load through a BatchLoader with `loader`'s workers and bad-image policy; count, loss and
+// accuracy are over the samples that loaded.
 EvalResult evaluate(const Graph& g, ModelState<float>& state, const Dataset& data, int64_t batch_size,
-                    int64_t limit = 0, std::ostream* progress = nullptr, bool interactive = false);
+                    int64_t limit = 0, std::ostream* progress = nullptr, bool interactive = false,
+                    const LoaderOptions& loader = {});
 
 }  // namespace thaw

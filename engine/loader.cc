@@ -121,48 +121,72 @@ const LoadedBatch* BatchLoader::next() {
 
 void BatchLoader::hand_out(int64_t b, Slot& slot) {
   const std::vector<int64_t>& idx = batches_[static_cast<size_t>(b)];
+  const size_t n = idx.size();
   LoadedBatch& v = slot.view;
   v.number = b;
   v.x = slot.pixels.as<float>();
   v.labels.clear();
   v.indices.clear();
   v.skipped.clear();
+  std::vector<bool> good(n, true);
+  for (size_t s = 0; s < n; ++s) {
+    const std::exception_ptr& e = slot.errors[s];
+    if (!e) continue;
+    std::string message;
+    try {
+      std::rethrow_exception(e);
+    } catch (const UserError& u) {
+      message = u.what();
+    } catch (...) {
+      throw;  // not a bad file: never skipped
+    }
+    if (options_.on_bad_image == BadImagePolicy::Fail) {
+      fail_user(message, " (--on-bad-image skip leaves unreadable images out)");
+    }
+    good[s] = false;
+    v.skipped.push_back(idx[s]);
+    if (options_.on_skip) options_.on_skip(idx[s], message);
+  }
   float* px = slot.pixels.as<float>();
-  for (size_t s = 0; s < idx.size(); ++s) {
-    if (const std::exception_ptr& e = slot.errors[s]) {
-      bool user_error = false;
-      std::string message;
-      try {
-        std::rethrow_exception(e);
-      } catch (const UserError& u) {
-        user_error = true;
-        message = u.what();
-      } catch (...) {
-      }
-      if (!user_error) std::rethrow_exception(e);
-      if (options_.on_bad_image == BadImagePolicy::Fail) {
-        fail_user(message, " (--on-bad-image skip leaves unreadable images out)");
-      }
-      v.skipped.push_back(idx[s]);
-      if (options_.on_skip) options_.on_skip(idx[s], message);
-      continue;
+  const size_t bytes = static_cast<size_t>(per_sample_) * sizeof(float);
+  const bool any_good = std::find(good.begin(), good.end(), true) != good.end();
+  for (size_t s = 0; s < n; ++s) {
+    size_t from = s;
+    if (!good[s]) {
+      if (!mode_.train || !any_good) continue;
+      while (!good[from]) from = (from + 1) % n;  // the next readable sample, wrapping around
     }
-    // Skipped samples before this one leave a gap: close it, keeping the order.
+    // Earlier gaps (evaluation) or a stand-in (training) move pixels; the source is never a gap.
     const size_t to = v.indices.size();
-    if (to != s) {
-      std::memmove(px + static_cast<int64_t>(to) * per_sample_, px + static_cast<int64_t>(s) * per_sample_,
-                   static_cast<size_t>(per_sample_) * sizeof(float));
+    if (to != from) {
+      std::memcpy(px + static_cast<int64_t>(to) * per_sample_, px + static_cast<int64_t>(from) * per_sample_, bytes);
     }
-    v.indices.push_back(idx[s]);
-    v.labels.push_back(slot.labels[s]);
+    v.indices.push_back(idx[from]);
+    v.labels.push_back(slot.labels[from]);
   }
   v.shape = {v.count(), 3, size_, size_};
 }
 
-void BatchLoader::copy_out(const LoadedBatch& b, Tensor<float>& x, std::vector<int32_t>& labels) {
+const LoadedBatch& BatchLoader::next_into(Tensor<float>& x, std::vector<int32_t>& labels) {
+  const LoadedBatch* p = next();
+  if (!p) fail_internal("BatchLoader: asked for a batch past the last");
+  const LoadedBatch& b = *p;
+  if (b.count() == 0) {
+    fail_user(data_.describe(), ": every image of batch ", b.number, " was skipped as unreadable (see the list above)");
+  }
   x.reshape_uninit(b.shape);
   std::copy(b.x, b.x + x.numel(), x.data());
   labels = b.labels;
+  return b;
+}
+
+std::vector<std::vector<int64_t>> batches_from(const std::vector<int64_t>& order, int64_t batch_size, int64_t count) {
+  if (count * batch_size > static_cast<int64_t>(order.size())) {
+    fail_internal("batches_from: ", count, " batches of ", batch_size, " need more than ", order.size(), " samples");
+  }
+  std::vector<std::vector<int64_t>> out(static_cast<size_t>(count));
+  for (int64_t b = 0; b < count; ++b) out[b].assign(order.begin() + b * batch_size, order.begin() + (b + 1) * batch_size);
+  return out;
 }
 
 }  // namespace thaw

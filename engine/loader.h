@@ -6,9 +6,11 @@
 //
 // Errors: a sample that fails to load is looked at only when its batch is handed out. With
 // BadImagePolicy::Fail the error of the batch's first failing sample (in batch order) is rethrown
-// from next(); with Skip the failing samples are left out of the batch (the rest keep their order),
-// reported through on_skip and listed in LoadedBatch::skipped. Only UserErrors (bad files) are
-// skipped; anything else is always rethrown.
+// from next(); with Skip the failing samples are reported through on_skip, listed in
+// LoadedBatch::skipped and left out: an evaluation batch just gets shorter (the rest keep their
+// order), while a training batch keeps its size (virtual shards and batch norm depend on it): a
+// skipped sample's place takes a copy of the next readable sample of the batch, in batch order,
+// wrapping around. Only UserErrors (bad files) are skipped; anything else is always rethrown.
 #include <condition_variable>
 #include <cstdint>
 #include <exception>
@@ -43,10 +45,13 @@ struct LoadedBatch {
   const float* x = nullptr;         // [count, 3, size, size], normalised pixels
   Shape shape;                      // {count, 3, size, size}
   std::vector<int32_t> labels;      // count labels
-  std::vector<int64_t> indices;     // the samples in x, in batch order
+  std::vector<int64_t> indices;     // the samples in x, in batch order (a training batch may repeat one)
   std::vector<int64_t> skipped;     // samples left out (Skip policy), in batch order
   int64_t count() const { return static_cast<int64_t>(indices.size()); }
 };
+
+// The first `count` batches of `batch_size` consecutive samples of `order`.
+std::vector<std::vector<int64_t>> batches_from(const std::vector<int64_t>& order, int64_t batch_size, int64_t count);
 
 class BatchLoader {
  public:
@@ -68,8 +73,9 @@ class BatchLoader {
   // Most batches that were ever being filled or waiting at once (for tests of the bound).
   int64_t max_batches_in_flight() const;
 
-  // Copies the batch into a tensor and a label vector (the CPU trainer's input).
-  static void copy_out(const LoadedBatch& b, Tensor<float>& x, std::vector<int32_t>& labels);
+  // next(), copied into a tensor and a label vector (the CPU trainer's input). A batch whose
+  // every sample was skipped is a UserError; no batch left is an internal error.
+  const LoadedBatch& next_into(Tensor<float>& x, std::vector<int32_t>& labels);
 
  private:
   struct Slot {

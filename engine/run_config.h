@@ -13,6 +13,7 @@ namespace thaw {
 struct RunConfig {
   std::string data = "fashion-mnist";
   std::string weights;  // empty: seeded random initialisation
+  std::string arch = "inception_v4";  // --arch (graph/network.h); records made before it ran v4
   int64_t classes = 0;  // 0: the dataset's
   std::string freeze_through = "none";
   int64_t epochs = 1;
@@ -53,7 +54,8 @@ struct RunConfig {
 
 // to_json / from_json with the struct's field names; a field missing from the JSON keeps its
 // default (records written before the option existed ran with that default).
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, weights, classes, freeze_through, epochs, batch_size,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, arch, weights, classes, freeze_through, epochs,
+                                                batch_size,
                                                 lr, lr_schedule, warmup_steps, warmup_start_factor, lr_step_size,
                                                 lr_gamma, min_lr, beta1, beta2, eps, optimizer, momentum, nesterov,
                                                 weight_decay, label_smoothing, class_weights, bn, dropout, seed,

@@ -4,7 +4,7 @@
 #include "core/sha256.h"
 #include "engine/checkpoint.h"
 #include "engine/loader.h"
-#include "graph/inception_v4.h"
+#include "engine/weights_origin.h"
 #include "io/datasets.h"
 
 namespace thaw {
@@ -33,7 +33,7 @@ RunSetup setup_run(const RunConfig& a) {
   r.train_data = std::make_unique<SubsetDataset>(*r.train_full, a.train_limit > 0 ? a.train_limit : r.train_full->size());
   r.val_data = std::make_unique<SubsetDataset>(*r.val_full, a.val_limit > 0 ? a.val_limit : r.val_full->size());
   r.classes = a.classes > 0 ? a.classes : r.train_full->num_classes();
-  r.graph = build_inception_v4(a.input_size, r.classes, a.dropout);
+  r.graph = build_graph_for(a.arch, a.input_size, r.classes, a.dropout, a.weights);
 
   TrainConfig& cfg = r.train;
   cfg.batch_size = a.batch_size;

@@ -15,4 +15,9 @@ void SkipLog::add(const std::string& split, int64_t index, const std::string& me
   write_file_atomic(file_, text);
 }
 
+LoaderOptions reporting_skips(LoaderOptions options, SkipLog& log, const std::string& split) {
+  options.on_skip = [&log, split](int64_t index, const std::string& message) { log.add(split, index, message); };
+  return options;
+}
+
 }  // namespace thaw

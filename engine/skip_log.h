@@ -11,6 +11,8 @@
 #include <utility>
 #include <vector>
 
+#include "engine/loader.h"
+
 namespace thaw {
 
 class SkipLog {
@@ -30,5 +32,8 @@ class SkipLog {
   std::set<std::pair<std::string, int64_t>> seen_;
   std::vector<std::string> lines_;
 };
+
+// `options` with its skipped samples going to `log` under the name `split`.
+LoaderOptions reporting_skips(LoaderOptions options, SkipLog& log, const std::string& split);
 
 }  // namespace thaw

@@ -13,6 +13,8 @@
 #include "core/error.h"
 #include "engine/batch.h"
 #include "engine/evaluate.h"
+#include "engine/loader.h"
+#include "engine/skip_log.h"
 #include "engine/progress.h"
 #include "engine/train_step.h"
 
@@ -67,9 +69,12 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
   std::vector<int32_t> labels;
   int64_t step = 0;
   bool stop = false;
+  SkipLog skips(cfg.out_dir.empty() ? std::filesystem::path() : cfg.out_dir / "skipped.txt", &log);
   for (int64_t epoch = 0; epoch < cfg.epochs && step < total && !stop; ++epoch) {
     const std::vector<int64_t> order = epoch_order(train_data.size(), cfg.seed, epoch);
     const int64_t steps_here = std::min(per_epoch, total - step);
+    BatchLoader loader(train_data, batches_from(order, cfg.batch_size, steps_here), g.input_size,
+                       LoadMode::training(epoch), reporting_skips(cfg.loader, skips, "train"));
     Progress bar(log, cat_str("epoch ", epoch + 1, "/", cfg.epochs), steps_here, cfg.interactive);
     EpochResult er;
     er.epoch = epoch;
@@ -77,8 +82,7 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
     double loss_sum = 0;
     int64_t s = 0;
     for (; s < steps_here && !stop; ++s, ++step) {
-      const std::vector<int64_t> idx(order.begin() + s * cfg.batch_size, order.begin() + (s + 1) * cfg.batch_size);
-      load_batch(train_data, idx, g.input_size, LoadMode::training(epoch), x, labels);
+      const std::vector<int64_t>& idx = loader.next_into(x, labels).indices;
       const double lr = lr_at(sched, step);
       const double loss = train_step.run({&x, labels}, step, lr);
       loss_sum += loss;
@@ -95,7 +99,8 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
     er.images_per_s = static_cast<double>(s * cfg.batch_size) / er.seconds;
     bar.finish();
     if (val_data) {
-      const EvalResult ev = evaluate(g, state, *val_data, cfg.eval_batch_size, cfg.eval_limit, &log, cfg.interactive);
+      const EvalResult ev = evaluate(g, state, *val_data, cfg.eval_batch_size, cfg.eval_limit, &log, cfg.interactive,
+                                     reporting_skips(cfg.loader, skips, "val"));
       er.val_loss = ev.loss;
       er.val_accuracy = ev.accuracy;
       log << "epoch " << epoch + 1 << ": train loss " << er.train_loss << ", held-out loss " << ev.loss

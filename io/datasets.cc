@@ -84,7 +84,7 @@ ImageManifest open_image_manifest(const std::string& spec, const DataOptions& op
     m = scan_image_folder(spec);
   } else if (is_csv(spec)) {
     if (!fs::is_regular_file(spec)) fail_user("--data: CSV manifest ", spec, " not found");
-    m = read_csv_manifest(spec);
+    m = read_csv_manifest(spec, options.on_bad_image == BadImagePolicy::Fail);
   } else {
     fail_user("--data: expected a folder of class folders or a .csv manifest, got '", spec, "'");
   }

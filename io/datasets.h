@@ -4,6 +4,7 @@
 #include <string>
 
 #include "io/augment.h"
+#include "io/bad_image.h"
 #include "io/data_split.h"
 #include "io/dataset.h"
 #include "io/image_manifest.h"
@@ -14,6 +15,9 @@ struct DataOptions {
   double val_fraction = 0;  // > 0: carve a validation split out of train (image data only; io/split.h)
   uint64_t seed = 0;        // of that split and of the augmentation
   AugmentConfig augment;    // training augmentation of image data
+  // Skip: a CSV row whose image is missing is kept, so that loading it fails and the loader
+  // leaves it out and lists it, as it does any unreadable image.
+  BadImagePolicy on_bad_image = BadImagePolicy::Fail;
 };
 
 // "fashion-mnist": Debian's dataset-fashion-mnist package (/usr/share/datasets/fashion-mnist);

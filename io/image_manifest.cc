@@ -83,7 +83,7 @@ ImageManifest scan_image_folder(const fs::path& dir) {
   return m;
 }
 
-ImageManifest read_csv_manifest(const fs::path& csv) {
+ImageManifest read_csv_manifest(const fs::path& csv, bool require_files) {
   const CsvTable t = read_csv(csv);
   const std::string name = csv.string();
   int path_col = t.column("path");
@@ -123,7 +123,9 @@ ImageManifest read_csv_manifest(const fs::path& csv) {
     const fs::path p(row[path_col]);
     r.path = p.is_absolute() ? p : base / p;
     std::error_code ec;
-    if (!fs::is_regular_file(r.path, ec)) fail_user(name, ": line ", line, ": image ", r.path.string(), " not found");
+    if (require_files && !fs::is_regular_file(r.path, ec)) {
+      fail_user(name, ": line ", line, ": image ", r.path.string(), " not found");
+    }
     r.label = label_index.at(row[label_col]);
     if (split_col >= 0) {
       const auto s = parse_split(row[split_col]);

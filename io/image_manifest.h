@@ -39,7 +39,8 @@ struct ImageManifest {
 // Missing files, an empty class folder, a bad header, split or label are UserErrors naming the
 // folder or the CSV file and line.
 ImageManifest scan_image_folder(const std::filesystem::path& dir);
-ImageManifest read_csv_manifest(const std::filesystem::path& csv);
+// require_files = false keeps rows whose image is missing (--on-bad-image skip: they fail to load).
+ImageManifest read_csv_manifest(const std::filesystem::path& csv, bool require_files = true);
 
 // The group a record belongs to for splitting: its group, or a name of its own when it has none.
 std::string group_key(const ImageRecord& r);

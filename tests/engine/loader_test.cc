@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "engine/batch.h"
+#include "tests/io/io_test_support.h"
 
 namespace thaw {
 namespace {
@@ -160,6 +161,31 @@ TEST(Loader, SkipLeavesBadSamplesOutAndReportsThem) {
   EXPECT_EQ(reported[0].first, 7);
   EXPECT_EQ(reported[2].first, 0);
   EXPECT_THAT(reported[1].second, HasSubstr("fake/9.jpg: corrupt"));
+}
+
+TEST(Loader, SkipInTrainingKeepsTheBatchSizeWithTheNextReadableSample) {
+  const FakeDataset data(12, {7, 9, 4, 5});
+  LoaderOptions opt;
+  opt.workers = 2;
+  opt.on_bad_image = BadImagePolicy::Skip;
+  BatchLoader loader(data, {{6, 7, 8, 9}, {10, 11, 4, 5}, {4, 5, 7, 9}}, 3, LoadMode::training(2), opt);
+  const LoadedBatch* b = loader.next();
+  ASSERT_NE(b, nullptr);
+  EXPECT_THAT(b->indices, ElementsAre(6, 8, 8, 6));  // 7 takes 8's copy; 9 wraps around to 6
+  EXPECT_THAT(b->labels, ElementsAre(0, 2, 2, 0));
+  EXPECT_THAT(b->skipped, ElementsAre(7, 9));
+  std::vector<float> six(27), eight(27);
+  data.load(6, 3, LoadMode::training(2), six.data());
+  data.load(8, 3, LoadMode::training(2), eight.data());
+  EXPECT_EQ(std::vector<float>(b->x + 27, b->x + 54), eight);
+  EXPECT_EQ(std::vector<float>(b->x + 81, b->x + 108), six);
+  b = loader.next();
+  EXPECT_THAT(b->indices, ElementsAre(10, 11, 10, 10));
+  // A batch with nothing readable cannot be trained on.
+  Tensor<float> x;
+  std::vector<int32_t> labels;
+  EXPECT_THAT(testing::user_error_of([&] { loader.next_into(x, labels); }),
+              HasSubstr("every image of batch 2 was skipped as unreadable"));
 }
 
 TEST(Loader, InternalErrorsAreNeverSkipped) {
