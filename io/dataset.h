@@ -30,6 +30,10 @@ class Dataset {
   // SHA-256 (hex) of sample i's stored bytes (IDX: the image's pixels; a file: its bytes), for run
   // records and manifests. Empty when the dataset cannot say: a record then hashes the decoded input.
   virtual std::string content_hash(int64_t /*i*/) const { return {}; }
+  // Where sample i comes from, for predictions files: its file (image data); empty when it has none.
+  virtual std::string source_path(int64_t /*i*/) const { return {}; }
+  // The group of sample i (a patient, a site: the manifest's group column); empty when none.
+  virtual std::string group(int64_t /*i*/) const { return {}; }
 };
 
 }  // namespace thaw

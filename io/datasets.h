@@ -12,7 +12,8 @@
 namespace thaw {
 
 struct DataOptions {
-  double val_fraction = 0;  // > 0: carve a validation split out of train (image data only; io/split.h)
+  double val_fraction = 0;  // > 0: carve a validation split out of train (io/split.h, io/carved_split.h)
+  double test_fraction = 0;  // > 0: carve a test split out of train first (image data only; io/test_split.h)
   uint64_t seed = 0;        // of that split and of the augmentation
   AugmentConfig augment;    // training augmentation of image data
   // Skip: a CSV row whose image is missing is kept, so that loading it fails and the loader
@@ -22,7 +23,7 @@ struct DataOptions {
 
 // "fashion-mnist": Debian's dataset-fashion-mnist package (/usr/share/datasets/fashion-mnist);
 // a folder of IDX files named like MNIST's ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]):
-// Train and Test only, no augmentation. A folder with one sub-folder of images per class, or a .csv
+// Train and Test (Val with --val-fraction), no augmentation. A folder with one sub-folder of images per class, or a .csv
 // manifest (io/image_manifest.h): Train, Val and Test. Anything else, or missing files, is a
 // UserError naming --data and what was expected.
 std::unique_ptr<Dataset> open_dataset(const std::string& spec, DataSplit split, const DataOptions& options = {});
@@ -30,6 +31,8 @@ std::unique_ptr<Dataset> open_dataset(const std::string& spec, DataSplit split, 
 // The split a training run evaluates after each epoch: Test for IDX data (it has no validation
 // files), Val for image data.
 DataSplit held_out_split(const std::string& spec);
+// The same, where a --val-fraction carves a validation split out of IDX data too.
+DataSplit held_out_split(const std::string& spec, const DataOptions& options);
 
 // Whether `spec` names image data (a folder of class folders or a .csv manifest) rather than IDX.
 bool is_image_data(const std::string& spec);

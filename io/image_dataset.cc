@@ -22,6 +22,7 @@ ImageDataset::ImageDataset(const ImageManifest& m, DataSplit split, uint64_t see
     if (r.split != split) continue;
     paths_.push_back(r.path);
     labels_.push_back(r.label);
+    groups_.push_back(r.group);
     keys_.push_back(static_cast<uint32_t>(i));
   }
 }

@@ -23,10 +23,13 @@ class ImageDataset final : public Dataset {
   std::string content_hash(int64_t i) const override;  // SHA-256 of the file's bytes
 
   const std::filesystem::path& path(int64_t i) const { return paths_[static_cast<size_t>(i)]; }
+  std::string source_path(int64_t i) const override { return path(i).string(); }
+  std::string group(int64_t i) const override { return groups_[static_cast<size_t>(i)]; }
 
  private:
   std::vector<std::filesystem::path> paths_;
   std::vector<int32_t> labels_;
+  std::vector<std::string> groups_;
   std::vector<uint32_t> keys_;  // index in the manifest: the augmentation's sample index
   std::vector<std::string> class_names_;
   uint64_t seed_;

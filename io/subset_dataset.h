@@ -15,6 +15,8 @@ class SubsetDataset final : public Dataset {
   int32_t label(int64_t i) const override { return base_.label(i); }
   void load(int64_t i, int64_t size, LoadMode mode, float* chw) const override { base_.load(i, size, mode, chw); }
   std::string content_hash(int64_t i) const override { return base_.content_hash(i); }
+  std::string source_path(int64_t i) const override { return base_.source_path(i); }
+  std::string group(int64_t i) const override { return base_.group(i); }
   std::string describe() const override {
     return base_.describe() + " (first " + std::to_string(count_) + " samples)";
   }
