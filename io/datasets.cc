@@ -8,8 +8,8 @@
 #include "io/idx_dataset.h"
 #include "io/image_dataset.h"
 #include "io/split.h"
-
 #include "io/test_split.h"
+
 namespace thaw {
 
 namespace {
@@ -97,9 +97,9 @@ ImageManifest open_image_manifest(const std::string& spec, const DataOptions& op
   } else {
     fail_user("--data: expected a folder of class folders or a .csv manifest, got '", spec, "'");
   }
+  if (options.test_fraction != 0) split_off_test(m, options.test_fraction, options.seed);
   if (options.val_fraction != 0) split_off_validation(m, options.val_fraction, options.seed);
   return m;
-  if (options.test_fraction != 0) split_off_test(m, options.test_fraction, options.seed);
 }
 
 std::unique_ptr<Dataset> open_dataset(const std::string& spec, DataSplit split, const DataOptions& options) {
@@ -116,8 +116,8 @@ std::unique_ptr<Dataset> open_dataset(const std::string& spec, DataSplit split, 
 
 DataSplit held_out_split(const std::string& spec) { return is_image_data(spec) ? DataSplit::Val : DataSplit::Test; }
 
-}  // namespace thaw
 DataSplit held_out_split(const std::string& spec, const DataOptions& options) {
   return options.val_fraction != 0 ? DataSplit::Val : held_out_split(spec);
 }
 
+}  // namespace thaw
