@@ -1,7 +1,11 @@
+#include <filesystem>
 #include <iostream>
 #include <memory>
+#include <string>
 
 #include "cli/commands.h"
+#include "cli/parallel_flags.h"
+#include "engine/rank_context.h"
 #include "engine/replay.h"
 
 namespace thaw::cli {
@@ -18,6 +22,7 @@ struct ReplayArgs {
 
 void add_replay(CLI::App& app) {
   auto a = std::make_shared<ReplayArgs>();
+  auto parallel = std::make_shared<ParallelFlags>();
   CLI::App* sub = app.add_subcommand(
       "replay", "Re-run a recorded training run and compare every step bit for bit (exit 0 only when identical)");
   sub->add_option("RUN_DIR", a->dir, "Run folder written by thaw train (record.json, steps.jsonl, samples.csv)")
@@ -25,11 +30,19 @@ void add_replay(CLI::App& app) {
   sub->add_option("--steps", a->steps, "Replay only the first K steps (default: all recorded)");
   sub->add_option("--threads", a->threads, "CPU threads (0: all cores); never changes the bits")
       ->capture_default_str();
-  sub->callback([a] {
+  add_parallel_flags(sub, *parallel);
+  sub->callback([a, parallel] {
     check_threads(a->threads);
-    const ReplayOutcome r = replay_run({a->dir, a->steps}, std::cout, std::cerr);
+    RankContext ranks(parallel->options());
+    bool identical = false;
+    ranks.run([&] {
+      ranks.agree_on(std::filesystem::absolute(a->dir).string() + " " + std::to_string(a->steps));
+      std::ostream quiet(nullptr);  // the other MPI processes replay in silence
+      const bool writer = ranks.is_writer();
+      identical = replay_run({a->dir, a->steps, &ranks}, writer ? std::cout : quiet, writer ? std::cerr : quiet).identical;
+    });
     std::cout << std::flush;
-    if (!r.identical) throw ExitStatus{3};
+    if (!identical) throw ExitStatus{3};
   });
 }
 

@@ -8,11 +8,14 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/parallel_flags.h"
 #include "core/error.h"
 #include "engine/checkpoint.h"
+#include "engine/rank_context.h"
 #include "engine/record.h"
 #include "engine/run_config.h"
 #include "engine/run_setup.h"
+#include "engine/shards.h"
 #include "engine/trainer.h"
 #include "io/atomic_file.h"
 
@@ -42,17 +45,25 @@ RunConfig with_absolute_paths(RunConfig c) {
   return c;
 }
 
-void run_train(const TrainArgs& args, const std::string& command_line) {
+void run_train(const TrainArgs& args, const std::string& command_line, RankContext& ranks) {
   const RunConfig a = with_absolute_paths(args);
   check_threads(a.threads);
   if (a.out.empty()) fail_user("--out: a run folder is required");
+  ranks.agree_on(nlohmann::json(a).dump());
   RunSetup run = setup_run(a);
   TrainConfig& cfg = run.train;
-  cfg.interactive = isatty(STDERR_FILENO) != 0;
+  cfg.ranks = ranks.total_ranks();
+  validate_shards(cfg, run.graph);
+  const bool writer = ranks.is_writer();  // rank 0 alone writes the run folder
+  cfg.interactive = writer && isatty(STDERR_FILENO) != 0;
   cfg.out_dir = a.out;
-  prepare_out_dir(cfg.out_dir, a.overwrite);
+  if (writer) prepare_out_dir(cfg.out_dir, a.overwrite);
 
   InitialState init = initial_state(a, run.graph);
+  if (!writer) {
+    ranks.train(run.graph, init.state, *run.train_data, run.val_data.get(), cfg, std::cerr, nullptr);
+    return;
+  }
   if (a.weights.empty()) {
     std::cerr << "thaw: no --weights given: starting from a seeded random initialisation (seed " << a.seed << ")\n";
   } else if (!init.note.empty()) {
@@ -61,7 +72,7 @@ void run_train(const TrainArgs& args, const std::string& command_line) {
   std::cerr << "thaw: training " << run.train_data->describe() << "; held out: " << run.val_data->describe() << "\n";
   RunRecorder recorder(cfg.out_dir, a, command_line, run, init);
   const TrainSummary s =
-      train(run.graph, init.state, *run.train_data, run.val_data.get(), cfg, std::cerr, &recorder.steps());
+      ranks.train(run.graph, init.state, *run.train_data, run.val_data.get(), cfg, std::cerr, &recorder.steps());
 
   const std::filesystem::path weights_file = cfg.out_dir / "weights.safetensors";
   std::map<std::string, std::string> meta = {{"thaw_freeze_through", a.freeze_through},
@@ -97,6 +108,8 @@ void run_train(const TrainArgs& args, const std::string& command_line) {
 
 void add_train(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
+  a->shards = 0;  // the default rule (engine/shards.h); RunConfig's own default is for old records
+  auto parallel = std::make_shared<ParallelFlags>();
   CLI::App* sub = app.add_subcommand("train", "Fine-tune on a dataset, freezing the front of the network");
   sub->add_option("--data", a->data,
                   "Dataset: fashion-mnist, a folder of IDX files, a folder of class folders of images, or a CSV "
@@ -152,7 +165,11 @@ void add_train(CLI::App& app) {
   sub->add_option("--on-bad-image", a->on_bad_image,
                   "An unreadable image: fail (stop) or skip (left out, listed in the run folder's skipped.txt)")
       ->capture_default_str();
-  sub->callback([a, sub] {
+  sub->add_option("--shards", a->shards,
+                  "Virtual shards of each batch (a power of two dividing --batch-size; batch norm sees one shard); "
+                  "default 8 where it divides the batch size, else 1");
+  add_parallel_flags(sub, *parallel);
+  sub->callback([a, parallel, sub] {
     std::ostringstream os;
     os << "thaw train";
     for (const auto& opt : sub->get_options()) {
@@ -160,7 +177,8 @@ void add_train(CLI::App& app) {
       os << ' ' << opt->get_name();
       for (const auto& r : opt->results()) os << ' ' << r;
     }
-    run_train(*a, os.str());
+    RankContext ranks(parallel->options());
+    ranks.run([&] { run_train(*a, os.str(), ranks); });
   });
 }
 

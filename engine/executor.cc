@@ -33,6 +33,8 @@ Executor<T>::Executor(const Graph& g, const Plan& plan, ModelState<T>& state)
   keep_mask_.resize(n);
   bn_mean_.resize(n);
   bn_invstd_.resize(n);
+  bn_batch_mean_.resize(n);
+  bn_batch_var_.resize(n);
   grads_.resize(g.tensors.size());
   for (int t : plan_.trainable_tensors) grads_[t] = Tensor<T>(g.tensors[t].shape);
 }
@@ -72,9 +74,20 @@ void Executor<T>::forward_node(int i, Phase phase, const StepKey& key) {
       if (train && plan_.bn == BnPolicy::Train) {
         bn_mean_[i].reshape_uninit({n.out[0]});
         bn_invstd_[i].reshape_uninit({n.out[0]});
-        cpu::batchnorm_forward_train(bg, x.data(), param(i, 0), param(i, 1), param(i, 2), param(i, 3), y.data(),
-                                     bn_mean_[i].data(), bn_invstd_[i].data());
-        ++state_.batches_tracked[n.tensors[4]];
+        if (collect_bn_stats_) {
+          // With momentum 1 the kernel's running-statistics update from zeros yields exactly the
+          // batch mean and unbiased variance, rounded to T.
+          BnGeom once = bg;
+          once.momentum = 1.0;
+          bn_batch_mean_[i] = Tensor<T>({n.out[0]});
+          bn_batch_var_[i] = Tensor<T>({n.out[0]});
+          cpu::batchnorm_forward_train(once, x.data(), param(i, 0), param(i, 1), bn_batch_mean_[i].data(),
+                                       bn_batch_var_[i].data(), y.data(), bn_mean_[i].data(), bn_invstd_[i].data());
+        } else {
+          cpu::batchnorm_forward_train(bg, x.data(), param(i, 0), param(i, 1), param(i, 2), param(i, 3), y.data(),
+                                       bn_mean_[i].data(), bn_invstd_[i].data());
+          ++state_.batches_tracked[n.tensors[4]];
+        }
       } else {
         cpu::batchnorm_forward_infer(bg, x.data(), param(i, 0), param(i, 1), param(i, 2), param(i, 3), y.data());
       }

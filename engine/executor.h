@@ -32,6 +32,14 @@ class Executor {
   // Gradient of the loss w.r.t. the logits in; gradients of the trainable tensors out (overwritten).
   void backward(const Tensor<T>& dlogits);
 
+  // Off (the default): training batch norms move their running statistics inside forward. On:
+  // they leave them (and num_batches_tracked) alone and keep the batch's mean and unbiased
+  // variance per channel, rounded to T, in bn_batch_mean/bn_batch_var(node), for a caller that
+  // applies them itself (the virtual shards of engine/train_step.h, in shard order).
+  void set_collect_bn_stats(bool on) { collect_bn_stats_ = on; }
+  const Tensor<T>& bn_batch_mean(int node) const { return bn_batch_mean_[node]; }
+  const Tensor<T>& bn_batch_var(int node) const { return bn_batch_var_[node]; }
+
   // Per Graph::tensors index; allocated only for the plan's trainable tensors.
   const std::vector<Tensor<T>>& grads() const { return grads_; }
   std::vector<Tensor<T>>& grads() { return grads_; }
@@ -54,6 +62,8 @@ class Executor {
   std::vector<std::vector<int32_t>> argmax_;
   std::vector<std::vector<uint8_t>> keep_mask_;
   std::vector<Tensor<T>> bn_mean_, bn_invstd_;
+  bool collect_bn_stats_ = false;
+  std::vector<Tensor<T>> bn_batch_mean_, bn_batch_var_;
 };
 
 }  // namespace thaw

@@ -130,8 +130,8 @@ RunRecorder::RunRecorder(const std::filesystem::path& dir, const RunConfig& c, c
   record_["generator"] = kGenerator;
   record_["precision"] = kPrecision;
   record_["deterministic"] = true;
-  record_["V"] = 1;
-  record_["N"] = 1;
+  record_["V"] = s.train.shards;
+  record_["N"] = s.train.ranks;
   record_["steps_file"] = "steps.jsonl";
   write_record(dir_, record_);
   steps_ = std::make_unique<StepsWriter>(dir / "steps.jsonl");

@@ -10,8 +10,10 @@
 #include "engine/record.h"
 #include "engine/record_env.h"
 #include "engine/record_hash.h"
+#include "engine/rank_context.h"
 #include "engine/record_steps.h"
 #include "engine/run_setup.h"
+#include "engine/shards.h"
 
 namespace thaw {
 
@@ -161,14 +163,27 @@ ReplayOutcome replay_checked(const ReplayOptions& opt, std::ostream& out, std::o
   std::vector<std::string> config_diffs;
   diff_json("resolved", record.at("resolved"), resolved_config(c, setup), config_diffs);
   diff_json("freeze", record.at("freeze"), freeze_section(setup.graph, setup.train), config_diffs);
+  if (record.contains("V") && record.at("V") != ojson(setup.train.shards)) {
+    config_diffs.push_back(cat_str("V (virtual shards): recorded ", str(record.at("V")), ", now ", setup.train.shards));
+  }
   for (const std::string& d : config_diffs) out << "configuration differs (can change bits): " << d << "\n";
 
   verify_data(opt.dir, record, setup, out);
   InitialState init = verify_initial_state(record, c, setup.graph, out);
 
-  out << "replaying " << limit << " of " << recorded << " steps\n" << std::flush;
+  TrainConfig cfg = setup.train;
+  cfg.ranks = opt.ranks ? opt.ranks->total_ranks() : 1;
+  validate_shards(cfg, setup.graph);
+  out << "replaying " << limit << " of " << recorded << " steps with " << cfg.ranks << " rank"
+      << (cfg.ranks == 1 ? "" : "s") << " (recorded: " << record.value("N", 1) << ") and " << cfg.shards
+      << " virtual shards (recorded: " << record.value("V", 1) << ")\n"
+      << std::flush;
   StepComparer comparer(steps.lines, limit);
-  train(setup.graph, init.state, *setup.train_data, nullptr, setup.train, log, &comparer);
+  if (opt.ranks) {
+    opt.ranks->train(setup.graph, init.state, *setup.train_data, nullptr, cfg, log, &comparer);
+  } else {
+    train(setup.graph, init.state, *setup.train_data, nullptr, cfg, log, &comparer);
+  }
 
   ReplayOutcome r;
   r.steps_compared = comparer.compared();

@@ -7,9 +7,12 @@
 
 namespace thaw {
 
+class RankContext;
+
 struct ReplayOptions {
   std::filesystem::path dir;  // the run folder
   int64_t steps = 0;          // > 0: replay only the first `steps` steps
+  RankContext* ranks = nullptr;  // the ranks that re-run it (any N dividing the recorded V); null: one
 };
 
 struct ReplayOutcome {

@@ -50,6 +50,9 @@ struct RunConfig {
   // and what an unreadable image does: "fail" or "skip" (left out, listed in skipped.txt).
   int workers = 0;
   std::string on_bad_image = "fail";
+  // Virtual shards of the batch (engine/shards.h). 0: the default (8 where it divides the batch
+  // size, else 1); records made before the option ran with 1, the default here.
+  int64_t shards = 1;
 };
 
 // to_json / from_json with the struct's field names; a field missing from the JSON keeps its
@@ -61,6 +64,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, arch, weights, 
                                                 weight_decay, label_smoothing, class_weights, bn, dropout, seed,
                                                 input_size, out, overwrite, threads, train_limit, val_limit,
                                                 max_steps, eval_batch_size, val_fraction, rrc_scale, rrc_ratio,
-                                                workers, on_bad_image, brightness, contrast)
+                                                workers, on_bad_image, brightness, contrast, shards)
 
 }  // namespace thaw

@@ -4,6 +4,7 @@
 #include "core/sha256.h"
 #include "engine/checkpoint.h"
 #include "engine/loader.h"
+#include "engine/shards.h"
 #include "engine/weights_origin.h"
 #include "io/datasets.h"
 
@@ -68,6 +69,10 @@ RunSetup setup_run(const RunConfig& a) {
   cfg.eval_batch_size = a.eval_batch_size;
   cfg.loader.workers = resolve_workers(a.workers);
   cfg.loader.on_bad_image = data.on_bad_image;
+  cfg.shards = resolve_shards(a.shards, a.batch_size);
+  if (cfg.batch_size >= 1) {  // train() names a bad --batch-size itself
+    validate_shards(cfg, r.graph);
+  }
   return r;
 }
 

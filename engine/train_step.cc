@@ -1,28 +1,163 @@
 #include "engine/train_step.h"
 
 #include <cmath>
+#include <cstring>
 
 #include "core/error.h"
 #include "engine/param_refs.h"
+#include "graph/node_geometry.h"
 #include "kernels/cpu/loss.h"
 
 namespace thaw {
 
-TrainStep::TrainStep(const Graph& g, const Plan& plan, ModelState<float>& state, const TrainConfig& cfg)
-    : g_(g), cfg_(cfg), exec_(g, plan, state), opt_(cfg.optimizer, trainable_param_refs(g, plan, state, exec_)) {}
+namespace {
 
-double TrainStep::run(const StepBatch& batch, int64_t step, double lr) {
-  const int64_t n = batch.x->shape()[0];
-  THAW_CHECK(static_cast<int64_t>(batch.labels.size()) == n, "labels do not match the batch");
-  const Tensor<float>& logits = exec_.forward(*batch.x, Phase::Train, {cfg_.seed, step, 0});
+int64_t trainable_floats(std::span<const ParamRef<float>> params) {
+  int64_t n = 0;
+  for (const ParamRef<float>& p : params) n += p.size;
+  return n;
+}
+
+[[noreturn]] void fail_diverged(int64_t step, double loss, double lr) {
+  fail_user("training diverged at step ", step, " (loss ", loss, "); lower --lr (now ", lr, ")");
+}
+
+}  // namespace
+
+TrainStep::TrainStep(const Graph& g, const Plan& plan, ModelState<float>& state, const TrainConfig& cfg)
+    : g_(g),
+      cfg_(cfg),
+      state_(state),
+      comm_(cfg.comm ? *cfg.comm : static_cast<Comm&>(self_)),
+      exec_(g, plan, state),
+      opt_(cfg.optimizer, trainable_param_refs(g, plan, state, exec_)),
+      leaves_(static_cast<size_t>(trainable_floats(opt_.params()))) {
+  layout_.batch = cfg.batch_size;
+  layout_.shards = cfg.shards;
+  layout_.ranks = comm_.size();
+  layout_.rank = comm_.rank();
+  THAW_CHECK(cfg.ranks == comm_.size(), "the run has ", cfg.ranks, " ranks, its comm ", comm_.size());
+  THAW_CHECK(comm_.kind() != "nccl", "the CPU step exchanges host memory, not a GPU's");
+  validate_shards(layout_, g, plan);
+  if (layout_.shards == 1) return;
+  exec_.set_collect_bn_stats(true);
+  if (plan.bn == BnPolicy::Train) {
+    for (size_t i = 0; i < g.nodes.size(); ++i) {
+      if (g.nodes[i].kind == OpKind::BatchNorm && plan.trainable[i]) {
+        bn_nodes_.push_back(static_cast<int>(i));
+        bn_channels_ += g.nodes[i].out[0];
+      }
+    }
+  }
+  record_bytes_ = sizeof(double) + 2 * static_cast<size_t>(bn_channels_) * sizeof(float);
+  mine_.resize(record_bytes_ * static_cast<size_t>(layout_.shards_per_rank()));
+  all_.resize(record_bytes_ * static_cast<size_t>(layout_.shards));
+}
+
+double TrainStep::run_single(const StepBatch& batch, int64_t step, double lr) {
+  const double loss = shard_loss(*batch.x, batch.labels, step, 0);
+  if (!std::isfinite(loss)) fail_diverged(step, loss, cfg_.schedule.base_lr);
+  exec_.backward(dlogits_);
+  opt_.step(lr);
+  return loss;
+}
+
+double TrainStep::shard_loss(const Tensor<float>& x, std::span<const int32_t> labels, int64_t step, int64_t shard) {
+  const int64_t n = x.shape()[0];
+  THAW_CHECK(static_cast<int64_t>(labels.size()) == n, "labels do not match the batch");
+  // Dropout masks are keyed by the global batch position: the same mask whoever runs the shard.
+  const Tensor<float>& logits = exec_.forward(x, Phase::Train, {cfg_.seed, step, shard * layout_.shard_size()});
   dlogits_.reshape_uninit(logits.shape());
   const float* weights = cfg_.class_weights.empty() ? nullptr : cfg_.class_weights.data();
-  const double loss = cpu::softmax_cross_entropy<float>(n, g_.num_classes, logits.data(), batch.labels.data(),
-                                                        cfg_.label_smoothing, weights, dlogits_.data());
-  if (!std::isfinite(loss)) {
-    fail_user("training diverged at step ", step, " (loss ", loss, "); lower --lr (now ", cfg_.schedule.base_lr, ")");
+  return cpu::softmax_cross_entropy<float>(n, g_.num_classes, logits.data(), labels.data(), cfg_.label_smoothing,
+                                           weights, dlogits_.data());
+}
+
+void TrainStep::write_shard_record(int64_t local_shard, double loss) {
+  char* rec = mine_.data() + static_cast<size_t>(local_shard) * record_bytes_;
+  std::memcpy(rec, &loss, sizeof loss);
+  auto* stats = reinterpret_cast<float*>(rec + sizeof(double));
+  for (int node : bn_nodes_) {
+    const int64_t c = g_.nodes[node].out[0];
+    std::memcpy(stats, exec_.bn_batch_mean(node).data(), static_cast<size_t>(c) * sizeof(float));
+    std::memcpy(stats + c, exec_.bn_batch_var(node).data(), static_cast<size_t>(c) * sizeof(float));
+    stats += 2 * c;
   }
-  exec_.backward(dlogits_);
+}
+
+void TrainStep::apply_bn_statistics() {
+  for (int64_t s = 0; s < layout_.shards; ++s) {
+    const auto* stats = reinterpret_cast<const float*>(all_.data() + static_cast<size_t>(s) * record_bytes_ +
+                                                       sizeof(double));
+    for (int node : bn_nodes_) {
+      const Node& n = g_.nodes[node];
+      const int64_t c = n.out[0];
+      const double m = bn_geom(n, 1).momentum;
+      float* mean = state_.values[n.tensors[2]].data();
+      float* var = state_.values[n.tensors[3]].data();
+      // The batch-norm kernel's own update, from the shard's statistics.
+      for (int64_t k = 0; k < c; ++k) {
+        mean[k] = static_cast<float>((1.0 - m) * mean[k] + m * static_cast<double>(stats[k]));
+        var[k] = static_cast<float>((1.0 - m) * var[k] + m * static_cast<double>(stats[c + k]));
+      }
+      ++state_.batches_tracked[n.tensors[4]];
+      stats += 2 * c;
+    }
+  }
+}
+
+double TrainStep::run(const StepBatch& batch, int64_t step, double lr) {
+  const int64_t rows = batch.x->shape()[0];
+  THAW_CHECK(static_cast<int64_t>(batch.labels.size()) == rows, "labels do not match the batch");
+  const bool whole = batch.first == 0 && rows == layout_.batch;
+  const bool own = batch.first == layout_.first_sample() && rows == layout_.samples_per_rank();
+  THAW_CHECK(whole || own, "a batch of ", rows, " rows from position ", batch.first, " for rank ", layout_.rank,
+             " of ", layout_.ranks, " (batch ", layout_.batch, ", ", layout_.shards, " shards)");
+  if (layout_.shards == 1) return run_single(batch, step, lr);
+
+  const int64_t b = layout_.shard_size();
+  const int64_t per_row = batch.x->numel() / rows;
+  Shape shape = batch.x->shape();
+  shape[0] = b;
+  for (int64_t j = 0; j < layout_.shards_per_rank(); ++j) {
+    const int64_t shard = layout_.first_shard() + j;
+    const int64_t row = shard * b - batch.first;
+    shard_x_.reshape_uninit(shape);
+    std::memcpy(shard_x_.data(), batch.x->data() + row * per_row, static_cast<size_t>(b * per_row) * sizeof(float));
+    const double loss = shard_loss(shard_x_, batch.labels.subspan(static_cast<size_t>(row), static_cast<size_t>(b)),
+                                   step, shard);
+    write_shard_record(j, loss);
+    exec_.backward(dlogits_);
+    float* leaf = leaves_.begin_leaf();
+    for (int t : exec_.plan().trainable_tensors) {
+      const Tensor<float>& grad = exec_.grads()[t];
+      std::memcpy(leaf, grad.data(), static_cast<size_t>(grad.numel()) * sizeof(float));
+      leaf += grad.numel();
+    }
+    leaves_.end_leaf();
+  }
+
+  // Every shard's loss and batch statistics to every rank, in shard order.
+  all_gather(comm_, mine_.data(), all_.data(), mine_.size(), cat_str("shard losses at step ", step));
+  std::vector<double> losses(static_cast<size_t>(layout_.shards));
+  for (int64_t s = 0; s < layout_.shards; ++s) {
+    std::memcpy(&losses[static_cast<size_t>(s)], all_.data() + static_cast<size_t>(s) * record_bytes_, sizeof(double));
+  }
+  const double loss = tree_sum(losses) / static_cast<double>(layout_.shards);
+  if (!std::isfinite(loss)) fail_diverged(step, loss, cfg_.schedule.base_lr);
+
+  float* sum = leaves_.result();
+  tree_allreduce(comm_, sum, leaves_.count(), kGradientBucketFloats, cat_str("gradients at step ", step));
+  // 1/V is a power of two: the scaling is exact.
+  const float scale = 1.0f / static_cast<float>(layout_.shards);
+  std::vector<Tensor<float>>& grads = exec_.grads();
+  const float* from = sum;
+  for (int t : exec_.plan().trainable_tensors) {
+    float* g = grads[t].data();
+    for (int64_t i = 0; i < grads[t].numel(); ++i) g[i] = from[i] * scale;
+    from += grads[t].numel();
+  }
+  apply_bn_statistics();
   opt_.step(lr);
   return loss;
 }

@@ -17,6 +17,8 @@
 
 namespace thaw {
 
+class Comm;
+
 struct TrainConfig {
   int64_t batch_size = 32;
   int64_t epochs = 1;
@@ -33,6 +35,11 @@ struct TrainConfig {
   std::filesystem::path out_dir;  // metrics.jsonl is written here when set
   bool interactive = false;       // progress redraws in place
   LoaderOptions loader;           // workers and --on-bad-image (engine/loader.h); skips go to out_dir/skipped.txt
+  // Data parallelism (engine/train_step.h, engine/shards.h): the batch in `shards` virtual shards
+  // (V); `ranks` (N) replicas of this loop, connected by `comm` (null: one rank).
+  int64_t shards = 1;
+  int ranks = 1;
+  Comm* comm = nullptr;
 };
 
 // One step as an observer (run record, replay) sees it, right after the optimizer's update.

@@ -1,0 +1,21 @@
+#pragma once
+// The flags that say how many ranks run a command (thaw train, thaw replay): --ranks, --devices,
+// --rank-timeout. Under mpirun or srun the launcher decides instead (engine/rank_context.h).
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "engine/rank_context.h"
+
+namespace thaw::cli {
+
+struct ParallelFlags {
+  int ranks = 1;
+  std::vector<int> devices;
+  double rank_timeout_s = 60;
+  RankOptions options() const;  // UserError for a timeout that is not positive
+};
+
+void add_parallel_flags(CLI::App* sub, ParallelFlags& flags);
+
+}  // namespace thaw::cli

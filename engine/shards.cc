@@ -1,0 +1,47 @@
+#include "engine/shards.h"
+
+#include "core/error.h"
+#include "engine/tree_reduce.h"
+
+namespace thaw {
+
+int64_t resolve_shards(int64_t requested, int64_t batch_size) {
+  if (requested < 0) fail_user("--shards: expected a positive power of two, got ", requested);
+  if (requested > 0) return requested;
+  return batch_size % kDefaultShards == 0 ? kDefaultShards : 1;
+}
+
+void validate_shards(const ShardLayout& s, const Graph& g, const Plan& plan) {
+  if (!is_power_of_two(s.shards)) {
+    fail_user("--shards: expected a power of two (1, 2, 4, 8, ...), got ", s.shards,
+              ": the shards are summed in a binary tree");
+  }
+  if (s.batch % s.shards != 0) {
+    fail_user("--shards ", s.shards, " does not divide --batch-size ", s.batch,
+              ": each virtual shard must hold the same number of samples");
+  }
+  if (!is_power_of_two(s.ranks)) {
+    fail_user("--ranks: expected a power of two (1, 2, 4, 8, ...), got ", s.ranks);
+  }
+  if (s.shards % s.ranks != 0) {
+    fail_user(s.ranks, " ranks do not divide --shards ", s.shards,
+              ": every rank runs the same number of virtual shards (give --shards a multiple of ", s.ranks, ")");
+  }
+  if (plan.bn != BnPolicy::Train) return;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    if (n.kind != OpKind::BatchNorm || !plan.trainable[i]) continue;
+    const int64_t per_channel = s.shard_size() * (shape_numel(n.out) / n.out[0]);
+    if (per_channel < 2) {
+      fail_user("--shards ", s.shards, " with --batch-size ", s.batch, ": shards of ", s.shard_size(),
+                " sample(s) leave batch norm ", n.name, " (", n.out[1], "x", n.out[2],
+                ") one value per channel; use fewer shards, a larger batch or --bn frozen");
+    }
+  }
+}
+
+void validate_shards(const TrainConfig& cfg, const Graph& g) {
+  validate_shards(ShardLayout{cfg.batch_size, cfg.shards, cfg.ranks, 0}, g, make_plan(g, cfg.freeze_block, cfg.bn));
+}
+
+}  // namespace thaw

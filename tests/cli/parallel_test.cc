@@ -1,0 +1,137 @@
+// Data parallelism end to end: `thaw train` with 1, 2 and 4 thread ranks, and with 1 and 2 MPI
+// processes, writes the same weights and the same steps.jsonl byte for byte; `thaw replay`
+// repeats a run with another number of ranks; mismatched configurations across MPI ranks and
+// impossible shard layouts are one clear error each.
+#include <algorithm>
+#include <cstdlib>
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "tests/cli/cli_harness.h"
+
+namespace thaw::testing {
+namespace {
+
+using thaw::cat_str;
+
+constexpr const char* kFashion = "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz";
+
+// 16 samples in batches of 8 cut into 4 shards of 2: two steps; dropout keyed by batch position.
+std::string train_args(const std::string& out, const std::string& extra = "", const std::string& shards = "4",
+                       const std::string& lr = "0.05") {
+  return " train --data fashion-mnist --input-size 75 --freeze-through mixed_6h --train-limit 16 --val-limit 8"
+         " --batch-size 8 --shards " + shards + " --epochs 1 --lr " + lr + " --dropout 0.2 --seed 3 --out " +
+         sh_quote(out) + " " + extra;
+}
+
+bool have_mpirun() { return std::system("command -v mpirun >/dev/null 2>&1") == 0; }
+
+// As CI runs it: as root in a container, more processes than cores.
+std::string mpirun(int np) {
+  return cat_str("mpirun --allow-run-as-root --oversubscribe -np ", np, " ");
+}
+
+struct RunFiles {
+  std::string weights, steps;
+  nlohmann::json record;
+};
+
+RunFiles read_run(const std::filesystem::path& dir) {
+  return {read_text(dir / "weights.safetensors"), read_text(dir / "steps.jsonl"),
+          nlohmann::json::parse(read_text(dir / "record.json"))};
+}
+
+class Parallel : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!thaw_binary_exists()) GTEST_SKIP() << "thaw binary not built: " << THAW_BINARY;
+    if (!std::filesystem::exists(kFashion)) GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed";
+  }
+  // Trains into dir/name with the prefix (mpirun ...) and extra flags; the run's files.
+  RunFiles train(const std::string& name, const std::string& prefix, const std::string& extra) {
+    const CommandResult r = run_command(prefix + THAW_BINARY + train_args(dir_ / name, extra), dir_);
+    EXPECT_EQ(r.exit_code, 0) << describe(name, r);
+    return read_run(dir_.path() / name);
+  }
+  ScratchDir dir_;
+};
+
+TEST_F(Parallel, OneTwoAndFourThreadRanksWriteTheSameRun) {
+  const RunFiles one = train("n1", "", "--ranks 1");
+  ASSERT_GT(one.weights.size(), 100000000u);
+  EXPECT_EQ(std::count(one.steps.begin(), one.steps.end(), '\n'), 2);
+  EXPECT_EQ(one.record["V"], 4);
+  EXPECT_EQ(one.record["N"], 1);
+  for (const int n : {2, 4}) {
+    const std::string name = cat_str("n", n);
+    const RunFiles many = train(name, "", cat_str("--ranks ", n));
+    EXPECT_EQ(many.record["N"], n);
+    EXPECT_EQ(many.record["V"], 4);
+    EXPECT_TRUE(many.steps == one.steps) << "steps.jsonl differs with " << n << " ranks:\n" << many.steps << "\nvs\n"
+                                         << one.steps;
+    EXPECT_TRUE(many.weights == one.weights) << "the weights differ with " << n << " ranks";
+  }
+  // A run replays with another number of ranks: 4 ranks repeat the 1-rank run, 1 rank the 4-rank run.
+  const CommandResult a = run_command(cat_str(THAW_BINARY, " replay ", sh_quote(dir_ / "n1"), " --ranks 4"), dir_);
+  EXPECT_EQ(a.exit_code, 0) << describe("replay n1 with 4 ranks", a);
+  EXPECT_NE(a.out.find("identical: 2 steps"), std::string::npos) << a.out;
+  EXPECT_NE(a.out.find("with 4 ranks (recorded: 1)"), std::string::npos) << a.out;
+  const CommandResult b = run_command(cat_str(THAW_BINARY, " replay ", sh_quote(dir_ / "n4")), dir_);
+  EXPECT_EQ(b.exit_code, 0) << describe("replay n4 with 1 rank", b);
+  EXPECT_NE(b.out.find("identical: 2 steps"), std::string::npos) << b.out;
+}
+
+TEST_F(Parallel, ImpossibleLayoutsAreOneLineErrors) {
+  const struct {
+    std::string extra, shards, expect;
+  } cases[] = {
+      {"--ranks 8", "4", "8 ranks do not divide --shards 4"},
+      {"--ranks 3", "4", "--ranks: expected a power of two"},
+      {"", "3", "--shards: expected a power of two"},
+      {"", "16", "--shards 16 does not divide --batch-size 8"},
+      {"", "8", "one value per channel"},
+      {"--devices 0", "4", "--devices"},
+      {"--rank-timeout 0", "4", "--rank-timeout"},
+  };
+  for (const auto& c : cases) {
+    const CommandResult r = run_command(cat_str(THAW_BINARY, train_args(dir_ / "bad", c.extra, c.shards)), dir_);
+    EXPECT_EQ(r.exit_code, 2) << describe(c.extra, r);
+    EXPECT_NE(r.err.find(c.expect), std::string::npos) << c.extra << ": " << r.err;
+    EXPECT_FALSE(std::filesystem::exists(dir_.path() / "bad" / "record.json")) << c.extra << " wrote a record";
+  }
+}
+
+TEST_F(Parallel, OneAndTwoMpiRanksWriteTheSameRun) {
+  if (!have_mpirun()) GTEST_SKIP() << "mpirun not found: install openmpi-bin (scripts/setup) to test MPI ranks";
+  const RunFiles threads = train("threads", "", "");
+  const RunFiles one = train("mpi1", mpirun(1), "");
+  const RunFiles two = train("mpi2", mpirun(2), "");
+  EXPECT_EQ(two.record["N"], 2);
+  EXPECT_EQ(one.record["N"], 1);
+  EXPECT_TRUE(one.steps == threads.steps) << one.steps << "\nvs\n" << threads.steps;
+  EXPECT_TRUE(two.steps == threads.steps) << two.steps << "\nvs\n" << threads.steps;
+  EXPECT_TRUE(one.weights == threads.weights);
+  EXPECT_TRUE(two.weights == threads.weights);
+  // And an MPI replay of the single-process run.
+  const CommandResult r = run_command(mpirun(2) + cat_str(THAW_BINARY, " replay ", sh_quote(dir_ / "threads")), dir_);
+  EXPECT_EQ(r.exit_code, 0) << describe("mpirun -np 2 thaw replay", r);
+  EXPECT_NE(r.out.find("identical: 2 steps"), std::string::npos) << r.out;
+}
+
+TEST_F(Parallel, MpiRanksWithDifferentConfigurationsStop) {
+  if (!have_mpirun()) GTEST_SKIP() << "mpirun not found: install openmpi-bin (scripts/setup) to test MPI ranks";
+  // One command line per rank (MPMD): rank 1 was given another learning rate.
+  const std::string base = cat_str("mpirun --allow-run-as-root --oversubscribe -np 1 ", THAW_BINARY,
+                               train_args(dir_ / "mixed"), " : -np 1 ", THAW_BINARY,
+                               train_args(dir_ / "mixed", "", "4", "0.07"));
+  const CommandResult r = run_command(base, dir_);
+  EXPECT_NE(r.exit_code, 0) << describe("mismatched ranks", r);
+  EXPECT_NE(r.err.find("differs from rank 0's"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "mixed" / "record.json"));
+}
+
+}  // namespace
+}  // namespace thaw::testing

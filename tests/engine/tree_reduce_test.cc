@@ -1,0 +1,101 @@
+// The fixed tree over virtual shards: the same bits whatever the number of ranks, and really the
+// tree's bits (a sequential sum of the same leaves differs).
+#include "engine/tree_reduce.h"
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "core/philox.h"
+#include "engine/rank_threads.h"
+
+namespace thaw {
+namespace {
+
+// Leaves whose float sums depend on the order: magnitudes spread over many binades.
+std::vector<std::vector<float>> make_leaves(int v, size_t count) {
+  std::vector<std::vector<float>> leaves(static_cast<size_t>(v), std::vector<float>(count));
+  for (int s = 0; s < v; ++s) {
+    const CounterRng rng(11, RngPurpose::Synthetic, 0, static_cast<uint32_t>(s));
+    for (size_t i = 0; i < count; ++i) {
+      const double scale = std::ldexp(1.0, static_cast<int>(rng.u32_at(2 * i) % 24) - 12);
+      leaves[s][i] = static_cast<float>((rng.uniform_double_at(2 * i + 1) - 0.5) * scale);
+    }
+  }
+  return leaves;
+}
+
+std::vector<float> reference_tree(const std::vector<std::vector<float>>& leaves) {
+  std::vector<std::vector<float>> level = leaves;
+  while (level.size() > 1) {
+    std::vector<std::vector<float>> up;
+    for (size_t i = 0; i < level.size(); i += 2) {
+      std::vector<float> s(level[i].size());
+      for (size_t k = 0; k < s.size(); ++k) s[k] = level[i][k] + level[i + 1][k];
+      up.push_back(std::move(s));
+    }
+    level = std::move(up);
+  }
+  return level[0];
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+TEST(TreeReduce, TreeSumOverScalarsPairsNeighboursFirst) {
+  // ((1e16 + 1) + (-1e16 + 1)): the ones are lost inside each pair; a left-to-right sum keeps one.
+  const std::vector<double> v = {1e16, 1.0, -1e16, 1.0};
+  EXPECT_EQ(tree_sum(v), 0.0);
+  EXPECT_EQ(((v[0] + v[1]) + v[2]) + v[3], 1.0);
+}
+
+TEST(TreeReduce, LeafStackIsTheTree) {
+  const size_t count = 257;
+  const auto leaves = make_leaves(8, count);
+  LeafStack stack(count);
+  for (int round = 0; round < 2; ++round) {  // buffers are reused from step to step
+    for (const auto& leaf : leaves) {
+      std::memcpy(stack.begin_leaf(), leaf.data(), count * sizeof(float));
+      stack.end_leaf();
+    }
+    const float* r = stack.result();
+    EXPECT_TRUE(same_bits(std::vector<float>(r, r + count), reference_tree(leaves)));
+  }
+  std::vector<float> sequential = leaves[0];
+  for (int s = 1; s < 8; ++s) {
+    for (size_t k = 0; k < count; ++k) sequential[k] += leaves[s][k];
+  }
+  EXPECT_FALSE(same_bits(sequential, reference_tree(leaves))) << "the leaves do not tell the orders apart";
+}
+
+TEST(TreeReduce, SameBitsForOneTwoFourAndEightRanks) {
+  const int v = 8;
+  const size_t count = 1000;
+  const auto leaves = make_leaves(v, count);
+  const std::vector<float> want = reference_tree(leaves);
+  for (const int n : {1, 2, 4, 8}) {
+    for (const size_t bucket : {size_t{64}, size_t{1} << 20}) {  // several buckets, and one
+      std::vector<std::vector<float>> results(static_cast<size_t>(n));
+      run_thread_ranks(n, std::chrono::seconds(20), [&](Comm& comm) {
+        const int r = comm.rank(), k = v / n;
+        LeafStack stack(count);
+        for (int s = r * k; s < (r + 1) * k; ++s) {
+          std::memcpy(stack.begin_leaf(), leaves[static_cast<size_t>(s)].data(), count * sizeof(float));
+          stack.end_leaf();
+        }
+        float* sum = stack.result();
+        tree_allreduce(comm, sum, count, bucket, "test gradients");
+        results[static_cast<size_t>(r)].assign(sum, sum + count);
+      });
+      for (int r = 0; r < n; ++r) {
+        EXPECT_TRUE(same_bits(results[static_cast<size_t>(r)], want)) << "N=" << n << " rank " << r << " bucket " << bucket;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace thaw
