@@ -68,9 +68,9 @@ void run_inspect(const InspectArgs& a) {
   std::printf("%s at %lldx%lld, %lld classes, frozen through %s\n", g.arch.c_str(),
               static_cast<long long>(g.input_size), static_cast<long long>(g.input_size),
               static_cast<long long>(g.num_classes), a.freeze_through.c_str());
-  std::printf("%-10s %-12s %-14s %14s %-9s %18s\n", "block", "module", "output", "params", "state", "MACs/image");
+  std::printf("%-13s %-12s %-14s %14s %-9s %18s\n", "block", "module", "output", "params", "state", "MACs/image");
   for (const auto& b : j["blocks"]) {
-    std::printf("%-10s %-12s %-14s %14s %-9s %18s\n", b["name"].get<std::string>().c_str(),
+    std::printf("%-13s %-12s %-14s %14s %-9s %18s\n", b["name"].get<std::string>().c_str(),
                 b["alias"].get<std::string>().empty() ? "-" : b["alias"].get<std::string>().c_str(), dims(b["output"].get<Shape>()).c_str(),
                 grouped(b["params"].get<int64_t>()).c_str(), b["trainable"].get<bool>() ? "trainable" : "frozen",
                 grouped(b["macs"].get<int64_t>()).c_str());

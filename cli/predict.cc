@@ -45,6 +45,7 @@ void run_predict(const PredictArgs& a) {
   ModelState<float> state = ModelState<float>::zeros(g);
   const LoadReport rep = load_weights(a.weights, g, state, 0);
   if (rep.head_reinitialised) {
+    if (rep.file_classes == 0) fail_user("--weights ", a.weights, ": has no classifier; fine-tune one with thaw train");
     fail_user("--classes: ", a.classes, " does not match the ", rep.file_classes, " classes of ", a.weights);
   }
   const std::vector<float> x = in.to_float();

@@ -89,6 +89,7 @@ void predict_images(const PredictImagesArgs& a) {
   ModelState<float> state = ModelState<float>::zeros(g);
   const LoadReport rep = load_weights(a.weights, g, state, 0);
   if (rep.head_reinitialised) {
+    if (rep.file_classes == 0) fail_user("--weights ", a.weights, ": has no classifier; fine-tune one with thaw train");
     fail_user("--classes: ", a.classes, " does not match the ", rep.file_classes, " classes of ", a.weights);
   }
   const Plan plan = make_plan(g, static_cast<int>(g.blocks.size()) - 1, BnPolicy::Frozen);

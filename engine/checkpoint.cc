@@ -1,5 +1,7 @@
 #include "engine/checkpoint.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "engine/weights_origin.h"
 #include "io/safetensors.h"
@@ -24,6 +26,12 @@ LoadReport load_weights(const std::filesystem::path& path, const Graph& g, Model
     } else {
       report.file_classes = fs.empty() ? 0 : fs[0];
     }
+  } else if (head_w >= 0 && std::none_of(head.tensors.begin(), head.tensors.end(),
+                                         [&](int t) { return file.has(g.tensors[t].name); })) {
+    // A feature extractor (imported weights without their original head): the head is new.
+    report.head_reinitialised = true;
+    report.note = cat_str(path.string(), ": has no classifier (", head.name, "); ", head.name,
+                          " initialised from seed ", seed);
   }
   for (size_t i = 0; i < g.tensors.size(); ++i) {
     const TensorSpec& spec = g.tensors[i];

@@ -12,13 +12,13 @@ namespace thaw {
 
 struct LoadReport {
   bool head_reinitialised = false;
-  int64_t file_classes = 0;  // classes of the checkpoint's head
+  int64_t file_classes = 0;  // classes of the checkpoint's head; 0 when it has none
   std::string note;          // one line for the user when the head was replaced
 };
 
 // Loads every tensor of the graph from `path` into `state` (float, double or half dtypes).
-// A classifier with another class count than the graph's is re-initialised from `seed` (and said
-// so in the report); any other missing, extra or mis-shaped tensor is a UserError naming the key
+// A classifier with another class count than the graph's, or none at all (a feature extractor),
+// is re-initialised from `seed` (and said so in the report); any other missing, extra or mis-shaped tensor is a UserError naming the key
 // and both shapes. A missing num_batches_tracked counter reads as 0.
 template <typename T>
 LoadReport load_weights(const std::filesystem::path& path, const Graph& g, ModelState<T>& state, uint64_t seed);
