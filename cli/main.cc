@@ -17,7 +17,7 @@ int main(int argc, char** argv) {
   thaw::cli::add_stats(app);
   thaw::cli::add_samplesize(app);
   thaw::cli::add_replay(app);
-  thaw::cli::add_bench_reduce(app);
+  thaw::cli::add_pack(app);
   try {
     app.parse(argc, argv);
   } catch (const thaw::cli::ExitStatus& e) {
