@@ -4,10 +4,12 @@
 #include <filesystem>
 
 #include "core/error.h"
+#include "io/carved_split.h"
 #include "io/idx_dataset.h"
 #include "io/image_dataset.h"
 #include "io/pack_dataset.h"
 #include "io/split.h"
+#include "io/test_split.h"
 
 namespace thaw {
 
@@ -40,11 +42,18 @@ bool has_idx_files(const fs::path& dir) {
 }
 
 std::unique_ptr<Dataset> open_idx(const std::string& spec, DataSplit split, const DataOptions& options) {
-  if (split == DataSplit::Val) {
-    fail_user("--data ", spec, ": IDX data has train and test files only, no validation split");
+  if (options.test_fraction != 0) {
+    fail_user("--test-fraction: IDX data (", spec, ") has test files of its own; drop the flag");
   }
-  if (options.val_fraction > 0) {
-    fail_user("--val-fraction: not supported for IDX data (", spec, "), which has a fixed test split");
+  if (options.val_fraction != 0 && split != DataSplit::Test) {
+    // Validation carved out of the train files (io/carved_split.h).
+    DataOptions whole = options;
+    whole.val_fraction = 0;
+    return carve_validation(open_idx(spec, DataSplit::Train, whole), split, options.val_fraction, options.seed);
+  }
+  if (split == DataSplit::Val) {
+    fail_user("--data ", spec, ": IDX data has train and test files only; give --val-fraction F to carve a "
+              "validation split out of train");
   }
   const std::string prefix = split == DataSplit::Train ? "train" : "t10k";
   fs::path dir;
@@ -90,6 +99,7 @@ ImageManifest open_image_manifest(const std::string& spec, const DataOptions& op
   } else {
     fail_user("--data: expected a folder of class folders or a .csv manifest, got '", spec, "'");
   }
+  if (options.test_fraction != 0) split_off_test(m, options.test_fraction, options.seed);
   if (options.val_fraction != 0) split_off_validation(m, options.val_fraction, options.seed);
   return m;
 }
@@ -108,5 +118,9 @@ std::unique_ptr<Dataset> open_dataset(const std::string& spec, DataSplit split, 
 }
 
 DataSplit held_out_split(const std::string& spec) { return is_image_data(spec) ? DataSplit::Val : DataSplit::Test; }
+
+DataSplit held_out_split(const std::string& spec, const DataOptions& options) {
+  return options.val_fraction != 0 ? DataSplit::Val : held_out_split(spec);
+}
 
 }  // namespace thaw
