@@ -8,6 +8,7 @@
 #include "io/image.h"
 #include "io/image_manifest.h"
 #include "io/split.h"
+#include "io/test_split.h"
 
 namespace thaw {
 
@@ -59,6 +60,7 @@ PackDataset::PackDataset(std::shared_ptr<const PackData> data, DataSplit split, 
     r.group = s.group;
     m.records.push_back(std::move(r));
   }
+  if (options.test_fraction != 0) split_off_test(m, options.test_fraction, options.seed);
   if (options.val_fraction != 0) split_off_validation(m, options.val_fraction, options.seed);
   for (size_t i = 0; i < m.records.size(); ++i) {
     if (m.records[i].split == split) samples_.push_back(i);

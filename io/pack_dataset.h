@@ -42,6 +42,8 @@ class PackDataset final : public Dataset {
   void load(int64_t i, int64_t size, LoadMode mode, float* chw) const override;
   std::string describe() const override;
   std::string content_hash(int64_t i) const override;
+  std::string source_path(int64_t i) const override { return sample(i).path; }
+  std::string group(int64_t i) const override { return sample(i).group; }
 
   const PackSample& sample(int64_t i) const { return data_->manifest.samples[samples_[static_cast<size_t>(i)]]; }
 
