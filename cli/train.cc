@@ -126,6 +126,15 @@ void add_train(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--brightness", a->brightness, "Brightness jitter: factor in [1-b, 1+b]")->capture_default_str();
   sub->add_option("--contrast", a->contrast, "Contrast jitter: factor in [1-c, 1+c]")->capture_default_str();
+  sub->add_option("--class-subset", a->class_subset, "Only these classes of the data, renumbered: 0-4, 5,7,9 or names");
+  sub->add_option("--test-fraction", a->test_fraction, "Image data: carve this fraction of train out as test first");
+  sub->add_option("--augment", a->augment, "Training augmentation: random, or none (evaluation pixels)")
+      ->capture_default_str();
+  sub->add_option("--feature-cache", a->feature_cache,
+                  "Reuse the frozen part's output where its input repeats: auto or off (never changes the bits)")
+      ->capture_default_str();
+  sub->add_option("--feature-cache-mb", a->feature_cache_mb, "Feature cache memory (MiB) before it spills to disk")
+      ->capture_default_str();
   sub->add_option("--weights", a->weights, "Initial weights (safetensors with timm keys); default: seeded random");
   sub->add_option("--arch", a->arch, "inception_v4 or inception_v3")->capture_default_str();
   sub->add_option("--classes", a->classes, "Output classes (default: the dataset's)");

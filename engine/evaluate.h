@@ -4,6 +4,7 @@
 #include <ostream>
 #include <vector>
 
+#include "engine/feature_cache.h"
 #include "engine/loader.h"
 #include "engine/model_state.h"
 #include "graph/graph.h"
@@ -21,9 +22,10 @@ struct EvalResult {
 
 // progress: optional stream for a progress line; limit > 0 evaluates the first `limit` samples.
 // Samples load through a BatchLoader with `loader`'s workers and bad-image policy; count, loss and
-// accuracy are over the samples that loaded.
+// accuracy are over the samples that loaded. With a feature cache (engine/feature_cache.h) the
+// frozen front of each sample is read back rather than recomputed: the same numbers.
 EvalResult evaluate(const Graph& g, ModelState<float>& state, const Dataset& data, int64_t batch_size,
                     int64_t limit = 0, std::ostream* progress = nullptr, bool interactive = false,
-                    const LoaderOptions& loader = {});
+                    const LoaderOptions& loader = {}, FeatureCache* cache = nullptr);
 
 }  // namespace thaw

@@ -60,6 +60,50 @@ const Tensor<T>& Executor<T>::forward(const Tensor<T>& x, Phase phase, const Ste
 }
 
 template <typename T>
+void Executor<T>::forward_nodes(int first, int last, Phase phase, const StepKey& key) {
+  for (int i = first; i <= last; ++i) {
+    forward_node(i, phase, key);
+    for (int in : g_.nodes[i].inputs) {
+      const bool keep = phase == Phase::Train && plan_.keep_output[in];
+      if (plan_.last_reader[in] == i && !keep) out_[in].release();
+    }
+  }
+}
+
+template <typename T>
+const Tensor<T>& Executor<T>::forward_until(const Tensor<T>& x, int node, Phase phase) {
+  const Shape want = batched(x.rank() ? x.dim(0) : 0, g_.nodes[0].out);
+  if (x.rank() != 4 || x.shape() != want) {
+    fail_user("input batch: expected shape [N, ", want[1], ", ", want[2], ", ", want[3], "], got ", shape_str(x.shape()));
+  }
+  THAW_CHECK(node >= 1 && node < static_cast<int>(g_.nodes.size()), "forward_until: node ", node, " out of range");
+  batch_ = x.dim(0);
+  for (auto& o : out_) o.release();
+  out_[0] = x;
+  forward_nodes(1, node, phase, {});
+  return out_[node];
+}
+
+template <typename T>
+const Tensor<T>& Executor<T>::forward_from(int node, const Tensor<T>& activations, Phase phase, const StepKey& key) {
+  const int last = g_.output_node();
+  THAW_CHECK(node >= 0 && node < last, "forward_from: node ", node, " out of range");
+  THAW_CHECK(activations.rank() >= 1 && activations.shape() == batched(activations.dim(0), g_.nodes[node].out),
+             "forward_from: activations ", shape_str(activations.shape()), " do not match node ", g_.nodes[node].name);
+  for (int i = node + 1; i <= last; ++i) {
+    for (int in : g_.nodes[i].inputs) {
+      THAW_CHECK(in >= node, "forward_from: node ", g_.nodes[i].name, " reads ", g_.nodes[in].name, " before ",
+                 g_.nodes[node].name);
+    }
+  }
+  batch_ = activations.dim(0);
+  for (auto& o : out_) o.release();
+  out_[node] = activations;
+  forward_nodes(node + 1, last, phase, key);
+  return out_.back();
+}
+
+template <typename T>
 void Executor<T>::forward_node(int i, Phase phase, const StepKey& key) {
   const Node& n = g_.nodes[i];
   const bool train = phase == Phase::Train && plan_.trainable[i];

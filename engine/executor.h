@@ -32,6 +32,14 @@ class Executor {
   // Gradient of the loss w.r.t. the logits in; gradients of the trainable tensors out (overwritten).
   void backward(const Tensor<T>& dlogits);
 
+  // The feature cache's two halves of forward (engine/feature_cache.h). forward_until runs the
+  // nodes up to `node` on pixels x and returns node's output [N, ...]; forward_from takes that
+  // output (the boundary activations) and runs the nodes after `node`, returning the logits;
+  // backward may follow. Every node after `node` must read only `node` or later nodes. For a node
+  // whose part is frozen, the two together compute what forward computes, bit for bit.
+  const Tensor<T>& forward_until(const Tensor<T>& x, int node, Phase phase);
+  const Tensor<T>& forward_from(int node, const Tensor<T>& activations, Phase phase, const StepKey& key = {});
+
   // Off (the default): training batch norms move their running statistics inside forward. On:
   // they leave them (and num_batches_tracked) alone and keep the batch's mean and unbiased
   // variance per channel, rounded to T, in bn_batch_mean/bn_batch_var(node), for a caller that
@@ -48,6 +56,7 @@ class Executor {
 
  private:
   void forward_node(int i, Phase phase, const StepKey& key);
+  void forward_nodes(int first, int last, Phase phase, const StepKey& key);  // forward's loop over [first, last]
   void backward_node(int i);
   Tensor<T>* grad_of_input(int node, int which);  // null when no gradient flows into that input
   T* param(int node, int k) { return state_.values[g_.nodes[node].tensors[k]].data(); }

@@ -41,6 +41,15 @@ struct RunConfig {
   int threads = 0;  // 0: all cores; never changes the bits
   int64_t train_limit = 0, val_limit = 0, max_steps = 0;
   int64_t eval_batch_size = 64;
+  // Studies (issue 6). class_subset: the data's classes to use, renumbered (io/dataset_view.h:
+  // "0-4", "5,7,9" or names). test_fraction: a test split carved out of train (image data without
+  // one). augment: "random" (as before) or "none" (evaluation pixels in training too). The feature
+  // cache of the frozen part (engine/feature_cache.h), "auto" or "off", never changes the bits.
+  std::string class_subset;
+  double test_fraction = 0;
+  std::string augment = "random";
+  std::string feature_cache = "auto";
+  int64_t feature_cache_mb = 2048;
   // Image data (io/datasets.h): the validation split and the training augmentation.
   double val_fraction = 0;
   std::vector<double> rrc_scale = {0.08, 1.0};
@@ -64,6 +73,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, arch, weights, 
                                                 weight_decay, label_smoothing, class_weights, bn, dropout, seed,
                                                 input_size, out, overwrite, threads, train_limit, val_limit,
                                                 max_steps, eval_batch_size, val_fraction, rrc_scale, rrc_ratio,
-                                                workers, on_bad_image, brightness, contrast, shards)
+                                                workers, on_bad_image, brightness, contrast, shards, class_subset,
+                                                test_fraction, augment, feature_cache, feature_cache_mb)
 
 }  // namespace thaw

@@ -3,9 +3,11 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "engine/checkpoint.h"
+#include "engine/study_options.h"
 #include "engine/loader.h"
 #include "engine/shards.h"
 #include "engine/weights_origin.h"
+#include "io/dataset_view.h"
 #include "io/datasets.h"
 
 namespace thaw {
@@ -14,6 +16,7 @@ RunSetup setup_run(const RunConfig& a) {
   RunSetup r;
   DataOptions data;
   data.val_fraction = a.val_fraction;
+  data.test_fraction = a.test_fraction;
   data.seed = a.seed;
   data.on_bad_image = parse_bad_image_policy(a.on_bad_image);
   if (a.rrc_scale.size() != 2) fail_user("--rrc-scale: expected two values min,max, got ", a.rrc_scale.size());
@@ -25,8 +28,10 @@ RunSetup setup_run(const RunConfig& a) {
   data.augment.brightness = a.brightness;
   data.augment.contrast = a.contrast;
   validate_augment(data.augment);
-  r.train_full = open_dataset(a.data, DataSplit::Train, data);
-  r.val_full = open_dataset(a.data, held_out_split(a.data), data);
+  // Class subsets, and training without augmentation (io/dataset_view.h); the study options.
+  r.train_full = with_class_subset(open_dataset(a.data, DataSplit::Train, data), a.class_subset);
+  if (parse_augment(a.augment) == Augment::None) r.train_full = without_augmentation(std::move(r.train_full));
+  r.val_full = with_class_subset(open_dataset(a.data, held_out_split(a.data, data), data), a.class_subset);
   if (r.val_full->size() == 0) {
     fail_user("--data ", a.data, ": no validation images to evaluate on; give --val-fraction (e.g. 0.2) or val rows "
               "in the manifest's split column");
@@ -67,6 +72,7 @@ RunSetup setup_run(const RunConfig& a) {
   cfg.label_smoothing = a.label_smoothing;
   cfg.class_weights = a.class_weights;
   cfg.eval_batch_size = a.eval_batch_size;
+  set_feature_cache(cfg, a);
   cfg.loader.workers = resolve_workers(a.workers);
   cfg.loader.on_bad_image = data.on_bad_image;
   cfg.shards = resolve_shards(a.shards, a.batch_size);

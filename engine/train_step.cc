@@ -66,7 +66,9 @@ double TrainStep::shard_loss(const Tensor<float>& x, std::span<const int32_t> la
   const int64_t n = x.shape()[0];
   THAW_CHECK(static_cast<int64_t>(labels.size()) == n, "labels do not match the batch");
   // Dropout masks are keyed by the global batch position: the same mask whoever runs the shard.
-  const Tensor<float>& logits = exec_.forward(x, Phase::Train, {cfg_.seed, step, shard * layout_.shard_size()});
+  const StepKey key{cfg_.seed, step, shard * layout_.shard_size()};
+  const Tensor<float>& logits =
+      boundary_ >= 0 ? exec_.forward_from(boundary_, x, Phase::Train, key) : exec_.forward(x, Phase::Train, key);
   dlogits_.reshape_uninit(logits.shape());
   const float* weights = cfg_.class_weights.empty() ? nullptr : cfg_.class_weights.data();
   return cpu::softmax_cross_entropy<float>(n, g_.num_classes, logits.data(), labels.data(), cfg_.label_smoothing,
@@ -107,6 +109,7 @@ void TrainStep::apply_bn_statistics() {
 }
 
 double TrainStep::run(const StepBatch& batch, int64_t step, double lr) {
+  boundary_ = batch.boundary;
   const int64_t rows = batch.x->shape()[0];
   THAW_CHECK(static_cast<int64_t>(batch.labels.size()) == rows, "labels do not match the batch");
   const bool whole = batch.first == 0 && rows == layout_.batch;

@@ -35,6 +35,9 @@ struct StepBatch {
   // Batch position of x's first row: 0 with the whole global batch, or layout().first_sample()
   // when this rank is given only its own shards' samples.
   int64_t first = 0;
+  // Feature cache (engine/feature_cache.h): >= 0 when x holds the outputs of this node, the frozen
+  // part's boundary, [rows, C, H, W], instead of pixels; the step then runs the nodes after it.
+  int boundary = -1;
 };
 
 class TrainStep {
@@ -66,6 +69,7 @@ class TrainStep {
   Executor<float> exec_;
   Optimizer<float> opt_;
   Tensor<float> dlogits_;
+  int boundary_ = -1;  // the running batch's StepBatch::boundary
   Tensor<float> shard_x_;
   std::vector<int> bn_nodes_;  // batch norms on batch statistics, node order (V > 1)
   int64_t bn_channels_ = 0;    // their channels, summed

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "engine/batch.h"
 #include "engine/evaluate.h"
+#include "engine/feature_cache.h"
 #include "engine/loader.h"
 #include "engine/skip_log.h"
 #include "engine/progress.h"
@@ -63,6 +64,8 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
     if (!*metrics) fail_user("cannot write ", (cfg.out_dir / "metrics.jsonl").string());
   }
 
+  // The frozen part's output, computed once per sample (engine/feature_cache.h).
+  const std::unique_ptr<FeatureCache> cache = make_feature_cache(g, plan, state, cfg);
   TrainSummary summary;
   summary.trainable_parameters = plan.trainable_parameter_count(g);
   Tensor<float> x;
@@ -84,7 +87,10 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
     for (; s < steps_here && !stop; ++s, ++step) {
       const std::vector<int64_t>& idx = loader.next_into(x, labels).indices;
       const double lr = lr_at(sched, step);
-      const double loss = train_step.run({&x, labels}, step, lr);
+      const double loss = cache && cfg.cache_train
+                              ? train_step.run({&cache->boundary_batch(train_data, idx, x), labels, 0, cache->boundary()},
+                                               step, lr)
+                              : train_step.run({&x, labels}, step, lr);
       loss_sum += loss;
       if (metrics) {
         nlohmann::json line = {{"step", step}, {"epoch", epoch}, {"lr", lr}, {"loss", loss}, {"loss_bits", hex_bits(loss)}};
@@ -100,7 +106,7 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
     bar.finish();
     if (val_data) {
       const EvalResult ev = evaluate(g, state, *val_data, cfg.eval_batch_size, cfg.eval_limit, &log, cfg.interactive,
-                                     reporting_skips(cfg.loader, skips, "val"));
+                                     reporting_skips(cfg.loader, skips, "val"), cfg.cache_eval ? cache.get() : nullptr);
       er.val_loss = ev.loss;
       er.val_accuracy = ev.accuracy;
       log << "epoch " << epoch + 1 << ": train loss " << er.train_loss << ", held-out loss " << ev.loss
@@ -112,6 +118,12 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
       *metrics << line.dump() << '\n' << std::flush;
     }
     summary.epochs.push_back(er);
+  }
+  if (cache) {
+    const FeatureCacheStats& cs = cache->stats();
+    log << "feature cache after " << g.blocks[g.nodes[cache->boundary()].block].name << ": " << cs.computed << " samples computed, "
+        << cs.reused << " reused; " << (cs.memory_bytes >> 20) << " MiB in memory, " << (cs.disk_bytes >> 20)
+        << " MiB on disk\n";
   }
   summary.steps = step;
   return summary;

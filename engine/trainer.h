@@ -32,6 +32,12 @@ struct TrainConfig {
   std::vector<float> class_weights;  // empty: all 1
   int64_t eval_batch_size = 64;
   int64_t eval_limit = 0;  // > 0: evaluate on the first N held-out samples only
+  // Feature cache (engine/feature_cache.h): the frozen part's output computed once per sample and
+  // reused, for training batches (only where their pixels never change: no augmentation) and for
+  // the held-out evaluations. Never changes the bits.
+  bool cache_train = false, cache_eval = false;
+  int64_t cache_memory_bytes = int64_t{2} << 30;
+  std::filesystem::path cache_dir;  // the spill file's folder (empty: the system's temporary folder)
   std::filesystem::path out_dir;  // metrics.jsonl is written here when set
   bool interactive = false;       // progress redraws in place
   LoaderOptions loader;           // workers and --on-bad-image (engine/loader.h); skips go to out_dir/skipped.txt
