@@ -137,9 +137,28 @@ RunRecorder::RunRecorder(const std::filesystem::path& dir, const RunConfig& c, c
   steps_ = std::make_unique<StepsWriter>(dir / "steps.jsonl");
 }
 
+RunRecorder::RunRecorder(const std::filesystem::path& dir, ojson record, int64_t steps_done, uint64_t chain,
+                         ojson resume)
+    : dir_(dir), record_(std::move(record)) {
+  record_["status"] = "running";
+  record_.erase("result");
+  record_.erase("stopped");
+  resume["utc"] = utc_now();
+  record_["resumes"].push_back(std::move(resume));
+  steps_ = std::make_unique<StepsWriter>(dir / "steps.jsonl", steps_done, chain);
+  write_record(dir_, record_);
+}
+
+void RunRecorder::stopped(int64_t steps_done, const std::filesystem::path& checkpoint, const std::string& reason) {
+  record_["status"] = "stopped";
+  record_["stopped"] = {{"steps_done", steps_done}, {"checkpoint", checkpoint.filename().string()}, {"reason", reason}};
+  write_record(dir_, record_);
+}
+
 void RunRecorder::finish(const TrainSummary& summary, const Graph& g, const ModelState<float>& final_state,
                          const std::filesystem::path& weights_file) {
   record_["status"] = "complete";
+  record_.erase("stopped");
   record_["result"] = {{"steps", summary.steps},
                        {"final_state_sha256", state_sha256(g, final_state)},
                        {"weights_file", weights_file.filename().string()},

@@ -34,7 +34,16 @@ class RunRecorder {
   // run that dies keeps its record and every finished step.
   RunRecorder(const std::filesystem::path& dir, const RunConfig& c, const std::string& command_line,
               const RunSetup& s, const InitialState& init);
+  // Continues the record of a stopped run (engine/train_resume.h): status "running" again, `resume`
+  // (with the time added as "utc") appended to its "resumes" list, steps.jsonl cut to its first `steps_done` lines and chained on
+  // from `chain`.
+  RunRecorder(const std::filesystem::path& dir, nlohmann::ordered_json record, int64_t steps_done, uint64_t chain,
+              nlohmann::ordered_json resume);
   StepObserver& steps() { return *steps_; }
+  const nlohmann::ordered_json& record() const { return record_; }
+  // Rewrites record.json with status "stopped" and where: the steps done and the checkpoint to
+  // resume from, and why ("SIGINT", "--stop-at-step").
+  void stopped(int64_t steps_done, const std::filesystem::path& checkpoint, const std::string& reason);
   // Rewrites record.json with status "complete" and the result: steps, final state, weights file.
   void finish(const TrainSummary& summary, const Graph& g, const ModelState<float>& final_state,
               const std::filesystem::path& weights_file);

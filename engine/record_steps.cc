@@ -33,6 +33,26 @@ StepsWriter::StepsWriter(const std::filesystem::path& path) : path_(path) {
   if (file_ == nullptr) fail_user("cannot write ", path.string(), ": ", std::strerror(errno));
 }
 
+StepsWriter::StepsWriter(const std::filesystem::path& path, int64_t keep_lines, uint64_t previous_checksum)
+    : path_(path), maker_(previous_checksum) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail_user("cannot read ", path.string(), ": the run folder has no step log");
+  std::ostringstream os;
+  os << in.rdbuf();
+  const std::string text = os.str();
+  size_t end = 0;
+  for (int64_t i = 0; i < keep_lines; ++i) {
+    const size_t nl = text.find('\n', end);
+    if (nl == std::string::npos) fail_user(path.string(), ": holds fewer than ", keep_lines, " whole lines");
+    end = nl + 1;
+  }
+  std::error_code ec;
+  std::filesystem::resize_file(path, end, ec);
+  if (ec) fail_user("cannot write ", path.string(), ": ", ec.message());
+  file_ = std::fopen(path.c_str(), "a");
+  if (file_ == nullptr) fail_user("cannot write ", path.string(), ": ", std::strerror(errno));
+}
+
 StepsWriter::~StepsWriter() {
   if (file_) std::fclose(file_);
 }

@@ -17,6 +17,8 @@ namespace thaw {
 // Turns steps into lines; holds the previous line's parameter checksum for the chain.
 class StepLineMaker {
  public:
+  // `previous`: the chain value before the first line made (0 at step 0; a resumed run's last one).
+  explicit StepLineMaker(uint64_t previous = 0) : previous_checksum_(previous) {}
   // {"step", "epoch", "lr", "loss", "loss_bits", "grad_norm", "grad_norm_bits", "batch_hash", "param_checksum"}
   nlohmann::ordered_json next(const StepInfo& info);
 
@@ -29,6 +31,9 @@ class StepLineMaker {
 class StepsWriter final : public StepObserver {
  public:
   explicit StepsWriter(const std::filesystem::path& path);
+  // Continues the file of a resumed run: keeps its first `keep_lines` lines (a torn tail and the
+  // lines of steps made after the checkpoint go) and chains on from `previous_checksum`.
+  StepsWriter(const std::filesystem::path& path, int64_t keep_lines, uint64_t previous_checksum);
   ~StepsWriter() override;
   StepsWriter(const StepsWriter&) = delete;
   StepsWriter& operator=(const StepsWriter&) = delete;

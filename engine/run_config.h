@@ -62,6 +62,10 @@ struct RunConfig {
   // Virtual shards of the batch (engine/shards.h). 0: the default (8 where it divides the batch
   // size, else 1); records made before the option ran with 1, the default here.
   int64_t shards = 1;
+  // Checkpoints (engine/checkpoint_hook.h): every this many steps (0: at each epoch's end) and
+  // at the end, keeping the newest keep_checkpoints files. They never change the bits.
+  int64_t checkpoint_every = 0;
+  int64_t keep_checkpoints = 2;
 };
 
 // to_json / from_json with the struct's field names; a field missing from the JSON keeps its
@@ -74,6 +78,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, arch, weights, 
                                                 input_size, out, overwrite, threads, train_limit, val_limit,
                                                 max_steps, eval_batch_size, val_fraction, rrc_scale, rrc_ratio,
                                                 workers, on_bad_image, brightness, contrast, shards, class_subset,
-                                                test_fraction, augment, feature_cache, feature_cache_mb)
+                                                test_fraction, augment, feature_cache, feature_cache_mb,
+                                                checkpoint_every, keep_checkpoints)
 
 }  // namespace thaw

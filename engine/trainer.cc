@@ -17,6 +17,7 @@
 #include "engine/loader.h"
 #include "engine/skip_log.h"
 #include "engine/progress.h"
+#include "engine/train_hook.h"
 #include "engine/train_step.h"
 
 namespace thaw {
@@ -54,13 +55,16 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
 
   const Plan plan = make_plan(g, cfg.freeze_block, cfg.bn);
   TrainStep train_step(g, plan, state, cfg);
+  THAW_CHECK(cfg.start_step >= 0 && cfg.start_step <= total, "start at step ", cfg.start_step, " of ", total);
+  if (cfg.hook) cfg.hook->on_start(train_step.optimizer());
   LrScheduleConfig sched = cfg.schedule;
   sched.total_steps = total;
   validate_lr_schedule(sched);
 
   std::unique_ptr<std::ofstream> metrics;
   if (!cfg.out_dir.empty()) {
-    metrics = std::make_unique<std::ofstream>(cfg.out_dir / "metrics.jsonl");
+    metrics = std::make_unique<std::ofstream>(cfg.out_dir / "metrics.jsonl",
+                                              cfg.start_step > 0 ? std::ios::app : std::ios::trunc);
     if (!*metrics) fail_user("cannot write ", (cfg.out_dir / "metrics.jsonl").string());
   }
 
@@ -70,21 +74,24 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
   summary.trainable_parameters = plan.trainable_parameter_count(g);
   Tensor<float> x;
   std::vector<int32_t> labels;
-  int64_t step = 0;
-  bool stop = false;
+  int64_t step = cfg.start_step;
+  bool stop = false, halt = false;
   SkipLog skips(cfg.out_dir.empty() ? std::filesystem::path() : cfg.out_dir / "skipped.txt", &log);
-  for (int64_t epoch = 0; epoch < cfg.epochs && step < total && !stop; ++epoch) {
+  for (int64_t epoch = step / per_epoch; epoch < cfg.epochs && step < total && !stop && !halt; ++epoch) {
     const std::vector<int64_t> order = epoch_order(train_data.size(), cfg.seed, epoch);
-    const int64_t steps_here = std::min(per_epoch, total - step);
-    BatchLoader loader(train_data, batches_from(order, cfg.batch_size, steps_here), g.input_size,
-                       LoadMode::training(epoch), reporting_skips(cfg.loader, skips, "train"));
+    const int64_t first = step - epoch * per_epoch;  // > 0 only where a resumed run starts
+    const int64_t steps_here = std::min(per_epoch, first + total - step);
+    std::vector<std::vector<int64_t>> batches = batches_from(order, cfg.batch_size, steps_here);
+    batches.erase(batches.begin(), batches.begin() + first);
+    BatchLoader loader(train_data, std::move(batches), g.input_size, LoadMode::training(epoch),
+                       reporting_skips(cfg.loader, skips, "train"));
     Progress bar(log, cat_str("epoch ", epoch + 1, "/", cfg.epochs), steps_here, cfg.interactive);
     EpochResult er;
     er.epoch = epoch;
     const auto t0 = std::chrono::steady_clock::now();
-    double loss_sum = 0;
-    int64_t s = 0;
-    for (; s < steps_here && !stop; ++s, ++step) {
+    double loss_sum = first > 0 ? cfg.start_epoch_loss_sum : 0;
+    int64_t s = first;
+    for (; s < steps_here && !stop && !halt; ++s, ++step) {
       const std::vector<int64_t>& idx = loader.next_into(x, labels).indices;
       const double lr = lr_at(sched, step);
       const double loss = cache && cfg.cache_train
@@ -98,12 +105,14 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
       }
       if (observer) stop = !observer->on_step({step, epoch, lr, loss, idx, train_step.params()});
       bar.update(s + 1, (s + 1) * cfg.batch_size, loss);
+      if (cfg.hook) halt = cfg.hook->after_step({step + 1, epoch, s + 1, loss_sum}, state, train_step.optimizer(), cfg.comm);
     }
     er.steps = s;
     er.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     er.train_loss = loss_sum / static_cast<double>(s);
-    er.images_per_s = static_cast<double>(s * cfg.batch_size) / er.seconds;
+    er.images_per_s = static_cast<double>((s - first) * cfg.batch_size) / er.seconds;
     bar.finish();
+    if (halt) break;  // stopped to be resumed: no evaluation, the epoch is not over
     if (val_data) {
       const EvalResult ev = evaluate(g, state, *val_data, cfg.eval_batch_size, cfg.eval_limit, &log, cfg.interactive,
                                      reporting_skips(cfg.loader, skips, "val"), cfg.cache_eval ? cache.get() : nullptr);
@@ -126,6 +135,7 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
         << " MiB on disk\n";
   }
   summary.steps = step;
+  summary.halted = halt;
   return summary;
 }
 

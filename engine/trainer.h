@@ -18,6 +18,7 @@
 namespace thaw {
 
 class Comm;
+class TrainHook;
 
 struct TrainConfig {
   int64_t batch_size = 32;
@@ -46,6 +47,12 @@ struct TrainConfig {
   int64_t shards = 1;
   int ranks = 1;
   Comm* comm = nullptr;
+  // Checkpoints and resume (engine/train_hook.h, engine/train_resume.h): the steps already done
+  // and the loss sum of those in the epoch the run resumes in; the hook restores the optimizer,
+  // writes checkpoints and may stop the run.
+  int64_t start_step = 0;
+  double start_epoch_loss_sum = 0;
+  TrainHook* hook = nullptr;
 };
 
 // One step as an observer (run record, replay) sees it, right after the optimizer's update.
@@ -80,6 +87,7 @@ struct TrainSummary {
   int64_t steps = 0;
   int64_t trainable_parameters = 0;
   std::vector<EpochResult> epochs;
+  bool halted = false;  // the hook stopped the run before its last step (a signal, --stop-at-step)
 };
 
 // Steps a run makes: whole batches per epoch (the last partial batch is dropped) times epochs,
