@@ -9,8 +9,10 @@
 
 #include "cli/commands.h"
 #include "cli/parallel_flags.h"
+#include "cli/train_control.h"
 #include "core/error.h"
 #include "engine/checkpoint.h"
+#include "engine/interrupt.h"
 #include "engine/rank_context.h"
 #include "engine/record.h"
 #include "engine/run_config.h"
@@ -45,10 +47,13 @@ RunConfig with_absolute_paths(RunConfig c) {
   return c;
 }
 
-void run_train(const TrainArgs& args, const std::string& command_line, RankContext& ranks) {
-  const RunConfig a = with_absolute_paths(args);
+void run_train(const TrainArgs& args, const TrainControl& control, const std::string& command_line,
+               RankContext& ranks) {
+  const std::optional<ResumeSource> resume = open_resume_flags(control, args);
+  const RunConfig a = resume ? resume->config : with_absolute_paths(args);
   check_threads(a.threads);
   if (a.out.empty()) fail_user("--out: a run folder is required");
+  const CheckpointPolicy policy = checkpoint_policy(a, control);
   ranks.agree_on(nlohmann::json(a).dump());
   RunSetup run = setup_run(a);
   TrainConfig& cfg = run.train;
@@ -57,22 +62,47 @@ void run_train(const TrainArgs& args, const std::string& command_line, RankConte
   const bool writer = ranks.is_writer();  // rank 0 alone writes the run folder
   cfg.interactive = writer && isatty(STDERR_FILENO) != 0;
   cfg.out_dir = a.out;
-  if (writer) prepare_out_dir(cfg.out_dir, a.overwrite);
+  if (writer && !resume) prepare_out_dir(cfg.out_dir, a.overwrite);
 
-  InitialState init = initial_state(a, run.graph);
+  // A resumed run starts from its checkpoint's state and position (engine/train_resume.h).
+  std::optional<ResumePoint> point;
+  if (resume) point = find_resume_point(*resume, run);
+  InitialState init = point ? InitialState{std::move(point->checkpoint.state)} : initial_state(a, run.graph);
+  if (point) set_start(cfg, point->checkpoint);
+  const TrainCheckpoint* restore = point ? &point->checkpoint : nullptr;
   if (!writer) {
+    InterruptGuard interrupt;
+    CheckpointHook hook(cfg.out_dir, run.graph, policy, checkpoint_base(run, nullptr), &interrupt, restore);
+    cfg.hook = &hook;
     ranks.train(run.graph, init.state, *run.train_data, run.val_data.get(), cfg, std::cerr, nullptr);
     return;
   }
-  if (a.weights.empty()) {
+  if (point) {
+    std::cerr << "thaw: resuming " << cfg.out_dir.string() << " from " << point->checkpoint.file.string() << "\n";
+  } else if (a.weights.empty()) {
     std::cerr << "thaw: no --weights given: starting from a seeded random initialisation (seed " << a.seed << ")\n";
   } else if (!init.note.empty()) {
     std::cerr << "thaw: " << init.note << "\n";
   }
   std::cerr << "thaw: training " << run.train_data->describe() << "; held out: " << run.val_data->describe() << "\n";
-  RunRecorder recorder(cfg.out_dir, a, command_line, run, init);
+  if (point) prepare_resume_folder(cfg.out_dir, *point);
+  if (!point) remove_checkpoints_after(cfg.out_dir, 0);  // stale ones of a run this one --overwrites
+  RunRecorder recorder = point ? RunRecorder(cfg.out_dir, resume->record, point->checkpoint.meta.progress.steps_done,
+                                             point->chain, resume_entry(*resume, *point, command_line))
+                               : RunRecorder(cfg.out_dir, a, command_line, run, init);
+  InterruptGuard interrupt;
+  CheckpointHook hook(cfg.out_dir, run.graph, policy, checkpoint_base(run, &recorder.record()), &interrupt, restore);
+  cfg.hook = &hook;
   const TrainSummary s =
       ranks.train(run.graph, init.state, *run.train_data, run.val_data.get(), cfg, std::cerr, &recorder.steps());
+  if (s.halted) {
+    recorder.stopped(hook.last_checkpoint_steps(), hook.last_checkpoint(),
+                     hook.stop_signal() != 0 ? signal_name(hook.stop_signal()) : "--stop-at-step");
+    if (const int code = report_stop(hook, planned_steps(cfg, run.train_data->size()), cfg.out_dir)) {
+      throw ExitStatus{code};
+    }
+    return;
+  }
 
   const std::filesystem::path weights_file = cfg.out_dir / "weights.safetensors";
   std::map<std::string, std::string> meta = {{"thaw_freeze_through", a.freeze_through},
@@ -98,6 +128,10 @@ void run_train(const TrainArgs& args, const std::string& command_line, RankConte
                            {"images_per_s", e.images_per_s}, {"val_loss", e.val_loss}, {"val_accuracy", e.val_accuracy}});
   }
   write_file_atomic(cfg.out_dir / "summary.json", j.dump(2) + "\n");
+  if (s.epochs.empty()) {  // resumed from a checkpoint after the last step: nothing left to train
+    std::cout << "weights in " << weights_file.string() << "\n";
+    return;
+  }
   const EpochResult& last = s.epochs.back();
   std::cout << "held-out accuracy " << last.val_accuracy * 100 << "% (" << run.val_data->size() << " samples, chance "
             << 100.0 / static_cast<double>(run.train_full->num_classes()) << "%); weights in "
@@ -110,6 +144,7 @@ void add_train(CLI::App& app) {
   auto a = std::make_shared<TrainArgs>();
   a->shards = 0;  // the default rule (engine/shards.h); RunConfig's own default is for old records
   auto parallel = std::make_shared<ParallelFlags>();
+  auto control = std::make_shared<TrainControl>();
   CLI::App* sub = app.add_subcommand("train", "Fine-tune on a dataset, freezing the front of the network");
   sub->add_option("--data", a->data,
                   "Dataset: fashion-mnist, a folder of IDX files, a folder of class folders of images, or a CSV "
@@ -162,7 +197,7 @@ void add_train(CLI::App& app) {
   sub->add_option("--dropout", a->dropout, "Dropout before the classifier")->capture_default_str();
   sub->add_option("--seed", a->seed, "Seed of every random choice")->capture_default_str();
   sub->add_option("--input-size", a->input_size, "Input height and width (>= 75)")->capture_default_str();
-  sub->add_option("--out", a->out, "Run folder for weights and logs")->required();
+  sub->add_option("--out", a->out, "Run folder for weights and logs (required unless --resume)");
   sub->add_flag("--overwrite", a->overwrite, "Replace a run already in --out");
   sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
   sub->add_option("--train-limit", a->train_limit, "Use only the first N training samples");
@@ -178,7 +213,8 @@ void add_train(CLI::App& app) {
                   "Virtual shards of each batch (a power of two dividing --batch-size; batch norm sees one shard); "
                   "default 8 where it divides the batch size, else 1");
   add_parallel_flags(sub, *parallel);
-  sub->callback([a, parallel, sub] {
+  add_train_control_flags(sub, *a, *control);
+  sub->callback([a, parallel, control, sub] {
     std::ostringstream os;
     os << "thaw train";
     for (const auto& opt : sub->get_options()) {
@@ -187,7 +223,7 @@ void add_train(CLI::App& app) {
       for (const auto& r : opt->results()) os << ' ' << r;
     }
     RankContext ranks(parallel->options());
-    ranks.run([&] { run_train(*a, os.str(), ranks); });
+    ranks.run([&] { run_train(*a, *control, os.str(), ranks); });
   });
 }
 
