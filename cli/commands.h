@@ -15,6 +15,7 @@ void add_samplesize(CLI::App& app);
 void add_replay(CLI::App& app);
 void add_pack(CLI::App& app);  // cli/pack.cc
 void add_bench_reduce(CLI::App& app);  // cli/bench_reduce.cc
+void add_export(CLI::App& app);  // cli/export.cc
 
 // Thrown by a subcommand that ran to its end but must exit non-zero (replay: the bits differ: 3).
 struct ExitStatus {

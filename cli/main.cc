@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   thaw::cli::add_replay(app);
   thaw::cli::add_pack(app);
   thaw::cli::add_bench_reduce(app);
+  thaw::cli::add_export(app);
   try {
     app.parse(argc, argv);
   } catch (const thaw::cli::ExitStatus& e) {

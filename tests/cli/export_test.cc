@@ -1,0 +1,237 @@
+// Weights out and in. `thaw export` writes a run's model as a timm state_dict: exactly the keys,
+// shapes and dtypes of `timm.create_model('inception_v4', num_classes=K)`, checked against an
+// independent PyTorch model with timm's names (scripts/torch_inception_v4.py) loading it with
+// strict=True, and against thaw's own graph. `scripts/convert` turns a torch.save'd state dict
+// into safetensors that thaw loads and predicts with, bit for bit as the same values written
+// directly. A timm-format 1000-class file loads as is.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
+#include "graph/inception_v4.h"
+#include "io/npy.h"
+#include "io/safetensors.h"
+#include "tests/cli/cli_harness.h"
+#include "tests/cli/idx_fixture.h"
+
+namespace thaw::testing {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string scripts_dir() { return std::string(THAW_SOURCE_DIR) + "/scripts"; }
+
+// Runs a Python snippet with the reference module importable as `ref`; returns its stdout.
+std::string run_python(const std::string& code, const ScratchDir& dir) {
+  const std::string file = dir / "snippet.py";
+  std::ofstream(file) << "import sys, json\nsys.path.insert(0, " << nlohmann::json(scripts_dir()).dump()
+                      << ")\nimport numpy as np, torch\nimport torch_inception_v4 as ref\n"
+                      << code;
+  const CommandResult r = run_command(std::string(kPython) + " " + sh_quote(file), dir);
+  EXPECT_EQ(r.exit_code, 0) << describe("python snippet", r);
+  return r.out;
+}
+
+bool same_tensor_bytes(const SafeTensorsFile& a, const SafeTensorsFile& b, const std::string& name) {
+  const SafeTensorInfo& x = a.info(name);
+  const SafeTensorInfo& y = b.info(name);
+  return x.dtype == y.dtype && x.shape == y.shape && x.bytes.size() == y.bytes.size() &&
+         std::memcmp(x.bytes.data(), y.bytes.data(), x.bytes.size()) == 0;
+}
+
+class ExportCommand : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!thaw_binary_exists()) GTEST_SKIP() << "thaw binary not built: " << THAW_BINARY;
+    write_idx_folder(dir_.path() / "idx");
+  }
+  // 4 images in batches of 2: 2 steps; mixed_7d and the head train.
+  std::string train(const std::string& out, const std::string& extra = "") const {
+    return std::string(THAW_BINARY) + " train --data " + sh_quote(dir_ / "idx") +
+           " --input-size 75 --freeze-through mixed_7c --train-limit 4 --val-limit 2 --batch-size 2 --epochs 1"
+           " --lr 0.05 --seed 3 --threads 2 --workers 1 --out " + sh_quote(dir_ / out) + " " + extra;
+  }
+  std::string export_cmd(const std::string& run, const std::string& out) const {
+    return std::string(THAW_BINARY) + " export " + sh_quote(dir_ / run) + " --out " + sh_quote(dir_ / out);
+  }
+  ScratchDir dir_;
+};
+
+TEST_F(ExportCommand, WritesExactlyTimmsStateDictForKClasses) {
+  ASSERT_EQ(run_command(train("run"), dir_).exit_code, 0);
+  const CommandResult e = run_command(export_cmd("run", "model.safetensors"), dir_);
+  ASSERT_EQ(e.exit_code, 0) << describe("export", e);
+
+  // Against thaw's graph: timm's keys in timm's order, F32 with I64 counters, the run's values.
+  const SafeTensorsFile out = SafeTensorsFile::read(dir_.path() / "model.safetensors");
+  const SafeTensorsFile weights = SafeTensorsFile::read(dir_.path() / "run/weights.safetensors");
+  const Graph g = build_inception_v4(75, 3, 0.0);
+  ASSERT_EQ(out.names().size(), g.tensors.size());
+  for (size_t i = 0; i < g.tensors.size(); ++i) {
+    const TensorSpec& spec = g.tensors[i];
+    ASSERT_EQ(out.names()[i], spec.name);
+    const SafeTensorInfo& info = out.info(spec.name);
+    EXPECT_EQ(info.shape, spec.shape) << spec.name;
+    EXPECT_EQ(info.dtype, spec.role == TensorRole::NumBatchesTracked ? DType::I64 : DType::F32) << spec.name;
+    EXPECT_TRUE(same_tensor_bytes(out, weights, spec.name)) << spec.name;
+  }
+  EXPECT_EQ(out.metadata().at("format"), "pt");
+  EXPECT_EQ(out.metadata().at("arch"), "inception_v4");
+  EXPECT_EQ(out.metadata().at("thaw_steps"), "2");
+  EXPECT_FALSE(out.metadata().contains("thaw_checkpoint"));
+
+  // Against an independent PyTorch model with timm's names, strict: what timm.create_model(
+  // 'inception_v4', num_classes=3).load_state_dict(...) checks.
+  if (!python_has_torch()) GTEST_SKIP() << kPython << " cannot import torch and numpy: the PyTorch key check did not run";
+  const std::string report = run_python(
+      "arrays = ref.load_safetensors(" + nlohmann::json(dir_ / "model.safetensors").dump() + ")\n"
+      "model = ref.InceptionV4(3)\n"
+      "sd = model.state_dict()\n"
+      "dt = lambda t: str(t.dtype).replace('torch.', '')\n"
+      "r = {'expected': len(sd), 'file': len(arrays),\n"
+      "     'missing': [k for k in sd if k not in arrays],\n"
+      "     'unexpected': [k for k in arrays if k not in sd],\n"
+      "     'shape': [k for k in sd if k in arrays and list(arrays[k].shape) != list(sd[k].shape)],\n"
+      "     'dtype': [k for k in sd if k in arrays and str(arrays[k].dtype) != dt(sd[k])],\n"
+      "     'order': list(arrays) == list(sd)}\n"
+      "model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}, strict=True)\n"
+      "print(json.dumps(r))\n",
+      dir_);
+  const nlohmann::json r = nlohmann::json::parse(report);
+  EXPECT_EQ(r["expected"], g.tensors.size());
+  EXPECT_EQ(r["file"], r["expected"]);
+  EXPECT_TRUE(r["missing"].empty()) << r["missing"];
+  EXPECT_TRUE(r["unexpected"].empty()) << r["unexpected"];
+  EXPECT_TRUE(r["shape"].empty()) << r["shape"];
+  EXPECT_TRUE(r["dtype"].empty()) << r["dtype"];
+  EXPECT_EQ(r["order"], true);
+}
+
+TEST_F(ExportCommand, AStoppedRunExportsItsCheckpointAndBadFoldersAreRefused) {
+  ASSERT_EQ(run_command(train("stopped", "--stop-at-step 1"), dir_).exit_code, 0);
+  const CommandResult e = run_command(export_cmd("stopped", "m.safetensors"), dir_);
+  ASSERT_EQ(e.exit_code, 0) << describe("export of a stopped run", e);
+  EXPECT_NE(e.err.find("did not finish (1 of 2 steps); exported its newest checkpoint " +
+                       (dir_ / "stopped/checkpoint-000000001.safetensors")),
+            std::string::npos)
+      << e.err;
+  const SafeTensorsFile out = SafeTensorsFile::read(dir_.path() / "m.safetensors");
+  const SafeTensorsFile ckpt = SafeTensorsFile::read(dir_.path() / "stopped/checkpoint-000000001.safetensors");
+  const Graph g = build_inception_v4(75, 3, 0.0);
+  ASSERT_EQ(out.names().size(), g.tensors.size());  // no optimizer state
+  for (const TensorSpec& spec : g.tensors) EXPECT_TRUE(same_tensor_bytes(out, ckpt, spec.name)) << spec.name;
+
+  // A folder that is not a run, and a run whose weights changed after it finished.
+  const CommandResult none = run_command(export_cmd("idx", "x.safetensors"), dir_);
+  EXPECT_EQ(none.exit_code, 2) << describe("export of a non-run", none);
+  EXPECT_NE(none.err.find("record.json"), std::string::npos) << none.err;
+  ASSERT_EQ(run_command(std::string(THAW_BINARY) + " train --resume " + sh_quote(dir_ / "stopped"), dir_).exit_code, 0);
+  {
+    std::fstream f(dir_.path() / "stopped/weights.safetensors", std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-1, std::ios::end);
+    f.put('\x7f');
+  }
+  const CommandResult edited = run_command(export_cmd("stopped", "y.safetensors"), dir_);
+  EXPECT_EQ(edited.exit_code, 2) << describe("export after an edit", edited);
+  EXPECT_NE(edited.err.find(dir_ / "stopped/weights.safetensors" + ": changed since the run"), std::string::npos)
+      << edited.err;
+  EXPECT_FALSE(fs::exists(dir_.path() / "y.safetensors"));
+}
+
+class ConvertScript : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!thaw_binary_exists()) GTEST_SKIP() << "thaw binary not built: " << THAW_BINARY;
+    if (!python_has_torch()) GTEST_SKIP() << kPython << " cannot import torch and numpy: scripts/convert needs them";
+  }
+  CommandResult convert(const std::string& in, const std::string& out) const {
+    return run_command(std::string(kPython) + " " + sh_quote(scripts_dir() + "/convert") + " " + sh_quote(dir_ / in) +
+                           " " + sh_quote(dir_ / out),
+                       dir_);
+  }
+  ScratchDir dir_;
+};
+
+TEST_F(ConvertScript, APthStateDictBecomesSafetensorsThawLoadsBitForBit) {
+  // The same random 5-class state dict: written directly as safetensors by the reference script,
+  // and saved by torch.save as a DataParallel training checkpoint (under "state_dict", "module."
+  // keys, next to an epoch number).
+  run_python("sd = ref.random_state_dict(5, 21)\n"
+             "ref.save_safetensors(sd, " + nlohmann::json(dir_ / "direct.safetensors").dump() + ")\n"
+             "t = {'module.' + k: torch.from_numpy(np.array(v)) for k, v in sd.items()}\n"
+             "torch.save({'epoch': 9, 'state_dict': t}, " + nlohmann::json(dir_ / "ckpt.pth").dump() + ")\n"
+             "x = ref.random_images(1, 75, 4)\n"
+             "np.save(" + nlohmann::json(dir_ / "x.npy").dump() + ", x)\n",
+             dir_);
+  const CommandResult c = convert("ckpt.pth", "converted.safetensors");
+  ASSERT_EQ(c.exit_code, 0) << describe("convert", c);
+  EXPECT_NE(c.out.find("the state dict under \"state_dict\"; the \"module.\" prefix removed"), std::string::npos) << c.out;
+
+  const SafeTensorsFile a = SafeTensorsFile::read(dir_.path() / "converted.safetensors");
+  const SafeTensorsFile b = SafeTensorsFile::read(dir_.path() / "direct.safetensors");
+  ASSERT_EQ(a.names(), b.names());
+  for (const std::string& n : a.names()) EXPECT_TRUE(same_tensor_bytes(a, b, n)) << n;
+  EXPECT_EQ(a.info("features.0.bn.num_batches_tracked").dtype, DType::I64);
+
+  // thaw loads it: the same logits, to the bit, as from the directly written file.
+  for (const char* w : {"converted", "direct"}) {
+    const std::string cmd = std::string(THAW_BINARY) + " predict --weights " + sh_quote(dir_ / (std::string(w) + ".safetensors")) +
+                            " --classes 5 --input " + sh_quote(dir_ / "x.npy") + " --output " +
+                            sh_quote(dir_ / (std::string(w) + ".npy")) + " --threads 2";
+    const CommandResult p = run_command(cmd, dir_);
+    ASSERT_EQ(p.exit_code, 0) << describe(cmd, p);
+  }
+  EXPECT_EQ(read_text(dir_.path() / "converted.npy"), read_text(dir_.path() / "direct.npy"));
+}
+
+TEST_F(ConvertScript, KeepsHalfPrecisionDtypesAndRefusesWhatIsNotAStateDict) {
+  run_python("torch.save({'h': torch.tensor([1.5, -2.25], dtype=torch.float16),\n"
+             "            'b': torch.tensor([[0.5], [-3.0]], dtype=torch.bfloat16),\n"
+             "            'n': torch.tensor(7, dtype=torch.int64),\n"
+             "            't': torch.arange(6, dtype=torch.float32).reshape(2, 3).t()},\n"
+             "           " + nlohmann::json(dir_ / "half.pth").dump() + ")\n"
+             "torch.save([1, 2], " + nlohmann::json(dir_ / "list.pth").dump() + ")\n",
+             dir_);
+  ASSERT_EQ(convert("half.pth", "half.safetensors").exit_code, 0);
+  const SafeTensorsFile f = SafeTensorsFile::read(dir_.path() / "half.safetensors");
+  EXPECT_EQ(f.names(), (std::vector<std::string>{"h", "b", "n", "t"}));
+  EXPECT_EQ(f.info("h").dtype, DType::F16);
+  EXPECT_EQ(f.to_float("h"), (std::vector<float>{1.5f, -2.25f}));
+  EXPECT_EQ(f.info("b").dtype, DType::BF16);
+  EXPECT_EQ(f.info("b").shape, (Shape{2, 1}));
+  EXPECT_EQ(f.to_float("b"), (std::vector<float>{0.5f, -3.0f}));
+  EXPECT_EQ(f.info("n").shape, Shape{});
+  EXPECT_EQ(f.to_int64("n"), std::vector<int64_t>{7});
+  // A transposed (non-contiguous) tensor is written in its logical C order.
+  EXPECT_EQ(f.to_float("t"), (std::vector<float>{0, 3, 1, 4, 2, 5}));
+
+  const CommandResult l = convert("list.pth", "x.safetensors");
+  EXPECT_EQ(l.exit_code, 2) << describe("convert a list", l);
+  EXPECT_EQ(trim_right(l.err), "convert: error: " + (dir_ / "list.pth") +
+                                   ": expected a state dict (names to tensors), found list");
+  std::ofstream(dir_ / "text.pth") << "not a torch file\n";
+  const CommandResult t = convert("text.pth", "x.safetensors");
+  EXPECT_EQ(t.exit_code, 2) << describe("convert a text file", t);
+  EXPECT_NE(t.err.find(dir_ / "text.pth" + ": not a PyTorch file"), std::string::npos) << t.err;
+  EXPECT_FALSE(fs::exists(dir_.path() / "x.safetensors"));
+}
+
+TEST(TimmFormatWeights, A1000ClassFileLoadsAsIs) {
+  // inception_v4.tf_in1k's layout: timm's keys, F32, I64 counters, 1000 classes.
+  if (!thaw_binary_exists()) GTEST_SKIP() << "thaw binary not built: " << THAW_BINARY;
+  if (!python_has_torch()) GTEST_SKIP() << kPython << " cannot import torch and numpy: no file to load";
+  ScratchDir dir;
+  ASSERT_NO_FATAL_FAILURE(run_reference("make-weights --classes 1000 --seed 2 --out " + sh_quote(dir / "w.safetensors"), dir));
+  ASSERT_NO_FATAL_FAILURE(run_reference("make-input --n 1 --size 75 --seed 1 --out " + sh_quote(dir / "x.npy"), dir));
+  const std::string cmd = std::string(THAW_BINARY) + " predict --weights " + sh_quote(dir / "w.safetensors") +
+                          " --classes 1000 --input " + sh_quote(dir / "x.npy") + " --output " + sh_quote(dir / "y.npy");
+  const CommandResult r = run_command(cmd, dir);
+  ASSERT_EQ(r.exit_code, 0) << describe(cmd, r);
+  const NpyArray y = read_npy(dir / "y.npy");
+  EXPECT_EQ(y.shape, (Shape{1, 1000}));
+}
+
+}  // namespace
+}  // namespace thaw::testing
