@@ -55,21 +55,46 @@ AxisFilter axis_filter(int64_t in_size, double in0, double in1, int64_t out_size
   return f;
 }
 
+// Where upright pixel (x, y) goes in the oriented plane: first + x * dx + y * dy.
+struct Placement {
+  int64_t first = 0, dx = 1, dy = 0;
+};
+
+Placement placement(const Orientation& o, int64_t w, int64_t h) {
+  THAW_CHECK(o.turns >= 0 && o.turns < 4 && (o.turns == 0 || w == h), "resample_rgb: bad orientation ", o.turns,
+             " turns of ", w, "x", h);
+  const auto to = [&](int64_t x, int64_t y) {
+    if (o.hflip) x = w - 1 - x;
+    if (o.vflip) y = h - 1 - y;
+    for (int t = 0; t < o.turns; ++t) {  // (a, b) lands on (b, size - 1 - a)
+      const int64_t nx = y, ny = w - 1 - x;
+      x = nx;
+      y = ny;
+    }
+    return y * w + x;
+  };
+  const int64_t first = to(0, 0);
+  return {first, to(1, 0) - first, to(0, 1) - first};
+}
+
 }  // namespace
 
-void resample_rgb(const Image& src, const Box& box, int64_t out_w, int64_t out_h, float* chw) {
+void resample_rgb(const Image& src, const Box& box, int64_t out_w, int64_t out_h, float* chw,
+                  const Orientation& orientation) {
   THAW_CHECK(src.width > 0 && src.height > 0 && out_w > 0 && out_h > 0 && box.x1 > box.x0 && box.y1 > box.y0,
              "resample_rgb: bad sizes ", src.width, "x", src.height, " -> ", out_w, "x", out_h);
+  const Placement at = placement(orientation, out_w, out_h);
   const AxisFilter fx = axis_filter(src.width, box.x0, box.x1, out_w);
   const AxisFilter fy = axis_filter(src.height, box.y0, box.y1, out_h);
-  const int64_t row_lo = fy.first.front();
-  int64_t row_hi = 0;
-  for (int64_t o = 0; o < out_h; ++o) row_hi = std::max(row_hi, fy.first[o] + fy.count[o]);
-  // Horizontal pass over the source rows the vertical pass reads: rows x out_w x 3.
-  std::vector<float> mid(static_cast<size_t>((row_hi - row_lo) * out_w * 3));
-  for (int64_t y = row_lo; y < row_hi; ++y) {
+  // The horizontal pass's rows live in a ring of max_taps rows: an output row reads at most that
+  // many consecutive source rows, and the windows only move down, so a row is overwritten only
+  // after the last output row that reads it (and no large buffer is allocated per image).
+  const int64_t ring = fy.max_taps;
+  std::vector<float> mid(static_cast<size_t>(ring * out_w * 3));
+  int64_t next_row = 0;  // source rows below this one have been through the horizontal pass
+  const auto horizontal = [&](int64_t y) {
     const uint8_t* in = src.row(y);
-    float* out = mid.data() + (y - row_lo) * out_w * 3;
+    float* out = mid.data() + (y % ring) * out_w * 3;
     for (int64_t x = 0; x < out_w; ++x) {
       const float* w = fx.weights.data() + x * fx.max_taps;
       const uint8_t* p = in + fx.first[x] * 3;
@@ -83,18 +108,21 @@ void resample_rgb(const Image& src, const Box& box, int64_t out_w, int64_t out_h
       out[3 * x + 1] = g;
       out[3 * x + 2] = b;
     }
-  }
+  };
   const int64_t plane = out_w * out_h;
   std::vector<float> acc(static_cast<size_t>(out_w * 3));
   for (int64_t y = 0; y < out_h; ++y) {
+    next_row = std::max(next_row, fy.first[y]);
+    for (; next_row < fy.first[y] + fy.count[y]; ++next_row) horizontal(next_row);
     std::fill(acc.begin(), acc.end(), 0.0f);
     const float* w = fy.weights.data() + y * fy.max_taps;
     for (int64_t k = 0; k < fy.count[y]; ++k) {
-      const float* in = mid.data() + (fy.first[y] + k - row_lo) * out_w * 3;
+      const float* in = mid.data() + ((fy.first[y] + k) % ring) * out_w * 3;
       for (int64_t i = 0; i < out_w * 3; ++i) acc[i] += w[k] * in[i];
     }
+    float* row = chw + at.first + y * at.dy;
     for (int64_t x = 0; x < out_w; ++x) {
-      for (int64_t c = 0; c < 3; ++c) chw[c * plane + y * out_w + x] = std::clamp(acc[3 * x + c], 0.0f, 255.0f);
+      for (int64_t c = 0; c < 3; ++c) row[c * plane + x * at.dx] = std::clamp(acc[3 * x + c], 0.0f, 255.0f);
     }
   }
 }

@@ -18,7 +18,16 @@ struct Box {
   double x0 = 0, y0 = 0, x1 = 0, y1 = 0;
 };
 
+// How the resampled image is laid down: mirrored left-right, then top-bottom, then turned by
+// `turns` quarter turns counter-clockwise (out(x, y) = in(size - 1 - y, x) per turn). Only a
+// permutation of where each value is stored: the values are those of the upright resample.
+struct Orientation {
+  bool hflip = false, vflip = false;
+  int turns = 0;  // 0..3; non-zero needs a square output
+};
+
 // Writes 3 planes of out_h x out_w floats (CHW) with values in [0, 255], unrounded.
-void resample_rgb(const Image& src, const Box& box, int64_t out_w, int64_t out_h, float* chw);
+void resample_rgb(const Image& src, const Box& box, int64_t out_w, int64_t out_h, float* chw,
+                  const Orientation& orientation = {});
 
 }  // namespace thaw
