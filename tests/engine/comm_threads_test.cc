@@ -48,9 +48,9 @@ TEST(ThreadRanks, ARankThatThrowsStopsTheOthersAndIsNamed) {
     run_thread_ranks(4, std::chrono::seconds(60), [&](Comm& comm) {
       char c = 0;
       std::vector<char> all(4);
-      all_gather(comm, &c, all.data(), 1, "step 0");
-      if (comm.rank() == 2) throw UserError("cannot read sample 17");
       try {
+        all_gather(comm, &c, all.data(), 1, "step 0");
+        if (comm.rank() == 2) throw UserError("cannot read sample 17");
         all_gather(comm, &c, all.data(), 1, "step 1");  // rank 2 never comes
       } catch (const RankAborted&) {
         ++aborted;
