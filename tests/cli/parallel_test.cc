@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "engine/comm_mpi.h"
 #include "tests/cli/cli_harness.h"
 
 namespace thaw::testing {
@@ -28,7 +29,14 @@ std::string train_args(const std::string& out, const std::string& extra = "", co
          sh_quote(out) + " " + extra;
 }
 
-bool have_mpirun() { return std::system("command -v mpirun >/dev/null 2>&1") == 0; }
+// mpirun on the PATH and MPI in this build; otherwise why not, for the skip message.
+std::string why_no_mpi() {
+  if (std::system("command -v mpirun >/dev/null 2>&1") != 0) {
+    return "mpirun not found: install openmpi-bin (scripts/setup) to test MPI ranks";
+  }
+  if (!mpi_built()) return "thaw was built without MPI (libopenmpi-dev, scripts/setup): MPI ranks not tested";
+  return "";
+}
 
 // As CI runs it: as root in a container, more processes than cores.
 std::string mpirun(int np) {
@@ -78,7 +86,7 @@ TEST_F(Parallel, ThreadAndMpiRanksWriteTheSameRun) {
   EXPECT_NE(a.out.find("identical: 2 steps"), std::string::npos) << a.out;
   EXPECT_NE(a.out.find("with 2 ranks (recorded: 4)"), std::string::npos) << a.out;
 
-  if (!have_mpirun()) GTEST_SKIP() << "mpirun not found: install openmpi-bin (scripts/setup) to test MPI ranks";
+  if (const std::string why = why_no_mpi(); !why.empty()) GTEST_SKIP() << why;
   const RunFiles mpi1 = train("mpi1", mpirun(1), "");
   const RunFiles mpi2 = train("mpi2", mpirun(2), "");
   EXPECT_EQ(mpi1.record["N"], 1);
@@ -114,7 +122,7 @@ TEST_F(Parallel, ImpossibleLayoutsAreOneLineErrors) {
 }
 
 TEST_F(Parallel, MpiRanksWithDifferentConfigurationsStop) {
-  if (!have_mpirun()) GTEST_SKIP() << "mpirun not found: install openmpi-bin (scripts/setup) to test MPI ranks";
+  if (const std::string why = why_no_mpi(); !why.empty()) GTEST_SKIP() << why;
   // One command line per rank (MPMD): rank 1 was given another learning rate.
   const std::string base = cat_str("mpirun --allow-run-as-root --oversubscribe -np 1 ", THAW_BINARY,
                                train_args(dir_ / "mixed"), " : -np 1 ", THAW_BINARY,
