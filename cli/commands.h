@@ -14,6 +14,8 @@ void add_stats(CLI::App& app);
 void add_samplesize(CLI::App& app);
 void add_replay(CLI::App& app);
 void add_pack(CLI::App& app);  // cli/pack.cc
+void add_eval(CLI::App& app);   // cli/eval.cc
+void add_sweep(CLI::App& app);  // cli/sweep.cc
 void add_bench_reduce(CLI::App& app);  // cli/bench_reduce.cc
 void add_export(CLI::App& app);  // cli/export.cc
 

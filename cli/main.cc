@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   thaw::cli::add_samplesize(app);
   thaw::cli::add_replay(app);
   thaw::cli::add_pack(app);
+  thaw::cli::add_eval(app);
+  thaw::cli::add_sweep(app);
   thaw::cli::add_bench_reduce(app);
   thaw::cli::add_export(app);
   try {

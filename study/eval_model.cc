@@ -1,0 +1,123 @@
+#include "study/eval_model.h"
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "engine/checkpoint.h"
+#include "engine/record.h"
+#include "engine/weights_origin.h"
+#include "graph/network.h"
+#include "io/dataset_view.h"
+#include "io/datasets.h"
+#include "io/safetensors.h"
+
+namespace thaw {
+
+namespace {
+
+std::string name_list(const std::vector<std::string>& names) {
+  std::string s;
+  for (const std::string& n : names) s += (s.empty() ? "" : ", ") + n;
+  return s;
+}
+
+}  // namespace
+
+EvalModel model_from_weights(const std::filesystem::path& weights, const std::string& arch, int64_t input_size) {
+  EvalModel m;
+  m.weights = weights;
+  m.input_size = input_size;
+  const SafeTensorsFile file = SafeTensorsFile::read(weights);
+  const auto meta = [&](const char* key) -> std::string {
+    const auto it = file.metadata().find(key);
+    return it == file.metadata().end() ? std::string() : it->second;
+  };
+  m.arch = arch.empty() ? (meta("arch").empty() ? "inception_v4" : meta("arch")) : arch;
+  // The head's bias names the class count: its name comes from the architecture's graph.
+  const Graph probe = build_network(m.arch, input_size, 2);
+  const Node& head = probe.nodes[static_cast<size_t>(probe.output_node())];
+  const std::string& bias = probe.tensors[static_cast<size_t>(head.tensors.back())].name;
+  if (!file.has(bias)) fail_user("--weights ", weights.string(), ": no classifier tensor ", bias, " (", m.arch, ")");
+  const Shape& shape = file.info(bias).shape;
+  if (shape.size() != 1 || shape[0] < 2) {
+    fail_user("--weights ", weights.string(), ": ", bias, " has shape ", shape_str(shape), ", expected [K] with K >= 2");
+  }
+  m.classes = shape[0];
+  if (const std::string names = meta("thaw_class_names"); !names.empty()) {
+    const nlohmann::json j = nlohmann::json::parse(names, nullptr, false);
+    if (j.is_array() && static_cast<int64_t>(j.size()) == m.classes) {
+      for (const auto& v : j) m.class_names.push_back(v.is_string() ? v.get<std::string>() : v.dump());
+    }
+  }
+  return m;
+}
+
+RunForEval run_for_eval(const std::filesystem::path& run_dir) {
+  const nlohmann::ordered_json rec = read_record(run_dir);
+  RunForEval r;
+  r.config = nlohmann::json::parse(rec.at("config").dump()).get<RunConfig>();
+  const std::filesystem::path weights = run_dir / "weights.safetensors";
+  if (rec.value("status", "") != "complete" || !std::filesystem::exists(weights)) {
+    fail_user("--run ", run_dir.string(), ": the run did not finish (no weights.safetensors); nothing to evaluate");
+  }
+  r.model = model_from_weights(weights, r.config.arch, r.config.input_size);
+  return r;
+}
+
+Graph build_eval_graph(const EvalModel& m) {
+  return build_graph_for(m.arch, m.input_size, m.classes, 0.0, m.weights.string());
+}
+
+ModelState<float> load_eval_state(const EvalModel& m, const Graph& g) {
+  ModelState<float> state = ModelState<float>::zeros(g);
+  load_weights(m.weights, g, state, 0);
+  return state;
+}
+
+std::unique_ptr<Dataset> open_eval_data(const RunConfig& c, DataSplit split) {
+  DataOptions o;
+  o.val_fraction = c.val_fraction;
+  o.test_fraction = c.test_fraction;
+  o.seed = c.seed;
+  std::unique_ptr<Dataset> d = with_class_subset(open_dataset(c.data, split, o), c.class_subset);
+  if (d->size() == 0) {
+    fail_user("--data ", c.data, ": no ", split_name(split), " samples to evaluate",
+              split == DataSplit::Test && is_image_data(c.data) ? " (give --test-fraction F to carve some out of train)"
+                                                                 : "");
+  }
+  return d;
+}
+
+std::vector<std::string> model_class_names(const EvalModel& m) {
+  if (!m.class_names.empty()) return m.class_names;
+  std::vector<std::string> names;
+  for (int64_t c = 0; c < m.classes; ++c) names.push_back(std::to_string(c));
+  return names;
+}
+
+std::vector<int32_t> model_class_of_data_class(const EvalModel& m, const Dataset& data) {
+  const std::vector<std::string> names = data.class_names();
+  std::vector<int32_t> map;
+  if (m.class_names.empty()) {
+    if (static_cast<int64_t>(names.size()) > m.classes) {
+      fail_user("--data: ", data.describe(), " has ", names.size(), " classes, the model (", m.weights.string(), ") only ",
+                m.classes);
+    }
+    for (size_t c = 0; c < names.size(); ++c) map.push_back(static_cast<int32_t>(c));
+    return map;
+  }
+  for (const std::string& n : names) {
+    int32_t found = -1;
+    for (size_t c = 0; c < m.class_names.size(); ++c) {
+      if (m.class_names[c] == n) found = static_cast<int32_t>(c);
+    }
+    if (found < 0) {
+      fail_user("--data: class '", n, "' of ", data.describe(), " is not a class of the model ", m.weights.string(),
+                " (", name_list(m.class_names), ")");
+    }
+    map.push_back(found);
+  }
+  return map;
+}
+
+}  // namespace thaw

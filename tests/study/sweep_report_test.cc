@@ -1,0 +1,175 @@
+// The sweep's comparisons and report: the best arm by validation accuracy, McNemar against it on
+// the test predictions with Holm's adjustment, the CSV, the table and the HTML (a failed arm shows
+// its error; the plots are embedded as base64).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "stats/holm.h"
+#include "stats/mcnemar.h"
+#include "study/sweep.h"
+#include "study/sweep_report.h"
+
+namespace thaw {
+namespace {
+
+using ::testing::HasSubstr;
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+class TempDir {
+ public:
+  TempDir() {
+    std::string t = (fs::temp_directory_path() / "thaw-study-XXXXXX").string();
+    if (mkdtemp(t.data()) == nullptr) throw std::runtime_error("mkdtemp");
+    path_ = t;
+  }
+  ~TempDir() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const fs::path& path() const { return path_; }
+
+ private:
+  fs::path path_;
+};
+
+void write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+}
+
+// Test predictions of an arm: `correct[i]` says whether sample i (hash h<i>, class a or b) is right.
+std::string predictions(const std::vector<int>& correct) {
+  std::ostringstream os;
+  os << "path,hash,label,predicted,a,b\n";
+  for (size_t i = 0; i < correct.size(); ++i) {
+    const bool a = i % 2 == 0;
+    const bool right = correct[i] != 0;
+    const bool says_a = a == right;
+    os << "test:" << i << ",h" << i << ',' << (a ? "a" : "b") << ',' << (says_a ? "a" : "b") << ','
+       << (says_a ? "0.8,0.2" : "0.3,0.7") << '\n';
+  }
+  return os.str();
+}
+
+json metric(double e, double lo, double hi) { return {{"estimate", e}, {"lo", lo}, {"hi", hi}}; }
+
+json complete_arm(const std::string& name, double val_acc, int64_t params) {
+  return {{"freeze_through", name},
+          {"status", "complete"},
+          {"run_dir", "arms/" + name},
+          {"trainable_parameters", params},
+          {"train_seconds", 10.0},
+          {"images_per_s", 50.0},
+          {"peak_rss_bytes", int64_t{1} << 30},
+          {"val", {{"accuracy", metric(val_acc, val_acc - 0.1, val_acc + 0.1)}}},
+          {"test",
+           {{"accuracy", metric(0.5, 0.4, 0.6)},
+            {"balanced_accuracy", metric(0.5, 0.4, 0.6)},
+            {"macro_auc", metric(0.7, 0.6, 0.8)}}}};
+}
+
+TEST(SweepCompare, BestByValidationThenMcNemarWithHolm) {
+  TempDir dir;
+  // 20 test samples. Best arm (b) right on all; arm a wrong on 6; arm c wrong on 2; arm d failed.
+  std::vector<int> all(20, 1), six = all, two = all;
+  for (int i : {0, 3, 5, 8, 13, 17}) six[i] = 0;
+  for (int i : {4, 9}) two[i] = 0;
+  write(dir.path() / "arms/a/predictions-test.csv", predictions(six));
+  write(dir.path() / "arms/b/predictions-test.csv", predictions(all));
+  write(dir.path() / "arms/c/predictions-test.csv", predictions(two));
+  json sweep = {{"arms", json::array({complete_arm("a", 0.7, 100), complete_arm("b", 0.9, 50000),
+                                      complete_arm("c", 0.9, 90000),
+                                      {{"freeze_through", "d"}, {"status", "failed"}, {"error", "thaw: error: boom"}}})}};
+  compare_arms(sweep, dir.path());
+  EXPECT_EQ(sweep["best_arm"], "b");  // ties with c on validation: fewer trainable parameters
+  const double pa = mcnemar_exact_p(0, 6), pc = mcnemar_exact_p(0, 2);
+  EXPECT_NEAR(pa, 2.0 / 64.0, 1e-15);  // 2 * 0.5^6
+  const std::vector<double> holm = holm_adjust(std::vector<double>{pa, pc});
+  EXPECT_EQ(sweep["arms"][0]["vs_best"]["mcnemar_p"].get<double>(), pa);
+  EXPECT_EQ(sweep["arms"][0]["vs_best"]["p_holm"].get<double>(), holm[0]);
+  EXPECT_EQ(sweep["arms"][0]["vs_best"]["only_best_correct"], 6);
+  EXPECT_EQ(sweep["arms"][0]["vs_best"]["matched_by"], "hash");
+  EXPECT_EQ(sweep["arms"][2]["vs_best"]["p_holm"].get<double>(), holm[1]);
+  EXPECT_FALSE(sweep["arms"][1].contains("vs_best"));
+  EXPECT_FALSE(sweep["arms"][3].contains("vs_best"));
+  EXPECT_EQ(sweep["holm_family"], 2);
+
+  const std::string table = sweep_table(sweep);
+  EXPECT_THAT(table, HasSubstr("d: failed: thaw: error: boom"));
+  EXPECT_THAT(table, HasSubstr("best by validation accuracy: b"));
+  EXPECT_THAT(table, HasSubstr("0.900 [0.800, 1.000]"));
+  const std::string csv = sweep_csv(sweep);
+  EXPECT_THAT(csv, HasSubstr("\nd,failed,thaw: error: boom,"));
+  EXPECT_THAT(csv, HasSubstr("\nb,complete,,50000,"));
+
+  // Test predictions of another test set: the comparison fails, naming the files.
+  write(dir.path() / "arms/c/predictions-test.csv", "path,hash,label,predicted,a,b\ntest:0,zz,a,a,0.8,0.2\n");
+  try {
+    compare_arms(sweep, dir.path());
+    ADD_FAILURE() << "expected a UserError";
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("is not in"));
+  }
+}
+
+TEST(SweepReport, Base64MatchesRfc4648) {
+  EXPECT_EQ(base64(""), "");
+  EXPECT_EQ(base64("f"), "Zg==");
+  EXPECT_EQ(base64("fo"), "Zm8=");
+  EXPECT_EQ(base64("foo"), "Zm9v");
+  EXPECT_EQ(base64("foobar"), "Zm9vYmFy");
+  EXPECT_EQ(base64(std::string("\xff\x00\x80", 3)), "/wCA");
+}
+
+TEST(SweepReport, HtmlIsOneFileWithPlotsAndErrors) {
+  TempDir dir;
+  write(dir.path() / "plots/loss_curves.png", "\x89PNG fake");
+  json sweep = {{"data", {{"spec", "fashion-mnist"}, {"class_subset", "5-9"}}},
+                {"command", "thaw sweep <x>"},
+                {"ci_method", "wilson"},
+                {"best_arm", "b"},
+                {"arms", json::array({complete_arm("b", 0.9, 50000),
+                                      {{"freeze_through", "none"}, {"status", "failed"}, {"error", "thaw: error: <oom>"}}})}};
+  const std::string html = sweep_html(sweep, dir.path() / "plots");
+  EXPECT_THAT(html, HasSubstr("<!DOCTYPE html>"));
+  EXPECT_THAT(html, HasSubstr("thaw sweep &lt;x&gt;"));
+  EXPECT_THAT(html, HasSubstr("thaw: error: &lt;oom&gt;"));
+  EXPECT_THAT(html, HasSubstr("data:image/png;base64," + base64("\x89PNG fake")));
+  EXPECT_THAT(html, ::testing::Not(HasSubstr("accuracy_vs_cost")));  // absent plots are left out
+  EXPECT_THAT(html, ::testing::Not(HasSubstr("src=\"plots/")));        // nothing outside the file
+  EXPECT_THAT(sweep_html(sweep, {}), HasSubstr("No plots"));
+  const std::string md = sweep_markdown(sweep, true);
+  EXPECT_THAT(md, HasSubstr("![Loss curves](plots/loss_curves.png)"));
+  EXPECT_THAT(md, HasSubstr("| none | - | - |"));
+}
+
+TEST(SweepArms, FreezePointsAreCheckedAndAllBlocksListsEveryBlockButTheHead) {
+  const std::vector<std::string> all = all_freeze_points("inception_v4");
+  ASSERT_EQ(all.size(), 23u);  // none + 22 blocks
+  EXPECT_EQ(all.front(), "none");
+  EXPECT_EQ(all.back(), "mixed_7d");
+  EXPECT_EQ(parse_freeze_points("none,features.21,mixed_6h", "inception_v4"),
+            (std::vector<std::string>{"none", "mixed_7d", "mixed_6h"}));
+  try {
+    parse_freeze_points("mixed_6h,mixed_6h", "inception_v4");
+    ADD_FAILURE();
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("appears twice"));
+  }
+  try {
+    parse_freeze_points("head", "inception_v4");
+    ADD_FAILURE();
+  } catch (const UserError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("nothing would train"));
+  }
+}
+
+}  // namespace
+}  // namespace thaw
