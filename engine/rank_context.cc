@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <iostream>
+#include <ostream>
 
 #include <nlohmann/json.hpp>
 
