@@ -121,6 +121,12 @@ void resample_rgb(const Image& src, const Box& box, int64_t out_w, int64_t out_h
       for (int64_t i = 0; i < out_w * 3; ++i) acc[i] += w[k] * in[i];
     }
     float* row = chw + at.first + y * at.dy;
+    if (at.dx == 1) {  // upright or mirrored top-bottom: rows stay rows (the common case, kept simple)
+      for (int64_t x = 0; x < out_w; ++x) {
+        for (int64_t c = 0; c < 3; ++c) row[c * plane + x] = std::clamp(acc[3 * x + c], 0.0f, 255.0f);
+      }
+      continue;
+    }
     for (int64_t x = 0; x < out_w; ++x) {
       for (int64_t c = 0; c < 3; ++c) row[c * plane + x * at.dx] = std::clamp(acc[3 * x + c], 0.0f, 255.0f);
     }
