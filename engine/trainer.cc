@@ -114,16 +114,19 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
     bar.finish();
     if (halt) break;  // stopped to be resumed: no evaluation, the epoch is not over
     if (val_data) {
+      const auto e0 = std::chrono::steady_clock::now();
       const EvalResult ev = evaluate(g, state, *val_data, cfg.eval_batch_size, cfg.eval_limit, &log, cfg.interactive,
                                      reporting_skips(cfg.loader, skips, "val"), cfg.cache_eval ? cache.get() : nullptr);
       er.val_loss = ev.loss;
       er.val_accuracy = ev.accuracy;
+      er.eval_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
       log << "epoch " << epoch + 1 << ": train loss " << er.train_loss << ", held-out loss " << ev.loss
           << ", held-out accuracy " << ev.accuracy * 100 << "% on " << ev.count << " samples\n";
     }
     if (metrics) {
       nlohmann::json line = {{"epoch_end", epoch},       {"train_loss", er.train_loss}, {"seconds", er.seconds},
-                             {"images_per_s", er.images_per_s}, {"val_loss", er.val_loss},     {"val_accuracy", er.val_accuracy}};
+                             {"images_per_s", er.images_per_s}, {"val_loss", er.val_loss},     {"val_accuracy", er.val_accuracy},
+                             {"eval_seconds", er.eval_seconds}};
       *metrics << line.dump() << '\n' << std::flush;
     }
     summary.epochs.push_back(er);

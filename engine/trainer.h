@@ -81,6 +81,7 @@ struct EpochResult {
   double seconds = 0;
   double images_per_s = 0;
   double val_loss = 0, val_accuracy = -1;  // -1 when there is no held-out data
+  double eval_seconds = 0;                 // the held-out evaluation after the epoch
 };
 
 struct TrainSummary {
