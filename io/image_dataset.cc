@@ -38,7 +38,14 @@ void ImageDataset::load(int64_t i, int64_t size, LoadMode mode, float* chw) cons
   preprocess_train(img, size, augment_, rng, chw);
 }
 
-std::string ImageDataset::content_hash(int64_t i) const { return sha256_file_hex(paths_[static_cast<size_t>(i)]); }
+std::string ImageDataset::content_hash(int64_t i) const {
+  // A missing file is in the data only under --on-bad-image skip, which leaves it out of training;
+  // the run record lists it as missing rather than failing to hash it.
+  const std::filesystem::path& p = paths_[static_cast<size_t>(i)];
+  std::error_code ec;
+  if (!std::filesystem::exists(p, ec)) return "missing";
+  return sha256_file_hex(p);
+}
 
 std::string ImageDataset::describe() const {
   return cat_str(name_, ": ", size(), " images, ", num_classes(), " classes");

@@ -1,0 +1,101 @@
+// The data path of the command line: `thaw pack` then `thaw train --data PACK`; unreadable images
+// under --on-bad-image fail (exit 2, one line naming the file) and skip (the run finishes, the log
+// and the run folder's skipped.txt name each skipped file, a CSV row with a missing image included).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "tests/cli/cli_harness.h"
+
+namespace thaw::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// 2 classes x 5 small JPEGs and PNGs.
+constexpr const char* kImages = R"PY(
+import os, sys
+import numpy as np
+from PIL import Image
+rng = np.random.default_rng(2)
+root = sys.argv[1]
+for c in ("a", "b"):
+    os.makedirs(os.path.join(root, "data", c))
+    for i in range(5):
+        px = rng.integers(0, 256, size=(60 + 3 * i, 80 - 2 * i, 3), dtype=np.uint8)
+        Image.fromarray(px).save(os.path.join(root, "data", c, "%d.%s" % (i, "png" if i % 2 else "jpg")))
+)PY";
+
+// The smallest run that loads every kind of batch: 2 steps of 2 at 75 px, head only, 2 loader workers.
+std::string train_args(const std::string& data, const std::string& out) {
+  return std::string(THAW_BINARY) + " train --data " + sh_quote(data) + " --out " + sh_quote(out) +
+         " --input-size 75 --batch-size 2 --max-steps 2 --freeze-through mixed_7d --val-fraction 0.3 --workers 2";
+}
+
+class DataCommands : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!thaw_binary_exists()) GTEST_SKIP() << "thaw binary not built: " << THAW_BINARY;
+    std::ofstream(dir_ / "make.py") << kImages;
+    const std::string cmd = std::string(kPython) + " " + sh_quote(dir_ / "make.py") + " " + sh_quote(dir_.path().string());
+    const CommandResult r = run_command(cmd, dir_);
+    if (r.exit_code != 0) GTEST_SKIP() << "Debian's python3 with numpy and PIL is needed: " << r.err;
+  }
+  ScratchDir dir_;
+};
+
+TEST_F(DataCommands, PackThenTrainFromThePack) {
+  const std::string pack = std::string(THAW_BINARY) + " pack " + sh_quote(dir_ / "data") + " --input-size 75 --out " +
+                           sh_quote(dir_ / "pack");
+  CommandResult r = run_command(pack, dir_);
+  ASSERT_EQ(r.exit_code, 0) << describe(pack, r);
+  EXPECT_THAT(r.out, HasSubstr("packed 10 images (2 classes; train 10, val 0, test 0)"));
+  EXPECT_THAT(r.out, HasSubstr("shorter side at most 85 px"));
+  r = run_command(pack, dir_);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_THAT(r.err, HasSubstr("already holds a pack; choose another folder or pass --overwrite"));
+  const std::string train = train_args(dir_ / "pack", dir_ / "run");
+  r = run_command(train, dir_);
+  ASSERT_EQ(r.exit_code, 0) << describe(train, r);
+  EXPECT_THAT(r.err, HasSubstr("pack train: 6 packed images, 2 classes"));
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "run" / "skipped.txt"));
+  // The record keeps the loader settings; the pack's samples are hashed by their stored pixels.
+  EXPECT_THAT(read_text(dir_.path() / "run" / "record.json"), HasSubstr("\"workers\": 2"));
+}
+
+TEST_F(DataCommands, UnreadableImagesFailOrAreSkippedAndListed) {
+  std::ofstream(dir_.path() / "data" / "a" / "3.png", std::ios::binary) << "\x89PNG\r\n\x1a\n not really";
+  const std::string fail = train_args(dir_ / "data", dir_ / "run_fail");
+  CommandResult r = run_command(fail, dir_);
+  EXPECT_EQ(r.exit_code, 2) << describe(fail, r);
+  EXPECT_THAT(r.err, HasSubstr("3.png: corrupt or unsupported PNG"));
+  EXPECT_THAT(r.err, HasSubstr("(--on-bad-image skip leaves unreadable images out)"));
+
+  // A manifest with the corrupt file and a missing one, every row in train, all read in 5 steps.
+  std::ofstream csv(dir_ / "m.csv");
+  csv << "path,label,split\n";
+  for (const char* c : {"a", "b"}) {
+    for (int i = 0; i < 5; ++i) csv << "data/" << c << "/" << i << (i % 2 ? ".png" : ".jpg") << "," << c << ",train\n";
+  }
+  csv << "data/b/gone.jpg,b,val\ndata/a/0.jpg,a,val\ndata/b/0.jpg,b,val\n";
+  csv.close();
+  const std::string skip = std::string(THAW_BINARY) + " train --data " + sh_quote(dir_ / "m.csv") + " --out " +
+                           sh_quote(dir_ / "run_skip") +
+                           " --input-size 75 --batch-size 2 --max-steps 5 --freeze-through mixed_7d --workers 2"
+                           " --on-bad-image skip";
+  r = run_command(skip, dir_);
+  ASSERT_EQ(r.exit_code, 0) << describe(skip, r);
+  EXPECT_THAT(r.err, HasSubstr("thaw: skipped train sample 3: "));
+  EXPECT_THAT(r.err, HasSubstr("3.png: corrupt or unsupported PNG"));
+  EXPECT_THAT(r.err, HasSubstr("thaw: skipped val sample 0: cannot read "));
+  const std::string listed = read_text(dir_.path() / "run_skip" / "skipped.txt");
+  EXPECT_THAT(listed, HasSubstr("train sample 3: "));
+  EXPECT_THAT(listed, HasSubstr("val sample 0: cannot read "));
+  EXPECT_THAT(listed, HasSubstr("gone.jpg"));
+  EXPECT_EQ(std::count(listed.begin(), listed.end(), '\n'), 2);  // each file once, however often it was met
+}
+
+}  // namespace
+}  // namespace thaw::testing
