@@ -2,7 +2,8 @@
 // evaluation preprocessing) through the BatchLoader with 1 or 2 workers, and what a pack saves:
 // reading a sample's stored pixels against decoding the JPEG it came from. Images per second of
 // wall time (items_per_second) and per second of the process's CPU time, all threads
-// (img_per_cpu_s: images per core-second, which a loaded machine distorts far less). Inputs come from the environment (bench/data_bench.sh sets them):
+// (img_per_cpu_s: images per core-second, which a loaded machine distorts far less). Inputs come
+// from the environment (bench/data_bench.sh sets them):
 //   THAW_BENCH_DATA  a CSV manifest (path,label) or a folder of class folders
 //   THAW_BENCH_PACK  a pack made from it by `thaw pack` (pack benchmarks only)
 //   THAW_BENCH_SIZE  the input size (default 299)
@@ -95,7 +96,8 @@ void BM_DataDecodeSources(benchmark::State& state) {
     }
   }
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()) * p.size());
-  state.counters["img_per_cpu_s"] = static_cast<double>(state.iterations() * p.size()) / (process_cpu_seconds() - cpu0);
+  const double cpu = process_cpu_seconds() - cpu0;
+  state.counters["img_per_cpu_s"] = static_cast<double>(state.iterations() * p.size()) / cpu;
 }
 
 void BM_DataReadPack(benchmark::State& state) {

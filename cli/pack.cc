@@ -49,8 +49,8 @@ void run_pack(const PackArgs& a) {
   std::cout << "packed " << pm.samples.size() << " images (" << pm.class_names.size() << " classes; train "
             << per_split[0] << ", val " << per_split[1] << ", test " << per_split[2] << ") into " << a.out << ": "
             << pm.shards.size() << (pm.shards.size() == 1 ? " shard, " : " shards, ") << std::fixed
-            << std::setprecision(1) << static_cast<double>(bytes) / (1 << 20) << " MiB, shorter side at most " << pm.side
-            << " px";
+            << std::setprecision(1) << static_cast<double>(bytes) / (1 << 20) << " MiB, shorter side at most "
+            << pm.side << " px";
   if (!pm.skipped.empty()) std::cout << "; " << pm.skipped.size() << " unreadable images skipped (listed in pack.json)";
   std::cout << "\n";
 }

@@ -185,7 +185,9 @@ std::vector<std::vector<int64_t>> batches_from(const std::vector<int64_t>& order
     fail_internal("batches_from: ", count, " batches of ", batch_size, " need more than ", order.size(), " samples");
   }
   std::vector<std::vector<int64_t>> out(static_cast<size_t>(count));
-  for (int64_t b = 0; b < count; ++b) out[b].assign(order.begin() + b * batch_size, order.begin() + (b + 1) * batch_size);
+  for (int64_t b = 0; b < count; ++b) {
+    out[b].assign(order.begin() + b * batch_size, order.begin() + (b + 1) * batch_size);
+  }
   return out;
 }
 

@@ -88,7 +88,9 @@ void PackDataset::load(int64_t i, int64_t size, LoadMode mode, float* chw) const
   preprocess_train(img, size, augment_, rng, chw);
 }
 
-std::string PackDataset::content_hash(int64_t i) const { return sha256_hex(data_->pixels(samples_[static_cast<size_t>(i)])); }
+std::string PackDataset::content_hash(int64_t i) const {
+  return sha256_hex(data_->pixels(samples_[static_cast<size_t>(i)]));
+}
 
 std::string PackDataset::describe() const {
   return cat_str(name_, ": ", size(), " packed images, ", num_classes(), " classes");

@@ -67,7 +67,9 @@ PackManifest read_pack_manifest(const std::filesystem::path& dir) {
   } catch (const nlohmann::json::exception& e) {
     fail_user(name, ": not valid JSON (", e.what(), ")");
   }
-  if (!j.is_object() || j.value("format", "") != kPackFormat) fail_user(name, ": expected format \"", kPackFormat, "\"");
+  if (!j.is_object() || j.value("format", "") != kPackFormat) {
+    fail_user(name, ": expected format \"", kPackFormat, "\"");
+  }
   const int version = field<int>(j, "version", name);
   if (version > kPackVersion) {
     fail_user(name, ": pack version ", version, " is newer than this thaw reads (", kPackVersion, ")");

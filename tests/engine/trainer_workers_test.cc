@@ -1,6 +1,8 @@
 // train() through the batch loader: the final weights and every step's batch are bit-for-bit the
 // same with 1, 2 and 4 loader workers; under --on-bad-image skip a bad sample is left out of its
 // batch, said on the log and listed in skipped.txt; under fail it stops training with its name.
+#include <omp.h>
+
 #include <cstring>
 #include <filesystem>
 #include <set>
@@ -65,13 +67,26 @@ TrainConfig small_config(const Graph& g, int workers) {
   return cfg;
 }
 
-TEST(TrainerWorkers, SameWeightsAndBatchesForOneTwoAndFourWorkers) {
+// One OpenMP thread: the bits do not depend on it, and an idle team's spinning would only take the
+// cores from the loader's workers on a loaded machine.
+class TrainerWorkers : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    saved_ = omp_get_max_threads();
+    omp_set_num_threads(1);
+  }
+  void TearDown() override { omp_set_num_threads(saved_); }
+  int saved_ = 1;
+};
+
+TEST_F(TrainerWorkers, SameWeightsAndBatchesForOneTwoAndFourWorkers) {
   const Graph g = build_inception_v4(75, 3);
   const PatternDataset data(5);  // 2 batches per epoch, one sample left over
+  const ModelState<float> start = ModelState<float>::random(g, 1);
   std::vector<Tensor<float>> first;
   std::vector<std::vector<int64_t>> first_batches;
   for (int workers : {1, 2, 4}) {
-    ModelState<float> state = ModelState<float>::random(g, 1);
+    ModelState<float> state = start;
     Steps steps;
     std::ostringstream log;
     const TrainConfig cfg = small_config(g, workers);
@@ -93,19 +108,19 @@ TEST(TrainerWorkers, SameWeightsAndBatchesForOneTwoAndFourWorkers) {
     EXPECT_EQ(differing, 0) << workers << " workers";
   }
   // Training moved the head: the comparison above is not between untouched weights.
-  const ModelState<float> start = ModelState<float>::random(g, 1);
   const int head = static_cast<int>(first.size()) - 1;
   EXPECT_NE(std::memcmp(first[head].data(), start.values[head].data(), sizeof(float) * first[head].numel()), 0);
 }
 
-TEST(TrainerWorkers, SkipLeavesTheBadSampleOutAndListsIt) {
+TEST_F(TrainerWorkers, SkipLeavesTheBadSampleOutAndListsIt) {
   testing::ScratchDir dir;
   const Graph g = build_inception_v4(75, 3);
   const PatternDataset data(5, {4});
   TrainConfig cfg = small_config(g, 2);
   cfg.loader.on_bad_image = BadImagePolicy::Skip;
   cfg.out_dir = dir.path();
-  ModelState<float> state = ModelState<float>::random(g, 1);
+  const ModelState<float> start = ModelState<float>::random(g, 1);
+  ModelState<float> state = start;
   Steps steps;
   std::ostringstream log;
   train(g, state, data, nullptr, cfg, log, &steps);
@@ -128,7 +143,7 @@ TEST(TrainerWorkers, SkipLeavesTheBadSampleOutAndListsIt) {
 
   cfg.loader.on_bad_image = BadImagePolicy::Fail;
   cfg.out_dir.clear();
-  state = ModelState<float>::random(g, 1);
+  state = start;
   EXPECT_THAT(testing::user_error_of([&] { train(g, state, data, nullptr, cfg, log, nullptr); }),
               HasSubstr("pattern/4.png: corrupt or unsupported PNG (--on-bad-image skip"));
 }

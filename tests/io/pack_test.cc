@@ -85,7 +85,8 @@ TEST_F(Pack, StoresSizesHashesAndKeys) {
     EXPECT_EQ(s.key, static_cast<int64_t>(i));
     EXPECT_EQ(s.offset % 64, 0);
     EXPECT_EQ(s.source_sha256, sha256_file_hex(m.records[i].path));
-    EXPECT_EQ(s.sha256, sha256_hex(shard.substr(static_cast<size_t>(s.offset), static_cast<size_t>(pm.sample_bytes(i)))));
+    EXPECT_EQ(s.sha256,
+              sha256_hex(shard.substr(static_cast<size_t>(s.offset), static_cast<size_t>(pm.sample_bytes(i)))));
     const Image decoded = read_image(m.records[i].path);
     if (s.path.ends_with("big.jpg")) {
       EXPECT_EQ(s.width, 97);  // 73 * 100 / 75, from the 1/4-scale decode (100 x 75)
@@ -121,7 +122,9 @@ TEST_F(Pack, LoadsTheSameInputsAsTheImagesItCameFrom) {
     const std::vector<float> a = load(*images, i, LoadMode::eval()), b = load(*pack, i, LoadMode::eval());
     if (!reduced) {
       EXPECT_EQ(a, b) << "eval, sample " << i;
-      for (int64_t epoch : {0, 3}) EXPECT_EQ(load(*images, i, LoadMode::training(epoch)), load(*pack, i, LoadMode::training(epoch))) << i;
+      for (int64_t epoch : {0, 3}) {
+        EXPECT_EQ(load(*images, i, LoadMode::training(epoch)), load(*pack, i, LoadMode::training(epoch))) << i;
+      }
       ++compared;
       continue;
     }
@@ -167,7 +170,9 @@ TEST_F(Pack, ShardsSplitBySizeAndStaleShardsGo) {
   const PackManifest again = write_pack(manifest(), dir_ / "pack", options_);
   ASSERT_EQ(again.shards.size(), 1u);
   size_t files = 0;
-  for (const auto& e : fs::directory_iterator(dir_ / "pack")) files += e.path().filename().string().rfind("shard-", 0) == 0;
+  for (const auto& e : fs::directory_iterator(dir_ / "pack")) {
+    files += e.path().filename().string().rfind("shard-", 0) == 0;
+  }
   EXPECT_EQ(files, 1u);
 }
 
