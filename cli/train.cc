@@ -53,7 +53,7 @@ void run_train(const TrainArgs& args, const TrainControl& control, const std::st
   const RunConfig a = resume ? resume->config : with_absolute_paths(args);
   check_threads(a.threads);
   if (a.out.empty()) fail_user("--out: a run folder is required");
-  const CheckpointPolicy policy = checkpoint_policy(a, control);
+  checkpoint_policy(a, control);  // the flags' errors before anything is opened
   ranks.agree_on(nlohmann::json(a).dump());
   RunSetup run = setup_run(a);
   TrainConfig& cfg = run.train;
@@ -67,9 +67,11 @@ void run_train(const TrainArgs& args, const TrainControl& control, const std::st
   // A resumed run starts from its checkpoint's state and position (engine/train_resume.h).
   std::optional<ResumePoint> point;
   if (resume) point = find_resume_point(*resume, run);
-  InitialState init = point ? InitialState{std::move(point->checkpoint.state)} : initial_state(a, run.graph);
+  InitialState init = point ? InitialState{std::move(point->checkpoint.state), point->checkpoint.file.string(), "", ""}
+                             : initial_state(a, run.graph);
   if (point) set_start(cfg, point->checkpoint);
   const TrainCheckpoint* restore = point ? &point->checkpoint : nullptr;
+  const CheckpointPolicy policy = checkpoint_policy(a, control, cfg.start_step);
   if (!writer) {
     InterruptGuard interrupt;
     CheckpointHook hook(cfg.out_dir, run.graph, policy, checkpoint_base(run, nullptr), &interrupt, restore);

@@ -69,12 +69,12 @@ CheckpointMeta checkpoint_base(const RunSetup& run, const nlohmann::ordered_json
   return m;
 }
 
-CheckpointPolicy checkpoint_policy(const RunConfig& config, const TrainControl& c) {
+CheckpointPolicy checkpoint_policy(const RunConfig& config, const TrainControl& c, int64_t start_step) {
   CheckpointPolicy p;
   p.every = config.checkpoint_every;
   p.keep = config.keep_checkpoints;
   p.stop_at_step = c.stop_at_step;
-  validate_checkpoint_policy(p);
+  validate_checkpoint_policy(p, start_step);
   return p;
 }
 
@@ -86,7 +86,8 @@ nlohmann::ordered_json resume_entry(const ResumeSource& source, const ResumePoin
   e["steps_done"] = point.checkpoint.meta.progress.steps_done;
   e["skipped_checkpoints"] = point.skipped;
   e["environment_differences"] = nlohmann::ordered_json::array();
-  for (const EnvDifference& d : compare_environments(source.record.at("environment"), capture_environment())) {
+  const nlohmann::ordered_json recorded = source.record.value("environment", nlohmann::ordered_json::object());
+  for (const EnvDifference& d : compare_environments(recorded, capture_environment())) {
     if (!d.bit_changing) continue;
     const std::string line = cat_str(d.field, ": recorded ", d.recorded, ", now ", d.present);
     e["environment_differences"].push_back(line);

@@ -33,7 +33,8 @@ std::optional<ResumeSource> open_resume_flags(const TrainControl& control, const
 
 // The checkpoint hook's fixed part for this run; `record` is null on ranks that never write.
 CheckpointMeta checkpoint_base(const RunSetup& run, const nlohmann::ordered_json* record);
-CheckpointPolicy checkpoint_policy(const RunConfig& config, const TrainControl& control);
+// Validated (UserError naming the flag); `start_step`: where a resumed run goes on from.
+CheckpointPolicy checkpoint_policy(const RunConfig& config, const TrainControl& control, int64_t start_step = 0);
 
 // The entry a resumed run adds to record.json's "resumes" list (the time is added by the
 // recorder); differences of the environment from the recorded one that can change the bits are

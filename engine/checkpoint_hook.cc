@@ -8,10 +8,13 @@
 
 namespace thaw {
 
-void validate_checkpoint_policy(const CheckpointPolicy& p) {
+void validate_checkpoint_policy(const CheckpointPolicy& p, int64_t start_step) {
   if (p.every < 0) fail_user("--checkpoint-every: expected a number of steps >= 0 (0: each epoch's end), got ", p.every);
   if (p.keep < 1) fail_user("--keep-checkpoints: expected at least 1, got ", p.keep);
   if (p.stop_at_step < 0) fail_user("--stop-at-step: expected a step count >= 1, got ", p.stop_at_step);
+  if (p.stop_at_step > 0 && p.stop_at_step <= start_step) {
+    fail_user("--stop-at-step ", p.stop_at_step, ": the run goes on from step ", start_step, "; give a later step");
+  }
 }
 
 CheckpointHook::CheckpointHook(std::filesystem::path run_dir, const Graph& g, CheckpointPolicy policy,

@@ -23,8 +23,9 @@ struct CheckpointPolicy {
   int64_t stop_at_step = 0;  // --stop-at-step: > 0 stops (with a checkpoint) once this many steps are done
 };
 
-// UserErrors naming --checkpoint-every, --keep-checkpoints or --stop-at-step.
-void validate_checkpoint_policy(const CheckpointPolicy& policy);
+// UserErrors naming --checkpoint-every, --keep-checkpoints or --stop-at-step (which must lie
+// after `start_step`, the steps a resumed run starts with).
+void validate_checkpoint_policy(const CheckpointPolicy& policy, int64_t start_step = 0);
 
 class CheckpointHook final : public TrainHook {
  public:

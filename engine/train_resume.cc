@@ -107,7 +107,7 @@ ResumeSource open_resume(const std::filesystem::path& dir) {
     fail_user(record_file, ": a field is missing or malformed (", e.what(), ")");
   }
   if (s.record.value("status", "") == "complete") {
-    fail_user(dir.string(), ": the run is complete (", s.record.at("result").value("steps", int64_t{0}),
+    fail_user(dir.string(), ": the run is complete (", s.record.value("result", ojson::object()).value("steps", int64_t{0}),
               " steps); there is nothing to resume");
   }
   s.config.out = dir.string();

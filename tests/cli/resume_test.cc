@@ -159,6 +159,9 @@ TEST_F(ResumeCommand, BadCheckpointsAndFoldersAreRefusedNamingTheFile) {
 
   // The folder is intact after every refusal: the other run still resumes.
   expect_refusal(run(resume("b", "--lr 0.1")), "a training flag with --resume", {"--lr", "record.json"});
+  expect_refusal(run(resume("b", "--stop-at-step 1")), "a stop before the resume point",
+                 {"--stop-at-step 1: the run goes on from step 1"});
+  expect_refusal(run(train("c", "--keep-checkpoints 0")), "no checkpoint kept", {"--keep-checkpoints"});
   const CommandResult ok = run(resume("b", "--threads 1"));
   ASSERT_EQ(ok.exit_code, 0) << describe("resume b", ok);
   expect_refusal(run(resume("b")), "a complete run", {dir_ / "b", "complete"});
