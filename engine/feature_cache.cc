@@ -210,8 +210,8 @@ const Tensor<float>& FeatureCache::boundary_batch(const Dataset& data, std::span
 }
 
 std::unique_ptr<FeatureCache> make_feature_cache(const Graph& g, const Plan& plan, ModelState<float>& state,
-                                                 const TrainConfig& cfg) {
-  if (!cfg.cache_train && !cfg.cache_eval) return nullptr;
+                                                 const TrainConfig& cfg, int64_t epochs) {
+  if ((!cfg.cache_train && !cfg.cache_eval) || epochs < 2) return nullptr;
   const int boundary = cache_boundary(g, plan);
   if (boundary < 0) return nullptr;
   FeatureCacheOptions o;

@@ -95,8 +95,9 @@ class FeatureCache {
 };
 
 // The cache a training run uses (TrainConfig::cache_train / cache_eval), or null where it has
-// none: neither is asked for, or the plan has no boundary to cache at.
+// none: neither is asked for, the plan has no boundary to cache at, or the run makes only one
+// pass (`epochs`: the epochs it will run), where nothing would be read back.
 std::unique_ptr<FeatureCache> make_feature_cache(const Graph& g, const Plan& plan, ModelState<float>& state,
-                                                 const TrainConfig& cfg);
+                                                 const TrainConfig& cfg, int64_t epochs);
 
 }  // namespace thaw

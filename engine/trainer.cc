@@ -69,7 +69,8 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
   }
 
   // The frozen part's output, computed once per sample (engine/feature_cache.h).
-  const std::unique_ptr<FeatureCache> cache = make_feature_cache(g, plan, state, cfg);
+  const int64_t epochs_here = total > cfg.start_step ? (total - 1) / per_epoch - cfg.start_step / per_epoch + 1 : 0;
+  const std::unique_ptr<FeatureCache> cache = make_feature_cache(g, plan, state, cfg, epochs_here);
   TrainSummary summary;
   summary.trainable_parameters = plan.trainable_parameter_count(g);
   Tensor<float> x;
