@@ -95,7 +95,7 @@ void run_train(const TrainArgs& args, const TrainControl& control, const std::st
   InterruptGuard interrupt;
   CheckpointHook hook(cfg.out_dir, run.graph, policy, checkpoint_base(run, &recorder.record()), &interrupt, restore);
   cfg.hook = &hook;
-  const TrainSummary s =
+  TrainSummary s =
       ranks.train(run.graph, init.state, *run.train_data, run.val_data.get(), cfg, std::cerr, &recorder.steps());
   if (s.halted) {
     recorder.stopped(hook.last_checkpoint_steps(), hook.last_checkpoint(),
@@ -104,6 +104,11 @@ void run_train(const TrainArgs& args, const TrainControl& control, const std::st
       throw ExitStatus{code};
     }
     return;
+  }
+  if (point) {  // summary.json lists the epochs finished before the stop too
+    const int64_t first_epoch = cfg.start_step / point->checkpoint.meta.steps_per_epoch;
+    const std::vector<EpochResult> before = epochs_before(cfg.out_dir, first_epoch);
+    s.epochs.insert(s.epochs.begin(), before.begin(), before.end());
   }
 
   const std::filesystem::path weights_file = cfg.out_dir / "weights.safetensors";
@@ -130,7 +135,7 @@ void run_train(const TrainArgs& args, const TrainControl& control, const std::st
                            {"images_per_s", e.images_per_s}, {"val_loss", e.val_loss}, {"val_accuracy", e.val_accuracy}});
   }
   write_file_atomic(cfg.out_dir / "summary.json", j.dump(2) + "\n");
-  if (s.epochs.empty()) {  // resumed from a checkpoint after the last step: nothing left to train
+  if (s.epochs.empty()) {  // resumed after the last step of a run whose epochs left no record
     std::cout << "weights in " << weights_file.string() << "\n";
     return;
   }

@@ -1,5 +1,6 @@
 #include "cli/train_control.h"
 
+#include <fstream>
 #include <iostream>
 
 #include "core/error.h"
@@ -96,6 +97,25 @@ nlohmann::ordered_json resume_entry(const ResumeSource& source, const ResumePoin
   }
   for (const std::string& s : point.skipped) std::cerr << "thaw: warning: skipped a damaged checkpoint: " << s << "\n";
   return e;
+}
+
+std::vector<EpochResult> epochs_before(const std::filesystem::path& run_dir, int64_t first_epoch) {
+  std::vector<EpochResult> out;
+  std::ifstream in(run_dir / "metrics.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("epoch_end") || !j["epoch_end"].is_number_integer()) continue;
+    EpochResult e;
+    e.epoch = j["epoch_end"].get<int64_t>();
+    if (e.epoch >= first_epoch) continue;
+    e.train_loss = j.value("train_loss", 0.0);
+    e.seconds = j.value("seconds", 0.0);
+    e.images_per_s = j.value("images_per_s", 0.0);
+    e.val_loss = j.value("val_loss", 0.0);
+    e.val_accuracy = j.value("val_accuracy", -1.0);
+    out.push_back(e);
+  }
+  return out;
 }
 
 int report_stop(const CheckpointHook& hook, int64_t total_steps, const std::filesystem::path& run_dir) {

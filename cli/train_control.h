@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -15,6 +16,7 @@
 #include "engine/run_config.h"
 #include "engine/run_setup.h"
 #include "engine/train_resume.h"
+#include "engine/trainer.h"
 
 namespace thaw::cli {
 
@@ -41,6 +43,10 @@ CheckpointPolicy checkpoint_policy(const RunConfig& config, const TrainControl& 
 // listed there and said on stderr.
 nlohmann::ordered_json resume_entry(const ResumeSource& source, const ResumePoint& point,
                                     const std::string& command_line);
+
+// The epochs a resumed run had finished before it went on from `first_epoch` (metrics.jsonl's
+// epoch_end lines), so that summary.json lists every epoch of the run.
+std::vector<EpochResult> epochs_before(const std::filesystem::path& run_dir, int64_t first_epoch);
 
 // Prints where the run stopped and how to continue it; returns the exit code: 128 + the signal
 // for SIGINT / SIGTERM (the shell's convention for a process ended by a signal), 0 for

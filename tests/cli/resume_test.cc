@@ -95,6 +95,13 @@ class ResumeCommand : public ::testing::Test {
     const nlohmann::json& entry = b["resumes"][0];
     EXPECT_EQ(entry["from_checkpoint"], (damage_newest ? before : newest).filename().string());
     EXPECT_EQ(entry["skipped_checkpoints"].size(), damage_newest ? 1u : 0u);
+    // summary.json lists both epochs, the one finished before the stop too, with its numbers.
+    const nlohmann::json sa = read_json(path("straight/summary.json"));
+    const nlohmann::json sb = read_json(path("parts/summary.json"));
+    ASSERT_EQ(sb["epochs"].size(), 2u);
+    EXPECT_EQ(sb["epochs"][0]["val_loss"], sa["epochs"][0]["val_loss"]);
+    EXPECT_EQ(sb["epochs"][1]["val_loss"], sa["epochs"][1]["val_loss"]);
+    EXPECT_EQ(sb["epochs"][1]["train_loss"], sa["epochs"][1]["train_loss"]);
     EXPECT_EQ(checkpoint_names(path("parts")), final_files);
     EXPECT_EQ(checkpoint_names(path("straight")), straight_files);
   }
