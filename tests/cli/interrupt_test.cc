@@ -1,7 +1,7 @@
 // Ctrl-C and SIGTERM during `thaw train`: the step in progress finishes, a checkpoint is written,
-// the process exits with 128 + the signal and says how to resume; the resumed run (stopped once
-// more, by the other signal) finishes, and `thaw replay` finds it identical to a run that never
-// stopped.
+// the process exits with 128 + the signal and says how to resume; the resumed run (on two thread
+// ranks, stopped once more by the other signal) finishes on one, and `thaw replay` finds it
+// identical to a run that never stopped.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -91,13 +91,16 @@ TEST(InterruptTraining, SignalsStopWithACheckpointAndTheResumedRunIsBitwise) {
   const fs::path run = dir.path() / "run";
   const fs::path steps = run / "steps.jsonl";
   // 4 images in batches of 2, 5 epochs: 10 steps; the signals come after the first step of each
-  // part, so there are always steps left for the next.
+  // part, so there are always steps left for the next. Two virtual shards of one image (batch norm
+  // on running statistics, as one-image shards need), so that the middle part can run on two
+  // thread ranks: the stop is agreed between them after the same step.
   const std::vector<std::string> train = {THAW_BINARY,  "train",      "--data",         dir / "idx",
                                           "--input-size", "75",       "--freeze-through", "mixed_7c",
                                           "--train-limit", "4",       "--val-limit",    "2",
                                           "--batch-size", "2",        "--epochs",       "5",
                                           "--lr",         "0.05",     "--seed",         "5",
                                           "--threads",    "2",        "--workers",      "1",
+                                          "--shards",     "2",        "--bn",           "frozen",
                                           "--out",        run.string()};
 
   const CommandResult a = run_and_signal(train, dir, steps, 0, SIGINT);
@@ -116,7 +119,8 @@ TEST(InterruptTraining, SignalsStopWithACheckpointAndTheResumedRunIsBitwise) {
   EXPECT_EQ(rec["stopped"]["steps_done"], k);
   EXPECT_FALSE(fs::exists(run / "weights.safetensors"));
 
-  const std::vector<std::string> resume = {THAW_BINARY, "train", "--resume", run.string(), "--threads", "1"};
+  const std::vector<std::string> resume = {THAW_BINARY, "train",   "--resume", run.string(),
+                                           "--ranks",   "2",       "--threads", "1"};
   const CommandResult b = run_and_signal(resume, dir, steps, k, SIGTERM);
   ASSERT_EQ(b.exit_code, 128 + SIGTERM) << describe("resume, then SIGTERM", b);
   const size_t k2 = line_count(steps);
