@@ -76,7 +76,8 @@ void run_train(const TrainArgs& args, const TrainControl& control, const std::st
     InterruptGuard interrupt;
     CheckpointHook hook(cfg.out_dir, run.graph, policy, checkpoint_base(run, nullptr), &interrupt, restore);
     cfg.hook = &hook;
-    const TrainSummary s = ranks.train(run.graph, init.state, *run.train_data, run.val_data.get(), cfg, std::cerr, nullptr);
+    const TrainSummary s =
+        ranks.train(run.graph, init.state, *run.train_data, run.val_data.get(), cfg, std::cerr, nullptr);
     if (s.halted && interrupt.signal_received() != 0) throw ExitStatus{128 + interrupt.signal_received()};
     return;
   }

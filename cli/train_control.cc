@@ -120,7 +120,8 @@ std::vector<EpochResult> epochs_before(const std::filesystem::path& run_dir, int
 
 int report_stop(const CheckpointHook& hook, int64_t total_steps, const std::filesystem::path& run_dir) {
   const int sig = hook.stop_signal();
-  std::cerr << "thaw: " << (sig != 0 ? cat_str("stopped by ", signal_name(sig)) : std::string("stopped (--stop-at-step)"))
+  std::cerr << "thaw: "
+            << (sig != 0 ? cat_str("stopped by ", signal_name(sig)) : std::string("stopped (--stop-at-step)"))
             << " after step " << hook.last_checkpoint_steps() << " of " << total_steps << "; checkpoint "
             << hook.last_checkpoint().string() << "\n"
             << "thaw: continue with: thaw train --resume " << run_dir.string() << "\n";

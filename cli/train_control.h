@@ -21,8 +21,8 @@
 namespace thaw::cli {
 
 struct TrainControl {
-  std::string resume;        // --resume: the run folder to go on with
-  int64_t stop_at_step = 0;  // --stop-at-step
+  std::string resume;             // --resume: the run folder to go on with
+  int64_t stop_at_step = 0;       // --stop-at-step
   const CLI::App* sub = nullptr;  // to see which flags were given
 };
 

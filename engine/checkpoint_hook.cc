@@ -9,7 +9,8 @@
 namespace thaw {
 
 void validate_checkpoint_policy(const CheckpointPolicy& p, int64_t start_step) {
-  if (p.every < 0) fail_user("--checkpoint-every: expected a number of steps >= 0 (0: each epoch's end), got ", p.every);
+  if (p.every < 0)
+    fail_user("--checkpoint-every: expected a number of steps >= 0 (0: each epoch's end), got ", p.every);
   if (p.keep < 1) fail_user("--keep-checkpoints: expected at least 1, got ", p.keep);
   if (p.stop_at_step < 0) fail_user("--stop-at-step: expected a step count >= 1, got ", p.stop_at_step);
   if (p.stop_at_step > 0 && p.stop_at_step <= start_step) {
@@ -18,8 +19,7 @@ void validate_checkpoint_policy(const CheckpointPolicy& p, int64_t start_step) {
 }
 
 CheckpointHook::CheckpointHook(std::filesystem::path run_dir, const Graph& g, CheckpointPolicy policy,
-                               CheckpointMeta base, const InterruptGuard* interrupt,
-                               const TrainCheckpoint* resume_from)
+                               CheckpointMeta base, const InterruptGuard* interrupt, const TrainCheckpoint* resume_from)
     : dir_(std::move(run_dir)),
       g_(g),
       policy_(policy),

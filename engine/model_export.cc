@@ -42,7 +42,8 @@ ExportResult export_model(const std::filesystem::path& dir, const std::filesyste
     if (!std::filesystem::exists(r.source)) fail_user(r.source.string(), ": missing (the run's final weights)");
     const std::string want = result.value("weights_file_sha256", "");
     const std::string now = sha256_file_hex(r.source);
-    if (now != want) fail_user(r.source.string(), ": changed since the run (SHA-256 recorded ", want, ", now ", now, ")");
+    if (now != want)
+      fail_user(r.source.string(), ": changed since the run (SHA-256 recorded ", want, ", now ", now, ")");
     const SafeTensorsFile file = SafeTensorsFile::read(r.source);
     state = read_model_tensors(file, g);
     meta = file.metadata();

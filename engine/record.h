@@ -35,8 +35,8 @@ class RunRecorder {
   RunRecorder(const std::filesystem::path& dir, const RunConfig& c, const std::string& command_line,
               const RunSetup& s, const InitialState& init);
   // Continues the record of a stopped run (engine/train_resume.h): status "running" again, `resume`
-  // (with the time added as "utc") appended to its "resumes" list, steps.jsonl cut to its first `steps_done` lines and chained on
-  // from `chain`.
+  // (with the time added as "utc") appended to its "resumes" list, steps.jsonl cut to its first
+  // `steps_done` lines and chained on from `chain`.
   RunRecorder(const std::filesystem::path& dir, nlohmann::ordered_json record, int64_t steps_done, uint64_t chain,
               nlohmann::ordered_json resume);
   StepObserver& steps() { return *steps_; }

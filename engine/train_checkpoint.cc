@@ -156,7 +156,8 @@ ModelState<float> read_model_tensors(const SafeTensorsFile& file, const Graph& g
       continue;
     }
     // Exactly what training had: F32, nothing converted.
-    if (info.dtype != DType::F32) fail_user(origin, ": tensor ", spec.name, " is ", dtype_name(info.dtype), ", expected F32");
+    if (info.dtype != DType::F32)
+      fail_user(origin, ": tensor ", spec.name, " is ", dtype_name(info.dtype), ", expected F32");
     if (info.shape != spec.shape) {
       fail_user(origin, ": tensor ", spec.name, " has shape ", shape_str(info.shape), ", expected ",
                 shape_str(spec.shape));
@@ -208,7 +209,8 @@ TrainCheckpoint read_train_checkpoint(const std::filesystem::path& path, const G
       fail_user(origin, ": unexpected tensor ", name, " (neither part of ", g.arch, " nor optimizer state)");
     }
     const SafeTensorInfo& info = file.info(name);
-    if (info.dtype != DType::F32) fail_user(origin, ": tensor ", name, " is ", dtype_name(info.dtype), ", expected F32");
+    if (info.dtype != DType::F32)
+      fail_user(origin, ": tensor ", name, " is ", dtype_name(info.dtype), ", expected F32");
     std::vector<float> v(info.bytes.size() / sizeof(float));
     std::memcpy(v.data(), info.bytes.data(), info.bytes.size());
     c.optimizer_state.emplace(name.substr(prefix.size()), std::move(v));
@@ -232,7 +234,8 @@ void restore_optimizer(const TrainCheckpoint& c, Optimizer<float>& optimizer) {
   for (const auto& [name, values] : c.optimizer_state) {
     if (!state.contains(name)) fail_user(origin, ": unexpected optimizer state ", kOptimizerTensorPrefix, name);
   }
-  for (auto& [name, span] : state) std::copy(c.optimizer_state.at(name).begin(), c.optimizer_state.at(name).end(), span.begin());
+  for (auto& [name, span] : state)
+    std::copy(c.optimizer_state.at(name).begin(), c.optimizer_state.at(name).end(), span.begin());
   optimizer.set_step_count(c.optimizer_steps);
 }
 

@@ -37,9 +37,9 @@ inline constexpr const char* kOptimizerTensorPrefix = "optimizer.";
 
 // What a checkpoint says besides its tensors.
 struct CheckpointMeta {
-  std::string run_id;            // record.json's run_id, for people
-  std::string run_sha256;        // run_identity_sha256 of the run's record: what must match to resume
-  TrainProgress progress;        // where the run stood when it was written
+  std::string run_id;      // record.json's run_id, for people
+  std::string run_sha256;  // run_identity_sha256 of the run's record: what must match to resume
+  TrainProgress progress;  // where the run stood when it was written
   int64_t steps_per_epoch = 0;
   int64_t total_steps = 0;
   uint64_t seed = 0;
@@ -67,7 +67,7 @@ struct TrainCheckpoint {
   std::string optimizer_kind;  // "sgd" or "adamw"
   int64_t optimizer_steps = 0;
   std::map<std::string, std::vector<float>> optimizer_state;  // by state name, without the prefix
-  std::map<std::string, std::string> metadata;                 // the file's, as read
+  std::map<std::string, std::string> metadata;                // the file's, as read
 };
 
 // Every state_dict tensor of g from a safetensors file, exactly: F32 values (I64 scalar counters)

@@ -107,7 +107,8 @@ ResumeSource open_resume(const std::filesystem::path& dir) {
     fail_user(record_file, ": a field is missing or malformed (", e.what(), ")");
   }
   if (s.record.value("status", "") == "complete") {
-    fail_user(dir.string(), ": the run is complete (", s.record.value("result", ojson::object()).value("steps", int64_t{0}),
+    fail_user(dir.string(), ": the run is complete (",
+              s.record.value("result", ojson::object()).value("steps", int64_t{0}),
               " steps); there is nothing to resume");
   }
   s.config.out = dir.string();
@@ -121,7 +122,8 @@ ResumePoint find_resume_point(const ResumeSource& src, const RunSetup& setup) {
   const RecordedSteps steps = read_steps(steps_file);
   const std::vector<CheckpointFile> files = list_checkpoints(src.dir);
   if (files.empty()) {
-    fail_user(src.dir.string(), ": no checkpoint to resume from (checkpoint-*.safetensors); the run stopped before "
+    fail_user(src.dir.string(),
+              ": no checkpoint to resume from (checkpoint-*.safetensors); the run stopped before "
               "writing one, so start it again");
   }
   const std::string identity = run_identity_sha256(src.record);
@@ -139,8 +141,8 @@ ResumePoint find_resume_point(const ResumeSource& src, const RunSetup& setup) {
       continue;
     }
     if (point.checkpoint.meta.progress.steps_done != it->steps_done) {
-      fail_user(it->path.string(), ": holds step ", point.checkpoint.meta.progress.steps_done,
-                ", its name says ", it->steps_done);
+      fail_user(it->path.string(), ": holds step ", point.checkpoint.meta.progress.steps_done, ", its name says ",
+                it->steps_done);
     }
     point.chain = check_chain(steps_file, steps, point.checkpoint, setup);
     return point;
@@ -161,9 +163,9 @@ void prepare_resume_folder(const std::filesystem::path& dir, const ResumePoint& 
   for (std::string line; std::getline(in, line);) {
     const ojson j = ojson::parse(line, nullptr, false);
     if (j.is_discarded()) continue;  // a torn last line
-    const bool keep = (j.contains("step") && j["step"].is_number_integer() && j["step"].get<int64_t>() < n) ||
-                      (j.contains("epoch_end") && j["epoch_end"].is_number_integer() &&
-                       j["epoch_end"].get<int64_t>() < epochs_done);
+    const bool keep =
+        (j.contains("step") && j["step"].is_number_integer() && j["step"].get<int64_t>() < n) ||
+        (j.contains("epoch_end") && j["epoch_end"].is_number_integer() && j["epoch_end"].get<int64_t>() < epochs_done);
     if (keep) kept += line + "\n";
   }
   write_file_atomic(metrics, kept);

@@ -106,7 +106,9 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
       }
       if (observer) stop = !observer->on_step({step, epoch, lr, loss, idx, train_step.params()});
       bar.update(s + 1, (s + 1) * cfg.batch_size, loss);
-      if (cfg.hook) halt = cfg.hook->after_step({step + 1, epoch, s + 1, loss_sum}, state, train_step.optimizer(), cfg.comm);
+      if (cfg.hook) {
+        halt = cfg.hook->after_step({step + 1, epoch, s + 1, loss_sum}, state, train_step.optimizer(), cfg.comm);
+      }
     }
     er.steps = s;
     er.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -52,7 +52,8 @@ class ExportCommand : public ::testing::Test {
   std::string train(const std::string& out, const std::string& extra = "") const {
     return std::string(THAW_BINARY) + " train --data " + sh_quote(dir_ / "idx") +
            " --input-size 75 --freeze-through mixed_7c --train-limit 4 --val-limit 2 --batch-size 2 --epochs 1"
-           " --lr 0.05 --seed 3 --threads 2 --workers 1 --out " + sh_quote(dir_ / out) + " " + extra;
+           " --lr 0.05 --seed 3 --threads 2 --workers 1 --out " +
+           sh_quote(dir_ / out) + " " + extra;
   }
   std::string export_cmd(const std::string& run, const std::string& out) const {
     return std::string(THAW_BINARY) + " export " + sh_quote(dir_ / run) + " --out " + sh_quote(dir_ / out);
@@ -119,20 +120,22 @@ TEST_F(ExportCommand, WritesExactlyTimmsStateDictForKClassesFromAStoppedOrComple
 
   // An independent PyTorch model with timm's names loads the export with strict=True: what
   // timm.create_model('inception_v4', num_classes=3).load_state_dict(...) checks.
-  if (!python_has_torch()) GTEST_SKIP() << kPython << " cannot import torch and numpy: the PyTorch key check did not run";
+  if (!python_has_torch())
+    GTEST_SKIP() << kPython << " cannot import torch and numpy: the PyTorch key check did not run";
   const std::string report = run_python(
-      "arrays = ref.load_safetensors(" + nlohmann::json(dir_ / "model.safetensors").dump() + ")\n"
-      "model = ref.InceptionV4(3)\n"
-      "sd = model.state_dict()\n"
-      "dt = lambda t: str(t.dtype).replace('torch.', '')\n"
-      "r = {'expected': len(sd), 'file': len(arrays),\n"
-      "     'missing': [k for k in sd if k not in arrays],\n"
-      "     'unexpected': [k for k in arrays if k not in sd],\n"
-      "     'shape': [k for k in sd if k in arrays and list(arrays[k].shape) != list(sd[k].shape)],\n"
-      "     'dtype': [k for k in sd if k in arrays and str(arrays[k].dtype) != dt(sd[k])],\n"
-      "     'order': list(arrays) == list(sd)}\n"
-      "model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}, strict=True)\n"
-      "print(json.dumps(r))\n",
+      "arrays = ref.load_safetensors(" + nlohmann::json(dir_ / "model.safetensors").dump() +
+          ")\n"
+          "model = ref.InceptionV4(3)\n"
+          "sd = model.state_dict()\n"
+          "dt = lambda t: str(t.dtype).replace('torch.', '')\n"
+          "r = {'expected': len(sd), 'file': len(arrays),\n"
+          "     'missing': [k for k in sd if k not in arrays],\n"
+          "     'unexpected': [k for k in arrays if k not in sd],\n"
+          "     'shape': [k for k in sd if k in arrays and list(arrays[k].shape) != list(sd[k].shape)],\n"
+          "     'dtype': [k for k in sd if k in arrays and str(arrays[k].dtype) != dt(sd[k])],\n"
+          "     'order': list(arrays) == list(sd)}\n"
+          "model.load_state_dict({k: torch.from_numpy(np.array(v)) for k, v in arrays.items()}, strict=True)\n"
+          "print(json.dumps(r))\n",
       dir_);
   const nlohmann::json r = nlohmann::json::parse(report);
   EXPECT_EQ(r["expected"], g.tensors.size());
@@ -162,15 +165,22 @@ TEST_F(ConvertScript, APthStateDictBecomesSafetensorsThawLoadsAsIs) {
   // A random 1000-class state dict, the layout of timm's inception_v4.tf_in1k: written directly as
   // safetensors by the reference script, and saved by torch.save as a DataParallel training
   // checkpoint (under "state_dict", "module." keys, next to an epoch number).
-  run_python("sd = ref.random_state_dict(1000, 21)\n"
-             "ref.save_safetensors(sd, " + nlohmann::json(dir_ / "direct.safetensors").dump() + ")\n"
-             "t = {'module.' + k: torch.from_numpy(np.array(v)) for k, v in sd.items()}\n"
-             "torch.save({'epoch': 9, 'state_dict': t}, " + nlohmann::json(dir_ / "ckpt.pth").dump() + ")\n"
-             "np.save(" + nlohmann::json(dir_ / "x.npy").dump() + ", ref.random_images(1, 75, 4))\n",
-             dir_);
+  run_python(
+      "sd = ref.random_state_dict(1000, 21)\n"
+      "ref.save_safetensors(sd, " +
+          nlohmann::json(dir_ / "direct.safetensors").dump() +
+          ")\n"
+          "t = {'module.' + k: torch.from_numpy(np.array(v)) for k, v in sd.items()}\n"
+          "torch.save({'epoch': 9, 'state_dict': t}, " +
+          nlohmann::json(dir_ / "ckpt.pth").dump() +
+          ")\n"
+          "np.save(" +
+          nlohmann::json(dir_ / "x.npy").dump() + ", ref.random_images(1, 75, 4))\n",
+      dir_);
   const CommandResult c = convert("ckpt.pth", "converted.safetensors");
   ASSERT_EQ(c.exit_code, 0) << describe("convert", c);
-  EXPECT_NE(c.out.find("the state dict under \"state_dict\"; the \"module.\" prefix removed"), std::string::npos) << c.out;
+  EXPECT_NE(c.out.find("the state dict under \"state_dict\"; the \"module.\" prefix removed"), std::string::npos)
+      << c.out;
 
   // The same names in the same order, the same dtypes, shapes and bytes as the direct file.
   const SafeTensorsFile a = SafeTensorsFile::read(dir_.path() / "converted.safetensors");
@@ -190,13 +200,17 @@ TEST_F(ConvertScript, APthStateDictBecomesSafetensorsThawLoadsAsIs) {
 }
 
 TEST_F(ConvertScript, KeepsHalfPrecisionDtypesAndRefusesWhatIsNotAStateDict) {
-  run_python("torch.save({'h': torch.tensor([1.5, -2.25], dtype=torch.float16),\n"
-             "            'b': torch.tensor([[0.5], [-3.0]], dtype=torch.bfloat16),\n"
-             "            'n': torch.tensor(7, dtype=torch.int64),\n"
-             "            't': torch.arange(6, dtype=torch.float32).reshape(2, 3).t()},\n"
-             "           " + nlohmann::json(dir_ / "half.pth").dump() + ")\n"
-             "torch.save([1, 2], " + nlohmann::json(dir_ / "list.pth").dump() + ")\n",
-             dir_);
+  run_python(
+      "torch.save({'h': torch.tensor([1.5, -2.25], dtype=torch.float16),\n"
+      "            'b': torch.tensor([[0.5], [-3.0]], dtype=torch.bfloat16),\n"
+      "            'n': torch.tensor(7, dtype=torch.int64),\n"
+      "            't': torch.arange(6, dtype=torch.float32).reshape(2, 3).t()},\n"
+      "           " +
+          nlohmann::json(dir_ / "half.pth").dump() +
+          ")\n"
+          "torch.save([1, 2], " +
+          nlohmann::json(dir_ / "list.pth").dump() + ")\n",
+      dir_);
   ASSERT_EQ(convert("half.pth", "half.safetensors").exit_code, 0);
   const SafeTensorsFile f = SafeTensorsFile::read(dir_.path() / "half.safetensors");
   EXPECT_EQ(f.names(), (std::vector<std::string>{"h", "b", "n", "t"}));
@@ -212,8 +226,8 @@ TEST_F(ConvertScript, KeepsHalfPrecisionDtypesAndRefusesWhatIsNotAStateDict) {
 
   const CommandResult l = convert("list.pth", "x.safetensors");
   EXPECT_EQ(l.exit_code, 2) << describe("convert a list", l);
-  EXPECT_EQ(trim_right(l.err), "convert: error: " + (dir_ / "list.pth") +
-                                   ": expected a state dict (names to tensors), found list");
+  EXPECT_EQ(trim_right(l.err),
+            "convert: error: " + (dir_ / "list.pth") + ": expected a state dict (names to tensors), found list");
   std::ofstream(dir_ / "text.pth") << "not a torch file\n";
   const CommandResult t = convert("text.pth", "x.safetensors");
   EXPECT_EQ(t.exit_code, 2) << describe("convert a text file", t);

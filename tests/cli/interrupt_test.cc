@@ -94,14 +94,11 @@ TEST(InterruptTraining, SignalsStopWithACheckpointAndTheResumedRunIsBitwise) {
   // part, so there are always steps left for the next. Two virtual shards of one image (batch norm
   // on running statistics, as one-image shards need), so that the middle part can run on two
   // thread ranks: the stop is agreed between them after the same step.
-  const std::vector<std::string> train = {THAW_BINARY,  "train",      "--data",         dir / "idx",
-                                          "--input-size", "75",       "--freeze-through", "mixed_7c",
-                                          "--train-limit", "4",       "--val-limit",    "2",
-                                          "--batch-size", "2",        "--epochs",       "5",
-                                          "--lr",         "0.05",     "--seed",         "5",
-                                          "--threads",    "2",        "--workers",      "1",
-                                          "--shards",     "2",        "--bn",           "frozen",
-                                          "--out",        run.string()};
+  const std::vector<std::string> train = {
+      THAW_BINARY,     "train", "--data",      dir / "idx", "--input-size", "75",        "--freeze-through", "mixed_7c",
+      "--train-limit", "4",     "--val-limit", "2",         "--batch-size", "2",         "--epochs",         "5",
+      "--lr",          "0.05",  "--seed",      "5",         "--threads",    "2",         "--workers",        "1",
+      "--shards",      "2",     "--bn",        "frozen",    "--out",        run.string()};
 
   const CommandResult a = run_and_signal(train, dir, steps, 0, SIGINT);
   ASSERT_EQ(a.exit_code, 128 + SIGINT) << describe("train, then SIGINT", a);
@@ -119,8 +116,8 @@ TEST(InterruptTraining, SignalsStopWithACheckpointAndTheResumedRunIsBitwise) {
   EXPECT_EQ(rec["stopped"]["steps_done"], k);
   EXPECT_FALSE(fs::exists(run / "weights.safetensors"));
 
-  const std::vector<std::string> resume = {THAW_BINARY, "train",   "--resume", run.string(),
-                                           "--ranks",   "2",       "--threads", "1"};
+  const std::vector<std::string> resume = {THAW_BINARY, "train", "--resume",  run.string(),
+                                           "--ranks",   "2",     "--threads", "1"};
   const CommandResult b = run_and_signal(resume, dir, steps, k, SIGTERM);
   ASSERT_EQ(b.exit_code, 128 + SIGTERM) << describe("resume, then SIGTERM", b);
   const size_t k2 = line_count(steps);

@@ -147,13 +147,15 @@ TEST_F(ResumeCommand, BadCheckpointsAndFoldersAreRefusedNamingTheFile) {
   const std::string whole = read_text(ckpt);
 
   // Truncated to half its size.
-  std::ofstream(ckpt, std::ios::binary | std::ios::trunc).write(whole.data(), static_cast<std::streamsize>(whole.size() / 2));
+  std::ofstream(ckpt, std::ios::binary | std::ios::trunc)
+      .write(whole.data(), static_cast<std::streamsize>(whole.size() / 2));
   expect_refusal(run(resume("a")), "truncated checkpoint", {ckpt.string()});
 
   // A header length past the end of the file.
   std::string header = whole;
   for (int i = 0; i < 8; ++i) header[static_cast<size_t>(i)] = i == 4 ? '\x01' : '\0';
-  std::ofstream(ckpt, std::ios::binary | std::ios::trunc).write(header.data(), static_cast<std::streamsize>(header.size()));
+  std::ofstream(ckpt, std::ios::binary | std::ios::trunc)
+      .write(header.data(), static_cast<std::streamsize>(header.size()));
   expect_refusal(run(resume("a")), "header longer than the file", {ckpt.string(), "header"});
 
   // Another run's checkpoint (another momentum) under this run's name.

@@ -159,8 +159,9 @@ TEST(TrainCheckpoint, RoundTripsModelAndOptimizerStateBitForBit) {
   EXPECT_THROW(read_train_checkpoint(file, g, std::string(64, 'b')), ForeignCheckpoint);
   // A graph with another head: the tensor is named.
   const Graph g5 = build_inception_v4(75, 5, 0.0);
-  EXPECT_NE(expect_user_error([&] { read_train_checkpoint(file, g5); })
-                .find("tensor last_linear.weight has shape [3, 1536], expected [5, 1536]"),
+  EXPECT_NE(expect_user_error([&] {
+              read_train_checkpoint(file, g5);
+            }).find("tensor last_linear.weight has shape [3, 1536], expected [5, 1536]"),
             std::string::npos);
 }
 
@@ -182,10 +183,17 @@ TEST(TrainCheckpoint, RefusesFilesThatAreNotWholeCheckpointsNamingThem) {
   EXPECT_EQ(expect_user_error([&] { read_train_checkpoint(p, g); }),
             p.string() + ": not a thaw training checkpoint (no thaw_checkpoint metadata)");
 
-  nlohmann::json m = {{"format", "thaw-checkpoint"}, {"version", 1},       {"run_id", "r"},
-                      {"run_sha256", "s"},           {"steps_done", 5},    {"epoch", 0},
-                      {"epoch_steps_done", 2},       {"epoch_loss_sum_bits", "0000000000000000"},
-                      {"steps_per_epoch", 3},        {"total_steps", 9},   {"seed", 1}};
+  nlohmann::json m = {{"format", "thaw-checkpoint"},
+                      {"version", 1},
+                      {"run_id", "r"},
+                      {"run_sha256", "s"},
+                      {"steps_done", 5},
+                      {"epoch", 0},
+                      {"epoch_steps_done", 2},
+                      {"epoch_loss_sum_bits", "0000000000000000"},
+                      {"steps_per_epoch", 3},
+                      {"total_steps", 9},
+                      {"seed", 1}};
   write_small(p, m.dump());
   EXPECT_NE(expect_user_error([&] { read_train_checkpoint(p, g); }).find(p.string() + ": inconsistent position"),
             std::string::npos);
@@ -201,9 +209,7 @@ TEST(TrainCheckpoint, RefusesFilesThatAreNotWholeCheckpointsNamingThem) {
             std::string::npos);
 
   // Truncated, and a header length past the end: the safetensors reader names the file.
-  {
-    std::ofstream(p, std::ios::binary | std::ios::trunc).write("\x10\0\0\0", 4);
-  }
+  { std::ofstream(p, std::ios::binary | std::ios::trunc).write("\x10\0\0\0", 4); }
   EXPECT_NE(expect_user_error([&] { read_train_checkpoint(p, g); }).find(p.string()), std::string::npos);
   {
     std::ofstream f(p, std::ios::binary | std::ios::trunc);
@@ -247,7 +253,8 @@ TEST(InterruptGuard, TurnsTheFirstSignalIntoAFlagAndRestoresTheHandlers) {
   struct sigaction dfl {};
   dfl.sa_handler = SIG_DFL;
   sigemptyset(&dfl.sa_mask);
-  struct sigaction before_term {}, before_int {};
+  struct sigaction before_term {
+  }, before_int{};
   ASSERT_EQ(sigaction(SIGTERM, &ignore, &before_term), 0);
   ASSERT_EQ(sigaction(SIGINT, &dfl, &before_int), 0);  // whatever the test runner set
   {
