@@ -112,8 +112,8 @@ std::vector<int32_t> model_class_of_data_class(const EvalModel& m, const Dataset
       if (m.class_names[c] == n) found = static_cast<int32_t>(c);
     }
     if (found < 0) {
-      fail_user("--data: class '", n, "' of ", data.describe(), " is not a class of the model ", m.weights.string(),
-                " (", name_list(m.class_names), ")");
+      fail_user("--data: class '", n, "' is not a class of the model (", name_list(m.class_names), ": ",
+                m.weights.string(), "); narrow the data with --class-subset (data: ", data.describe(), ")");
     }
     map.push_back(found);
   }

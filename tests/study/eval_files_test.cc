@@ -84,7 +84,7 @@ TEST(EvalClasses, DataClassesMustBeTheModels) {
     model_class_of_data_class(m, other);
     ADD_FAILURE() << "expected a UserError";
   } catch (const UserError& e) {
-    EXPECT_THAT(e.what(), HasSubstr("class 'zebra' of rows is not a class of the model w.safetensors (bag, cat, dog)"));
+    EXPECT_THAT(e.what(), HasSubstr("class 'zebra' is not a class of the model (bag, cat, dog: w.safetensors)"));
   }
   m.class_names.clear();  // a model without names: by index, and no more classes than it has
   EXPECT_THAT(model_class_of_data_class(m, other), ElementsAre(0, 1));
