@@ -11,6 +11,16 @@ int64_t resolve_shards(int64_t requested, int64_t batch_size) {
   return batch_size % kDefaultShards == 0 ? kDefaultShards : 1;
 }
 
+std::vector<std::vector<int64_t>> rank_rows(const ShardLayout& s, const std::vector<std::vector<int64_t>>& batches) {
+  std::vector<std::vector<int64_t>> out;
+  out.reserve(batches.size());
+  for (const std::vector<int64_t>& b : batches) {
+    THAW_CHECK(static_cast<int64_t>(b.size()) == s.batch, "a batch of ", b.size(), " samples, not ", s.batch);
+    out.emplace_back(b.begin() + s.first_sample(), b.begin() + s.first_sample() + s.samples_per_rank());
+  }
+  return out;
+}
+
 void validate_shards(const ShardLayout& s, const Graph& g, const Plan& plan) {
   if (!is_power_of_two(s.shards)) {
     fail_user("--shards: expected a power of two (1, 2, 4, 8, ...), got ", s.shards,

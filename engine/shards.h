@@ -4,6 +4,7 @@
 // and runs them one after another. V and N are powers of two, N divides V: then a rank's shards
 // form a complete subtree of the fixed tree over shards (engine/tree_reduce.h).
 #include <cstdint>
+#include <vector>
 
 #include "engine/plan.h"
 #include "engine/trainer.h"
@@ -28,6 +29,12 @@ struct ShardLayout {
   int64_t first_sample() const { return first_shard() * shard_size(); }  // batch position
   int64_t samples_per_rank() const { return shards_per_rank() * shard_size(); }
 };
+
+// The samples of each batch that rank s.rank computes: batch positions [first_sample(),
+// first_sample() + samples_per_rank()), what TrainStep::run takes as a batch of this rank's rows.
+// Each rank then decodes only its own samples; a sample's pixels depend on its index, never on
+// which rank or batch row loads it, so the bits are those of the whole batch.
+std::vector<std::vector<int64_t>> rank_rows(const ShardLayout& s, const std::vector<std::vector<int64_t>>& batches);
 
 // Checks V against the batch size, N against V, and that every batch norm that trains on batch
 // statistics sees more than one value per channel in a shard; UserError naming --shards,

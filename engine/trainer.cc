@@ -78,14 +78,20 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
   int64_t step = cfg.start_step;
   bool stop = false, halt = false;
   SkipLog skips(cfg.out_dir.empty() ? std::filesystem::path() : cfg.out_dir / "skipped.txt", &log);
+  // Each rank decodes only its own shards' samples (engine/shards.h, rank_rows), except with
+  // --on-bad-image skip: there a skipped sample's stand-in may come from another rank's rows, and
+  // rank 0 lists every skip and hashes the whole batch into the run record, so every rank loads
+  // the whole batch and TrainStep picks its rows.
+  const ShardLayout& layout = train_step.layout();
+  const bool own_rows = layout.ranks > 1 && cfg.loader.on_bad_image == BadImagePolicy::Fail;
   for (int64_t epoch = step / per_epoch; epoch < cfg.epochs && step < total && !stop && !halt; ++epoch) {
     const std::vector<int64_t> order = epoch_order(train_data.size(), cfg.seed, epoch);
     const int64_t first = step - epoch * per_epoch;  // > 0 only where a resumed run starts
     const int64_t steps_here = std::min(per_epoch, first + total - step);
     std::vector<std::vector<int64_t>> batches = batches_from(order, cfg.batch_size, steps_here);
     batches.erase(batches.begin(), batches.begin() + first);
-    BatchLoader loader(train_data, std::move(batches), g.input_size, LoadMode::training(epoch),
-                       reporting_skips(cfg.loader, skips, "train"));
+    BatchLoader loader(train_data, own_rows ? rank_rows(layout, batches) : batches, g.input_size,
+                       LoadMode::training(epoch), reporting_skips(cfg.loader, skips, "train"));
     Progress bar(log, cat_str("epoch ", epoch + 1, "/", cfg.epochs), steps_here, cfg.interactive);
     EpochResult er;
     er.epoch = epoch;
@@ -93,12 +99,14 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
     double loss_sum = first > 0 ? cfg.start_epoch_loss_sum : 0;
     int64_t s = first;
     for (; s < steps_here && !stop && !halt; ++s, ++step) {
-      const std::vector<int64_t>& idx = loader.next_into(x, labels).indices;
+      const std::vector<int64_t>& rows = loader.next_into(x, labels).indices;
+      const std::vector<int64_t>& idx = own_rows ? batches[static_cast<size_t>(s - first)] : rows;  // the whole batch
+      const int64_t from = own_rows ? layout.first_sample() : 0;
       const double lr = lr_at(sched, step);
-      const double loss = cache && cfg.cache_train
-                              ? train_step.run({&cache->boundary_batch(train_data, idx, x), labels, 0, cache->boundary()},
-                                               step, lr)
-                              : train_step.run({&x, labels}, step, lr);
+      const double loss =
+          cache && cfg.cache_train
+              ? train_step.run({&cache->boundary_batch(train_data, rows, x), labels, from, cache->boundary()}, step, lr)
+              : train_step.run({&x, labels, from}, step, lr);
       loss_sum += loss;
       if (metrics) {
         nlohmann::json line = {{"step", step}, {"epoch", epoch}, {"lr", lr}, {"loss", loss}, {"loss_bits", hex_bits(loss)}};

@@ -1,8 +1,11 @@
 // Data parallelism on thread ranks: the same bits after every step for N = 1, 2, 4 with the same
-// V; the sharded step is the mean of the shards' single-batch steps; bad shard layouts are user
+// V, each rank decoding only its own shards' samples; the sharded step is the mean of the shards' single-batch steps; bad shard layouts are user
 // errors; a failing rank stops the run with its name.
+#include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <sstream>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -24,10 +27,10 @@ namespace {
 constexpr int64_t kSize = 75;
 constexpr int64_t kClasses = 4;
 
-// Samples as a pure function of their index.
+// Samples as a pure function of their index; counts how often each is decoded.
 class NoiseDataset final : public Dataset {
  public:
-  explicit NoiseDataset(int64_t n) : n_(n) {}
+  explicit NoiseDataset(int64_t n) : n_(n), loads_(static_cast<size_t>(n), 0) {}
   int64_t size() const override { return n_; }
   int64_t num_classes() const override { return kClasses; }
   std::vector<std::string> class_names() const override { return {"a", "b", "c", "d"}; }
@@ -35,11 +38,19 @@ class NoiseDataset final : public Dataset {
   void load(int64_t i, int64_t size, LoadMode, float* chw) const override {
     const CounterRng rng(21, RngPurpose::Synthetic, 0, static_cast<uint32_t>(i));
     for (int64_t e = 0; e < 3 * size * size; ++e) chw[e] = 2.0f * rng.uniform_float_at(e) - 1.0f;
+    const std::lock_guard<std::mutex> lock(mu_);
+    ++loads_[static_cast<size_t>(i)];
   }
   std::string describe() const override { return "noise"; }
+  std::vector<int> loads() const {
+    const std::lock_guard<std::mutex> lock(mu_);
+    return loads_;
+  }
 
  private:
   int64_t n_;
+  mutable std::mutex mu_;
+  mutable std::vector<int> loads_;  // per sample, over every rank's loader
 };
 
 class Lines final : public StepObserver {
@@ -73,6 +84,7 @@ TrainConfig base_config(const Graph& g) {
 struct RunResult {
   std::vector<std::string> lines;
   std::string state;
+  std::vector<int> loads;  // decodes per sample, all ranks together
 };
 
 RunResult run_with_ranks(const Graph& g, const TrainConfig& cfg, int ranks) {
@@ -84,7 +96,14 @@ RunResult run_with_ranks(const Graph& g, const TrainConfig& cfg, int ranks) {
   Lines lines;
   std::ostringstream log;
   ctx.train(g, state, data, nullptr, cfg, log, &lines);
-  return {lines.lines, state_sha256(g, state)};
+  return {lines.lines, state_sha256(g, state), data.loads()};
+}
+
+// Samples decoded exactly once, and samples decoded more often than that.
+std::pair<int, int> once_and_more(const std::vector<int>& loads) {
+  const auto once = std::count(loads.begin(), loads.end(), 1);
+  const auto more = std::count_if(loads.begin(), loads.end(), [](int c) { return c > 1; });
+  return {static_cast<int>(once), static_cast<int>(more)};
 }
 
 TEST(ParallelStep, OneTwoAndFourThreadRanksGiveTheSameBits) {
@@ -92,13 +111,25 @@ TEST(ParallelStep, OneTwoAndFourThreadRanksGiveTheSameBits) {
   const TrainConfig cfg = base_config(g);
   const RunResult one = run_with_ranks(g, cfg, 1);
   ASSERT_EQ(one.lines.size(), 2u);
+  // Two batches of 8 distinct samples.
+  EXPECT_EQ(once_and_more(one.loads), std::make_pair(16, 0));
   for (const int n : {2, 4}) {
     const RunResult many = run_with_ranks(g, cfg, n);
+    // Each rank decoded only its own shards' samples: every sample of the batches once in all.
+    EXPECT_EQ(once_and_more(many.loads), std::make_pair(16, 0)) << "N=" << n;
     ASSERT_EQ(many.lines.size(), one.lines.size()) << "N=" << n;
     for (size_t s = 0; s < one.lines.size(); ++s) EXPECT_EQ(many.lines[s], one.lines[s]) << "N=" << n << " step " << s;
     // The whole state: parameters, running statistics and num_batches_tracked.
     EXPECT_EQ(many.state, one.state) << "N=" << n;
   }
+  // With --on-bad-image skip a skipped sample's stand-in may be another rank's sample: every rank
+  // loads the whole batch, as before per-rank loading, with the same bits.
+  TrainConfig skip = cfg;
+  skip.loader.on_bad_image = BadImagePolicy::Skip;
+  const RunResult two = run_with_ranks(g, skip, 2);
+  EXPECT_EQ(once_and_more(two.loads), std::make_pair(0, 16));
+  EXPECT_EQ(two.lines, one.lines);
+  EXPECT_EQ(two.state, one.state);
 }
 
 // Gradients as the optimizer saw them after a step, one vector per trainable tensor.
