@@ -82,6 +82,7 @@ void run_sweep_command(const SweepArgs& a, CLI::App& sub) {
   for (const auto& opt : sub.get_options()) {
     if (opt->count() == 0 || opt->get_name() == "--help") continue;
     cmd << ' ' << opt->get_name();
+    if (opt->get_expected_min() == 0) continue;  // a flag: its name says it all
     for (const auto& r : opt->results()) cmd << ' ' << r;
   }
   for (const std::string& s : extra) cmd << ' ' << s;
