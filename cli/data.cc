@@ -11,8 +11,10 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "core/sha256.h"
 #include "io/datasets.h"
 #include "io/image_facts.h"
+#include "io/pack_dataset.h"
 #include "io/split.h"
 
 namespace thaw::cli {
@@ -165,9 +167,71 @@ void check_idx(const DataCheckArgs& a, std::ostream& os) {
   os << train->describe() << '\n' << test->describe() << '\n';
 }
 
+// A pack holds no files to decode: what can go wrong is a stored sample whose bytes are no longer
+// those `thaw pack` wrote, so every sample's pixels are hashed again against pack.json.
+void check_pack(const DataCheckArgs& a, std::ostream& os) {
+  const std::shared_ptr<const PackData> data = PackData::open(a.data);
+  const PackManifest& m = data->manifest;
+  DataOptions opt;
+  opt.val_fraction = a.val_fraction;
+  opt.seed = a.seed;
+  os << "data: " << a.data << " (a pack of " << m.samples.size() << " images, " << m.class_names.size()
+     << " classes, made from " << m.source << " for --input-size " << m.input_size << ", shorter side stored at "
+     << m.side;
+  if (a.val_fraction != 0) os << "; validation split " << a.val_fraction << " from seed " << a.seed;
+  os << ")\n";
+  std::vector<std::array<int64_t, kSplits>> counts(m.class_names.size());
+  for (const DataSplit split : {DataSplit::Train, DataSplit::Val, DataSplit::Test}) {
+    const PackDataset d(data, split, opt);
+    for (int64_t i = 0; i < d.size(); ++i) ++counts[static_cast<size_t>(d.label(i))][static_cast<int>(split)];
+  }
+  print_counts(os, m.class_names, counts);
+
+  std::map<std::string, std::vector<size_t>> by_source;
+  for (size_t i = 0; i < m.samples.size(); ++i) by_source[m.samples[i].source_sha256].push_back(i);
+  int64_t sets = 0;
+  for (const auto& [hash, members] : by_source) {
+    if (members.size() < 2) continue;
+    if (static_cast<size_t>(sets) < kMaxListed) {
+      os << "duplicate source files:";
+      for (size_t j = 0; j < members.size(); ++j) os << (j ? ", " : " ") << m.samples[members[j]].path;
+      os << '\n';
+    }
+    ++sets;
+  }
+  os << "duplicates: " << (sets == 0 ? std::string("none") : std::to_string(sets) + " sets") << " (SHA-256 of the source files)\n";
+  if (!m.skipped.empty()) {
+    os << "left out when packed: " << m.skipped.size() << " files\n";
+    for (size_t i = 0; i < m.skipped.size() && i < kMaxListed; ++i) os << "  " << m.skipped[i] << '\n';
+  }
+
+  const int64_t n = static_cast<int64_t>(m.samples.size());
+  std::vector<char> bad(m.samples.size(), 0);
+#pragma omp parallel for schedule(dynamic, 16)
+  for (int64_t i = 0; i < n; ++i) bad[i] = sha256_hex(data->pixels(static_cast<size_t>(i))) != m.samples[i].sha256;
+  int64_t corrupt = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    if (!bad[i]) continue;
+    if (static_cast<size_t>(corrupt) < kMaxListed) {
+      os << "corrupt: " << m.samples[i].path << ": its stored pixels (shard " << m.shards[m.samples[i].shard].file
+         << ") no longer match the SHA-256 in pack.json\n";
+    }
+    ++corrupt;
+  }
+  os << std::flush;
+  if (corrupt > 0) {
+    fail_user(a.data, ": ", corrupt, " of ", n, " packed images are corrupt; pack the data again with thaw pack");
+  }
+  os << "all " << n << " packed images match their SHA-256\n";
+}
+
 void run_data_check(const DataCheckArgs& a) {
   check_threads(a.threads);
   std::ostream& os = std::cout;
+  if (is_pack_dir(a.data)) {
+    check_pack(a, os);
+    return;
+  }
   if (!is_image_data(a.data)) {
     if (a.val_fraction != 0) fail_user("--val-fraction: not supported for IDX data (", a.data, ")");
     check_idx(a, os);
@@ -218,7 +282,7 @@ void add_data(CLI::App& app) {
   auto a = std::make_shared<DataCheckArgs>();
   CLI::App* check = data->add_subcommand(
       "check", "Counts per class and split, image sizes, duplicate files, groups across splits, unreadable files");
-  check->add_option("DATA", a->data, "A folder of class folders, a .csv manifest, or IDX data")->required();
+  check->add_option("DATA", a->data, "A folder of class folders, a .csv manifest, a pack (thaw pack), or IDX data")->required();
   check->add_option("--val-fraction", a->val_fraction, "Carve a validation split out of train, as thaw train would");
   check->add_option("--seed", a->seed, "Seed of that split")->capture_default_str();
   check->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();

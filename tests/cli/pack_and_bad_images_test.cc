@@ -72,6 +72,45 @@ TEST_F(DataCommands, PackThenTrainFromThePack) {
   EXPECT_THAT(read_text(dir_.path() / "run" / "record.json"), HasSubstr("\"workers\": 2"));
 }
 
+// `thaw data check PACK` rehashes every stored sample: a flipped byte in a shard is named.
+TEST_F(DataCommands, DataCheckOfAPackFindsACorruptSample) {
+  const std::string pack = std::string(THAW_BINARY) + " pack " + sh_quote(dir_ / "data") + " --input-size 75 --out " +
+                           sh_quote(dir_ / "pack");
+  CommandResult r = run_command(pack, dir_);
+  ASSERT_EQ(r.exit_code, 0) << describe(pack, r);
+  const std::string check = kPassive + std::string(THAW_BINARY) + " data check " + sh_quote(dir_ / "pack") +
+                            " --val-fraction 0.4 --seed 1";
+  r = run_command(check, dir_);
+  ASSERT_EQ(r.exit_code, 0) << describe(check, r);
+  EXPECT_THAT(r.out, HasSubstr("(a pack of 10 images, 2 classes, made from "));
+  EXPECT_THAT(r.out, HasSubstr("; validation split 0.4 from seed 1)"));
+  // Per class: round(0.4 * 5) = 2 to validation.
+  EXPECT_THAT(r.out, HasSubstr("  a           3       2       0       5\n"));
+  EXPECT_THAT(r.out, HasSubstr("  total       6       4       0      10\n"));
+  EXPECT_THAT(r.out, HasSubstr("duplicates: none"));
+  EXPECT_THAT(r.out, HasSubstr("all 10 packed images match their SHA-256"));
+
+  std::filesystem::path shard;
+  for (const auto& e : std::filesystem::directory_iterator(dir_.path() / "pack")) {
+    if (e.path().extension() == ".bin") shard = e.path();
+  }
+  ASSERT_FALSE(shard.empty());
+  {
+    std::fstream f(shard, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekg(64 + 5);  // the first sample's pixels start after the 64-byte header
+    char c = 0;
+    f.read(&c, 1);
+    c = static_cast<char>(c ^ 0x5a);
+    f.seekp(64 + 5);
+    f.write(&c, 1);
+  }
+  r = run_command(check, dir_);
+  EXPECT_EQ(r.exit_code, 2) << describe(check, r);
+  EXPECT_THAT(r.out, HasSubstr("corrupt: "));
+  EXPECT_THAT(r.out, HasSubstr("no longer match the SHA-256 in pack.json"));
+  EXPECT_THAT(r.err, HasSubstr("1 of 10 packed images are corrupt; pack the data again with thaw pack"));
+}
+
 TEST_F(DataCommands, UnreadableImagesFailOrAreSkippedAndListed) {
   std::ofstream(dir_.path() / "data" / "a" / "3.png", std::ios::binary) << "\x89PNG\r\n\x1a\n not really";
   const std::string fail = train_args(dir_ / "data", dir_ / "run_fail");
