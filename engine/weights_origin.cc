@@ -71,15 +71,21 @@ WeightsOrigin read_weights_origin(const std::filesystem::path& path, const std::
   return o;
 }
 
-Graph build_graph_for(const std::string& arch, int64_t input_size, int64_t num_classes, double dropout,
-                      const std::string& weights) {
+WeightsOrigin check_weights_arch(const std::string& arch, const std::string& weights) {
   check_arch(arch);
-  if (weights.empty()) return build_network(arch, input_size, num_classes, dropout);
-  const WeightsOrigin o = read_weights_origin(weights, arch);
+  WeightsOrigin o = read_weights_origin(weights, arch);
   if (!o.arch.empty() && o.arch != arch) {
     fail_user("--weights ", weights, ": holds ", o.arch, " weights (", o.evidence, ") but --arch is ", arch,
               "; give --arch ", o.arch, " or other weights");
   }
+  return o;
+}
+
+Graph build_graph_for(const std::string& arch, int64_t input_size, int64_t num_classes, double dropout,
+                      const std::string& weights) {
+  check_arch(arch);
+  if (weights.empty()) return build_network(arch, input_size, num_classes, dropout);
+  const WeightsOrigin o = check_weights_arch(arch, weights);
   return build_network(arch, input_size, num_classes, dropout, o.conventions);
 }
 

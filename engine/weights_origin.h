@@ -27,6 +27,10 @@ struct WeightsOrigin {
 // file and the key. `fallback_arch` gives the defaults when the file names no architecture.
 WeightsOrigin read_weights_origin(const std::filesystem::path& path, const std::string& fallback_arch);
 
+// A UserError naming --weights and --arch when the file holds another architecture than `arch`
+// (thaw sweep asks before its first arm; build_graph_for asks it too).
+WeightsOrigin check_weights_arch(const std::string& arch, const std::string& weights);
+
 // The network of --arch; with a weights file (non-empty path) built under the file's conventions,
 // and a UserError naming --weights and --arch when the file holds another architecture.
 Graph build_graph_for(const std::string& arch, int64_t input_size, int64_t num_classes, double dropout,

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "engine/weights_origin.h"
 #include "graph/network.h"
 #include "io/atomic_file.h"
 #include "io/datasets.h"
@@ -145,6 +146,18 @@ void check_data(const SweepConfig& c) {
   (void)val;
 }
 
+// The --weights given for the arms (as `--weights W` or `--weights=W`), checked against --arch once
+// here: the wrong architecture is one line before any arm runs, not the same failure per arm.
+void check_weights(const SweepConfig& c) {
+  const std::vector<std::string>& args = c.train_args;
+  for (size_t i = 0; i < args.size(); ++i) {
+    std::string w;
+    if (args[i] == "--weights" && i + 1 < args.size()) w = args[i + 1];
+    if (args[i].rfind("--weights=", 0) == 0) w = args[i].substr(std::string("--weights=").size());
+    if (!w.empty()) check_weights_arch(c.data.arch, w);
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> all_freeze_points(const std::string& arch) {
@@ -232,6 +245,7 @@ json run_sweep(const SweepConfig& c, std::ostream& log) {
   if (fs::exists(c.out / "sweep.json", ec) && !c.overwrite && !c.resume) {
     fail_user("--out: ", c.out.string(), " already holds a sweep; pass --resume to finish it or --overwrite");
   }
+  check_weights(c);
   check_data(c);
   const json kept = finished_arms(c);
   fs::create_directories(c.out / "arms", ec);

@@ -104,6 +104,26 @@ TEST(ImportNsfwjs, OtherFileHashesAreRefused) {
   EXPECT_FALSE(std::filesystem::exists(dir / "out/inception_v3.safetensors"));
 }
 
+// The tarball's hash as recorded but one model file's not (a record edited, or a file swapped by a
+// tool that kept the tarball): the file is named with both hashes, and nothing is written.
+TEST(ImportNsfwjs, AModelFileWithAnotherHashIsRefused) {
+  REQUIRE_NUMPY();
+  ScratchDir dir;
+  run_ok(fake_package() + " make " + sh_quote(dir / "pkg"), dir);
+  const std::string hashes = dir / "pkg/hashes.json";
+  run_ok(sh_quote(kPython) + " -c \"import json; p = '" + hashes + "'; h = json.load(open(p)); " +
+             "h['files']['group1-shard2of4.min.js'] = '0' * 64; json.dump(h, open(p, 'w'))\"",
+         dir);
+  const CommandResult r = run_command(importer() + " --package " + sh_quote(dir / "pkg/nsfwjs-4.3.0.tgz") +
+                                          " --expect-hashes " + sh_quote(hashes) + " --out-dir " + sh_quote(dir / "out"),
+                                      dir);
+  const std::string line = one_line_error(r);
+  EXPECT_NE(line.find("package/dist/models/inception_v3/group1-shard2of4.min.js has SHA-256 "), std::string::npos)
+      << line;
+  EXPECT_NE(line.find(", recorded " + std::string(64, '0')), std::string::npos) << line;
+  EXPECT_FALSE(std::filesystem::exists(dir / "out/inception_v3.safetensors"));
+}
+
 TEST(ImportNsfwjs, ManifestShapeBeyondTheShardsIsOneLine) {
   REQUIRE_NUMPY();
   ScratchDir dir;
@@ -159,6 +179,35 @@ TEST(ImportNsfwjs, WeightsOfTheOtherArchitectureAreOneLine) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(trim_right(r.err).find('\n'), std::string::npos);
+}
+
+// thaw train and thaw sweep refuse the other architecture's file before any work: one line, no run
+// or sweep folder (the sweep asks once, not once per arm).
+TEST(ImportNsfwjs, TrainAndSweepRefuseTheOtherArchitectureBeforeAnyWork) {
+  REQUIRE_NUMPY();
+  if (!thaw_binary_exists()) GTEST_SKIP() << "thaw is not built";
+  if (!std::filesystem::exists("/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz")) {
+    GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed";
+  }
+  ScratchDir dir;
+  const std::string v4 = dir / "v4.safetensors";
+  run_ok(sh_quote(kPython) + " -c \"import sys; sys.path.insert(0, '" + source_path("scripts") + "'); " +
+             "import numpy as np; from safetensors_np import save_safetensors; "
+             "save_safetensors({'features.0.conv.weight': np.zeros((32, 3, 3, 3), np.float32)}, '" + v4 + "')\"",
+         dir);
+  const std::string want = "thaw: error: --weights " + v4 + ": holds inception_v4 weights (it has the tensor "
+                           "features.0.conv.weight) but --arch is inception_v3; give --arch inception_v4 or other weights";
+  const std::string common = " --arch inception_v3 --data fashion-mnist --input-size 75 --weights " + sh_quote(v4);
+  CommandResult r = run_command(sh_quote(THAW_BINARY) + " train" + common + " --out " + sh_quote(dir / "run"), dir);
+  EXPECT_EQ(r.exit_code, kUserErrorExit);
+  EXPECT_EQ(trim_right(r.err), want);
+  EXPECT_FALSE(std::filesystem::exists(dir / "run"));
+  r = run_command(sh_quote(THAW_BINARY) + " sweep" + common + " --val-fraction 0.1 --freeze-through Mixed_7c,Mixed_6e" +
+                      " --out " + sh_quote(dir / "sweep"),
+                  dir);
+  EXPECT_EQ(r.exit_code, kUserErrorExit);
+  EXPECT_EQ(trim_right(r.err), want);
+  EXPECT_FALSE(std::filesystem::exists(dir / "sweep"));
 }
 
 }  // namespace
