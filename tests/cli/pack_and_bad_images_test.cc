@@ -50,12 +50,15 @@ class DataCommands : public ::testing::Test {
     const CommandResult r = run_command(cmd, dir_);
     if (r.exit_code != 0) GTEST_SKIP() << "Debian's python3 with numpy and PIL is needed: " << r.err;
   }
+  std::string pack_command() const {
+    return std::string(THAW_BINARY) + " pack " + sh_quote(dir_ / "data") + " --input-size 75 --out " +
+           sh_quote(dir_ / "pack");
+  }
   ScratchDir dir_;
 };
 
 TEST_F(DataCommands, PackThenTrainFromThePack) {
-  const std::string pack = std::string(THAW_BINARY) + " pack " + sh_quote(dir_ / "data") + " --input-size 75 --out " +
-                           sh_quote(dir_ / "pack");
+  const std::string pack = pack_command();
   CommandResult r = run_command(pack, dir_);
   ASSERT_EQ(r.exit_code, 0) << describe(pack, r);
   EXPECT_THAT(r.out, HasSubstr("packed 10 images (2 classes; train 10, val 0, test 0)"));
@@ -74,8 +77,7 @@ TEST_F(DataCommands, PackThenTrainFromThePack) {
 
 // `thaw data check PACK` rehashes every stored sample: a flipped byte in a shard is named.
 TEST_F(DataCommands, DataCheckOfAPackFindsACorruptSample) {
-  const std::string pack = std::string(THAW_BINARY) + " pack " + sh_quote(dir_ / "data") + " --input-size 75 --out " +
-                           sh_quote(dir_ / "pack");
+  const std::string pack = pack_command();
   CommandResult r = run_command(pack, dir_);
   ASSERT_EQ(r.exit_code, 0) << describe(pack, r);
   const std::string check = kPassive + std::string(THAW_BINARY) + " data check " + sh_quote(dir_ / "pack") +
