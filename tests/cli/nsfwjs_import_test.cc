@@ -92,6 +92,21 @@ TEST(ImportNsfwjs, MissingNpmIsOneLine) {
   EXPECT_NE(line.find("npm not found on PATH: install Debian's (apt-get install npm)"), std::string::npos) << line;
 }
 
+// Run by a python without numpy (the pyenv python3 on some PATHs, or before scripts/setup): one line
+// naming that python, not a traceback. numpy is hidden from /usr/bin/python3 for the test.
+TEST(ImportNsfwjs, PythonWithoutNumpyIsOneLine) {
+  ScratchDir dir;
+  const CommandResult r = run_command(
+      sh_quote(kPython) + " -c \"import runpy, sys; sys.modules['numpy'] = None; " +
+          "sys.argv = ['import-nsfwjs', '--out-dir', '" + dir / "imported" + "']; runpy.run_path('" +
+          source_path("scripts/import-nsfwjs") + "', run_name='__main__')\"",
+      dir);
+  const std::string line = one_line_error(r);
+  EXPECT_NE(line.find(" has no numpy: run it with Debian's /usr/bin/python3 and its python3-numpy"),
+            std::string::npos)
+      << line;
+}
+
 TEST(ImportNsfwjs, OtherFileHashesAreRefused) {
   REQUIRE_NUMPY();
   ScratchDir dir;
