@@ -119,28 +119,74 @@ const Plot kPlots[] = {
     {"accuracy_vs_cost.png", "Accuracy against training cost",
      "Each freeze point: test accuracy with its 95% interval (dot and bar) and validation accuracy (diamond), "
      "against the time its training took. Freezing more trains faster; the bars show whether the accuracy it costs "
-     "is more than the noise of the test set."},
-    {"loss_curves.png", "Loss curves", "Training loss per step (faint: raw; solid: moving average) and validation loss per epoch."},
+     "is more than the noise of the test set. The dashed line is the accuracy of always answering the test split's "
+     "most frequent class: an accuracy near it has learnt little."},
+    {"loss_curves.png", "Loss curves",
+     "Training loss per step (faint: raw; solid: moving average) and validation loss per epoch, one colour per arm."},
     {"confusion.png", "Confusion matrices", "Each arm on the test split: rows are true classes, columns predictions."},
 };
 
-std::string summary_sentence(const json& sweep) {
-  const json& best = sweep.value("best_arm", json());
-  if (!best.is_string()) return "No arm finished.";
+std::string ci_display(const json& sweep) {
+  const std::string m = sweep.value("ci_method", "");
+  return m == "wilson" ? "Wilson" : m == "clopper-pearson" ? "Clopper-Pearson" : m;
+}
+
+std::string join_names(const std::vector<std::string>& names) {
+  std::string out;
+  for (size_t i = 0; i < names.size(); ++i) out += (i == 0 ? "" : i + 1 == names.size() ? " and " : ", ") + names[i];
+  return out;
+}
+
+// What a reader asks first: which arm, how sure, and which cheaper arms the test set cannot tell from
+// it. `strong` wraps the best arm's name (<b> in HTML, ** in Markdown); names are escaped by `esc`.
+std::string summary_sentence(const json& sweep, const char* strong_open, const char* strong_close,
+                             std::string (*esc)(const std::string&)) {
+  const json& best_name = sweep.value("best_arm", json());
+  if (!best_name.is_string()) return "No arm finished.";
+  const json* best = nullptr;
+  for (const json& a : sweep.at("arms")) {
+    if (a["freeze_through"] == best_name) best = &a;
+  }
   std::ostringstream os;
-  os << "Best by validation accuracy: <b>" << html_escape(best.get<std::string>()) << "</b>.";
-  int different = 0, tested = 0;
+  os << "Best by validation accuracy: " << strong_open << esc(best_name.get<std::string>()) << strong_close;
+  if (best != nullptr) {
+    os << " (" << params(best->value("trainable_parameters", json())) << " trainable parameters; test accuracy "
+       << with_interval(field(*best, "test", "accuracy")) << ").";
+  }
+  std::vector<std::string> differ, same;
+  const json* cheapest = nullptr;
   for (const json& a : sweep.at("arms")) {
     if (!a.contains("vs_best")) continue;
-    ++tested;
-    different += a["vs_best"].value("p_holm", 1.0) < 0.05;
+    const std::string name = esc(a["freeze_through"].get<std::string>());
+    if (a["vs_best"].value("p_holm", 1.0) < 0.05) {
+      differ.push_back(name);
+      continue;
+    }
+    same.push_back(name);
+    const json& n = a.value("trainable_parameters", json());
+    if (!n.is_number()) continue;
+    if (cheapest == nullptr || n.get<double>() < cheapest->at("trainable_parameters").get<double>()) cheapest = &a;
   }
-  if (tested > 0) {
-    os << " On the test split, " << different << " of " << tested
-       << " other arm(s) differ from it at the 5% level after Holm's correction (McNemar's exact test).";
+  if (differ.empty() && same.empty()) return os.str();
+  os << " On the same test samples (McNemar's exact test, Holm-adjusted, 5% level): ";
+  if (!differ.empty()) os << join_names(differ) << (differ.size() == 1 ? " differs" : " differ") << " from it";
+  if (!differ.empty() && !same.empty()) os << "; ";
+  if (!same.empty()) {
+    os << join_names(same) << (same.size() == 1 ? " is" : " are")
+       << " not shown to differ (not shown equal either: the intervals say how large a difference this test set "
+          "could miss)";
+  }
+  os << '.';
+  if (cheapest != nullptr && best != nullptr && best->value("trainable_parameters", json()).is_number() &&
+      cheapest->at("trainable_parameters").get<double>() < best->at("trainable_parameters").get<double>()) {
+    os << " The cheapest of those: " << esc(cheapest->at("freeze_through").get<std::string>()) << " ("
+       << params(cheapest->at("trainable_parameters")) << " trainable, "
+       << seconds(cheapest->value("train_seconds", json())) << " of training).";
   }
   return os.str();
 }
+
+std::string plain(const std::string& s) { return s; }
 
 }  // namespace
 
@@ -225,7 +271,7 @@ std::string sweep_table(const json& sweep) {
   const json& best = sweep.value("best_arm", json());
   if (best.is_string()) {
     os << "best by validation accuracy: " << best.get<std::string>() << "; intervals 95% ("
-       << sweep.value("ci_method", "") << " for accuracy, bootstrap for balanced accuracy, macro AUC)\n";
+       << ci_display(sweep) << " for accuracy, bootstrap for balanced accuracy, macro AUC)\n";
   }
   return os.str();
 }
@@ -246,7 +292,7 @@ std::string sweep_markdown(const json& sweep, bool with_plots) {
     for (const Column& c : columns()) os << c.cell(a, sweep) << " | ";
     os << status_text(a) << " |\n";
   }
-  os << "\nIntervals are 95%: " << sweep.value("ci_method", "")
+  os << '\n' << summary_sentence(sweep, "**", "**", plain) << "\n\nIntervals are 95%: " << ci_display(sweep)
      << " for accuracy, a seeded bootstrap for balanced accuracy and macro AUC. The best arm is chosen on the "
         "validation split; every other arm is compared with it on the test split by McNemar's exact test, "
         "the p-values Holm-adjusted across the comparisons (in brackets).\n";
@@ -270,7 +316,7 @@ std::string sweep_html(const json& sweep, const fs::path& plots_dir) {
         "td:first-child,th:first-child{text-align:left;font-weight:600}\n"
         ".wide{overflow-x:auto}\n"
         "tr.best td{background:#eaf6ea}tr.failed td{background:#fbeaea;color:#8a1f11}\n"
-        "code{background:#f4f4f4;padding:0.1em 0.3em;border-radius:3px;font-size:0.9em;word-break:break-all}\n"
+        "code{background:#f4f4f4;padding:0.1em 0.3em;border-radius:3px;font-size:0.9em;overflow-wrap:anywhere}\n"
         ".meta{color:#555;font-size:0.92em}.note{color:#444;font-size:0.9em;max-width:60em}\n"
         "img{max-width:100%;border:1px solid #e3e3e3;margin:0.5em 0}\n"
         ".error{color:#8a1f11;font-family:monospace;white-space:pre-wrap}\n"
@@ -281,14 +327,18 @@ std::string sweep_html(const json& sweep, const fs::path& plots_dir) {
   }
   os << " &middot; created " << html_escape(sweep.value("created_utc", "")) << "<br>command <code>"
      << html_escape(sweep.value("command", "")) << "</code></p>\n";
-  os << "<p>" << summary_sentence(sweep) << "</p>\n<div class=\"wide\"><table>\n<tr>";
+  os << "<p>" << summary_sentence(sweep, "<b>", "</b>", html_escape) << "</p>\n<div class=\"wide\"><table>\n<tr>";
   for (const Column& c : columns()) os << "<th>" << html_escape(c.title) << "</th>";
   os << "</tr>\n";
   for (const json& a : sweep.at("arms")) {
     const bool best = sweep.value("best_arm", json()) == a["freeze_through"];
     const bool failed = a.value("status", "") == "failed";
     os << "<tr" << (best ? " class=\"best\"" : failed ? " class=\"failed\"" : "") << ">";
-    for (const Column& c : columns()) os << "<td>" << html_escape(c.cell(a, sweep)) << "</td>";
+    for (const Column& c : columns()) {
+      std::string cell = c.cell(a, sweep);
+      if (&c == &columns().front() && a.value("status", "") != "complete") cell += " (" + a.value("status", "") + ")";
+      os << "<td>" << html_escape(cell) << "</td>";
+    }
     os << "</tr>\n";
   }
   os << "</table></div>\n";
@@ -298,7 +348,7 @@ std::string sweep_html(const json& sweep, const fs::path& plots_dir) {
          << html_escape(a.value("error", "")) << "</p>\n";
     }
   }
-  os << "<p class=\"note\">Intervals are 95%: " << html_escape(sweep.value("ci_method", ""))
+  os << "<p class=\"note\">Intervals are 95%: " << html_escape(ci_display(sweep))
      << " for accuracy, a seeded bootstrap for balanced accuracy and macro AUC. The best arm is chosen on the "
         "validation split, never on the test split; every other arm is compared with it on the same test samples "
         "by McNemar's exact test, and the p-values are Holm-adjusted across those comparisons (in brackets). "

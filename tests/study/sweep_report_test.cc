@@ -108,6 +108,16 @@ TEST(SweepCompare, BestByValidationThenMcNemarWithHolm) {
   const std::string csv = sweep_csv(sweep);
   EXPECT_THAT(csv, HasSubstr("\nd,failed,thaw: error: boom,"));
   EXPECT_THAT(csv, HasSubstr("\nb,complete,,50000,"));
+  // The report's first sentence: the best arm with its test interval, then the arms the test set
+  // cannot tell from it (Holm: 2 * 2/64 = 0.0625 for a, 0.5 for c) and the cheapest of them.
+  sweep["ci_method"] = "wilson";
+  sweep["data"] = {{"spec", "fashion-mnist"}};
+  const std::string md = sweep_markdown(sweep, false);
+  EXPECT_THAT(md, HasSubstr("Best by validation accuracy: **b** (50.0 k trainable parameters; test accuracy "
+                            "0.500 [0.400, 0.600])."));
+  EXPECT_THAT(md, HasSubstr("a and c are not shown to differ"));
+  EXPECT_THAT(md, HasSubstr("The cheapest of those: a (100 trainable, 10.0 s of training)."));
+  EXPECT_THAT(md, HasSubstr("Intervals are 95%: Wilson for accuracy"));
 
   // Test predictions of another test set: the comparison fails, naming the files.
   write(dir.path() / "arms/c/predictions-test.csv", "path,hash,label,predicted,a,b\ntest:0,zz,a,a,0.8,0.2\n");
@@ -141,6 +151,7 @@ TEST(SweepReport, HtmlIsOneFileWithPlotsAndErrors) {
   EXPECT_THAT(html, HasSubstr("<!DOCTYPE html>"));
   EXPECT_THAT(html, HasSubstr("thaw sweep &lt;x&gt;"));
   EXPECT_THAT(html, HasSubstr("thaw: error: &lt;oom&gt;"));
+  EXPECT_THAT(html, HasSubstr("<tr class=\"failed\"><td>none (failed)</td>"));  // not a row of dashes alone
   EXPECT_THAT(html, HasSubstr("data:image/png;base64," + base64("\x89PNG fake")));
   EXPECT_THAT(html, ::testing::Not(HasSubstr("accuracy_vs_cost")));  // absent plots are left out
   EXPECT_THAT(html, ::testing::Not(HasSubstr("src=\"plots/")));        // nothing outside the file
