@@ -27,13 +27,14 @@ namespace {
 struct ReduceArgs {
   std::string freeze_through = "mixed_6h";
   int64_t floats = 0;  // > 0: this many instead of the freeze point's parameters
+  int64_t bucket_floats = static_cast<int64_t>(kGradientBucketFloats);
   int reps = 5;
   int warmup = 1;
   bool json = false;
 };
 
 // Runs warmup + reps reductions of `count` floats on `comm`; rank 0's median time.
-double time_reductions(Comm& comm, size_t count, int warmup, int reps) {
+double time_reductions(Comm& comm, size_t count, size_t bucket, int warmup, int reps) {
   std::vector<float> data(count);
   for (size_t i = 0; i < count; ++i) data[i] = static_cast<float>((i * 7 + comm.rank()) % 13) * 0.25f;
   std::vector<double> times;
@@ -42,7 +43,7 @@ double time_reductions(Comm& comm, size_t count, int warmup, int reps) {
     std::vector<char> all(static_cast<size_t>(comm.size()));
     all_gather(comm, &go, all.data(), 1, "start signal");  // the ranks start together
     const auto t0 = std::chrono::steady_clock::now();
-    tree_allreduce(comm, data.data(), count, kGradientBucketFloats, "benchmark gradients");
+    tree_allreduce(comm, data.data(), count, bucket, "benchmark gradients");
     const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     if (k >= warmup) times.push_back(s);
   }
@@ -53,6 +54,8 @@ double time_reductions(Comm& comm, size_t count, int warmup, int reps) {
 void run(const ReduceArgs& a, const ParallelFlags& p) {
   if (a.reps < 1) fail_user("--reps: expected at least 1, got ", a.reps);
   if (a.warmup < 0) fail_user("--warmup: expected 0 or more, got ", a.warmup);
+  if (a.bucket_floats < 1) fail_user("--bucket-floats: expected at least 1, got ", a.bucket_floats);
+  const auto bucket = static_cast<size_t>(a.bucket_floats);
   int64_t floats = a.floats;
   if (floats <= 0) {
     const Graph g = build_inception_v4(299, 1000, 0.0);
@@ -64,17 +67,17 @@ void run(const ReduceArgs& a, const ParallelFlags& p) {
     double seconds = 0;
     std::string kind;
     if (Comm* mpi = ranks.process_comm()) {
-      seconds = time_reductions(*mpi, static_cast<size_t>(floats), a.warmup, a.reps);
+      seconds = time_reductions(*mpi, static_cast<size_t>(floats), bucket, a.warmup, a.reps);
       kind = "mpi";
     } else if (n > 1) {
       run_thread_ranks(n, p.options().timeout, [&](Comm& comm) {
-        const double s = time_reductions(comm, static_cast<size_t>(floats), a.warmup, a.reps);
+        const double s = time_reductions(comm, static_cast<size_t>(floats), bucket, a.warmup, a.reps);
         if (comm.rank() == 0) seconds = s;
       });
       kind = "threads";
     } else {
       SelfComm self;
-      seconds = time_reductions(self, static_cast<size_t>(floats), a.warmup, a.reps);
+      seconds = time_reductions(self, static_cast<size_t>(floats), bucket, a.warmup, a.reps);
       kind = "self";
     }
     if (!ranks.is_writer()) return;
@@ -86,6 +89,7 @@ void run(const ReduceArgs& a, const ParallelFlags& p) {
       nlohmann::json j = {{"ranks", n},
                           {"kind", kind},
                           {"floats", floats},
+                          {"bucket_floats", a.bucket_floats},
                           {"freeze_through", a.floats > 0 ? "" : a.freeze_through},
                           {"seconds", seconds},
                           {"bytes_per_rank", moved},
@@ -108,6 +112,9 @@ void add_bench_reduce(CLI::App& app) {
   sub->add_option("--freeze-through", a->freeze_through, "Reduce this freeze point's trainable parameters (299, 1000 classes)")
       ->capture_default_str();
   sub->add_option("--floats", a->floats, "Reduce this many floats instead");
+  sub->add_option("--bucket-floats", a->bucket_floats,
+                  "Floats per bucket (thaw train reduces buckets of about 2^20 floats while backward runs)")
+      ->capture_default_str();
   sub->add_option("--reps", a->reps, "Timed reductions (the median is reported)")->capture_default_str();
   sub->add_option("--warmup", a->warmup, "Untimed reductions first")->capture_default_str();
   sub->add_flag("--json", a->json, "Print one JSON line");

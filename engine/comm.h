@@ -70,6 +70,10 @@ class Comm {
   virtual int size() const = 0;
   virtual std::string_view kind() const = 0;  // "self", "threads", "mpi", "nccl"
   virtual BufferSpace& space() = 0;
+  // Whether exchange may be called from a thread other than the one that made the comm (one
+  // thread at a time): the gradient buckets are then reduced on a thread of their own
+  // (engine/grad_buckets.h) while backward goes on.
+  virtual bool any_thread() const { return true; }
 
   // Posts every send and receive, then waits until all have completed. The ranks run the same
   // program, so they call exchanges in the same order; the messages between two ranks match in

@@ -33,8 +33,11 @@ bool mpi_built() { return true; }
 
 MpiSession::MpiSession() {
   int provided = 0;
-  // One thread per process calls MPI (the rank's training loop).
-  check_mpi(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided), "MPI_Init_thread", "start-up");
+  // The rank's training loop calls MPI, and its gradient buckets' thread while backward runs
+  // (engine/grad_buckets.h), never both at once. With less than SERIALIZED the buckets are
+  // reduced on the training loop's thread after backward.
+  check_mpi(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided), "MPI_Init_thread", "start-up");
+  serialized_ = provided >= MPI_THREAD_SERIALIZED;
   MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
   check_mpi(MPI_Comm_rank(MPI_COMM_WORLD, &rank_), "MPI_Comm_rank", "start-up");
   check_mpi(MPI_Comm_size(MPI_COMM_WORLD, &size_), "MPI_Comm_size", "start-up");

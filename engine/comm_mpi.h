@@ -25,11 +25,14 @@ class MpiSession {
   MpiSession& operator=(const MpiSession&) = delete;
   int rank() const { return rank_; }
   int size() const { return size_; }
+  // MPI_THREAD_SERIALIZED or more: any thread may call MPI, one at a time.
+  bool serialized() const { return serialized_; }
   // Ends every process of the job with `code` (MPI_Abort); the caller has printed why.
   [[noreturn]] void abort_job(int code);
 
  private:
   int rank_ = 0, size_ = 1;
+  bool serialized_ = false;
 };
 
 class MpiComm final : public Comm {
@@ -40,6 +43,7 @@ class MpiComm final : public Comm {
   int size() const override { return size_; }
   std::string_view kind() const override { return "mpi"; }
   BufferSpace& space() override { return space_; }
+  bool any_thread() const override { return session_.serialized(); }
   void exchange(std::span<const Transfer> sends, std::span<const Transfer> recvs, std::string_view what) override;
   void abort(const std::string& why) override;
 

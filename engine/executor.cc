@@ -194,14 +194,28 @@ void Executor<T>::backward(const Tensor<T>& dlogits) {
              shape_str(out_[last].shape()));
   for (int t : plan_.trainable_tensors) grads_[t].fill(T{0});
   for (auto& d : dout_) d.release();
-  if (!plan_.trainable[last]) return;
+  if (!plan_.trainable[last]) {
+    for (int i = last; i > 0; --i) tell_grads_ready(i);
+    return;
+  }
   dout_[last] = dlogits;
   for (int i = last; i > 0; --i) {
-    if (!plan_.trainable[i] || dout_[i].empty()) continue;
-    backward_node(i);
-    dout_[i].release();
+    if (!plan_.trainable[i]) continue;
+    if (!dout_[i].empty()) {
+      backward_node(i);
+      dout_[i].release();
+    }
+    tell_grads_ready(i);  // node i was the only writer of its tensors' gradients
   }
   for (auto& o : out_) o.release();
+}
+
+template <typename T>
+void Executor<T>::tell_grads_ready(int node) {
+  if (!grad_ready_) return;
+  for (int t : g_.nodes[node].tensors) {
+    if (!grads_[t].empty()) grad_ready_(t);
+  }
 }
 
 template <typename T>

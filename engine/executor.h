@@ -2,6 +2,8 @@
 // Runs a graph forward and backward on the CPU following a plan: frozen nodes as inference
 // (running statistics, nothing kept), trainable nodes with the activations their backward needs.
 #include <cstdint>
+#include <functional>
+#include <utility>
 #include <vector>
 
 #include "core/tensor.h"
@@ -48,6 +50,11 @@ class Executor {
   const Tensor<T>& bn_batch_mean(int node) const { return bn_batch_mean_[node]; }
   const Tensor<T>& bn_batch_var(int node) const { return bn_batch_var_[node]; }
 
+  // Called in backward with each trainable tensor (Graph::tensors index) as soon as its gradient
+  // is final, once per backward, last nodes first: for a caller that ships gradients while the
+  // earlier layers' backward goes on (engine/grad_buckets.h). Empty: nobody is told.
+  void set_grad_ready(std::function<void(int tensor)> ready) { grad_ready_ = std::move(ready); }
+
   // Per Graph::tensors index; allocated only for the plan's trainable tensors.
   const std::vector<Tensor<T>>& grads() const { return grads_; }
   std::vector<Tensor<T>>& grads() { return grads_; }
@@ -58,6 +65,7 @@ class Executor {
   void forward_node(int i, Phase phase, const StepKey& key);
   void forward_nodes(int first, int last, Phase phase, const StepKey& key);  // forward's loop over [first, last]
   void backward_node(int i);
+  void tell_grads_ready(int node);
   Tensor<T>* grad_of_input(int node, int which);  // null when no gradient flows into that input
   T* param(int node, int k) { return state_.values[g_.nodes[node].tensors[k]].data(); }
 
@@ -73,6 +81,7 @@ class Executor {
   std::vector<Tensor<T>> bn_mean_, bn_invstd_;
   bool collect_bn_stats_ = false;
   std::vector<Tensor<T>> bn_batch_mean_, bn_batch_var_;
+  std::function<void(int)> grad_ready_;
 };
 
 }  // namespace thaw

@@ -18,6 +18,26 @@ int64_t trainable_floats(std::span<const ParamRef<float>> params) {
   return n;
 }
 
+std::vector<int64_t> tensor_sizes(std::span<const ParamRef<float>> params) {
+  std::vector<int64_t> out;
+  for (const ParamRef<float>& p : params) out.push_back(p.size);
+  return out;
+}
+
+// Clears the executor's gradient hook however backward ends.
+class GradReadyScope {
+ public:
+  GradReadyScope(Executor<float>& exec, std::function<void(int)> ready) : exec_(exec) {
+    exec_.set_grad_ready(std::move(ready));
+  }
+  ~GradReadyScope() { exec_.set_grad_ready(nullptr); }
+  GradReadyScope(const GradReadyScope&) = delete;
+  GradReadyScope& operator=(const GradReadyScope&) = delete;
+
+ private:
+  Executor<float>& exec_;
+};
+
 [[noreturn]] void fail_diverged(int64_t step, double loss, double lr) {
   fail_user("training diverged at step ", step, " (loss ", loss, "); lower --lr (now ", lr, ")");
 }
@@ -31,7 +51,9 @@ TrainStep::TrainStep(const Graph& g, const Plan& plan, ModelState<float>& state,
       comm_(cfg.comm ? *cfg.comm : static_cast<Comm&>(self_)),
       exec_(g, plan, state),
       opt_(cfg.optimizer, trainable_param_refs(g, plan, state, exec_)),
-      leaves_(static_cast<size_t>(trainable_floats(opt_.params()))) {
+      leaves_(static_cast<size_t>(trainable_floats(opt_.params()))),
+      buckets_(exec_.plan().trainable_tensors, tensor_sizes(opt_.params()),
+               cfg.gradient_bucket_floats > 0 ? static_cast<size_t>(cfg.gradient_bucket_floats) : kOverlapBucketFloats) {
   layout_.batch = cfg.batch_size;
   layout_.shards = cfg.shards;
   layout_.ranks = comm_.size();
@@ -87,6 +109,37 @@ void TrainStep::write_shard_record(int64_t local_shard, double loss) {
   }
 }
 
+void TrainStep::backward_into_leaf() {
+  exec_.backward(dlogits_);
+  float* leaf = leaves_.begin_leaf();
+  for (int t : exec_.plan().trainable_tensors) {
+    const Tensor<float>& grad = exec_.grads()[t];
+    std::memcpy(leaf, grad.data(), static_cast<size_t>(grad.numel()) * sizeof(float));
+    leaf += grad.numel();
+  }
+  leaves_.end_leaf();
+}
+
+void TrainStep::backward_reducing(int64_t step, BucketReducer& reducer) {
+  float* leaf = leaves_.begin_leaf();
+  buckets_.reset();
+  const std::vector<Tensor<float>>& grads = exec_.grads();
+  // Backward tells each tensor's final gradient: into the leaf; a complete bucket into the
+  // subtree sum, then across ranks while backward goes on.
+  const GradReadyScope scope(exec_, [&](int t) {
+    const Tensor<float>& grad = grads[static_cast<size_t>(t)];
+    std::memcpy(leaf + buckets_.offset(t), grad.data(), static_cast<size_t>(grad.numel()) * sizeof(float));
+    const int b = buckets_.ready(t);
+    if (b < 0) return;
+    const GradientBuckets::Bucket& bucket = buckets_[static_cast<size_t>(b)];
+    float* sum = leaves_.fold(bucket.lo, bucket.hi);
+    reducer.post(sum + bucket.lo, bucket.hi - bucket.lo,
+                 cat_str("gradients at step ", step, " (bucket ", b + 1, " of ", buckets_.size(), ")"));
+  });
+  exec_.backward(dlogits_);
+  leaves_.end_folded_leaf();
+}
+
 void TrainStep::apply_bn_statistics() {
   for (int64_t s = 0; s < layout_.shards; ++s) {
     const auto* stats = reinterpret_cast<const float*>(all_.data() + static_cast<size_t>(s) * record_bytes_ +
@@ -122,6 +175,7 @@ double TrainStep::run(const StepBatch& batch, int64_t step, double lr) {
   const int64_t per_row = batch.x->numel() / rows;
   Shape shape = batch.x->shape();
   shape[0] = b;
+  BucketReducer reducer(comm_);
   for (int64_t j = 0; j < layout_.shards_per_rank(); ++j) {
     const int64_t shard = layout_.first_shard() + j;
     const int64_t row = shard * b - batch.first;
@@ -130,15 +184,14 @@ double TrainStep::run(const StepBatch& batch, int64_t step, double lr) {
     const double loss = shard_loss(shard_x_, batch.labels.subspan(static_cast<size_t>(row), static_cast<size_t>(b)),
                                    step, shard);
     write_shard_record(j, loss);
-    exec_.backward(dlogits_);
-    float* leaf = leaves_.begin_leaf();
-    for (int t : exec_.plan().trainable_tensors) {
-      const Tensor<float>& grad = exec_.grads()[t];
-      std::memcpy(leaf, grad.data(), static_cast<size_t>(grad.numel()) * sizeof(float));
-      leaf += grad.numel();
+    // The last shard completes the rank's subtree: its buckets go across ranks as they come.
+    if (j + 1 < layout_.shards_per_rank()) {
+      backward_into_leaf();
+    } else {
+      backward_reducing(step, reducer);
     }
-    leaves_.end_leaf();
   }
+  reducer.finish();  // the sum over all V shards, every bucket; the comm is this thread's again
 
   // Every shard's loss and batch statistics to every rank, in shard order.
   all_gather(comm_, mine_.data(), all_.data(), mine_.size(), cat_str("shard losses at step ", step));
@@ -150,7 +203,6 @@ double TrainStep::run(const StepBatch& batch, int64_t step, double lr) {
   if (!std::isfinite(loss)) fail_diverged(step, loss, cfg_.schedule.base_lr);
 
   float* sum = leaves_.result();
-  tree_allreduce(comm_, sum, leaves_.count(), kGradientBucketFloats, cat_str("gradients at step ", step));
   // 1/V is a power of two: the scaling is exact.
   const float scale = 1.0f / static_cast<float>(layout_.shards);
   std::vector<Tensor<float>>& grads = exec_.grads();

@@ -9,7 +9,9 @@
 // norm, its loss is the mean over the shard, its gradient that loss's. The step's gradient is
 // (1/V) x the fixed-tree sum of the V shard gradients (engine/tree_reduce.h), its loss the same
 // tree over the shard losses / V, and the running statistics of batch norm advance once per
-// shard, in shard order, from every shard's statistics gathered to every rank. So every rank
+// shard, in shard order, from every shard's statistics gathered to every rank. The reduction
+// across ranks runs in buckets while the last local shard's backward goes on
+// (engine/grad_buckets.h). So every rank
 // applies the same update to the same parameters, and the bits depend on V, never on N.
 // V = 1 is the plain single-batch step (running statistics move inside forward).
 #include <cstdint>
@@ -19,6 +21,7 @@
 #include "core/tensor.h"
 #include "engine/comm.h"
 #include "engine/executor.h"
+#include "engine/grad_buckets.h"
 #include "engine/model_state.h"
 #include "engine/optimizer.h"
 #include "engine/plan.h"
@@ -58,6 +61,8 @@ class TrainStep {
   double run_single(const StepBatch& batch, int64_t step, double lr);
   double shard_loss(const Tensor<float>& x, std::span<const int32_t> labels, int64_t step, int64_t shard);
   void write_shard_record(int64_t local_shard, double loss);
+  void backward_into_leaf();
+  void backward_reducing(int64_t step, BucketReducer& reducer);
   void apply_bn_statistics();
 
   const Graph& g_;
@@ -76,6 +81,7 @@ class TrainStep {
   size_t record_bytes_ = 0;    // per shard: loss (double), then each node's mean and variance
   std::vector<char> mine_, all_;
   LeafStack leaves_;
+  GradientBuckets buckets_;
 };
 
 }  // namespace thaw

@@ -47,6 +47,9 @@ struct TrainConfig {
   int64_t shards = 1;
   int ranks = 1;
   Comm* comm = nullptr;
+  // Floats per gradient bucket (engine/grad_buckets.h; 0: kOverlapBucketFloats). Never changes
+  // the bits; tests make it small to get many buckets.
+  int64_t gradient_bucket_floats = 0;
   // Checkpoints and resume (engine/train_hook.h, engine/train_resume.h): the steps already done
   // and the loss sum of those in the epoch the run resumes in; the hook restores the optimizer,
   // writes checkpoints and may stop the run.

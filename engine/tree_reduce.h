@@ -33,6 +33,14 @@ class LeafStack {
   // The sum after a power-of-two number of leaves; valid until the next begin_leaf().
   float* result();
 
+  // The leaf that completes the subtree, taken in pieces while the rest of it is still being
+  // written (the gradient buckets of engine/grad_buckets.h): fold(lo, hi) makes end_leaf's
+  // additions for elements [lo, hi) only, the same pairs in the same order, and returns the
+  // buffer that holds the subtree sum, final in [lo, hi) from then on. Once the pieces cover
+  // every element once, end_folded_leaf() closes the leaf as end_leaf() would, adding nothing.
+  float* fold(size_t lo, size_t hi);
+  void end_folded_leaf();
+
  private:
   struct Partial {
     int level = 0;
@@ -40,8 +48,11 @@ class LeafStack {
   };
   size_t count_;
   std::vector<std::vector<float>> buffers_;  // reused from step to step
+  void close_leaf(bool add);
+
   std::vector<Partial> stack_;
   size_t leaves_ = 0;
+  size_t folded_ = 0;  // elements of the open leaf folded so far
   bool open_ = false;
 };
 
@@ -51,6 +62,8 @@ class LeafStack {
 // order, and sends the result to every other rank (an all-gather, a pure copy): 2 (N-1)/N of
 // the data in and out per rank, as a ring all-reduce moves.
 void tree_allreduce(Comm& comm, float* data, size_t count, size_t bucket_floats, std::string_view what);
+// One bucket of that: data[0, count) reduced as one bucket; `what` names it in errors.
+void tree_allreduce_bucket(Comm& comm, float* data, size_t count, std::string_view what);
 
 inline constexpr size_t kGradientBucketFloats = size_t{8} << 20;  // 32 MiB
 

@@ -1,6 +1,7 @@
 // Data parallelism on thread ranks: the same bits after every step for N = 1, 2, 4 with the same
-// V, each rank decoding only its own shards' samples; the sharded step is the mean of the shards' single-batch steps; bad shard layouts are user
-// errors; a failing rank stops the run with its name.
+// V, each rank decoding only its own shards' samples, whatever the gradient buckets; the sharded
+// step is the mean of the shards' single-batch steps; bad shard layouts are user errors; a
+// failing rank stops the run with its name, also when it fails to send its gradient buckets.
 #include <algorithm>
 #include <cstring>
 #include <mutex>
@@ -14,6 +15,7 @@
 #include "core/philox.h"
 #include "engine/plan.h"
 #include "engine/rank_context.h"
+#include "engine/rank_threads.h"
 #include "engine/record_hash.h"
 #include "engine/record_steps.h"
 #include "engine/shards.h"
@@ -114,7 +116,11 @@ TEST(ParallelStep, OneTwoAndFourThreadRanksGiveTheSameBits) {
   // Two batches of 8 distinct samples.
   EXPECT_EQ(once_and_more(one.loads), std::make_pair(16, 0));
   for (const int n : {2, 4}) {
-    const RunResult many = run_with_ranks(g, cfg, n);
+    // N = 2 with the default buckets (about a dozen here), N = 4 with a bucket per tensor or so:
+    // where the buckets end changes no bits.
+    TrainConfig c = cfg;
+    if (n == 4) c.gradient_bucket_floats = 4096;
+    const RunResult many = run_with_ranks(g, c, n);
     // Each rank decoded only its own shards' samples: every sample of the batches once in all.
     EXPECT_EQ(once_and_more(many.loads), std::make_pair(16, 0)) << "N=" << n;
     ASSERT_EQ(many.lines.size(), one.lines.size()) << "N=" << n;
@@ -225,6 +231,34 @@ class FailsAtStepOne final : public StepObserver {
     return true;
   }
 };
+
+TEST(ParallelStep, ARankMissingFromTheGradientBucketsIsNamed) {
+  const Graph g = build_inception_v4(kSize, kClasses, 0.0);
+  const Plan plan = make_plan(g, g.find_block("mixed_6h"), BnPolicy::Train);
+  TrainConfig cfg = base_config(g);
+  cfg.ranks = 2;
+  Tensor<float> x;
+  std::vector<int32_t> labels;
+  synthetic_batch(3, 0, 4, kSize, kClasses, x, labels);  // rank 0's rows of a batch of 8
+  try {
+    run_thread_ranks(2, std::chrono::milliseconds(300), [&](Comm& comm) {
+      if (comm.rank() == 1) return;  // never sends its gradients
+      ModelState<float> st = ModelState<float>::random(g, 4);
+      TrainConfig c = cfg;
+      c.comm = &comm;
+      TrainStep step(g, plan, st, c);
+      step.run({&x, labels, 0}, 0, 0.1);
+    });
+    FAIL() << "no error";
+  } catch (const RankFailure& e) {
+    // Thrown on rank 0's bucket thread while backward went on, rethrown on the step's thread.
+    EXPECT_EQ(e.rank(), 1);
+    EXPECT_NE(std::string(e.what()).find("rank 1 did not answer for 0.3 s (rank 0 was waiting for its gradients at "
+                                         "step 0 (bucket 1 of "),
+              std::string::npos)
+        << e.what();
+  }
+}
 
 TEST(ParallelStep, AFailingRankStopsTheOthers) {
   const Graph g = build_inception_v4(kSize, kClasses, 0.0);

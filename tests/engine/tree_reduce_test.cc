@@ -1,7 +1,11 @@
 // The fixed tree over virtual shards: the same bits whatever the number of ranks, and really the
-// tree's bits (a sequential sum of the same leaves differs).
+// tree's bits (a sequential sum of the same leaves differs); the last leaf folded in pieces and
+// reduced bucket by bucket on a comm thread gives the same bits; the comm thread's errors reach
+// the caller.
 #include "engine/tree_reduce.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstring>
 #include <vector>
@@ -9,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "core/philox.h"
+#include "engine/grad_buckets.h"
 #include "engine/rank_threads.h"
 
 namespace thaw {
@@ -94,6 +99,69 @@ TEST(TreeReduce, SameBitsForOneTwoFourAndEightRanks) {
         EXPECT_TRUE(same_bits(results[static_cast<size_t>(r)], want)) << "N=" << n << " rank " << r << " bucket " << bucket;
       }
     }
+  }
+}
+
+// As TrainStep's last shard: the rank's earlier leaves whole, the last one written from the end
+// in pieces of uneven sizes, each folded and posted to the comm thread at once.
+TEST(TreeReduce, TheLastLeafInBucketsOnACommThreadIsTheTree) {
+  const int v = 8;
+  const size_t count = 1000;
+  const auto leaves = make_leaves(v, count);
+  const std::vector<float> want = reference_tree(leaves);
+  const size_t piece[] = {1, 7, 64, 3, 200, 5};
+  for (const int n : {1, 2, 4, 8}) {
+    std::vector<std::vector<float>> results(static_cast<size_t>(n));
+    std::vector<size_t> posted(static_cast<size_t>(n));
+    run_thread_ranks(n, std::chrono::seconds(20), [&](Comm& comm) {
+      const int r = comm.rank(), k = v / n;
+      LeafStack stack(count);
+      for (int s = r * k; s + 1 < (r + 1) * k; ++s) {
+        std::memcpy(stack.begin_leaf(), leaves[static_cast<size_t>(s)].data(), count * sizeof(float));
+        stack.end_leaf();
+      }
+      const std::vector<float>& last = leaves[static_cast<size_t>((r + 1) * k - 1)];
+      float* leaf = stack.begin_leaf();
+      BucketReducer reducer(comm);
+      size_t hi = count, b = 0;
+      while (hi > 0) {
+        const size_t lo = hi - std::min(hi, piece[b % std::size(piece)]);
+        std::memcpy(leaf + lo, last.data() + lo, (hi - lo) * sizeof(float));
+        float* sum = stack.fold(lo, hi);
+        reducer.post(sum + lo, hi - lo, cat_str("test bucket ", ++b));
+        hi = lo;
+      }
+      stack.end_folded_leaf();
+      reducer.finish();
+      float* sum = stack.result();
+      results[static_cast<size_t>(r)].assign(sum, sum + count);
+      posted[static_cast<size_t>(r)] = b;
+    });
+    for (int r = 0; r < n; ++r) {
+      EXPECT_GT(posted[static_cast<size_t>(r)], 10u);
+      EXPECT_TRUE(same_bits(results[static_cast<size_t>(r)], want)) << "N=" << n << " rank " << r;
+    }
+  }
+}
+
+TEST(TreeReduce, AnErrorOnTheCommThreadIsRethrownByFinish) {
+  try {
+    run_thread_ranks(2, std::chrono::milliseconds(300), [&](Comm& comm) {
+      if (comm.rank() == 1) return;  // never takes part
+      std::vector<float> data(100, 1.0f);
+      BucketReducer reducer(comm);
+      reducer.post(data.data(), 50, "test gradients (bucket 1 of 2)");
+      reducer.post(data.data() + 50, 50, "test gradients (bucket 2 of 2)");
+      reducer.finish();
+      ADD_FAILURE() << "finish() returned";
+    });
+    FAIL() << "no error";
+  } catch (const RankFailure& e) {
+    EXPECT_EQ(e.rank(), 1);
+    EXPECT_NE(std::string(e.what()).find(
+                  "rank 1 did not answer for 0.3 s (rank 0 was waiting for its test gradients (bucket 1 of 2))"),
+              std::string::npos)
+        << e.what();
   }
 }
 
