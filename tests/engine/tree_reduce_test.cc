@@ -7,7 +7,9 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -102,19 +104,43 @@ TEST(TreeReduce, SameBitsForOneTwoFourAndEightRanks) {
   }
 }
 
+// A comm that must be used from the thread that made it (as MPI below MPI_THREAD_SERIALIZED).
+class OneThreadComm final : public Comm {
+ public:
+  explicit OneThreadComm(Comm& inner) : inner_(inner) {}
+  int rank() const override { return inner_.rank(); }
+  int size() const override { return inner_.size(); }
+  std::string_view kind() const override { return inner_.kind(); }
+  BufferSpace& space() override { return inner_.space(); }
+  bool any_thread() const override { return false; }
+  void exchange(std::span<const Transfer> sends, std::span<const Transfer> recvs, std::string_view what) override {
+    EXPECT_EQ(std::this_thread::get_id(), owner_) << what;
+    inner_.exchange(sends, recvs, what);
+  }
+  void abort(const std::string& why) override { inner_.abort(why); }
+
+ private:
+  Comm& inner_;
+  std::thread::id owner_ = std::this_thread::get_id();
+};
+
 // As TrainStep's last shard: the rank's earlier leaves whole, the last one written from the end
-// in pieces of uneven sizes, each folded and posted to the comm thread at once.
+// in pieces of uneven sizes, each folded and posted to the comm thread at once (or, for a comm
+// bound to its thread, reduced by finish()).
 TEST(TreeReduce, TheLastLeafInBucketsOnACommThreadIsTheTree) {
   const int v = 8;
   const size_t count = 1000;
   const auto leaves = make_leaves(v, count);
   const std::vector<float> want = reference_tree(leaves);
   const size_t piece[] = {1, 7, 64, 3, 200, 5};
-  for (const int n : {1, 2, 4, 8}) {
-    std::vector<std::vector<float>> results(static_cast<size_t>(n));
-    std::vector<size_t> posted(static_cast<size_t>(n));
-    run_thread_ranks(n, std::chrono::seconds(20), [&](Comm& comm) {
-      const int r = comm.rank(), k = v / n;
+  for (const int n : {1, 2, 4, 8, -2}) {
+    const bool one_thread = n < 0;
+    std::vector<std::vector<float>> results(static_cast<size_t>(std::abs(n)));
+    std::vector<size_t> posted(results.size());
+    run_thread_ranks(std::abs(n), std::chrono::seconds(20), [&](Comm& rank_comm) {
+      OneThreadComm bound(rank_comm);
+      Comm& comm = one_thread ? static_cast<Comm&>(bound) : rank_comm;
+      const int r = comm.rank(), k = v / comm.size();
       LeafStack stack(count);
       for (int s = r * k; s + 1 < (r + 1) * k; ++s) {
         std::memcpy(stack.begin_leaf(), leaves[static_cast<size_t>(s)].data(), count * sizeof(float));
@@ -137,9 +163,9 @@ TEST(TreeReduce, TheLastLeafInBucketsOnACommThreadIsTheTree) {
       results[static_cast<size_t>(r)].assign(sum, sum + count);
       posted[static_cast<size_t>(r)] = b;
     });
-    for (int r = 0; r < n; ++r) {
-      EXPECT_GT(posted[static_cast<size_t>(r)], 10u);
-      EXPECT_TRUE(same_bits(results[static_cast<size_t>(r)], want)) << "N=" << n << " rank " << r;
+    for (size_t r = 0; r < results.size(); ++r) {
+      EXPECT_GT(posted[r], 10u);
+      EXPECT_TRUE(same_bits(results[r], want)) << "N=" << n << " rank " << r;
     }
   }
 }
