@@ -18,7 +18,7 @@ namespace {
 
 struct SweepArgs {
   std::string freeze_through, out, ci = "wilson", plot_script;
-  bool all_blocks = false, overwrite = false, resume = false;
+  bool all_blocks = false, overwrite = false, resume = false, keep_arm_checkpoints = false;
   RunConfig data;
   int bootstrap = 2000;
   uint64_t bootstrap_seed = 0;
@@ -51,6 +51,7 @@ void run_sweep_command(const SweepArgs& a, CLI::App& sub) {
   c.out = std::filesystem::absolute(a.out);
   c.overwrite = a.overwrite;
   c.resume = a.resume;
+  c.keep_arm_checkpoints = a.keep_arm_checkpoints;
   if (a.overwrite && a.resume) fail_user("--overwrite and --resume: give one of them");
   c.stats.ci = parse_ci_method(a.ci, "--ci");
   c.stats.bootstrap_replicates = a.bootstrap;
@@ -121,6 +122,8 @@ void add_sweep(CLI::App& app) {
   sub->add_option("--bootstrap", a->bootstrap, "Bootstrap replicates for the macro metrics")->capture_default_str();
   sub->add_option("--bootstrap-seed", a->bootstrap_seed, "Seed of the bootstrap")->capture_default_str();
   sub->add_option("--test-limit", a->test_limit, "Evaluate on the first N test samples only");
+  sub->add_flag("--keep-arm-checkpoints", a->keep_arm_checkpoints,
+                "Keep each finished arm's checkpoint-*.safetensors (by default removed: a finished arm never resumes)");
   sub->add_option("--plot-script", a->plot_script, "The plot script (default: scripts/sweep-plots of this build's tree)");
   sub->callback([a, sub] { run_sweep_command(*a, *sub); });
 }

@@ -82,8 +82,10 @@ std::unique_ptr<Dataset> open_eval_data(const RunConfig& c, DataSplit split) {
   std::unique_ptr<Dataset> d = with_class_subset(open_dataset(c.data, split, o), c.class_subset);
   if (d->size() == 0) {
     fail_user("--data ", c.data, ": no ", split_name(split), " samples to evaluate",
-              split == DataSplit::Test && is_image_data(c.data) ? " (give --test-fraction F to carve some out of train)"
-                                                                 : "");
+              !is_image_data(c.data)      ? ""
+              : split == DataSplit::Test ? " (give --test-fraction F to carve some out of train)"
+              : split == DataSplit::Val  ? " (give --val-fraction F to carve some out of train)"
+                                         : "");
   }
   return d;
 }

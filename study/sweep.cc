@@ -17,9 +17,11 @@
 #include "stats/holm.h"
 #include "stats/mcnemar.h"
 #include "stats/predictions.h"
+#include "study/arm_checkpoints.h"
 #include "study/child_process.h"
 #include "study/eval_files.h"
 #include "study/eval_model.h"
+#include "study/sweep_data_check.h"
 #include "study/sweep_report.h"
 
 namespace thaw {
@@ -133,19 +135,6 @@ json finished_arms(const SweepConfig& c) {
   return kept;
 }
 
-void check_data(const SweepConfig& c) {
-  DataOptions o;
-  o.val_fraction = c.data.val_fraction;
-  if (held_out_split(c.data.data, o) == DataSplit::Test) {
-    fail_user("--val-fraction: the sweep picks its best arm on a validation split and tests on the test split; "
-              "give --val-fraction F to carve validation out of ", c.data.data, "'s train split");
-  }
-  const std::unique_ptr<Dataset> test = open_eval_data(c.data, DataSplit::Test);  // fails when empty
-  const std::unique_ptr<Dataset> val = open_eval_data(c.data, DataSplit::Val);
-  (void)test;
-  (void)val;
-}
-
 // The --weights given for the arms (as `--weights W` or `--weights=W`), checked against --arch once
 // here: the wrong architecture is one line before any arm runs, not the same failure per arm.
 void check_weights(const SweepConfig& c) {
@@ -246,8 +235,13 @@ json run_sweep(const SweepConfig& c, std::ostream& log) {
     fail_user("--out: ", c.out.string(), " already holds a sweep; pass --resume to finish it or --overwrite");
   }
   check_weights(c);
-  check_data(c);
+  check_sweep_data(c.data, c.train_args);
   const json kept = finished_arms(c);
+  const std::string weights = train_arg(c.train_args, "--weights");
+  if (weights.empty()) {
+    log << "thaw: sweep: no --weights: every arm starts from the same seeded random initialisation, so its frozen "
+           "blocks are random features, not pretrained ones; give --weights W.safetensors for a transfer study\n";
+  }
   fs::create_directories(c.out / "arms", ec);
   if (ec) fail_user("--out: cannot create ", (c.out / "arms").string(), ": ", ec.message());
 
@@ -262,6 +256,7 @@ json run_sweep(const SweepConfig& c, std::ostream& log) {
                  {"test_fraction", c.data.test_fraction},
                  {"seed", c.data.seed}};
   doc["train_args"] = c.train_args;
+  doc["weights"] = weights.empty() ? json(nullptr) : json(weights);
   doc["ci_method"] = ci_method_name(c.stats.ci);
   doc["confidence"] = c.stats.confidence;
   doc["test_limit"] = c.test_limit;
@@ -281,6 +276,7 @@ json run_sweep(const SweepConfig& c, std::ostream& log) {
     if (arm.at("status") == "complete") {
       log << "thaw: sweep arm " << i + 1 << "/" << c.freeze_points.size() << " (--freeze-through " << f
           << "): kept from the earlier sweep\n";
+      if (!c.keep_arm_checkpoints) remove_arm_checkpoints(arm_dir(c.out, f), f, log);
       continue;
     }
     const fs::path dir = arm_dir(c.out, f);
@@ -307,6 +303,7 @@ json run_sweep(const SweepConfig& c, std::ostream& log) {
       arm["val"] = evaluate_arm(dir, DataSplit::Val, c);
       arm["test"] = evaluate_arm(dir, DataSplit::Test, c);
       arm["status"] = "complete";
+      if (!c.keep_arm_checkpoints) remove_arm_checkpoints(dir, f, log);
     } catch (const std::exception& e) {
       arm["status"] = "failed";
       arm["error"] = cat_str("evaluation: ", e.what());

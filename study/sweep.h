@@ -38,6 +38,7 @@ struct SweepConfig {
   int64_t test_limit = 0;  // > 0: the first N test samples only
   std::filesystem::path plot_script;  // scripts/sweep-plots; empty: no plots
   std::filesystem::path thaw;         // the executable the arms run
+  bool keep_arm_checkpoints = false;  // false: a finished arm's checkpoints go (study/arm_checkpoints.h)
 };
 
 // Every freeze point of the architecture: "none", then each block but the head.

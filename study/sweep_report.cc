@@ -188,6 +188,34 @@ std::string summary_sentence(const json& sweep, const char* strong_open, const c
 
 std::string plain(const std::string& s) { return s; }
 
+// How many samples the intervals rest on, where the splits came from, and where training started.
+std::string splits_and_weights(const json& sweep) {
+  std::ostringstream os;
+  for (const json& a : sweep.at("arms")) {
+    if (a.value("status", "") != "complete") continue;
+    os << "validation " << a["val"].value("samples", 0) << " and test " << a["test"].value("samples", 0)
+       << " samples";
+    break;
+  }
+  const json& d = sweep.value("data", json::object());
+  std::string carved;
+  for (const char* f : {"val_fraction", "test_fraction"}) {
+    const double v = d.value(f, 0.0);
+    if (v == 0) continue;
+    carved += std::string(carved.empty() ? "" : ", ") + (f[0] == 'v' ? "--val-fraction " : "--test-fraction ");
+    carved += json(v).dump();
+  }
+  if (!carved.empty()) {
+    os << (os.tellp() > 0 ? " " : "") << "(" << carved << " of train, seed " << d.value("seed", 0) << ")";
+  }
+  if (sweep.contains("weights")) {
+    os << (os.tellp() > 0 ? "; " : "") << "weights "
+       << (sweep["weights"].is_string() ? sweep["weights"].get<std::string>()
+                                        : std::string("none: a seeded random initialisation"));
+  }
+  return os.str();
+}
+
 }  // namespace
 
 std::string with_interval(const json& v) {
@@ -281,7 +309,8 @@ std::string sweep_markdown(const json& sweep, bool with_plots) {
   os << "# Freeze-depth sweep\n\n";
   os << "- data: `" << sweep["data"].value("spec", "") << "`";
   if (!sweep["data"].value("class_subset", "").empty()) os << ", classes " << sweep["data"]["class_subset"].get<std::string>();
-  os << "\n- command: `" << sweep.value("command", "") << "`\n- created: " << sweep.value("created_utc", "") << "\n\n";
+  os << "\n- " << splits_and_weights(sweep) << "\n- command: `" << sweep.value("command", "") << "`\n- created: "
+     << sweep.value("created_utc", "") << "\n\n";
   os << "| ";
   for (const Column& c : columns()) os << c.title << " | ";
   os << "status |\n|";
@@ -325,7 +354,8 @@ std::string sweep_html(const json& sweep, const fs::path& plots_dir) {
   if (!sweep["data"].value("class_subset", "").empty()) {
     os << ", classes " << html_escape(sweep["data"]["class_subset"].get<std::string>());
   }
-  os << " &middot; created " << html_escape(sweep.value("created_utc", "")) << "<br>command <code>"
+  os << " &middot; created " << html_escape(sweep.value("created_utc", "")) << "<br>"
+     << html_escape(splits_and_weights(sweep)) << "<br>command <code>"
      << html_escape(sweep.value("command", "")) << "</code></p>\n";
   os << "<p>" << summary_sentence(sweep, "<b>", "</b>", html_escape) << "</p>\n<div class=\"wide\"><table>\n<tr>";
   for (const Column& c : columns()) os << "<th>" << html_escape(c.title) << "</th>";

@@ -159,6 +159,17 @@ TEST(SweepReport, HtmlIsOneFileWithPlotsAndErrors) {
   const std::string md = sweep_markdown(sweep, true);
   EXPECT_THAT(md, HasSubstr("![Loss curves](plots/loss_curves.png)"));
   EXPECT_THAT(md, HasSubstr("| none | - | - |"));
+  // What the intervals rest on and where training started, under the title.
+  sweep["data"]["val_fraction"] = 0.2;
+  sweep["data"]["test_fraction"] = 0.25;
+  sweep["arms"][0]["val"]["samples"] = 18;
+  sweep["arms"][0]["test"]["samples"] = 30;
+  sweep["weights"] = nullptr;
+  EXPECT_THAT(sweep_markdown(sweep, false),
+              HasSubstr("- validation 18 and test 30 samples (--val-fraction 0.2, --test-fraction 0.25 of train, seed 0); "
+                        "weights none: a seeded random initialisation\n"));
+  sweep["weights"] = "/m/w.safetensors";
+  EXPECT_THAT(sweep_html(sweep, {}), HasSubstr("seed 0); weights /m/w.safetensors<br>"));
 }
 
 TEST(SweepArms, FreezePointsAreCheckedAndAllBlocksListsEveryBlockButTheHead) {
