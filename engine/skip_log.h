@@ -17,8 +17,10 @@ namespace thaw {
 
 class SkipLog {
  public:
-  // `file` empty: nothing is written to disk; `log` null: nothing is said.
-  SkipLog(std::filesystem::path file, std::ostream* log) : file_(std::move(file)), log_(log) {}
+  // `file` empty: nothing is written to disk; `log` null: nothing is said. `resumed`: the run goes
+  // on from a checkpoint, and the samples its first part skipped (the lines `file` holds) stay
+  // listed, and are not listed twice when they are met again.
+  SkipLog(std::filesystem::path file, std::ostream* log, bool resumed = false);
 
   // `split` names the data ("train", "val"); a sample already listed is not listed again (a bad
   // file fails in every epoch).
