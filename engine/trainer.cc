@@ -77,7 +77,8 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
   std::vector<int32_t> labels;
   int64_t step = cfg.start_step;
   bool stop = false, halt = false;
-  SkipLog skips(cfg.out_dir.empty() ? std::filesystem::path() : cfg.out_dir / "skipped.txt", &log);
+  // A resumed run keeps the list of what its first part skipped.
+  SkipLog skips(cfg.out_dir.empty() ? std::filesystem::path() : cfg.out_dir / "skipped.txt", &log, cfg.start_step > 0);
   // Each rank decodes only its own shards' samples (engine/shards.h, rank_rows), except with
   // --on-bad-image skip: there a skipped sample's stand-in may come from another rank's rows, and
   // rank 0 lists every skip and hashes the whole batch into the run record, so every rank loads
