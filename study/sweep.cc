@@ -235,7 +235,7 @@ json run_sweep(const SweepConfig& c, std::ostream& log) {
     fail_user("--out: ", c.out.string(), " already holds a sweep; pass --resume to finish it or --overwrite");
   }
   check_weights(c);
-  check_sweep_data(c.data, c.train_args);
+  check_sweep_data(c.data, c.train_args, log);
   const json kept = finished_arms(c);
   const std::string weights = train_arg(c.train_args, "--weights");
   if (weights.empty()) {

@@ -1,5 +1,7 @@
 #include "study/sweep_data_check.h"
 
+#include <algorithm>
+#include <cctype>
 #include <fstream>
 #include <memory>
 
@@ -32,6 +34,39 @@ bool starts_as_image(const std::string& path) {
   return jpeg || png;
 }
 
+bool image_name(const std::filesystem::path& p) {
+  std::string ext = p.extension().string();
+  for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
+}
+
+bool hidden(const std::filesystem::path& p) { return p.filename().string().rfind('.', 0) == 0; }
+
+// Files in the class folders that thaw leaves out because of their names (docs/data.md): said, so
+// that no image of a class goes missing from a study unnoticed (a .tif, a .heic), but not an error,
+// since Thumbs.db and notes beside the images are common.
+void warn_left_out_files(const std::string& folder, std::ostream& log) {
+  namespace fs = std::filesystem;
+  std::vector<std::string> left_out;
+  std::error_code ec;
+  for (const fs::directory_entry& c : fs::directory_iterator(folder, ec)) {
+    if (!c.is_directory() || hidden(c.path())) continue;
+    for (auto it = fs::recursive_directory_iterator(c.path(), ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+      if (hidden(it->path())) {
+        if (it->is_directory()) it.disable_recursion_pending();
+        continue;
+      }
+      if (it->is_regular_file() && !image_name(it->path())) left_out.push_back(it->path().string());
+    }
+  }
+  if (left_out.empty()) return;
+  std::sort(left_out.begin(), left_out.end());
+  log << "thaw: warning: " << left_out.size() << " file" << (left_out.size() == 1 ? "" : "s")
+      << " in the class folders of " << folder << " " << (left_out.size() == 1 ? "is" : "are") << " not .jpg, .jpeg or .png and left out: "
+      << left_out.front() << (left_out.size() > 1 ? ", ..." : "") << "\n";
+}
+
 int64_t int_arg(const std::vector<std::string>& args, const std::string& flag, int64_t fallback) {
   const std::string v = train_arg(args, flag);
   if (v.empty()) return fallback;
@@ -54,7 +89,7 @@ std::string train_arg(const std::vector<std::string>& train_args, const std::str
   return value;
 }
 
-void check_sweep_data(const RunConfig& c, const std::vector<std::string>& train_args) {
+void check_sweep_data(const RunConfig& c, const std::vector<std::string>& train_args, std::ostream& log) {
   DataOptions o;
   o.val_fraction = c.val_fraction;
   if (held_out_split(c.data, o) == DataSplit::Test) {
@@ -96,6 +131,9 @@ void check_sweep_data(const RunConfig& c, const std::vector<std::string>& train_
                   " (remove it, or give --on-bad-image skip to leave unreadable images out)");
       }
     }
+  }
+  if (std::filesystem::is_directory(c.data) && is_image_data(c.data) && !is_pack_dir(c.data)) {
+    warn_left_out_files(c.data, log);
   }
   const int64_t batch = int_arg(train_args, "--batch-size", RunConfig{}.batch_size);
   const int64_t limit = int_arg(train_args, "--train-limit", 0);

@@ -7,6 +7,9 @@
 // - at least two classes to tell apart;
 // - a training split of at least one batch (--batch-size, --train-limit from the arms' flags);
 // - image files that start as a JPEG or PNG does (unless the arms skip bad images).
+// Files in a class folder that are not named as images are left out, as thaw train does; they are
+// said on `log` in one warning line.
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -15,7 +18,7 @@
 namespace thaw {
 
 // `data` holds the sweep's data flags; `train_args` the flags every arm gets.
-void check_sweep_data(const RunConfig& data, const std::vector<std::string>& train_args);
+void check_sweep_data(const RunConfig& data, const std::vector<std::string>& train_args, std::ostream& log);
 
 // The value of `flag` among the arms' flags ("--flag value" or "--flag=value"); empty if absent.
 std::string train_arg(const std::vector<std::string>& train_args, const std::string& flag);

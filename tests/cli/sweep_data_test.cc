@@ -76,6 +76,21 @@ TEST(SweepData, AUserFolderTheSweepCannotUseIsOneLineBeforeAnyWork) {
     EXPECT_EQ(count_lines(r.err), 1u) << describe(cmd, r);
     EXPECT_FALSE(std::filesystem::exists(dir / "sweep")) << describe(cmd, r);
   }
+
+  // A file not named as an image is left out, as thaw train does, and said in one warning line
+  // (Thumbs.db and notes beside the images are common; a .tif would be an image lost).
+  const std::filesystem::path stray = dir.path() / "stray";
+  write_fake_jpegs(stray / "a", 10);
+  write_fake_jpegs(stray / "b", 10);
+  std::ofstream(stray / "b" / "scan.tif") << "II*";
+  const std::string cmd = sweep + sh_quote(stray.string()) + fractions + " --batch-size 64";
+  const CommandResult r = run_command(cmd, dir);
+  EXPECT_EQ(r.exit_code, 2) << describe(cmd, r);  // the batch, not the stray file
+  EXPECT_NE(r.err.find("thaw: warning: 1 file in the class folders of " + stray.string() +
+                       " is not .jpg, .jpeg or .png and left out: " + (stray / "b" / "scan.tif").string() + "\n"),
+            std::string::npos)
+      << describe(cmd, r);
+  EXPECT_NE(r.err.find("has 12 images"), std::string::npos) << describe(cmd, r);
 }
 
 }  // namespace
