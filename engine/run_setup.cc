@@ -37,6 +37,11 @@ RunSetup setup_run(const RunConfig& a) {
               "in the manifest's split column");
   }
   r.train_data = std::make_unique<SubsetDataset>(*r.train_full, a.train_limit > 0 ? a.train_limit : r.train_full->size());
+  if (r.train_data->size() < a.batch_size) {  // only whole batches train: not one step would run
+    fail_user("--batch-size ", a.batch_size, ": the training data has ", r.train_data->size(),
+              " images (after --train-limit and the held-out splits), fewer than one batch; give a smaller "
+              "--batch-size or more images");
+  }
   r.val_data = std::make_unique<SubsetDataset>(*r.val_full, a.val_limit > 0 ? a.val_limit : r.val_full->size());
   r.classes = a.classes > 0 ? a.classes : r.train_full->num_classes();
   r.graph = build_graph_for(a.arch, a.input_size, r.classes, a.dropout, a.weights);
