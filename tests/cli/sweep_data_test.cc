@@ -93,5 +93,22 @@ TEST(SweepData, AUserFolderTheSweepCannotUseIsOneLineBeforeAnyWork) {
   EXPECT_NE(r.err.find("has 12 images"), std::string::npos) << describe(cmd, r);
 }
 
+// thaw train itself: a training split smaller than one batch is the user's, not an internal error.
+TEST(SweepData, TrainingDataSmallerThanOneBatchIsOneLine) {
+  if (!thaw_binary_exists()) GTEST_SKIP() << "thaw binary not built: " << THAW_BINARY;
+  ScratchDir dir;
+  write_fake_jpegs(dir.path() / "data" / "a", 4);
+  write_fake_jpegs(dir.path() / "data" / "b", 4);
+  const std::string cmd = std::string(THAW_BINARY) + " train --data " + sh_quote(dir / "data") +
+                          " --val-fraction 0.25 --input-size 75 --freeze-through mixed_7d --epochs 1 --out " +
+                          sh_quote(dir / "run");
+  const CommandResult r = run_command(cmd, dir);
+  EXPECT_EQ(r.exit_code, 2) << describe(cmd, r);
+  EXPECT_NE(r.err.find("thaw: error: --batch-size 32: the training data has 6 images (after --train-limit and the "
+                       "held-out splits), fewer than one batch"),
+            std::string::npos)
+      << describe(cmd, r);
+}
+
 }  // namespace
 }  // namespace thaw::testing
