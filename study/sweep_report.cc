@@ -117,10 +117,11 @@ struct Plot {
 
 const Plot kPlots[] = {
     {"accuracy_vs_cost.png", "Accuracy against training cost",
-     "Each freeze point: test accuracy with its 95% interval (dot and bar) and validation accuracy (diamond), "
-     "against the time its training took. Freezing more trains faster; the bars show whether the accuracy it costs "
-     "is more than the noise of the test set. The dashed line is the accuracy of always answering the test split's "
-     "most frequent class: an accuracy near it has learnt little."},
+     "Each freeze point: test accuracy (left) and balanced accuracy (right) with their 95% intervals (dot and "
+     "bar) and the validation values (diamond), against the time its training took. Freezing more trains faster; "
+     "the bars show whether the accuracy it costs is more than the noise of the test set. Dashed lines: always "
+     "answering the test split's most frequent class (accuracy), and chance, 1/K (balanced accuracy); a model near "
+     "them has learnt little."},
     {"loss_curves.png", "Loss curves",
      "Training loss per step (faint: raw; solid: moving average) and validation loss per epoch, one colour per arm."},
     {"confusion.png", "Confusion matrices", "Each arm on the test split: rows are true classes, columns predictions."},
