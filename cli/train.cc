@@ -221,6 +221,9 @@ void add_train(CLI::App& app) {
   sub->add_option("--shards", a->shards,
                   "Virtual shards of each batch (a power of two dividing --batch-size; batch norm sees one shard); "
                   "default 8 where it divides the batch size, else 1");
+  sub->add_option("--device", a->device,
+                  "Where the training step runs: cpu, or cuda (GPU 0, one rank; evaluation stays on the CPU)")
+      ->capture_default_str();
   add_parallel_flags(sub, *parallel);
   add_train_control_flags(sub, *a, *control);
   sub->callback([a, parallel, control, sub] {

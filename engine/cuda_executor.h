@@ -62,6 +62,7 @@ class CudaExecutor {
   // gaps between tensors are zeros that stay zero under any elementwise optimizer).
   float* trainable_values() { return values_.data(); }
   const float* trainable_grads() const { return grads_.data(); }
+  float* trainable_grads() { return grads_.data(); }  // the GPU train step writes the shards' scaled sum
   int64_t trainable_span() const { return trainable_span_; }
   // Offset of a trainable tensor inside that span (in floats), -1 for others.
   int64_t trainable_offset(int tensor) const { return grad_offset_[tensor]; }

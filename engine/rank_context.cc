@@ -63,8 +63,8 @@ void check_devices(const RankOptions& o) {
   for (int d : o.devices) {
     if (d < 0 || d >= n) fail_user("--devices: no GPU ", d, " (this machine has ", n, ")");
   }
-  fail_user("--devices: GPU ranks need the GPU training step, which thaw train does not have yet (the CUDA "
-            "executor runs thaw bench and thaw predict); use --ranks N for CPU ranks");
+  fail_user("--devices: GPU ranks (one per GPU through NCCL) are not in thaw train yet; --device cuda trains on "
+            "one GPU as one rank, --ranks N runs CPU ranks");
 #else
   fail_user("--devices: this thaw was built without CUDA; use --ranks N for CPU ranks");
 #endif

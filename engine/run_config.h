@@ -66,6 +66,9 @@ struct RunConfig {
   // at the end, keeping the newest keep_checkpoints files. They never change the bits.
   int64_t checkpoint_every = 0;
   int64_t keep_checkpoints = 2;
+  // Where the training step runs (engine/train_device.h): "cpu", or "cuda" (GPU 0, one rank).
+  // Records made before the option trained on the CPU.
+  std::string device = "cpu";
 };
 
 // to_json / from_json with the struct's field names; a field missing from the JSON keeps its
@@ -79,6 +82,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, arch, weights, 
                                                 max_steps, eval_batch_size, val_fraction, rrc_scale, rrc_ratio,
                                                 workers, on_bad_image, brightness, contrast, shards, class_subset,
                                                 test_fraction, augment, feature_cache, feature_cache_mb,
-                                                checkpoint_every, keep_checkpoints)
+                                                checkpoint_every, keep_checkpoints, device)
 
 }  // namespace thaw

@@ -1,9 +1,12 @@
 #include "engine/run_setup.h"
 
+#include <iostream>
+
 #include "core/error.h"
 #include "core/sha256.h"
 #include "engine/checkpoint.h"
 #include "engine/study_options.h"
+#include "engine/train_device.h"
 #include "engine/loader.h"
 #include "engine/shards.h"
 #include "engine/weights_origin.h"
@@ -14,6 +17,7 @@ namespace thaw {
 
 RunSetup setup_run(const RunConfig& a) {
   RunSetup r;
+  check_train_device(a);  // before any file is opened
   DataOptions data;
   data.val_fraction = a.val_fraction;
   data.test_fraction = a.test_fraction;
@@ -78,6 +82,7 @@ RunSetup setup_run(const RunConfig& a) {
   cfg.class_weights = a.class_weights;
   cfg.eval_batch_size = a.eval_batch_size;
   set_feature_cache(cfg, a);
+  apply_train_device(cfg, a, std::cerr);
   cfg.loader.workers = resolve_workers(a.workers);
   cfg.loader.on_bad_image = data.on_bad_image;
   cfg.shards = resolve_shards(a.shards, a.batch_size);

@@ -18,6 +18,7 @@
 #include "engine/skip_log.h"
 #include "engine/progress.h"
 #include "engine/train_hook.h"
+#include "engine/step_runner.h"
 #include "engine/train_step.h"
 
 namespace thaw {
@@ -54,7 +55,8 @@ TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& trai
   const int64_t total = planned_steps(cfg, train_data.size());
 
   const Plan plan = make_plan(g, cfg.freeze_block, cfg.bn);
-  TrainStep train_step(g, plan, state, cfg);
+  const std::unique_ptr<StepRunner> runner = make_step_runner(g, plan, state, cfg);  // CPU, or --device cuda
+  StepRunner& train_step = *runner;
   THAW_CHECK(cfg.start_step >= 0 && cfg.start_step <= total, "start at step ", cfg.start_step, " of ", total);
   if (cfg.hook) cfg.hook->on_start(train_step.optimizer());
   LrScheduleConfig sched = cfg.schedule;

@@ -47,6 +47,8 @@ struct TrainConfig {
   int64_t shards = 1;
   int ranks = 1;
   Comm* comm = nullptr;
+  // --device cuda: the step runs on GPU 0 (engine/cuda_train_step.h, one rank; engine/step_runner.h).
+  bool cuda = false;
   // Floats per gradient bucket (engine/grad_buckets.h; 0: kOverlapBucketFloats). Never changes
   // the bits; tests make it small to get many buckets.
   int64_t gradient_bucket_floats = 0;

@@ -1,5 +1,6 @@
 // `--device cuda` where no GPU answers (or in a build without CUDA): exit 2 and one line that names
 // the flag and the reason, for both commands that take it. On a machine with a GPU this skips.
+#include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -36,6 +37,20 @@ TEST(CudaDevice, BenchWithoutADeviceIsAUserError) {
 TEST(CudaDevice, PredictWithoutADeviceIsAUserError) {
   // Checked before any file is read: the paths need not exist.
   expect_no_device_error("predict --device cuda --weights missing.safetensors --input missing.npy --output out.npy");
+}
+
+TEST(CudaDevice, TrainWithoutADeviceIsAUserError) {
+  // Checked before the data is opened or the run folder made: neither needs to exist.
+  expect_no_device_error("train --device cuda --data missing-data --out run --input-size 75 --max-steps 1");
+}
+
+TEST(CudaDevice, TrainUnknownDeviceNamesTheFlag) {
+  const ScratchDir dir;
+  const std::string cmd = sh_quote(THAW_BINARY) + " train --device tpu --data missing-data --out run";
+  const CommandResult r = run_command(cmd, dir);
+  EXPECT_EQ(r.exit_code, 2) << describe(cmd, r);
+  EXPECT_EQ(trim_right(r.err), "thaw: error: --device: expected cpu or cuda, got 'tpu'") << describe(cmd, r);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / "run")) << describe(cmd, r);
 }
 
 TEST(CudaDevice, UnknownDeviceNamesTheFlag) {

@@ -92,6 +92,40 @@ inline Tolerance network_after_flip(double spread, double ref_scale, double fact
   return t;
 }
 
+// A few whole training steps, GPU against the CPU TrainStep from the same weights
+// (tests/cuda/cuda_train_step_test.cc). Each step's gradient agrees to the network rule above
+// (at most F x S, about 3e-4 of a tensor's scale with the test's +-5 betas), and the update is a
+// smooth function of it (SGD: linear; AdamW: the test uses eps = 0.1, so that g / (|g| + eps) has
+// no sign flip for a near-zero gradient), so over three steps a tensor's change from its initial
+// value agrees to a few 1e-4 of that change's own scale. The allowance is 1e-2 of it: a wiring
+// error (a shard missed or counted twice, the 1/V scale missing, a wrong optimizer term) moves the
+// change by a large fraction of itself. Plus the roundings of the value itself:
+//   |gpu - cpu| <= 1e-2 x max|cpu - initial| + 8 eps x max|cpu| + 4 eps |cpu|.
+// Measured on the CPU (2026-11-27, the test's setup at 139 px): the same three steps from weights
+// moved by one ulp (a stand-in for another summation order) stayed within 0.08 of this allowance
+// for every state tensor, V = 1 and 2, SGD and AdamW.
+inline Tolerance training_steps(double change_scale, double value_scale) {
+  return {4 * kFloatEps, 1e-2 * change_scale + 8 * kFloatEps * value_scale,
+          "training steps: |gpu - cpu| <= 1e-2 x max|change| + 8 eps x scale + 4 eps |cpu|"};
+}
+
+// The optimizer's state after those steps (momentum buffers, AdamW's averages) against the CPU's.
+// Some gradients are pure rounding noise: a batch norm's beta whose shift the next training-mode
+// batch norm removes again gets a gradient of about 1e-8 where others get 1e-3, and two
+// implementations agree on noise only in its size. So besides the training_steps allowance on the
+// tensor's own scale, a floor of 1e-4 of the largest state of the same kind over all tensors:
+//   |gpu - cpu| <= 1e-2 x max|cpu| + 1e-4 x max over tensors|cpu| + 4 eps |cpu|.
+// The one-ulp stand-in above differed on such noise tensors by 2.6x their own largest value, and
+// stayed within 0.003 of this allowance everywhere.
+inline Tolerance optimizer_state(double own_scale, double kind_scale) {
+  return {4 * kFloatEps, 1e-2 * own_scale + 1e-4 * kind_scale,
+          "optimizer state: |gpu - cpu| <= 1e-2 x max|cpu| + 1e-4 x max over tensors + 4 eps |cpu|"};
+}
+
+// The mean loss of a training step: both sides in double from logits that agree to the network
+// rule; a wrong shard, label offset or 1/V moves it by a large fraction of itself.
+inline Tolerance training_loss() { return {1e-3, 1e-3, "training loss: rtol 1e-3, atol 1e-3"}; }
+
 // A scalar both sides compute in double (the loss): only libm-level differences in exp/log and the
 // summation order of double sums remain.
 inline Tolerance double_scalar() { return {1e-10, 0.0, "double scalar: rtol 1e-10"}; }

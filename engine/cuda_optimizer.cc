@@ -1,0 +1,136 @@
+#include "engine/cuda_optimizer.h"
+
+#if THAW_HAVE_CUDA
+
+#include <cmath>
+#include <map>
+#include <span>
+#include <string>
+
+#include "core/error.h"
+#include "kernels/cuda/adamw.h"
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/sgd.h"
+
+namespace thaw {
+
+CudaOptimizer::CudaOptimizer(CudaExecutor& exec, const OptimizerConfig& config) : exec_(exec), config_(config) {
+  validate_optimizer_config(config_);
+  const Graph& g = exec.graph();
+  const bool any_decay = config_.weight_decay != 0;
+  const int64_t span = exec.trainable_span();
+  const std::vector<int>& ts = exec.plan().trainable_tensors;
+  // Each tensor's range runs to the next one's start, so the zero gaps are covered too (they stay
+  // zero under both rules: a zero value, gradient and state give a zero update).
+  for (size_t k = 0; k < ts.size(); ++k) {
+    const int64_t begin = exec.trainable_offset(ts[k]);
+    const int64_t end = k + 1 < ts.size() ? exec.trainable_offset(ts[k + 1]) : span;
+    const bool decay = any_decay && g.tensors[ts[k]].role == TensorRole::Weight;
+    if (!ranges_.empty() && ranges_.back().decay == decay && ranges_.back().begin + ranges_.back().count == begin) {
+      ranges_.back().count += end - begin;
+    } else {
+      ranges_.push_back({begin, end - begin, decay});
+    }
+  }
+  const bool sgd = config_.kind == OptimizerConfig::Kind::Sgd;
+  const auto n = static_cast<size_t>(span);
+  if (span > 0 && (!sgd || config_.momentum != 0)) state_a_ = cuda::DeviceBuffer<float>(n);
+  if (span > 0 && !sgd) state_b_ = cuda::DeviceBuffer<float>(n);
+  state_a_.fill_bytes(0, exec.context().stream());
+  state_b_.fill_bytes(0, exec.context().stream());
+}
+
+void CudaOptimizer::step(double lr) {
+  if (!(std::isfinite(lr) && lr >= 0)) fail_user("--lr: expected a finite learning rate >= 0, got ", lr);
+  cuda::Context& ctx = exec_.context();
+  float* values = exec_.trainable_values();
+  const float* grads = exec_.trainable_grads();
+  if (config_.kind == OptimizerConfig::Kind::Sgd) {
+    cuda::SgdScalars s;
+    s.weight_decay = static_cast<float>(config_.weight_decay);
+    s.momentum = static_cast<float>(config_.momentum);
+    s.neg_lr = static_cast<float>(-lr);
+    s.use_momentum = config_.momentum != 0;
+    s.first_step = step_count_ == 0;
+    s.nesterov = config_.nesterov;
+    ++step_count_;
+    for (const Range& r : ranges_) {
+      s.decay = r.decay;
+      cuda::sgd_step(ctx, r.count, s, values + r.begin, grads + r.begin,
+                     state_a_.empty() ? nullptr : state_a_.data() + r.begin);
+    }
+    return;
+  }
+  ++step_count_;
+  // The CPU's scalars (Optimizer::step_adamw): computed in double, then rounded to float.
+  const double t = static_cast<double>(step_count_);
+  const double bc1 = 1 - std::pow(config_.beta1, t);
+  const double bc2 = 1 - std::pow(config_.beta2, t);
+  cuda::AdamWScalars s;
+  s.keep = static_cast<float>(1 - lr * config_.weight_decay);
+  s.beta1 = static_cast<float>(config_.beta1);
+  s.beta2 = static_cast<float>(config_.beta2);
+  s.one_minus_beta1 = static_cast<float>(1 - config_.beta1);
+  s.one_minus_beta2 = static_cast<float>(1 - config_.beta2);
+  s.bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+  s.eps = static_cast<float>(config_.eps);
+  s.neg_step = static_cast<float>(-(lr / bc1));
+  for (const Range& r : ranges_) {
+    s.decay = r.decay;
+    cuda::adamw_step(ctx, r.count, s, values + r.begin, grads + r.begin, state_a_.data() + r.begin,
+                     state_b_.data() + r.begin);
+  }
+}
+
+std::vector<std::pair<cuda::DeviceBuffer<float>*, const char*>> CudaOptimizer::buffers() {
+  if (config_.kind == OptimizerConfig::Kind::AdamW) return {{&state_a_, "exp_avg"}, {&state_b_, "exp_avg_sq"}};
+  if (state_a_.empty()) return {};
+  return {{&state_a_, "momentum_buffer"}};
+}
+
+void CudaOptimizer::to_host(Optimizer<float>& host) {
+  THAW_CHECK(host.config().kind == config_.kind, "host optimizer of another kind");
+  std::map<std::string, std::span<float>> spans = host.state();
+  const Graph& g = exec_.graph();
+  cuda::Context& ctx = exec_.context();
+  for (auto [buf, suffix] : buffers()) {
+    ctx.synchronize("optimizer state download");
+    const std::vector<float> all = buf->download(ctx.stream());
+    for (int t : exec_.plan().trainable_tensors) {
+      const std::string key = g.tensors[t].name + "." + suffix;
+      const auto it = spans.find(key);
+      THAW_CHECK(it != spans.end(), "host optimizer has no state ", key);
+      const int64_t off = exec_.trainable_offset(t);
+      THAW_CHECK(off + static_cast<int64_t>(it->second.size()) <= exec_.trainable_span(), "state ", key,
+                 " outside the trainable span");
+      std::copy(all.begin() + off, all.begin() + off + static_cast<int64_t>(it->second.size()), it->second.begin());
+    }
+  }
+  host.set_step_count(step_count_);
+}
+
+void CudaOptimizer::from_host(const Optimizer<float>& host) {
+  THAW_CHECK(host.config().kind == config_.kind, "host optimizer of another kind");
+  const std::map<std::string, std::span<const float>> spans = host.state();
+  const Graph& g = exec_.graph();
+  cuda::Context& ctx = exec_.context();
+  for (auto [buf, suffix] : buffers()) {
+    std::vector<float> all(buf->size(), 0.0f);  // the gaps stay zero
+    for (int t : exec_.plan().trainable_tensors) {
+      const std::string key = g.tensors[t].name + "." + suffix;
+      const auto it = spans.find(key);
+      THAW_CHECK(it != spans.end(), "host optimizer has no state ", key);
+      const int64_t off = exec_.trainable_offset(t);
+      THAW_CHECK(off + static_cast<int64_t>(it->second.size()) <= exec_.trainable_span(), "state ", key,
+                 " outside the trainable span");
+      std::copy(it->second.begin(), it->second.end(), all.begin() + off);
+    }
+    ctx.synchronize("optimizer state upload");  // queued steps may still read the buffer
+    buf->upload(all, ctx.stream());
+  }
+  step_count_ = host.step_count();
+}
+
+}  // namespace thaw
+
+#endif  // THAW_HAVE_CUDA

@@ -1,0 +1,195 @@
+// The GPU training step (engine/cuda_train_step.h) against the CPU TrainStep (engine/train_step.h):
+// three steps from the same weights on the same synthetic batches (139 px, so that the last maps
+// are 3x3 and a shard of 2 still gives batch norm 18 values per channel; batch 4, 5 classes,
+// dropout 0.2 before the classifier, frozen through mixed_5e, batch norm training), with V = 1 and
+// V = 2 virtual shards, SGD with Nesterov momentum and AdamW. Every step's loss, and after the
+// three steps every value of the state (parameters and running statistics), every optimizer state
+// tensor and num_batches_tracked, are compared element by element (tolerance.h: training_steps,
+// optimizer_state, training_loss); frozen tensors must keep their bits. Then the same GPU run
+// twice must give the same bits.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/philox.h"
+#include "engine/cuda_train_step.h"
+#include "engine/synthetic.h"
+#include "engine/train_step.h"
+#include "graph/inception_v4.h"
+#include "tests/cuda/cuda_test_util.h"
+
+namespace thaw::cuda_test {
+namespace {
+
+constexpr int64_t kSize = 139, kBatch = 4, kClasses = 5, kSteps = 3;
+constexpr double kLr[kSteps] = {1e-3, 5e-4, 2.5e-4};
+
+using CudaTrainStepTest = CudaTest;
+
+struct Model {
+  Graph g = build_inception_v4(kSize, kClasses, 0.2);
+  Plan plan = make_plan(g, g.find_block("mixed_5e"), BnPolicy::Train);
+  ModelState<float> init;
+  Model() : init(ModelState<float>::random(g, 7)) {
+    // Trainable betas at +5 or -5 per channel, so that no rounding difference flips a ReLU after
+    // a batch norm (tests/cuda/network_parity_test.cc explains why).
+    for (size_t t = 0; t < g.tensors.size(); ++t) {
+      if (g.tensors[t].role != TensorRole::BnBias || !plan.trainable[g.tensors[t].node]) continue;
+      const CounterRng rng(5, RngPurpose::Synthetic, 2, static_cast<uint32_t>(t));
+      Tensor<float>& v = init.values[t];
+      for (int64_t i = 0; i < v.numel(); ++i) v[i] = (rng.u32_at(static_cast<uint64_t>(i)) & 1) ? 5.0f : -5.0f;
+    }
+  }
+};
+
+TrainConfig config(int64_t shards, const OptimizerConfig& oc) {
+  TrainConfig c;
+  c.batch_size = kBatch;
+  c.shards = shards;
+  c.seed = 3;
+  c.optimizer = oc;
+  c.schedule.base_lr = kLr[0];
+  return c;
+}
+
+struct RunResult {
+  std::vector<double> losses;
+  ModelState<float> state;
+  std::map<std::string, std::vector<float>> optimizer;
+};
+
+// Three steps of `Step` (TrainStep or CudaTrainStep) from the model's initial weights.
+template <typename Step>
+RunResult train_steps(const Model& m, const TrainConfig& cfg) {
+  RunResult r;
+  r.state = m.init;
+  Step step(m.g, m.plan, r.state, cfg);
+  Tensor<float> x;
+  std::vector<int32_t> labels;
+  for (int64_t s = 0; s < kSteps; ++s) {
+    synthetic_batch(9, s, kBatch, kSize, kClasses, x, labels);
+    r.losses.push_back(step.run({&x, labels, 0}, s, kLr[s]));
+  }
+  for (const auto& [name, span] : step.optimizer().state()) r.optimizer[name] = {span.begin(), span.end()};
+  return r;
+}
+
+std::vector<float> values(const Tensor<float>& t) { return {t.data(), t.data() + t.numel()}; }
+
+double max_abs_diff(const std::vector<float>& a, const std::vector<float>& b) {
+  double m = 0;
+  for (size_t i = 0; i < a.size(); ++i) m = std::max(m, std::fabs(static_cast<double>(a[i]) - b[i]));
+  return m;
+}
+
+void check_against_cpu(int64_t shards, const OptimizerConfig& oc, const std::string& tag) {
+  const Model m;
+  const TrainConfig cfg = config(shards, oc);
+  const RunResult cpu = train_steps<TrainStep>(m, cfg);
+  const RunResult gpu = train_steps<CudaTrainStep>(m, cfg);
+  ASSERT_EQ(gpu.losses.size(), cpu.losses.size());
+  for (size_t s = 0; s < cpu.losses.size(); ++s) {
+    EXPECT_TRUE(std::isfinite(cpu.losses[s])) << tag << " step " << s;
+    EXPECT_TRUE(all_close(tag + " loss of step " + std::to_string(s), {static_cast<float>(gpu.losses[s])},
+                          {static_cast<float>(cpu.losses[s])}, training_loss()));
+  }
+  size_t moved = 0, movable = 0, checked = 0;
+  for (size_t tn = 0; tn < m.g.tensors.size(); ++tn) {
+    const TensorSpec& spec = m.g.tensors[tn];
+    if (spec.role == TensorRole::NumBatchesTracked) continue;
+    const std::vector<float> want = values(cpu.state.values[tn]), got = values(gpu.state.values[tn]);
+    const std::vector<float> init = values(m.init.values[tn]);
+    const std::string what = tag + " " + spec.name;
+    const bool trains = m.plan.trainable[spec.node];
+    if (!trains) {
+      EXPECT_TRUE(same_bits(what + " (frozen)", got, init));
+      continue;
+    }
+    ++checked;
+    EXPECT_TRUE(all_close(what, got, want, training_steps(max_abs_diff(want, init), max_abs(want))));
+    // Not vacuous: every trainable weight and running statistic really moved on the CPU. (Betas at
+    // +-5 may not: where the next batch norm removes their shift again, their gradient is rounding
+    // noise and the update stays under half an ulp of 5.)
+    const TensorRole r = spec.role;
+    if (r == TensorRole::Weight || r == TensorRole::RunningMean || r == TensorRole::RunningVar) {
+      ++movable;
+      moved += std::memcmp(want.data(), init.data(), want.size() * sizeof(float)) != 0;
+    }
+  }
+  EXPECT_EQ(moved, movable) << tag;
+  // The largest value of each kind of optimizer state, over all tensors (optimizer_state's floor).
+  std::map<std::string, double> kind_scale;
+  auto kind_of = [](const std::string& name) { return name.substr(name.rfind('.') + 1); };
+  for (const auto& [name, want] : cpu.optimizer) {
+    double& k = kind_scale[kind_of(name)];
+    k = std::max(k, max_abs(want));
+  }
+  for (const auto& [name, want] : cpu.optimizer) {
+    ASSERT_TRUE(gpu.optimizer.count(name)) << tag << ": no optimizer state " << name << " from the GPU step";
+    EXPECT_TRUE(all_close(tag + " " + name, gpu.optimizer.at(name), want,
+                          optimizer_state(max_abs(want), kind_scale[kind_of(name)])));
+    ++checked;
+  }
+  EXPECT_EQ(gpu.optimizer.size(), cpu.optimizer.size()) << tag;
+  EXPECT_EQ(gpu.state.batches_tracked, cpu.state.batches_tracked) << tag;
+  std::printf("[train-step] %s: %lld steps, losses cpu %.9g %.9g %.9g gpu %.9g %.9g %.9g; %zu tensors compared\n",
+              tag.c_str(), static_cast<long long>(kSteps), cpu.losses[0], cpu.losses[1], cpu.losses[2],
+              gpu.losses[0], gpu.losses[1], gpu.losses[2], checked);
+}
+
+OptimizerConfig sgd_momentum() {
+  OptimizerConfig oc;
+  oc.momentum = 0.9;
+  oc.nesterov = true;
+  oc.weight_decay = 1e-3;
+  return oc;
+}
+
+OptimizerConfig adamw() {
+  OptimizerConfig oc;
+  oc.kind = OptimizerConfig::Kind::AdamW;
+  oc.weight_decay = 0.05;
+  oc.eps = 0.1;  // smooth in the gradient (tolerance.h, training_steps); cuda_optimizer_test has the default
+  return oc;
+}
+
+TEST_F(CudaTrainStepTest, SgdOneShardTrainsLikeTheCpu) { check_against_cpu(1, sgd_momentum(), "sgd V=1"); }
+TEST_F(CudaTrainStepTest, SgdTwoShardsTrainLikeTheCpu) { check_against_cpu(2, sgd_momentum(), "sgd V=2"); }
+TEST_F(CudaTrainStepTest, AdamWOneShardTrainsLikeTheCpu) { check_against_cpu(1, adamw(), "adamw V=1"); }
+TEST_F(CudaTrainStepTest, AdamWTwoShardsTrainLikeTheCpu) { check_against_cpu(2, adamw(), "adamw V=2"); }
+
+void check_twice(const OptimizerConfig& oc, int64_t shards, const std::string& tag) {
+  const Model m;
+  const TrainConfig cfg = config(shards, oc);
+  const RunResult a = train_steps<CudaTrainStep>(m, cfg);
+  const RunResult b = train_steps<CudaTrainStep>(m, cfg);
+  for (size_t s = 0; s < a.losses.size(); ++s) {
+    EXPECT_EQ(std::memcmp(&a.losses[s], &b.losses[s], sizeof(double)), 0)
+        << tag << " loss of step " << s << ": " << a.losses[s] << " vs " << b.losses[s];
+  }
+  size_t differ = 0;
+  for (size_t tn = 0; tn < m.g.tensors.size(); ++tn) {
+    const ::testing::AssertionResult same =
+        same_bits(tag + " twice: " + m.g.tensors[tn].name, values(a.state.values[tn]), values(b.state.values[tn]));
+    if (!same) {
+      ++differ;
+      ADD_FAILURE() << same.message();
+    }
+  }
+  for (const auto& [name, v] : a.optimizer) EXPECT_TRUE(same_bits(tag + " twice: " + name, v, b.optimizer.at(name)));
+  EXPECT_EQ(a.state.batches_tracked, b.state.batches_tracked);
+  std::printf("[determinism] train step %s, %lld steps twice: %zu tensors differ\n", tag.c_str(),
+              static_cast<long long>(kSteps), differ);
+}
+
+TEST_F(CudaTrainStepTest, SgdTwoShardsTwiceGiveTheSameBits) { check_twice(sgd_momentum(), 2, "sgd V=2"); }
+TEST_F(CudaTrainStepTest, AdamWTwoShardsTwiceGiveTheSameBits) { check_twice(adamw(), 2, "adamw V=2"); }
+
+}  // namespace
+}  // namespace thaw::cuda_test
