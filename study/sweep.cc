@@ -256,7 +256,7 @@ json run_sweep(const SweepConfig& c, std::ostream& log) {
                  {"test_fraction", c.data.test_fraction},
                  {"seed", c.data.seed}};
   doc["train_args"] = c.train_args;
-  doc["weights"] = weights.empty() ? json(nullptr) : json(weights);
+  doc["weights"] = weights.empty() ? json(nullptr) : json(fs::absolute(weights).lexically_normal().string());
   doc["ci_method"] = ci_method_name(c.stats.ci);
   doc["confidence"] = c.stats.confidence;
   doc["test_limit"] = c.test_limit;
