@@ -35,6 +35,11 @@ RunSetup setup_run(const RunConfig& a) {
   // Class subsets, and training without augmentation (io/dataset_view.h); the study options.
   r.train_full = with_class_subset(open_dataset(a.data, DataSplit::Train, data), a.class_subset);
   if (parse_augment(a.augment) == Augment::None) r.train_full = without_augmentation(std::move(r.train_full));
+  if (r.train_full->num_classes() < 2) {  // a softmax over one class has nothing to learn
+    fail_user("--data ", a.data, ": ", r.train_full->num_classes(), " class",
+              a.class_subset.empty() ? "" : " in --class-subset " + a.class_subset,
+              "; expected at least 2 classes to tell apart");
+  }
   r.val_full = with_class_subset(open_dataset(a.data, held_out_split(a.data, data), data), a.class_subset);
   if (r.val_full->size() == 0) {
     fail_user("--data ", a.data, ": no validation images to evaluate on; give --val-fraction (e.g. 0.2) or val rows "
