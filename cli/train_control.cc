@@ -88,7 +88,7 @@ nlohmann::ordered_json resume_entry(const ResumeSource& source, const ResumePoin
   e["skipped_checkpoints"] = point.skipped;
   e["environment_differences"] = nlohmann::ordered_json::array();
   const nlohmann::ordered_json recorded = source.record.value("environment", nlohmann::ordered_json::object());
-  for (const EnvDifference& d : compare_environments(recorded, capture_environment())) {
+  for (const EnvDifference& d : compare_environments(recorded, capture_environment(recorded_device(source.record)))) {
     if (!d.bit_changing) continue;
     const std::string line = cat_str(d.field, ": recorded ", d.recorded, ", now ", d.present);
     e["environment_differences"].push_back(line);

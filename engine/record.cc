@@ -116,7 +116,7 @@ RunRecorder::RunRecorder(const std::filesystem::path& dir, const RunConfig& c, c
   record_["command"] = command_line;
   record_["config"] = config;
   record_["resolved"] = resolved;
-  record_["environment"] = capture_environment();
+  record_["environment"] = capture_environment(c.device);
   record_["data"] = {{"spec", c.data},
                      {"manifest_sha256", manifest.sha256},
                      {"samples_file", "samples.csv"},

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "core/sha256.h"
+#include "engine/record_gpu.h"
 #include "thaw_build_info.h"
 
 namespace thaw {
@@ -89,7 +90,7 @@ std::string basename(const std::string& path) { return std::filesystem::path(pat
 
 }  // namespace
 
-ojson capture_environment() {
+ojson capture_environment(std::string_view device) {
   ojson env;
   env["thaw"] = {{"version", THAW_VERSION},
                  {"git_describe", THAW_GIT_DESCRIBE},
@@ -115,9 +116,14 @@ ojson capture_environment() {
   ojson libs = ojson::array();
   for (const std::string& p : loaded_libraries()) libs.push_back({{"path", p}, {"sha256", file_hash_or_note(p)}});
   env["libraries"] = libs;
-  env["device"] = "cpu";
-  env["gpus"] = ojson::array();
+  add_device_environment(env, device);
   return env;
+}
+
+std::string recorded_device(const ojson& record) {
+  if (!record.contains("config") || !record["config"].is_object()) return "cpu";
+  const ojson& c = record["config"];
+  return c.contains("device") && c["device"].is_string() ? c["device"].get<std::string>() : "cpu";
 }
 
 std::vector<EnvDifference> compare_environments(const ojson& rec, const ojson& now) {
@@ -140,7 +146,25 @@ std::vector<EnvDifference> compare_environments(const ojson& rec, const ojson& n
   field("os", "machine", true);
   field("executable", "sha256", true);
   top("device", true);
-  top("gpus", true);
+  for (const char* k : {"driver", "runtime", "cudnn", "cublaslt"}) field("cuda", k, true);
+  // Another card of the same model gives the same bits: its UUID and memory size are noted apart.
+  const auto gpu = [](const ojson& env, const char* key) {
+    ojson out = ojson::array();
+    if (!env.contains("gpus")) return out;
+    for (const auto& g : env["gpus"]) out.push_back(g.contains(key) ? g[key] : ojson());
+    return out;
+  };
+  for (const char* k : {"name", "compute_capability", "sm_count"}) {
+    if (gpu(rec, k) != gpu(now, k)) {
+      out.push_back({std::string("gpus.") + k, str(gpu(rec, k)), str(gpu(now, k)), true, ""});
+    }
+  }
+  for (const char* k : {"uuid", "memory_bytes"}) {
+    if (gpu(rec, k) != gpu(now, k)) {
+      out.push_back({std::string("gpus.") + k, str(gpu(rec, k)), str(gpu(now, k)), false,
+                     "another card of the same model and compute capability runs the same kernels"});
+    }
+  }
 
   // Libraries by file name: the same library may load from /lib or /usr/lib.
   std::map<std::string, std::string> a, b;

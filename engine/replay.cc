@@ -90,7 +90,8 @@ void diff_json(const std::string& path, const ojson& recorded, const ojson& pres
 }
 
 void print_environment(const ojson& record, std::ostream& out, bool& bit_changing) {
-  const std::vector<EnvDifference> diffs = compare_environments(record.at("environment"), capture_environment());
+  const std::vector<EnvDifference> diffs =
+      compare_environments(record.at("environment"), capture_environment(recorded_device(record)));
   bit_changing = false;
   for (const EnvDifference& d : diffs) bit_changing = bit_changing || d.bit_changing;
   if (!bit_changing) out << "environment: no difference that can change the bits\n";

@@ -69,5 +69,54 @@ TEST(RecordEnv, SortsDifferencesByWhetherTheyCanChangeBits) {
   EXPECT_EQ(lib[0].present, std::string(64, '0'));
 }
 
+// A GPU run's record names its card and CUDA libraries; where none can be queried (here, or a build
+// without CUDA) the device says why, so replay lists the difference instead of failing.
+TEST(RecordEnv, AGpuRunRecordsItsCardAndReplayComparesIt) {
+  const ojson cpu = capture_environment("cpu");
+  const ojson cuda = capture_environment("cuda");
+  if (cuda["device"] == "cuda") {
+    ASSERT_EQ(cuda["gpus"].size(), 1u);
+    EXPECT_EQ(cuda["gpus"][0]["uuid"].get<std::string>().rfind("GPU-", 0), 0u);
+    EXPECT_GT(cuda["gpus"][0]["sm_count"].get<int>(), 0);
+    EXPECT_GT(cuda["cuda"]["cudnn"].get<long long>(), 0);
+  } else {
+    EXPECT_EQ(cuda["device"].get<std::string>().rfind("cuda (unavailable: ", 0), 0u) << cuda["device"];
+    EXPECT_TRUE(cuda["gpus"].empty());
+  }
+  const std::vector<EnvDifference> d = compare_environments(cuda, cpu);
+  ASSERT_FALSE(d.empty());
+  EXPECT_EQ(d[0].field, "device");
+  EXPECT_TRUE(d[0].bit_changing);
+
+  // Two records of the same model of card: only another model, capability or SM count can change bits.
+  ojson a = cpu;
+  a["device"] = "cuda";
+  a["gpus"] = ojson::array({{{"ordinal", 0}, {"name", "NVIDIA H100 80GB HBM3"}, {"uuid", "GPU-1"},
+                             {"compute_capability", "9.0"}, {"sm_count", 132}, {"memory_bytes", 85000000000LL}}});
+  a["cuda"] = {{"driver", 13000}, {"runtime", 13000}, {"cudnn", 91900}, {"cublaslt", 130100}};
+  ojson b = a;
+  b["gpus"][0]["uuid"] = "GPU-2";
+  std::vector<EnvDifference> same_model = compare_environments(a, b);
+  ASSERT_EQ(same_model.size(), 1u);
+  EXPECT_EQ(same_model[0].field, "gpus.uuid");
+  EXPECT_FALSE(same_model[0].bit_changing);
+  b["gpus"][0]["name"] = "NVIDIA H200";
+  b["gpus"][0]["sm_count"] = 132;
+  b["cuda"]["cudnn"] = 91000;
+  const std::vector<EnvDifference> other = compare_environments(a, b);
+  ASSERT_EQ(other.size(), 3u);
+  EXPECT_EQ(other[0].field, "cuda.cudnn");
+  EXPECT_TRUE(other[0].bit_changing);
+  EXPECT_EQ(other[1].field, "gpus.name");
+  EXPECT_TRUE(other[1].bit_changing);
+  EXPECT_EQ(other[2].field, "gpus.uuid");
+}
+
+TEST(RecordEnv, TheRecordedDeviceOfOldRecordsIsTheCpu) {
+  EXPECT_EQ(recorded_device(ojson{{"config", {{"seed", 0}}}}), "cpu");
+  EXPECT_EQ(recorded_device(ojson::object()), "cpu");
+  EXPECT_EQ(recorded_device(ojson{{"config", {{"device", "cuda"}}}}), "cuda");
+}
+
 }  // namespace
 }  // namespace thaw
