@@ -32,10 +32,6 @@ std::vector<ParamRef<float>> host_refs(const Graph& g, const Plan& plan, ModelSt
   return refs;
 }
 
-[[noreturn]] void fail_diverged(int64_t step, double loss, double lr) {
-  fail_user("training diverged at step ", step, " (loss ", loss, "); lower --lr (now ", lr, ")");
-}
-
 }  // namespace
 
 CudaTrainStep::CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>& state, const TrainConfig& cfg)

@@ -38,11 +38,11 @@ class GradReadyScope {
   Executor<float>& exec_;
 };
 
+}  // namespace
+
 [[noreturn]] void fail_diverged(int64_t step, double loss, double lr) {
   fail_user("training diverged at step ", step, " (loss ", loss, "); lower --lr (now ", lr, ")");
 }
-
-}  // namespace
 
 TrainStep::TrainStep(const Graph& g, const Plan& plan, ModelState<float>& state, const TrainConfig& cfg)
     : g_(g),

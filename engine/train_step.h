@@ -43,6 +43,9 @@ struct StepBatch {
   int boundary = -1;
 };
 
+// The error for a non-finite step loss (both devices' steps), naming --lr.
+[[noreturn]] void fail_diverged(int64_t step, double loss, double lr);
+
 class TrainStep {
  public:
   // Validates the shards against the batch, the ranks and the plan (UserError naming --shards).
