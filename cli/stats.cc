@@ -56,7 +56,7 @@ void add_stats(CLI::App& app) {
   sub->add_option("--threshold", a->threshold,
                   "With --positive: call a sample positive when p(positive) >= T (choose T on validation data)");
   sub->add_option("--bootstrap", a->bootstrap, "Bootstrap replicates for the macro metrics")->capture_default_str();
-  sub->add_option("--seed", a->seed, "Seed of the bootstrap resampling")->capture_default_str();
+  sub->add_option("--seed,--bootstrap-seed", a->seed, "Seed of the bootstrap resampling (--bootstrap-seed as in thaw eval)")->capture_default_str();
   sub->callback([a] { run_stats(*a); });
 }
 

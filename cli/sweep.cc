@@ -113,7 +113,7 @@ void add_sweep(CLI::App& app) {
   sub->add_option("--data", a->data.data, "Dataset (as thaw train's --data)")->capture_default_str();
   sub->add_option("--arch", a->data.arch, "inception_v4 or inception_v3")->capture_default_str();
   sub->add_option("--class-subset", a->data.class_subset, "Only these classes of the data: 0-4, 5,7,9 or names");
-  sub->add_option("--val-fraction", a->data.val_fraction, "Validation carved out of train (needed for IDX data)");
+  sub->add_option("--val-fraction", a->data.val_fraction, "Validation carved out of train (needed where the data have no val split: IDX data, plain folders)");
   sub->add_option("--test-fraction", a->data.test_fraction, "Test carved out of train (image data without a test split)");
   sub->add_option("--seed", a->data.seed, "Seed of the splits and of every arm's training")->capture_default_str();
   sub->add_option("--input-size", a->data.input_size, "Input height and width")->capture_default_str();

@@ -156,10 +156,10 @@ void add_train(CLI::App& app) {
   auto control = std::make_shared<TrainControl>();
   CLI::App* sub = app.add_subcommand("train", "Fine-tune on a dataset, freezing the front of the network");
   sub->add_option("--data", a->data,
-                  "Dataset: fashion-mnist, a folder of IDX files, a folder of class folders of images, or a CSV "
-                  "manifest (docs/data.md)")
+                  "Dataset: fashion-mnist, a folder of IDX files, a folder of class folders of images, a CSV "
+                  "manifest, or a pack made by thaw pack (docs/data.md)")
       ->capture_default_str();
-  sub->add_option("--val-fraction", a->val_fraction, "Image data: carve this fraction of train out as validation");
+  sub->add_option("--val-fraction", a->val_fraction, "Carve this fraction of train out as validation (data without a val split)");
   sub->add_option("--rrc-scale", a->rrc_scale, "Random-resized crop: area fraction min,max")
       ->delimiter(',')
       ->expected(2)
