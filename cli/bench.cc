@@ -25,6 +25,7 @@ namespace {
 
 struct BenchArgs {
   std::string device = "cpu";
+  std::string precision = "fp32";
   std::string arch = "inception_v4";
   int64_t batch_size = 8;
   int64_t input_size = 299;
@@ -64,14 +65,14 @@ constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
   require_cuda_device();
-  const CudaBenchResult r = cuda_bench(g, plan, a.batch_size, a.steps, a.warmup);
+  const CudaBenchResult r = cuda_bench(g, plan, a.batch_size, a.steps, a.warmup, a.precision == "tf32");
   const double ips = static_cast<double>(a.batch_size) / (r.step_ms / 1000.0);
   const double flops = model_flops_per_image(g, plan);
   nlohmann::json j = {{"device", "cuda"},
                       {"gpu", r.gpu_name},
                       {"gpu_detail", r.gpu},
                       {"libraries", r.libraries},
-                      {"precision", "fp32"},
+                      {"precision", a.precision},
                       {"layout", "nchw"},
                       {"batch_size", a.batch_size},
                       {"input_size", a.input_size},
@@ -102,9 +103,9 @@ void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
   for (size_t s = 0; s < r.step_ms_each.size(); ++s) {
     std::fprintf(stderr, "step %zu: %.1f ms%s\n", s, r.step_ms_each[s], static_cast<int64_t>(s) < a.warmup ? " (warm-up)" : "");
   }
-  std::printf("cuda %s fp32, batch %lld at %lld, frozen through %s: %.1f images/s, %.1f ms/step, %.2f model "
+  std::printf("cuda %s %s, batch %lld at %lld, frozen through %s: %.1f images/s, %.1f ms/step, %.2f model "
               "TFLOP/s, %.2f GiB allocated (arena %.2f GiB), loss %.4f -> %.4f\n",
-              r.gpu_name.c_str(), static_cast<long long>(a.batch_size), static_cast<long long>(a.input_size),
+              r.gpu_name.c_str(), a.precision.c_str(), static_cast<long long>(a.batch_size), static_cast<long long>(a.input_size),
               a.freeze_through.c_str(), ips, r.step_ms, ips * flops / 1e12,
               static_cast<double>(r.allocated_bytes) / kGiB, static_cast<double>(r.arena_bytes) / kGiB, r.first_loss,
               r.last_loss);
@@ -112,6 +113,15 @@ void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
 
 void run_bench(const BenchArgs& a) {
   if (a.device != "cpu" && a.device != "cuda") fail_user("--device: expected cpu or cuda, got '", a.device, "'");
+  if (a.precision == "bf16") {
+    fail_user("--precision bf16: not built yet; fp32, and tf32 with --device cuda, are");
+  }
+  if (a.precision != "fp32" && a.precision != "tf32") {
+    fail_user("--precision: expected fp32, tf32 or bf16, got '", a.precision, "'");
+  }
+  if (a.precision == "tf32" && a.device != "cuda") {
+    fail_user("--precision tf32: TF32 is a GPU tensor-core mode; give --device cuda (the CPU computes in fp32)");
+  }
   if (a.batch_size < 1) fail_user("--batch-size: expected at least 1, got ", a.batch_size);
   if (a.steps < 1) fail_user("--steps: expected at least 1, got ", a.steps);
   if (a.warmup < 0) fail_user("--warmup: expected 0 or more, got ", a.warmup);
@@ -173,6 +183,9 @@ void add_bench(CLI::App& app) {
   CLI::App* sub = app.add_subcommand("bench", "Time training steps on synthetic data (images/s, peak memory)");
   sub->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
   sub->add_option("--arch", a->arch, "inception_v4 or inception_v3")->capture_default_str();
+  sub->add_option("--precision", a->precision,
+                  "fp32, or tf32 (--device cuda: TF32 tensor cores in convolutions and matrix products)")
+      ->capture_default_str();
   sub->add_option("--batch-size", a->batch_size, "Images per step")->capture_default_str();
   sub->add_option("--input-size", a->input_size, "Input height and width (>= 75)")->capture_default_str();
   sub->add_option("--classes", a->classes, "Number of output classes")->capture_default_str();

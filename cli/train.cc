@@ -224,6 +224,9 @@ void add_train(CLI::App& app) {
   sub->add_option("--device", a->device,
                   "Where the training step runs: cpu, or cuda (GPU 0, one rank; evaluation stays on the CPU)")
       ->capture_default_str();
+  sub->add_option("--precision", a->precision,
+                  "fp32, or tf32 with --device cuda (TF32 tensor cores in convolutions and matrix products)")
+      ->capture_default_str();
   add_parallel_flags(sub, *parallel);
   add_train_control_flags(sub, *a, *control);
   sub->callback([a, parallel, control, sub] {

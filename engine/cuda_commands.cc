@@ -61,9 +61,11 @@ void require_cuda_device() {
   fail_user("--device cuda: no usable CUDA device (", why.empty() ? "none found" : why, ")");
 }
 
-CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int64_t steps, int64_t warmup) {
+CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int64_t steps, int64_t warmup,
+                           bool tf32) {
   require_cuda_device();
   cuda::Context ctx(0);
+  ctx.set_tf32(tf32);
   CudaBenchResult r;
   r.gpu = ctx.info().describe();
   r.gpu_name = ctx.info().name;
@@ -143,7 +145,7 @@ namespace thaw {
 
 void require_cuda_device() { fail_user("--device cuda: this thaw was built without CUDA; use --device cpu"); }
 
-CudaBenchResult cuda_bench(const Graph&, const Plan&, int64_t, int64_t, int64_t) {
+CudaBenchResult cuda_bench(const Graph&, const Plan&, int64_t, int64_t, int64_t, bool) {
   require_cuda_device();
   return {};
 }

@@ -35,7 +35,8 @@ struct CudaBenchResult {
 // synthetic batch (seed 1, step 0) generated on the host and uploaded once before the first step;
 // every step reads the same device batch. `warmup` untimed steps first (they build the cuDNN
 // plans and grow the workspaces).
-CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int64_t steps, int64_t warmup);
+CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int64_t steps, int64_t warmup,
+                           bool tf32 = false);
 
 // Logits [n, K] of n normalised images (host, [n, 3, size, size] flattened), in batches of at most
 // `batch_size`, with every block frozen and running statistics (as the CPU predict does).

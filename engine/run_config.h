@@ -69,6 +69,9 @@ struct RunConfig {
   // Where the training step runs (engine/train_device.h): "cpu", or "cuda" (GPU 0, one rank).
   // Records made before the option trained on the CPU.
   std::string device = "cpu";
+  // Arithmetic of the GPU step's convolutions and matrix products: "fp32", or "tf32" (TF32 tensor
+  // cores, --device cuda only). Records made before the option ran in fp32.
+  std::string precision = "fp32";
 };
 
 // to_json / from_json with the struct's field names; a field missing from the JSON keeps its
@@ -82,6 +85,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, arch, weights, 
                                                 max_steps, eval_batch_size, val_fraction, rrc_scale, rrc_ratio,
                                                 workers, on_bad_image, brightness, contrast, shards, class_subset,
                                                 test_fraction, augment, feature_cache, feature_cache_mb,
-                                                checkpoint_every, keep_checkpoints, device)
+                                                checkpoint_every, keep_checkpoints, device, precision)
 
 }  // namespace thaw

@@ -9,7 +9,8 @@
 
 namespace thaw {
 
-// UserError for anything but cpu or cuda, and for cuda where no GPU can run it.
+// UserError for anything but cpu or cuda, for cuda where no GPU can run it, and for a --precision
+// other than fp32, or tf32 with cuda.
 void check_train_device(const RunConfig& c);
 // Sets TrainConfig::cuda. The feature cache is not on the GPU path: with cuda it is turned off,
 // with a one-line note on `note` where it would have been used.

@@ -49,6 +49,8 @@ struct TrainConfig {
   Comm* comm = nullptr;
   // --device cuda: the step runs on GPU 0 (engine/cuda_train_step.h, one rank; engine/step_runner.h).
   bool cuda = false;
+  // --precision tf32: the GPU step's convolutions and matrix products on TF32 tensor cores.
+  bool tf32 = false;
   // Floats per gradient bucket (engine/grad_buckets.h; 0: kOverlapBucketFloats). Never changes
   // the bits; tests make it small to get many buckets.
   int64_t gradient_bucket_floats = 0;

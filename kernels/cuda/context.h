@@ -47,6 +47,12 @@ class Context {
   // Waits for the stream; surfaces any asynchronous error with `what` in the message.
   void synchronize(const char* what = "Context::synchronize");
 
+  // TF32 tensor cores for fp32 convolutions and matrix products (`--precision tf32`): inputs are
+  // rounded to 10 mantissa bits inside the library call, sums stay fp32. Off by default: strict
+  // fp32, the CPU's arithmetic up to summation order. Plans are keyed by it, so switching is safe.
+  void set_tf32(bool on) { tf32_ = on; }
+  bool tf32() const { return tf32_; }
+
   PlanCache& plans() { return plans_; }
   // Drops every cached plan once the stream is idle (a plan may own code that queued work runs).
   void clear_plans();
@@ -61,6 +67,7 @@ class Context {
 
   int device_ = 0;
   size_t workspace_limit_ = 0;
+  bool tf32_ = false;
   DeviceInfo info_;
   cudaStream_t stream_ = nullptr;
   cudnnHandle_t cudnn_ = nullptr;

@@ -7,6 +7,8 @@ namespace thaw::cuda {
 
 namespace {
 
+ConvMath math_of(const Context& ctx) { return ctx.tf32() ? ConvMath::tf32 : ConvMath::fp32; }
+
 // Runs `plan` writing its output into `out`, directly or through scratch when accumulating.
 // `out_role` is where the output sits among the plan's (x, w, y) operands.
 enum class Role { x, w, y };
@@ -25,23 +27,23 @@ void run_into(Context& ctx, const ConvPlan& plan, Role out_role, const void* x, 
 }  // namespace
 
 void conv2d_forward(Context& ctx, const ConvGeom& g, const float* x, const float* w, float* y) {
-  conv_plan(ctx, ConvDirection::forward, g).execute(ctx, x, w, y);
+  conv_plan(ctx, ConvDirection::forward, g, math_of(ctx)).execute(ctx, x, w, y);
 }
 
 void conv2d_backward_data(Context& ctx, const ConvGeom& g, const float* dy, const float* w, float* dx,
                           OutputMode mode) {
-  const ConvPlan& plan = conv_plan(ctx, ConvDirection::backward_data, g);
+  const ConvPlan& plan = conv_plan(ctx, ConvDirection::backward_data, g, math_of(ctx));
   run_into(ctx, plan, Role::x, dx, w, dy, dx, g.x_size(), mode);
 }
 
 void conv2d_backward_weight(Context& ctx, const ConvGeom& g, const float* x, const float* dy, float* dw,
                             OutputMode mode) {
-  const ConvPlan& plan = conv_plan(ctx, ConvDirection::backward_weight, g);
+  const ConvPlan& plan = conv_plan(ctx, ConvDirection::backward_weight, g, math_of(ctx));
   run_into(ctx, plan, Role::w, x, dw, dy, dw, g.w_size(), mode);
 }
 
 std::string conv2d_plan_report(Context& ctx, ConvDirection dir, const ConvGeom& g) {
-  return conv_plan(ctx, dir, g).describe();
+  return conv_plan(ctx, dir, g, math_of(ctx)).describe();
 }
 
 }  // namespace thaw::cuda

@@ -18,6 +18,11 @@ namespace {
 GemmShape forward_shape(const LinearGeom& g) { return {true, false, g.out, g.n, g.in, g.in, g.in, g.out}; }
 GemmShape dx_shape(const LinearGeom& g) { return {false, false, g.in, g.n, g.out, g.in, g.out, g.in}; }
 GemmShape dw_shape(const LinearGeom& g) { return {false, true, g.in, g.out, g.n, g.in, g.out, g.in}; }
+// The context's precision (Context::tf32) on a shape.
+GemmShape with_math(const Context& ctx, GemmShape s) {
+  s.tf32 = ctx.tf32();
+  return s;
+}
 
 __global__ void broadcast_rows_kernel(int64_t n, int64_t out, const float* b, float* y) {
   const int64_t total = n * out;
@@ -51,15 +56,15 @@ void linear_forward(Context& ctx, const LinearGeom& g, const float* x, const flo
     THAW_CUDA_LAUNCH_CHECK("linear_forward bias");
     beta = 1.0f;
   }
-  matmul_plan(ctx, forward_shape(g)).run(ctx, w, x, y, beta);
+  matmul_plan(ctx, with_math(ctx, forward_shape(g))).run(ctx, w, x, y, beta);
 }
 
 void linear_backward(Context& ctx, const LinearGeom& g, const float* x, const float* w, const float* dy, float* dx,
                      float* dw, float* db, OutputMode mode) {
   check_geom(g);
   const float beta = mode == OutputMode::accumulate ? 1.0f : 0.0f;
-  if (dx) matmul_plan(ctx, dx_shape(g)).run(ctx, w, dy, dx, beta);
-  if (dw) matmul_plan(ctx, dw_shape(g)).run(ctx, x, dy, dw, beta);
+  if (dx) matmul_plan(ctx, with_math(ctx, dx_shape(g))).run(ctx, w, dy, dx, beta);
+  if (dw) matmul_plan(ctx, with_math(ctx, dw_shape(g))).run(ctx, x, dy, dw, beta);
   if (db) {
     column_sum_kernel<<<elementwise_blocks(g.out), kElementwiseThreads, 0, ctx.stream()>>>(
         g.n, g.out, dy, db, mode == OutputMode::accumulate);
@@ -69,9 +74,9 @@ void linear_backward(Context& ctx, const LinearGeom& g, const float* x, const fl
 
 std::string linear_plan_report(Context& ctx, const LinearGeom& g) {
   check_geom(g);
-  return cat_str("forward: ", matmul_plan(ctx, forward_shape(g)).describe(),
-                 "; dx: ", matmul_plan(ctx, dx_shape(g)).describe(),
-                 "; dw: ", matmul_plan(ctx, dw_shape(g)).describe());
+  return cat_str("forward: ", matmul_plan(ctx, with_math(ctx, forward_shape(g))).describe(),
+                 "; dx: ", matmul_plan(ctx, with_math(ctx, dx_shape(g))).describe(),
+                 "; dw: ", matmul_plan(ctx, with_math(ctx, dw_shape(g))).describe());
 }
 
 }  // namespace thaw::cuda

@@ -34,7 +34,7 @@ void MatmulPlan::LayoutDeleter::operator()(cublasLtMatrixLayout_t l) const {
 }
 
 std::string GemmShape::key() const {
-  return cat_str("gemm fp32 ", trans_a ? "T" : "N", trans_b ? "T" : "N", " m", m, " n", n, " k", k, " lda", lda,
+  return cat_str("gemm ", tf32 ? "tf32 " : "fp32 ", trans_a ? "T" : "N", trans_b ? "T" : "N", " m", m, " n", n, " k", k, " lda", lda,
                  " ldb", ldb, " ldc", ldc);
 }
 
@@ -44,7 +44,8 @@ MatmulPlan::MatmulPlan(Context& ctx, const GemmShape& s) : shape_(s) {
   const cublasOperation_t ta = s.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N, tb = s.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
   cublasLtMatmulDesc_t op = nullptr;
   // CUBLAS_COMPUTE_32F is strict FP32: TF32 only ever comes with the *_FAST_TF32 compute types.
-  THAW_CUBLAS_CHECK_CTX(cublasLtMatmulDescCreate(&op, CUBLAS_COMPUTE_32F, CUDA_R_32F), what);
+  const cublasComputeType_t compute = s.tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+  THAW_CUBLAS_CHECK_CTX(cublasLtMatmulDescCreate(&op, compute, CUDA_R_32F), what);
   op_.reset(op);
   THAW_CUBLAS_CHECK_CTX(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSA, &ta, sizeof(ta)), what);
   THAW_CUBLAS_CHECK_CTX(cublasLtMatmulDescSetAttribute(op, CUBLASLT_MATMUL_DESC_TRANSB, &tb, sizeof(tb)), what);

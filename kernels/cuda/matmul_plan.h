@@ -21,6 +21,7 @@ struct GemmShape {
   bool trans_a = false, trans_b = false;
   int64_t m = 1, n = 1, k = 1;
   int64_t lda = 1, ldb = 1, ldc = 1;
+  bool tf32 = false;  // CUBLAS_COMPUTE_32F_FAST_TF32 instead of strict CUBLAS_COMPUTE_32F
   std::string key() const;
 };
 

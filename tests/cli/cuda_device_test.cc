@@ -2,6 +2,7 @@
 // the flag and the reason, for both commands that take it. On a machine with a GPU this skips.
 #include <filesystem>
 #include <string>
+#include <utility>
 
 #include <gtest/gtest.h>
 
@@ -59,6 +60,43 @@ TEST(CudaDevice, UnknownDeviceNamesTheFlag) {
   const CommandResult r = run_command(cmd, dir);
   EXPECT_EQ(r.exit_code, 2) << describe(cmd, r);
   EXPECT_EQ(trim_right(r.err), "thaw: error: --device: expected cpu or cuda, got 'tpu'") << describe(cmd, r);
+}
+
+TEST(CudaDevice, BenchTf32WithoutADeviceIsAUserError) {
+  expect_no_device_error("bench --device cuda --precision tf32 --batch-size 1 --input-size 75 --steps 1");
+}
+
+TEST(CudaDevice, BenchPrecisionIsCheckedBeforeAnyWork) {
+  const ScratchDir dir;
+  const std::pair<const char*, const char*> cases[] = {
+      {"--precision tf32", "thaw: error: --precision tf32: TF32 is a GPU tensor-core mode; give --device cuda (the "
+                           "CPU computes in fp32)"},
+      {"--precision bf16 --device cuda", "thaw: error: --precision bf16: not built yet; fp32, and tf32 with --device "
+                                         "cuda, are"},
+      {"--precision fp16", "thaw: error: --precision: expected fp32, tf32 or bf16, got 'fp16'"},
+  };
+  for (const auto& [flags, expected] : cases) {
+    const std::string cmd = sh_quote(THAW_BINARY) + " bench --steps 1 " + flags;
+    const CommandResult r = run_command(cmd, dir);
+    EXPECT_EQ(r.exit_code, 2) << describe(cmd, r);
+    EXPECT_EQ(trim_right(r.err), expected) << describe(cmd, r);
+  }
+}
+
+TEST(CudaDevice, TrainPrecisionIsCheckedBeforeAnyFile) {
+  const ScratchDir dir;
+  const std::pair<const char*, const char*> cases[] = {
+      {"--precision tf32", "thaw: error: --precision tf32: TF32 is a GPU tensor-core mode; give --device cuda (the "
+                           "CPU computes in fp32)"},
+      {"--precision bf16", "thaw: error: --precision bf16: not built yet; fp32, and tf32 with --device cuda, are"},
+  };
+  for (const auto& [flags, expected] : cases) {
+    const std::string cmd = sh_quote(THAW_BINARY) + " train --data missing-data --out run " + flags;
+    const CommandResult r = run_command(cmd, dir);
+    EXPECT_EQ(r.exit_code, 2) << describe(cmd, r);
+    EXPECT_EQ(trim_right(r.err), expected) << describe(cmd, r);
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "run")) << describe(cmd, r);
+  }
 }
 
 }  // namespace
