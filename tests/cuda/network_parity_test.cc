@@ -24,6 +24,7 @@
 #include "graph/inception_v4.h"
 #include "kernels/cpu/loss.h"
 #include "tests/cuda/cuda_test_util.h"
+#include "tests/cuda/sgd_steps.h"
 
 namespace thaw::cuda_test {
 namespace {
@@ -341,23 +342,7 @@ TEST_F(NetworkParityTest, ThreeTrainingStepsTwiceGiveTheSameBits) {
   oc.momentum = 0.9;
   oc.weight_decay = 1e-4;
   auto train = [&](std::vector<double>& losses) {
-    CudaExecutor exec(ctx(), g, plan, init);
-    CudaSgd opt(exec, oc);
-    Tensor<float> x;
-    std::vector<int32_t> labels;
-    for (int64_t s = 0; s < 3; ++s) {
-      synthetic_batch(5, s, kBatch, kSize, kClasses, x, labels);
-      auto d_x = to_device(std::vector<float>(x.data(), x.data() + x.numel()));
-      auto d_labels = to_device(labels);
-      exec.forward(d_x.data(), kBatch, Phase::Train, {5, s, 0});
-      losses.push_back(exec.loss(d_labels.data()));
-      exec.backward();
-      opt.step(0.01);
-      ctx().synchronize("training step");  // d_x and d_labels die with this iteration
-    }
-    ModelState<float> out = ModelState<float>::zeros(g);
-    exec.download(out);
-    return out;
+    return three_sgd_steps(ctx(), g, plan, init, oc, kBatch, kSize, kClasses, losses);
   };
   std::vector<double> loss_a, loss_b;
   const ModelState<float> a = train(loss_a);
