@@ -16,22 +16,8 @@ namespace thaw {
 
 CudaOptimizer::CudaOptimizer(CudaExecutor& exec, const OptimizerConfig& config) : exec_(exec), config_(config) {
   validate_optimizer_config(config_);
-  const Graph& g = exec.graph();
-  const bool any_decay = config_.weight_decay != 0;
+  ranges_ = decay_ranges(exec, config_.weight_decay != 0);
   const int64_t span = exec.trainable_span();
-  const std::vector<int>& ts = exec.plan().trainable_tensors;
-  // Each tensor's range runs to the next one's start, so the zero gaps are covered too (they stay
-  // zero under both rules: a zero value, gradient and state give a zero update).
-  for (size_t k = 0; k < ts.size(); ++k) {
-    const int64_t begin = exec.trainable_offset(ts[k]);
-    const int64_t end = k + 1 < ts.size() ? exec.trainable_offset(ts[k + 1]) : span;
-    const bool decay = any_decay && g.tensors[ts[k]].role == TensorRole::Weight;
-    if (!ranges_.empty() && ranges_.back().decay == decay && ranges_.back().begin + ranges_.back().count == begin) {
-      ranges_.back().count += end - begin;
-    } else {
-      ranges_.push_back({begin, end - begin, decay});
-    }
-  }
   const bool sgd = config_.kind == OptimizerConfig::Kind::Sgd;
   const auto n = static_cast<size_t>(span);
   if (span > 0 && (!sgd || config_.momentum != 0)) state_a_ = cuda::DeviceBuffer<float>(n);
@@ -54,7 +40,7 @@ void CudaOptimizer::step(double lr) {
     s.first_step = step_count_ == 0;
     s.nesterov = config_.nesterov;
     ++step_count_;
-    for (const Range& r : ranges_) {
+    for (const DecayRange& r : ranges_) {
       s.decay = r.decay;
       cuda::sgd_step(ctx, r.count, s, values + r.begin, grads + r.begin,
                      state_a_.empty() ? nullptr : state_a_.data() + r.begin);
@@ -75,7 +61,7 @@ void CudaOptimizer::step(double lr) {
   s.bc2_sqrt = static_cast<float>(std::sqrt(bc2));
   s.eps = static_cast<float>(config_.eps);
   s.neg_step = static_cast<float>(-(lr / bc1));
-  for (const Range& r : ranges_) {
+  for (const DecayRange& r : ranges_) {
     s.decay = r.decay;
     cuda::adamw_step(ctx, r.count, s, values + r.begin, grads + r.begin, state_a_.data() + r.begin,
                      state_b_.data() + r.begin);
@@ -88,22 +74,27 @@ std::vector<std::pair<cuda::DeviceBuffer<float>*, const char*>> CudaOptimizer::b
   return {{&state_a_, "momentum_buffer"}};
 }
 
+template <typename Span>
+Span CudaOptimizer::state_of(const std::map<std::string, Span>& spans, int tensor, const char* suffix) const {
+  const std::string key = exec_.graph().tensors[tensor].name + "." + suffix;
+  const auto it = spans.find(key);
+  THAW_CHECK(it != spans.end(), "host optimizer has no state ", key);
+  THAW_CHECK(exec_.trainable_offset(tensor) + static_cast<int64_t>(it->second.size()) <= exec_.trainable_span(),
+             "state ", key, " outside the trainable span");
+  return it->second;
+}
+
 void CudaOptimizer::to_host(Optimizer<float>& host) {
   THAW_CHECK(host.config().kind == config_.kind, "host optimizer of another kind");
   std::map<std::string, std::span<float>> spans = host.state();
-  const Graph& g = exec_.graph();
   cuda::Context& ctx = exec_.context();
   for (auto [buf, suffix] : buffers()) {
     ctx.synchronize("optimizer state download");
     const std::vector<float> all = buf->download(ctx.stream());
     for (int t : exec_.plan().trainable_tensors) {
-      const std::string key = g.tensors[t].name + "." + suffix;
-      const auto it = spans.find(key);
-      THAW_CHECK(it != spans.end(), "host optimizer has no state ", key);
+      const std::span<float> host_state = state_of(spans, t, suffix);
       const int64_t off = exec_.trainable_offset(t);
-      THAW_CHECK(off + static_cast<int64_t>(it->second.size()) <= exec_.trainable_span(), "state ", key,
-                 " outside the trainable span");
-      std::copy(all.begin() + off, all.begin() + off + static_cast<int64_t>(it->second.size()), it->second.begin());
+      std::copy(all.begin() + off, all.begin() + off + static_cast<int64_t>(host_state.size()), host_state.begin());
     }
   }
   host.set_step_count(step_count_);
@@ -112,18 +103,12 @@ void CudaOptimizer::to_host(Optimizer<float>& host) {
 void CudaOptimizer::from_host(const Optimizer<float>& host) {
   THAW_CHECK(host.config().kind == config_.kind, "host optimizer of another kind");
   const std::map<std::string, std::span<const float>> spans = host.state();
-  const Graph& g = exec_.graph();
   cuda::Context& ctx = exec_.context();
   for (auto [buf, suffix] : buffers()) {
     std::vector<float> all(buf->size(), 0.0f);  // the gaps stay zero
     for (int t : exec_.plan().trainable_tensors) {
-      const std::string key = g.tensors[t].name + "." + suffix;
-      const auto it = spans.find(key);
-      THAW_CHECK(it != spans.end(), "host optimizer has no state ", key);
-      const int64_t off = exec_.trainable_offset(t);
-      THAW_CHECK(off + static_cast<int64_t>(it->second.size()) <= exec_.trainable_span(), "state ", key,
-                 " outside the trainable span");
-      std::copy(it->second.begin(), it->second.end(), all.begin() + off);
+      const std::span<const float> host_state = state_of(spans, t, suffix);
+      std::copy(host_state.begin(), host_state.end(), all.begin() + exec_.trainable_offset(t));
     }
     ctx.synchronize("optimizer state upload");  // queued steps may still read the buffer
     buf->upload(all, ctx.stream());

@@ -10,8 +10,12 @@
 #if THAW_HAVE_CUDA
 
 #include <cstdint>
+#include <map>
+#include <span>
+#include <string>
 #include <vector>
 
+#include "engine/cuda_decay_ranges.h"
 #include "engine/cuda_executor.h"
 #include "engine/optimizer.h"
 #include "kernels/cuda/device_buffer.h"
@@ -36,16 +40,15 @@ class CudaOptimizer {
   int64_t device_bytes() const { return static_cast<int64_t>(state_a_.bytes() + state_b_.bytes()); }
 
  private:
-  struct Range {
-    int64_t begin, count;  // in floats, inside the trainable span
-    bool decay;
-  };
+  // The host optimizer's state `suffix` of a trainable tensor, checked to fit the trainable span.
+  template <typename Span>
+  Span state_of(const std::map<std::string, Span>& spans, int tensor, const char* suffix) const;
   // The state buffers and the names the host optimizer gives them ("momentum_buffer", ...).
   std::vector<std::pair<cuda::DeviceBuffer<float>*, const char*>> buffers();
 
   CudaExecutor& exec_;
   OptimizerConfig config_;
-  std::vector<Range> ranges_;  // consecutive tensors with the same decay flag, merged
+  std::vector<DecayRange> ranges_;
   // SGD: a is the momentum buffer (empty without momentum). AdamW: a is exp_avg, b exp_avg_sq.
   cuda::DeviceBuffer<float> state_a_, state_b_;
   int64_t step_count_ = 0;

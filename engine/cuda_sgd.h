@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "engine/cuda_decay_ranges.h"
 #include "engine/cuda_executor.h"
 #include "engine/optimizer.h"
 #include "kernels/cuda/device_buffer.h"
@@ -29,14 +30,9 @@ class CudaSgd {
   std::vector<float> momentum_to_host(int tensor);
 
  private:
-  struct Range {
-    int64_t begin, count;  // in floats, inside the trainable span
-    bool decay;
-  };
-
   CudaExecutor& exec_;
   OptimizerConfig config_;
-  std::vector<Range> ranges_;  // consecutive tensors with the same decay flag, merged
+  std::vector<DecayRange> ranges_;
   cuda::DeviceBuffer<float> momentum_;
   int64_t step_count_ = 0;
 };
