@@ -9,21 +9,16 @@
 #include <time.h>
 
 #include <Eigen/Core>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include "core/philox.h"
 #include "kernels/cpu/conv2d.h"
+#include "tests/support/inception_conv_shapes.h"
 
 namespace thaw {
 namespace {
-
-ConvGeom inception_conv(int64_t ci, int64_t hw_in, int64_t co, int64_t kh, int64_t kw, int64_t s, int64_t ph,
-                        int64_t pw) {
-  ConvGeom g;
-  g.n = 8, g.c_in = ci, g.h_in = hw_in, g.w_in = hw_in, g.c_out = co, g.kh = kh, g.kw = kw;
-  g.sh = g.sw = s, g.ph = ph, g.pw = pw;
-  return g;
-}
 
 std::vector<float> uniform(int64_t count, uint32_t stream) {
   const CounterRng rng(1, RngPurpose::Synthetic, stream, 0);
@@ -62,31 +57,21 @@ void run_conv(benchmark::State& state, ConvGeom g, Pass pass) {
   set_rates(state, 2.0 * static_cast<double>(g.macs()), process_cpu_seconds() - cpu0);
 }
 
-// features.2: the stem's third conv, the largest plane that runs a 3x3 kernel.
-const ConvGeom kStem3x3 = inception_conv(32, 147, 64, 3, 3, 1, 1, 1);
-// features.0: 3 input channels, so K = 27 and the GEMM is thin.
-const ConvGeom kStemFirst = inception_conv(3, 299, 32, 3, 3, 2, 0, 0);
-// Reduction-A's stride-2 3x3, 384 -> 384 at 35x35.
-const ConvGeom kReduceA = inception_conv(384, 35, 384, 3, 3, 2, 0, 0);
-// Inception-B's last 1x7 of the double 7x7 branch, 224 -> 256 at 17x17.
-const ConvGeom kIncB1x7 = inception_conv(224, 17, 256, 1, 7, 1, 0, 3);
-// Inception-C's 1x1 reduction, 1536 -> 256 at 8x8 (direct path: no im2col).
-const ConvGeom kIncC1x1 = inception_conv(1536, 8, 256, 1, 1, 1, 0, 0);
-
-#define THAW_CONV_BENCH(tag, geom)                                                                      \
-  BENCHMARK_CAPTURE(run_conv, fwd_##tag, geom, Pass::Forward)->Unit(benchmark::kMillisecond)->UseRealTime(); \
-  BENCHMARK_CAPTURE(run_conv, bwd_data_##tag, geom, Pass::BackwardData)                                 \
-      ->Unit(benchmark::kMillisecond)                                                                   \
-      ->UseRealTime();                                                                                  \
-  BENCHMARK_CAPTURE(run_conv, bwd_weight_##tag, geom, Pass::BackwardWeight)                             \
-      ->Unit(benchmark::kMillisecond)                                                                   \
-      ->UseRealTime();
-
-THAW_CONV_BENCH(stem0_3to32_3x3s2_299, kStemFirst)
-THAW_CONV_BENCH(stem2_32to64_3x3p1_147, kStem3x3)
-THAW_CONV_BENCH(redA_384to384_3x3s2_35, kReduceA)
-THAW_CONV_BENCH(incB_224to256_1x7_17, kIncB1x7)
-THAW_CONV_BENCH(incC_1536to256_1x1_8, kIncC1x1)
+// Every Inception v4 convolution problem the tests check (tests/support/inception_conv_shapes.h), at
+// batch 8, in each direction.
+const int kRegistered = [] {
+  std::vector<testkit::ConvCase> cases = testkit::inception_conv_cases(8);
+  for (testkit::ConvCase& c : testkit::inception_conv_bench_extras(8)) cases.push_back(c);
+  for (const testkit::ConvCase& c : cases) {
+    for (auto [pass, tag] : {std::pair{Pass::Forward, "fwd_"}, std::pair{Pass::BackwardData, "bwd_data_"},
+                             std::pair{Pass::BackwardWeight, "bwd_weight_"}}) {
+      benchmark::RegisterBenchmark((std::string("run_conv/") + tag + c.name).c_str(), run_conv, c.g, pass)
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
+    }
+  }
+  return 0;
+}();
 
 // The ceiling the convolutions are measured against: one square single-threaded Eigen GEMM per
 // thread (the same kernel the convolutions call), threads working on independent products.

@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/loader.h"
+#include "engine/data/loader.h"
 #include "io/augment.h"
 #include "io/datasets.h"
 #include "io/file_bytes.h"

@@ -11,11 +11,12 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
-#include "engine/cuda_commands.h"
-#include "engine/executor.h"
-#include "engine/param_refs.h"
-#include "engine/optimizer.h"
-#include "engine/synthetic.h"
+#include "engine/gpu/cuda_device.h"
+#include "engine/train/cuda_bench.h"
+#include "engine/model/executor.h"
+#include "engine/optim/param_refs.h"
+#include "engine/optim/optimizer.h"
+#include "engine/data/synthetic.h"
 #include "graph/network.h"
 #include "kernels/cpu/loss.h"
 

@@ -1,4 +1,4 @@
-// thaw bench-reduce: the bandwidth of the gradient reduction (engine/tree_reduce.h) between ranks
+// thaw bench-reduce: the bandwidth of the gradient reduction (engine/parallel/tree_reduce.h) between ranks
 // on this machine: thread ranks (--ranks N), or MPI processes under mpirun. The message sizes are
 // those of a freeze point's trainable parameters (or --floats).
 #include <algorithm>
@@ -14,10 +14,10 @@
 #include "cli/commands.h"
 #include "cli/parallel_flags.h"
 #include "core/error.h"
-#include "engine/plan.h"
-#include "engine/rank_context.h"
-#include "engine/rank_threads.h"
-#include "engine/tree_reduce.h"
+#include "engine/model/plan.h"
+#include "engine/run/rank_context.h"
+#include "engine/parallel/rank_threads.h"
+#include "engine/parallel/tree_reduce.h"
 #include "graph/inception_v4.h"
 
 namespace thaw::cli {

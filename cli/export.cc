@@ -4,7 +4,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
-#include "engine/model_export.h"
+#include "engine/run/model_export.h"
 
 namespace thaw::cli {
 

@@ -5,7 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
-#include "engine/plan.h"
+#include "engine/model/plan.h"
 #include "graph/network.h"
 
 namespace thaw::cli {

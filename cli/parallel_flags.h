@@ -1,11 +1,11 @@
 #pragma once
 // The flags that say how many ranks run a command (thaw train, thaw replay): --ranks, --devices,
-// --rank-timeout. Under mpirun or srun the launcher decides instead (engine/rank_context.h).
+// --rank-timeout. Under mpirun or srun the launcher decides instead (engine/run/rank_context.h).
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
-#include "engine/rank_context.h"
+#include "engine/run/rank_context.h"
 
 namespace thaw::cli {
 

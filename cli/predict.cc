@@ -5,10 +5,11 @@
 #include "cli/commands.h"
 #include "cli/predict_images.h"
 #include "core/error.h"
-#include "engine/checkpoint.h"
-#include "engine/cuda_commands.h"
-#include "engine/executor.h"
-#include "engine/weights_origin.h"
+#include "engine/model/weights_io.h"
+#include "engine/gpu/cuda_device.h"
+#include "engine/gpu/cuda_predict.h"
+#include "engine/model/executor.h"
+#include "engine/model/weights_origin.h"
 #include "io/npy.h"
 
 namespace thaw::cli {

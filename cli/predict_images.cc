@@ -10,9 +10,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "engine/checkpoint.h"
-#include "engine/executor.h"
-#include "engine/weights_origin.h"
+#include "engine/model/weights_io.h"
+#include "engine/model/executor.h"
+#include "engine/model/weights_origin.h"
 #include "io/atomic_file.h"
 #include "io/augment.h"
 #include "io/csv.h"

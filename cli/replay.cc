@@ -5,8 +5,8 @@
 
 #include "cli/commands.h"
 #include "cli/parallel_flags.h"
-#include "engine/rank_context.h"
-#include "engine/replay.h"
+#include "engine/run/rank_context.h"
+#include "engine/run/replay.h"
 
 namespace thaw::cli {
 

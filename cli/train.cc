@@ -1,157 +1,18 @@
-#include <filesystem>
-#include <iostream>
-#include <map>
 #include <memory>
 #include <sstream>
-#include <unistd.h>
-
-#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/parallel_flags.h"
 #include "cli/train_control.h"
-#include "core/error.h"
-#include "engine/checkpoint.h"
-#include "engine/interrupt.h"
-#include "engine/rank_context.h"
-#include "engine/record.h"
-#include "engine/run_config.h"
-#include "engine/run_setup.h"
-#include "engine/shards.h"
-#include "engine/trainer.h"
-#include "io/atomic_file.h"
+#include "engine/run/rank_context.h"
+#include "engine/run/run_config.h"
+#include "engine/run/run_training.h"
 
 namespace thaw::cli {
 
-namespace {
-
-// The flags fill a RunConfig: the run record keeps it, and `thaw replay` sets the run up from it.
-using TrainArgs = RunConfig;
-
-void prepare_out_dir(const std::filesystem::path& dir, bool overwrite) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if ((fs::exists(dir / "weights.safetensors", ec) || fs::exists(dir / "record.json", ec)) && !overwrite) {
-    fail_user("--out: ", dir.string(), " already holds a run; choose another folder or pass --overwrite");
-  }
-  fs::create_directories(dir, ec);
-  if (ec) fail_user("--out: cannot create ", dir.string(), ": ", ec.message());
-}
-
-// Paths in the record are absolute, so that a replay from another working folder finds the same files.
-RunConfig with_absolute_paths(RunConfig c) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  if (!c.weights.empty()) c.weights = fs::absolute(c.weights).string();
-  if (c.data != "fashion-mnist" && fs::exists(c.data, ec)) c.data = fs::absolute(c.data).string();
-  return c;
-}
-
-void run_train(const TrainArgs& args, const TrainControl& control, const std::string& command_line,
-               RankContext& ranks) {
-  const std::optional<ResumeSource> resume = open_resume_flags(control, args);
-  const RunConfig a = resume ? resume->config : with_absolute_paths(args);
-  check_threads(a.threads);
-  if (a.out.empty()) fail_user("--out: a run folder is required");
-  checkpoint_policy(a, control);  // the flags' errors before anything is opened
-  ranks.agree_on(nlohmann::json(a).dump());
-  RunSetup run = setup_run(a);
-  TrainConfig& cfg = run.train;
-  cfg.ranks = ranks.total_ranks();
-  validate_shards(cfg, run.graph);
-  const bool writer = ranks.is_writer();  // rank 0 alone writes the run folder
-  cfg.interactive = writer && isatty(STDERR_FILENO) != 0;
-  cfg.out_dir = a.out;
-  if (writer && !resume) prepare_out_dir(cfg.out_dir, a.overwrite);
-
-  // A resumed run starts from its checkpoint's state and position (engine/train_resume.h).
-  std::optional<ResumePoint> point;
-  if (resume) point = find_resume_point(*resume, run);
-  InitialState init = point ? InitialState{std::move(point->checkpoint.state), point->checkpoint.file.string(), "", ""}
-                             : initial_state(a, run.graph);
-  if (point) set_start(cfg, point->checkpoint);
-  const TrainCheckpoint* restore = point ? &point->checkpoint : nullptr;
-  const CheckpointPolicy policy = checkpoint_policy(a, control, cfg.start_step);
-  if (!writer) {
-    InterruptGuard interrupt;
-    CheckpointHook hook(cfg.out_dir, run.graph, policy, checkpoint_base(run, nullptr), &interrupt, restore);
-    cfg.hook = &hook;
-    const TrainSummary s =
-        ranks.train(run.graph, init.state, *run.train_data, run.val_data.get(), cfg, std::cerr, nullptr);
-    if (s.halted && interrupt.signal_received() != 0) throw ExitStatus{128 + interrupt.signal_received()};
-    return;
-  }
-  if (point) {
-    std::cerr << "thaw: resuming " << cfg.out_dir.string() << " from " << point->checkpoint.file.string() << "\n";
-  } else if (a.weights.empty()) {
-    std::cerr << "thaw: no --weights given: starting from a seeded random initialisation (seed " << a.seed << ")\n";
-  } else if (!init.note.empty()) {
-    std::cerr << "thaw: " << init.note << "\n";
-  }
-  std::cerr << "thaw: training " << run.train_data->describe() << "; held out: " << run.val_data->describe() << "\n";
-  if (point) prepare_resume_folder(cfg.out_dir, *point);
-  if (!point) remove_checkpoints_after(cfg.out_dir, 0);  // stale ones of a run this one --overwrites
-  RunRecorder recorder = point ? RunRecorder(cfg.out_dir, resume->record, point->checkpoint.meta.progress.steps_done,
-                                             point->chain, resume_entry(*resume, *point, command_line))
-                               : RunRecorder(cfg.out_dir, a, command_line, run, init);
-  InterruptGuard interrupt;
-  CheckpointHook hook(cfg.out_dir, run.graph, policy, checkpoint_base(run, &recorder.record()), &interrupt, restore);
-  cfg.hook = &hook;
-  TrainSummary s =
-      ranks.train(run.graph, init.state, *run.train_data, run.val_data.get(), cfg, std::cerr, &recorder.steps());
-  if (s.halted) {
-    recorder.stopped(hook.last_checkpoint_steps(), hook.last_checkpoint(),
-                     hook.stop_signal() != 0 ? signal_name(hook.stop_signal()) : "--stop-at-step");
-    if (const int code = report_stop(hook, planned_steps(cfg, run.train_data->size()), cfg.out_dir)) {
-      throw ExitStatus{code};
-    }
-    return;
-  }
-  if (point) {  // summary.json lists the epochs finished before the stop too
-    const int64_t first_epoch = cfg.start_step / point->checkpoint.meta.steps_per_epoch;
-    const std::vector<EpochResult> before = epochs_before(cfg.out_dir, first_epoch);
-    s.epochs.insert(s.epochs.begin(), before.begin(), before.end());
-  }
-
-  const std::filesystem::path weights_file = cfg.out_dir / "weights.safetensors";
-  std::map<std::string, std::string> meta = {{"thaw_freeze_through", a.freeze_through},
-                                             {"thaw_seed", std::to_string(a.seed)}};
-  // The class order of the outputs, for `thaw predict` on images (only when the head has exactly these).
-  const std::vector<std::string> names = run.train_full->class_names();
-  if (static_cast<int64_t>(names.size()) == run.classes) meta["thaw_class_names"] = nlohmann::json(names).dump();
-  save_weights(weights_file, run.graph, init.state, meta);
-  recorder.finish(s, run.graph, init.state, weights_file);
-  nlohmann::json j;
-  j["command"] = command_line;
-  j["data"] = args.data;
-  j["initial_weights"] = a.weights.empty() ? "seeded random initialisation (seed " + std::to_string(a.seed) + ")"
-                                           : args.weights;
-  j["classes"] = run.classes;
-  j["class_names"] = run.train_full->class_names();
-  j["input_size"] = a.input_size;
-  j["freeze_through"] = a.freeze_through;
-  j["trainable_parameters"] = s.trainable_parameters;
-  j["steps"] = s.steps;
-  for (const EpochResult& e : s.epochs) {
-    j["epochs"].push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"seconds", e.seconds},
-                           {"images_per_s", e.images_per_s}, {"val_loss", e.val_loss}, {"val_accuracy", e.val_accuracy}});
-  }
-  write_file_atomic(cfg.out_dir / "summary.json", j.dump(2) + "\n");
-  if (s.epochs.empty()) {  // resumed after the last step of a run whose epochs left no record
-    std::cout << "weights in " << weights_file.string() << "\n";
-    return;
-  }
-  const EpochResult& last = s.epochs.back();
-  std::cout << "held-out accuracy " << last.val_accuracy * 100 << "% (" << run.val_data->size() << " samples, chance "
-            << 100.0 / static_cast<double>(run.train_full->num_classes()) << "%); weights in "
-            << weights_file.string() << "\n";
-}
-
-}  // namespace
-
 void add_train(CLI::App& app) {
-  auto a = std::make_shared<TrainArgs>();
-  a->shards = 0;  // the default rule (engine/shards.h); RunConfig's own default is for old records
+  auto a = std::make_shared<RunConfig>();
+  a->shards = 0;  // the default rule (engine/parallel/shards.h); RunConfig's own default is for old records
   auto parallel = std::make_shared<ParallelFlags>();
   auto control = std::make_shared<TrainControl>();
   CLI::App* sub = app.add_subcommand("train", "Fine-tune on a dataset, freezing the front of the network");
@@ -238,7 +99,12 @@ void add_train(CLI::App& app) {
       for (const auto& r : opt->results()) os << ' ' << r;
     }
     RankContext ranks(parallel->options());
-    ranks.run([&] { run_train(*a, *control, os.str(), ranks); });
+    ranks.run([&] {
+      // The flags fill a RunConfig: the run record keeps it, and `thaw replay` sets the run up from it.
+      const TrainingRequest request{*a, open_resume_flags(*control, *a), control->stop_at_step, os.str()};
+      check_threads(request.resume ? request.resume->config.threads : a->threads);
+      if (const int code = run_training(request, ranks)) throw ExitStatus{code};
+    });
   });
 }
 

@@ -17,7 +17,7 @@ std::string_view op_kind_name(OpKind k);
 // Layer conventions that come with a set of weights rather than with the architecture: whether
 // average pools divide by padded cells too (PyTorch's count_include_pad: timm's inception_v3) or by
 // the cells inside the input only (TF's SAME padding: Keras; timm's inception_v4), and batch norm's
-// epsilon. The weights file's metadata says which (engine/weights_origin.h); the builders apply
+// epsilon. The weights file's metadata says which (engine/model/weights_origin.h); the builders apply
 // them to every pool and batch-norm node.
 struct LayerConventions {
   bool avgpool_count_pad = false;

@@ -48,4 +48,20 @@ std::string read_file_bytes(const std::filesystem::path& path) {
   return bytes;
 }
 
+std::string read_file_bytes(const std::filesystem::path& path, std::string_view missing) {
+  try {
+    return read_file_bytes(path);
+  } catch (const UserError&) {
+    fail_user("cannot read ", path.string(), ": ", missing);
+  }
+}
+
+std::string read_file_or_empty(const std::filesystem::path& path) {
+  try {
+    return read_file_bytes(path);
+  } catch (const UserError&) {
+    return {};
+  }
+}
+
 }  // namespace thaw

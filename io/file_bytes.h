@@ -3,9 +3,16 @@
 // the OS reason ("cannot read data/w.safetensors: No such file or directory").
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 namespace thaw {
 
 std::string read_file_bytes(const std::filesystem::path& path);
+// The same; a file that cannot be read is a UserError "cannot read <path>: <missing>", for a
+// message that tells the user what the file is ("not a thaw run folder (no record.json)").
+std::string read_file_bytes(const std::filesystem::path& path, std::string_view missing);
+// The bytes, or an empty string where the file cannot be read (callers for whom an absent file is
+// an answer, not a mistake).
+std::string read_file_or_empty(const std::filesystem::path& path);
 
 }  // namespace thaw

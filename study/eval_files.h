@@ -17,8 +17,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/feature_cache.h"
-#include "engine/predict_data.h"
+#include "engine/infer/feature_cache.h"
+#include "engine/infer/predict_data.h"
 #include "stats/evaluation.h"
 #include "study/eval_model.h"
 

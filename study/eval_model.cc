@@ -3,9 +3,9 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "engine/checkpoint.h"
-#include "engine/record.h"
-#include "engine/weights_origin.h"
+#include "engine/model/weights_io.h"
+#include "engine/run/record.h"
+#include "engine/model/weights_origin.h"
 #include "graph/network.h"
 #include "io/dataset_view.h"
 #include "io/datasets.h"

@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/model_state.h"
-#include "engine/run_config.h"
+#include "engine/model/model_state.h"
+#include "engine/run/run_config.h"
 #include "graph/graph.h"
 #include "io/data_split.h"
 #include "io/dataset.h"

@@ -9,7 +9,8 @@
 #include <sstream>
 
 #include "core/error.h"
-#include "engine/weights_origin.h"
+#include "engine/model/weights_origin.h"
+#include "engine/run/run_summary.h"
 #include "graph/network.h"
 #include "io/atomic_file.h"
 #include "io/datasets.h"
@@ -23,6 +24,7 @@
 #include "study/eval_model.h"
 #include "study/sweep_data_check.h"
 #include "study/sweep_report.h"
+#include "io/file_bytes.h"
 
 namespace thaw {
 
@@ -41,11 +43,7 @@ std::string utc_now() {
 }
 
 json read_json(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) fail_user("cannot read ", p.string());
-  std::ostringstream os;
-  os << in.rdbuf();
-  json j = json::parse(os.str(), nullptr, false);
+  json j = json::parse(read_file_bytes(p), nullptr, false);
   if (j.is_discarded()) fail_user(p.string(), ": not valid JSON");
   return j;
 }
@@ -65,17 +63,17 @@ json split_metrics(const json& eval) {
 
 // The arm's training figures from its run folder (summary.json), and its process's.
 void add_training_figures(json& arm, const fs::path& dir, const ChildResult& child) {
-  const json s = read_json(dir / "summary.json");
+  const RunSummary s = read_run_summary(dir);
   double seconds = 0, images = 0;
   json epochs = json::array();
-  for (const json& e : s.at("epochs")) {
-    seconds += e.at("seconds").get<double>();
-    images += e.at("seconds").get<double>() * e.at("images_per_s").get<double>();
-    epochs.push_back({{"epoch", e.at("epoch")}, {"train_loss", e.at("train_loss")}, {"val_loss", e.at("val_loss")},
-                      {"val_accuracy", e.at("val_accuracy")}, {"seconds", e.at("seconds")}});
+  for (const EpochResult& e : s.epochs) {
+    seconds += e.seconds;
+    images += e.seconds * e.images_per_s;
+    epochs.push_back({{"epoch", e.epoch}, {"train_loss", e.train_loss}, {"val_loss", e.val_loss},
+                      {"val_accuracy", e.val_accuracy}, {"seconds", e.seconds}});
   }
-  arm["trainable_parameters"] = s.at("trainable_parameters");
-  arm["steps"] = s.at("steps");
+  arm["trainable_parameters"] = s.trainable_parameters;
+  arm["steps"] = s.steps;
   arm["train_seconds"] = seconds;
   arm["images_per_s"] = seconds > 0 ? images / seconds : 0.0;
   arm["wall_seconds"] = child.seconds;

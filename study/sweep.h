@@ -16,7 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "engine/run_config.h"
+#include "engine/run/run_config.h"
 #include "stats/evaluation.h"
 
 namespace thaw {

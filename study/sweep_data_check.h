@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/run_config.h"
+#include "engine/run/run_config.h"
 
 namespace thaw {
 

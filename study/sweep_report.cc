@@ -10,6 +10,7 @@
 #include "io/atomic_file.h"
 #include "io/csv.h"
 #include "study/child_process.h"
+#include "io/file_bytes.h"
 
 namespace thaw {
 
@@ -100,13 +101,6 @@ std::string html_escape(const std::string& s) {
     }
   }
   return out;
-}
-
-std::string read_bytes(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream os;
-  os << in.rdbuf();
-  return os.str();
 }
 
 struct Plot {
@@ -392,7 +386,7 @@ std::string sweep_html(const json& sweep, const fs::path& plots_dir) {
     if (!fs::exists(f, ec)) continue;
     any = true;
     os << "<h2>" << p.title << "</h2>\n<img alt=\"" << p.title << "\" src=\"data:image/png;base64,"
-       << base64(read_bytes(f)) << "\">\n<p class=\"note\">" << p.caption << "</p>\n";
+       << base64(read_file_or_empty(f)) << "\">\n<p class=\"note\">" << p.caption << "</p>\n";
   }
   if (!any) os << "<p class=\"note\">No plots: scripts/sweep-plots did not run (see the sweep's log).</p>\n";
   os << "</body></html>\n";

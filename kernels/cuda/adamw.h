@@ -1,5 +1,5 @@
 #pragma once
-// AdamW on device pointers, the twin of the AdamW path of engine/optimizer.h: the same per-element
+// AdamW on device pointers, the twin of the AdamW path of engine/optim/optimizer.h: the same per-element
 // formulas with the same roundings, written with explicit rounding intrinsics so that nvcc cannot
 // contract or reorder them. Given the same gradient and scalars, the bits equal the CPU's.
 //   p   = p * keep                                  (decay only; keep = float(1 - lr wd))
@@ -14,7 +14,7 @@ namespace thaw::cuda {
 
 class Context;
 
-// Each scalar is the float the CPU rounds its double to (engine/optimizer.cc, step_adamw).
+// Each scalar is the float the CPU rounds its double to (engine/optim/optimizer.cc, step_adamw).
 struct AdamWScalars {
   float keep = 1;  // 1 - lr * wd
   float beta1 = 0, beta2 = 0;

@@ -1,6 +1,6 @@
 #pragma once
 // dst = src * s elementwise, one rounded product per element (the 1/V of the virtual shards'
-// gradient sum, engine/cuda_train_step.h; exact for a power-of-two V, as on the CPU).
+// gradient sum, engine/train/cuda_train_step.h; exact for a power-of-two V, as on the CPU).
 #include <cstdint>
 
 namespace thaw::cuda {

@@ -11,7 +11,7 @@ namespace {
 
 // The flags are template arguments so that each variant is a straight loop; the roundings are
 // the CPU's: __fmaf_rn where it calls std::fma, __fmul_rn then __fadd_rn where it rounds the
-// product before adding (mul_rounded in engine/optimizer.cc).
+// product before adding (mul_rounded in engine/optim/optimizer.cc).
 template <bool kDecay, bool kMomentum, bool kFirst, bool kNesterov>
 __global__ void sgd_kernel(int64_t count, float wd, float mu, float neg_lr, float* p, const float* grad,
                            float* buf) {

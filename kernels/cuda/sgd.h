@@ -1,5 +1,5 @@
 #pragma once
-// SGD with momentum on device pointers, the twin of the SGD path of engine/optimizer.h: the same
+// SGD with momentum on device pointers, the twin of the SGD path of engine/optim/optimizer.h: the same
 // per-element formulas with the same roundings, written with explicit rounding intrinsics so that
 // nvcc cannot contract or reorder them. Given the same gradient, the bits equal the CPU's.
 //   g   = fma(p, wd, grad)                   (decay only)

@@ -14,6 +14,9 @@
 
 #include <gtest/gtest.h>
 
+#include "io/file_bytes.h"
+#include "tests/support/temp_dir.h"
+
 namespace thaw::testing {
 
 inline constexpr const char* kPython = "/usr/bin/python3";
@@ -35,35 +38,14 @@ inline std::string sh_quote(const std::string& s) {
   return out + "'";
 }
 
-inline std::string read_text(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream os;
-  os << in.rdbuf();
-  return os.str();
-}
+inline std::string read_text(const std::filesystem::path& p) { return read_file_or_empty(p); }
 
-// A fresh folder under gtest's temp dir, removed with everything in it when the test ends.
-class ScratchDir {
+// The tests' scratch folder (tests/support/temp_dir.h); `dir / "name"` is a path inside it, as a
+// string for building command lines.
+class ScratchDir : public testkit::TempDir {
  public:
-  ScratchDir() {
-    std::string tmpl = ::testing::TempDir() + "thaw_cli_XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    if (mkdtemp(buf.data()) == nullptr) throw std::runtime_error("mkdtemp failed for " + tmpl);
-    path_ = buf.data();
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
+  ScratchDir() : TempDir("thaw-cli") {}
+  std::string operator/(const std::string& name) const { return (path() / name).string(); }
 };
 
 struct CommandResult {

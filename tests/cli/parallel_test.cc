@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "engine/comm_mpi.h"
+#include "engine/parallel/comm_mpi.h"
 #include "tests/cli/cli_harness.h"
 
 namespace thaw::testing {

@@ -6,11 +6,15 @@
 
 #include "kernels/cpu/conv2d.h"
 #include "kernels/cuda/context.h"
-#include "tests/cuda/conv_test_shapes.h"
+#include "tests/support/inception_conv_shapes.h"
 #include "tests/cuda/cuda_test_util.h"
 
 namespace thaw::cuda_test {
 namespace {
+
+using testkit::ConvCase;
+using testkit::conv_geom;
+using testkit::inception_conv_cases;
 
 class Conv2dTest : public CudaTest, public ::testing::WithParamInterface<ConvCase> {};
 

@@ -1,6 +1,6 @@
-// The device optimizer (engine/cuda_optimizer.h: SGD and AdamW, kernels/cuda/adamw.h) against
-// Optimizer<float> on the host, and the device leaf stack (engine/cuda_leaf_stack.h) against
-// LeafStack (engine/tree_reduce.h). Both sides compute the same float operations in the same
+// The device optimizer (engine/gpu/cuda_optimizer.h: SGD and AdamW, kernels/cuda/adamw.h) against
+// Optimizer<float> on the host, and the device leaf stack (engine/gpu/cuda_leaf_stack.h) against
+// LeafStack (engine/parallel/tree_reduce.h). Both sides compute the same float operations in the same
 // order, so everything is compared bit for bit (tolerance.h: exact()).
 #include <gtest/gtest.h>
 
@@ -9,11 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "engine/cuda_executor.h"
-#include "engine/cuda_leaf_stack.h"
-#include "engine/cuda_optimizer.h"
-#include "engine/optimizer.h"
-#include "engine/tree_reduce.h"
+#include "engine/gpu/cuda_executor.h"
+#include "engine/gpu/cuda_leaf_stack.h"
+#include "engine/gpu/cuda_optimizer.h"
+#include "engine/optim/optimizer.h"
+#include "engine/parallel/tree_reduce.h"
 #include "graph/inception_v4.h"
 #include "kernels/cuda/check.h"
 #include "tests/cuda/cuda_test_util.h"

@@ -1,4 +1,4 @@
-// The GPU training step (engine/cuda_train_step.h) against the CPU TrainStep (engine/train_step.h):
+// The GPU training step (engine/train/cuda_train_step.h) against the CPU TrainStep (engine/train/train_step.h):
 // three steps from the same weights on the same synthetic batches (139 px, so that the last maps
 // are 3x3 and a shard of 2 still gives batch norm 18 values per channel; batch 4, 5 classes,
 // dropout 0.2 before the classifier, frozen through mixed_5e, batch norm training), with V = 1 and
@@ -18,9 +18,9 @@
 #include <vector>
 
 #include "core/philox.h"
-#include "engine/cuda_train_step.h"
-#include "engine/synthetic.h"
-#include "engine/train_step.h"
+#include "engine/train/cuda_train_step.h"
+#include "engine/data/synthetic.h"
+#include "engine/train/train_step.h"
 #include "graph/inception_v4.h"
 #include "tests/cuda/cuda_test_util.h"
 

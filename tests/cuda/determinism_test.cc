@@ -8,12 +8,16 @@
 #include "kernels/cuda/linear.h"
 #include "kernels/cuda/loss.h"
 #include "kernels/cuda/maxpool.h"
-#include "tests/cuda/conv_test_shapes.h"
+#include "tests/support/inception_conv_shapes.h"
 #include "tests/cuda/cuda_test_util.h"
 #include "tests/cuda/pool_test_shapes.h"
 
 namespace thaw::cuda_test {
 namespace {
+
+using testkit::ConvCase;
+using testkit::conv_geom;
+using testkit::inception_conv_cases;
 
 using DeterminismTest = CudaTest;
 

@@ -10,9 +10,9 @@
 #include <gtest/gtest.h>
 
 #include "core/philox.h"
-#include "engine/comm_nccl.h"
-#include "engine/rank_threads.h"
-#include "engine/tree_reduce.h"
+#include "engine/parallel/comm_nccl.h"
+#include "engine/parallel/rank_threads.h"
+#include "engine/parallel/tree_reduce.h"
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/device_query.h"
 

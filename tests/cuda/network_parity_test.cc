@@ -1,4 +1,4 @@
-// The whole Inception v4 on the GPU (engine/cuda_executor.h) against the CPU executor: forward and
+// The whole Inception v4 on the GPU (engine/gpu/cuda_executor.h) against the CPU executor: forward and
 // backward at 299, batch 2, 10 classes, from the same state, frozen through nothing and through
 // mixed_6a (and at 75 through nothing), batch norm in training mode. The logits, the loss, every
 // trainable gradient, every running statistic, and num_batches_tracked are checked element by
@@ -17,10 +17,10 @@
 #include <vector>
 
 #include "core/philox.h"
-#include "engine/cuda_executor.h"
-#include "engine/cuda_sgd.h"
-#include "engine/executor.h"
-#include "engine/synthetic.h"
+#include "engine/gpu/cuda_executor.h"
+#include "engine/gpu/cuda_optimizer.h"
+#include "engine/model/executor.h"
+#include "engine/data/synthetic.h"
 #include "graph/inception_v4.h"
 #include "kernels/cpu/loss.h"
 #include "tests/cuda/cuda_test_util.h"

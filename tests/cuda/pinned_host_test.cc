@@ -4,7 +4,7 @@
 
 #include <cuda_runtime_api.h>
 
-#include "engine/loader.h"
+#include "engine/data/loader.h"
 #include "kernels/cuda/device_query.h"
 #include "kernels/cuda/pinned_host.h"
 

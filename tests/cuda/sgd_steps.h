@@ -5,9 +5,9 @@
 #include <cstdint>
 #include <vector>
 
-#include "engine/cuda_executor.h"
-#include "engine/cuda_sgd.h"
-#include "engine/synthetic.h"
+#include "engine/gpu/cuda_executor.h"
+#include "engine/gpu/cuda_optimizer.h"
+#include "engine/data/synthetic.h"
 
 namespace thaw::cuda_test {
 
@@ -15,7 +15,7 @@ inline ModelState<float> three_sgd_steps(cuda::Context& ctx, const Graph& g, con
                                          const ModelState<float>& init, const OptimizerConfig& oc, int64_t batch,
                                          int64_t size, int64_t classes, std::vector<double>& losses) {
   CudaExecutor exec(ctx, g, plan, init);
-  CudaSgd opt(exec, oc);
+  CudaOptimizer opt(exec, oc);
   Tensor<float> x;
   std::vector<int32_t> labels;
   for (int64_t s = 0; s < 3; ++s) {

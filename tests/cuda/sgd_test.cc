@@ -1,4 +1,4 @@
-// SGD on the device (kernels/cuda/sgd.h through engine/cuda_sgd.h) against Optimizer<float> on
+// SGD on the device (kernels/cuda/sgd.h through engine/gpu/cuda_optimizer.h) against Optimizer<float> on
 // the host: from the same gradients, the same bits, on the first step (buffer set) and after it
 // (buffer read), with and without Nesterov, with weight decay on weights only. Frozen tensors and
 // running statistics are not touched by the update.
@@ -7,10 +7,10 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/cuda_executor.h"
-#include "engine/cuda_sgd.h"
-#include "engine/optimizer.h"
-#include "engine/synthetic.h"
+#include "engine/gpu/cuda_executor.h"
+#include "engine/gpu/cuda_optimizer.h"
+#include "engine/optim/optimizer.h"
+#include "engine/data/synthetic.h"
 #include "graph/inception_v4.h"
 #include "tests/cuda/cuda_test_util.h"
 
@@ -29,7 +29,7 @@ void check_sgd(SgdTest& t, bool nesterov) {
   oc.momentum = 0.9;
   oc.weight_decay = 1e-3;
   oc.nesterov = nesterov;
-  CudaSgd gpu_opt(exec, oc);
+  CudaOptimizer gpu_opt(exec, oc);
   // The host optimizer updates `host` from gradients downloaded from the device each step.
   std::vector<Tensor<float>> grads(g.tensors.size());
   std::vector<ParamRef<float>> refs;
@@ -39,6 +39,12 @@ void check_sgd(SgdTest& t, bool nesterov) {
                     g.tensors[tn].role == TensorRole::Weight});
   }
   Optimizer<float> cpu_opt(oc, refs);
+  // The device optimizer's state comes back into this host copy (CudaOptimizer::to_host, what a
+  // checkpoint of a GPU run saves); it never steps itself.
+  ModelState<float> mirror_values = host;
+  std::vector<ParamRef<float>> mirror_refs = refs;
+  for (size_t k = 0; k < refs.size(); ++k) mirror_refs[k].value = mirror_values.values[plan.trainable_tensors[k]].data();
+  Optimizer<float> mirror(oc, mirror_refs);
   Tensor<float> x;
   std::vector<int32_t> labels;
   for (int64_t s = 0; s < 3; ++s) {
@@ -76,8 +82,10 @@ void check_sgd(SgdTest& t, bool nesterov) {
       }
     }
     const auto cpu_state = cpu_opt.state();
+    gpu_opt.to_host(mirror);
+    const auto dev_state = mirror.state();
     for (int tn : plan.trainable_tensors) {
-      const std::vector<float> dev_buf = gpu_opt.momentum_to_host(tn);
+      const auto& dev_buf = dev_state.at(g.tensors[tn].name + ".momentum_buffer");
       const auto& host_buf = cpu_state.at(g.tensors[tn].name + ".momentum_buffer");
       const bool same = dev_buf.size() == host_buf.size() &&
                         std::memcmp(dev_buf.data(), host_buf.data(), sizeof(float) * dev_buf.size()) == 0;

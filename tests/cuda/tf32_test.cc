@@ -13,9 +13,9 @@
 #include <cstring>
 #include <vector>
 
-#include "engine/cuda_executor.h"
-#include "engine/executor.h"
-#include "engine/synthetic.h"
+#include "engine/gpu/cuda_executor.h"
+#include "engine/model/executor.h"
+#include "engine/data/synthetic.h"
 #include "graph/inception_v4.h"
 #include "kernels/cpu/loss.h"
 #include "tests/cuda/cuda_test_util.h"

@@ -5,7 +5,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
-#include "engine/batch.h"
+#include "engine/data/batch.h"
 #include "io/datasets.h"
 #include "tests/io/io_test_support.h"
 

@@ -6,7 +6,7 @@
 #include <algorithm>
 #include <string>
 
-#include "engine/buffer_plan.h"
+#include "engine/gpu/buffer_plan.h"
 #include "graph/inception_v4.h"
 
 namespace thaw {
@@ -18,7 +18,7 @@ struct Touch {
   int time;
 };
 
-// What engine/cuda_executor.cc reads and writes in one training step, op by op.
+// What engine/gpu/cuda_executor.cc reads and writes in one training step, op by op.
 std::vector<Touch> executor_touches(const Graph& g, const Plan& plan, const StepMemoryPlan& mp) {
   std::vector<Touch> t;
   const int last = g.output_node();

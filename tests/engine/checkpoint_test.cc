@@ -1,6 +1,6 @@
 // Weights in and out: timm keys round-trip bit for bit, a new head is drawn from the seed, and
 // every other mismatch is an error naming the key and both shapes.
-#include "engine/checkpoint.h"
+#include "engine/model/weights_io.h"
 
 #include <gtest/gtest.h>
 

@@ -1,6 +1,6 @@
 // Thread ranks: the exchanges move the right bytes, and a rank that fails or goes silent stops the
 // others quickly with a message naming it.
-#include "engine/comm_threads.h"
+#include "engine/parallel/comm_threads.h"
 
 #include <atomic>
 #include <chrono>
@@ -10,7 +10,7 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/rank_threads.h"
+#include "engine/parallel/rank_threads.h"
 
 namespace thaw {
 namespace {

@@ -7,9 +7,9 @@
 #include <sstream>
 
 #include "core/philox.h"
-#include "engine/feature_cache.h"
-#include "engine/predict_data.h"
-#include "engine/trainer.h"
+#include "engine/infer/feature_cache.h"
+#include "engine/infer/predict_data.h"
+#include "engine/train/trainer.h"
 #include "graph/inception_v4.h"
 
 namespace thaw {

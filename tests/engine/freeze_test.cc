@@ -5,10 +5,10 @@
 #include <cstring>
 #include <omp.h>
 
-#include "engine/executor.h"
-#include "engine/param_refs.h"
-#include "engine/optimizer.h"
-#include "engine/synthetic.h"
+#include "engine/model/executor.h"
+#include "engine/optim/param_refs.h"
+#include "engine/optim/optimizer.h"
+#include "engine/data/synthetic.h"
 #include "graph/inception_v4.h"
 #include "kernels/cpu/loss.h"
 

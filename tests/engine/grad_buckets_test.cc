@@ -1,7 +1,7 @@
 // The executor's "gradient final" hook and the buckets built on it: every trainable tensor is told
 // once, last layers first, with the gradient it ends with; the buckets tile the flat gradient
 // from its end and come complete in order; a run's default bucket size gives several buckets.
-#include "engine/grad_buckets.h"
+#include "engine/parallel/grad_buckets.h"
 
 #include <algorithm>
 #include <cstring>
@@ -9,8 +9,8 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/executor.h"
-#include "engine/synthetic.h"
+#include "engine/model/executor.h"
+#include "engine/data/synthetic.h"
 #include "graph/inception_v4.h"
 #include "kernels/cpu/loss.h"
 

@@ -1,5 +1,5 @@
 // The launcher's environment: which variables make a rank, and which do not.
-#include "engine/launch_env.h"
+#include "engine/parallel/launch_env.h"
 
 #include <map>
 #include <string>

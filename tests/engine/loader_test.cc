@@ -2,7 +2,7 @@
 // finish out of order on purpose), a bounded number of batches in flight, the first bad sample in
 // batch order named (whichever worker failed first), Skip leaving bad samples out and reporting
 // them, and destruction mid-epoch returning promptly.
-#include "engine/loader.h"
+#include "engine/data/loader.h"
 
 #include <atomic>
 #include <chrono>
@@ -13,7 +13,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "engine/batch.h"
+#include "engine/data/batch.h"
 #include "tests/io/io_test_support.h"
 
 namespace thaw {

@@ -1,4 +1,4 @@
-#include "engine/lr_schedule.h"
+#include "engine/optim/lr_schedule.h"
 
 #include <gtest/gtest.h>
 
@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "tests/support/user_error.h"
 
 namespace thaw {
 namespace {
@@ -78,37 +79,27 @@ TEST(LrScheduleTest, CosineWithoutWarmUpOrFloor) {
   EXPECT_NEAR(lr_at(c, 4), 0.0, kTol);
 }
 
-template <typename F>
-void expect_user_error(F fn, const std::string& flag) {
-  try {
-    fn();
-    ADD_FAILURE() << "no UserError; expected one naming " << flag;
-  } catch (const UserError& e) {
-    EXPECT_TRUE(std::string(e.what()).starts_with(flag + ":")) << e.what();
-  }
-}
-
 TEST(LrScheduleTest, Validation) {
   using K = LrScheduleConfig::Kind;
   auto bad = [](LrScheduleConfig c) { return [c] { lr_at(c, 0); }; };
   auto c = make(K::Constant, 0, 0);
   c.base_lr = -0.1;
-  expect_user_error(bad(c), "--lr");
+  testkit::expect_user_error_naming(bad(c), "--lr");
   c = make(K::Constant, -1, 0);
-  expect_user_error(bad(c), "--warmup-steps");
+  testkit::expect_user_error_naming(bad(c), "--warmup-steps");
   c = make(K::Constant, 5, 1.5);
-  expect_user_error(bad(c), "--warmup-start-factor");
+  testkit::expect_user_error_naming(bad(c), "--warmup-start-factor");
   c = make(K::Step, 0, 0);
-  expect_user_error(bad(c), "--lr-step-size");  // step_size left at 0
+  testkit::expect_user_error_naming(bad(c), "--lr-step-size");  // step_size left at 0
   c.step_size = 10;
   c.gamma = 0;
-  expect_user_error(bad(c), "--lr-gamma");
+  testkit::expect_user_error_naming(bad(c), "--lr-gamma");
   c = make(K::Cosine, 10, 0);
   c.total_steps = 10;
-  expect_user_error(bad(c), "--warmup-steps");
+  testkit::expect_user_error_naming(bad(c), "--warmup-steps");
   c.total_steps = 100;
   c.min_lr = 0.2;  // above the base rate
-  expect_user_error(bad(c), "--min-lr");
+  testkit::expect_user_error_naming(bad(c), "--min-lr");
   c.min_lr = 0.01;
   EXPECT_NO_THROW(validate_lr_schedule(c));
   EXPECT_THROW(lr_at(c, -1), InternalError);

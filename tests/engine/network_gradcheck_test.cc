@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "core/philox.h"
-#include "engine/executor.h"
+#include "engine/model/executor.h"
 #include "graph/inception_v4.h"
 #include "kernels/cpu/loss.h"
 #include "tests/support/gradcheck.h"

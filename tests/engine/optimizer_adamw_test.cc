@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "engine/optimizer.h"
+#include "engine/optim/optimizer.h"
 
 namespace thaw {
 namespace {

@@ -6,7 +6,7 @@
 #include <array>
 #include <vector>
 
-#include "engine/optimizer.h"
+#include "engine/optim/optimizer.h"
 
 namespace thaw {
 namespace {

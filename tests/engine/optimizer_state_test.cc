@@ -10,7 +10,8 @@
 #include <vector>
 
 #include "core/error.h"
-#include "engine/optimizer.h"
+#include "engine/optim/optimizer.h"
+#include "tests/support/user_error.h"
 
 namespace thaw {
 namespace {
@@ -160,37 +161,26 @@ TEST(OptimizerStateTest, BitsDoNotDependOnThreadCount) {
   }
 }
 
-// Runs fn, expects a UserError whose message starts with `flag`.
-template <typename F>
-void expect_user_error(F fn, const std::string& flag) {
-  try {
-    fn();
-    ADD_FAILURE() << "no UserError; expected one naming " << flag;
-  } catch (const UserError& e) {
-    EXPECT_TRUE(std::string(e.what()).starts_with(flag + ":")) << e.what();
-  }
-}
-
 TEST(OptimizerConfigTest, Validation) {
   using K = OptimizerConfig::Kind;
   auto bad = [](OptimizerConfig c) { return [c] { validate_optimizer_config(c); }; };
-  expect_user_error(bad(make(K::Sgd, -0.1, false, 0)), "--momentum");
-  expect_user_error(bad(make(K::Sgd, NAN, false, 0)), "--momentum");
-  expect_user_error(bad(make(K::Sgd, 0, true, 0)), "--nesterov");
-  expect_user_error(bad(make(K::AdamW, 0.9, true, 0)), "--nesterov");
-  expect_user_error(bad(make(K::Sgd, 0.9, false, -1e-4)), "--weight-decay");
-  expect_user_error(bad(make(K::AdamW, 0.9, false, -1e-4)), "--weight-decay");
+  testkit::expect_user_error_naming(bad(make(K::Sgd, -0.1, false, 0)), "--momentum");
+  testkit::expect_user_error_naming(bad(make(K::Sgd, NAN, false, 0)), "--momentum");
+  testkit::expect_user_error_naming(bad(make(K::Sgd, 0, true, 0)), "--nesterov");
+  testkit::expect_user_error_naming(bad(make(K::AdamW, 0.9, true, 0)), "--nesterov");
+  testkit::expect_user_error_naming(bad(make(K::Sgd, 0.9, false, -1e-4)), "--weight-decay");
+  testkit::expect_user_error_naming(bad(make(K::AdamW, 0.9, false, -1e-4)), "--weight-decay");
   OptimizerConfig c = make(K::AdamW, 0.9, false, 0);
   c.beta1 = 1;
-  expect_user_error(bad(c), "--beta1");
+  testkit::expect_user_error_naming(bad(c), "--beta1");
   c.beta1 = -0.1;
-  expect_user_error(bad(c), "--beta1");
+  testkit::expect_user_error_naming(bad(c), "--beta1");
   c.beta1 = 0.9;
   c.beta2 = 1.5;
-  expect_user_error(bad(c), "--beta2");
+  testkit::expect_user_error_naming(bad(c), "--beta2");
   c.beta2 = 0.999;
   c.eps = -1;
-  expect_user_error(bad(c), "--eps");
+  testkit::expect_user_error_naming(bad(c), "--eps");
   c.eps = 1e-8;
   EXPECT_NO_THROW(validate_optimizer_config(c));
   EXPECT_NO_THROW(validate_optimizer_config(make(K::Sgd, 0, false, 0)));
@@ -198,11 +188,11 @@ TEST(OptimizerConfigTest, Validation) {
 
   // The constructor validates too, and step() checks the learning rate.
   std::vector<float> p(3), g(3);
-  expect_user_error([&] { Optimizer<float>(make(K::Sgd, -1, false, 0), {{"p", p.data(), g.data(), 3, true}}); },
+  testkit::expect_user_error_naming([&] { Optimizer<float>(make(K::Sgd, -1, false, 0), {{"p", p.data(), g.data(), 3, true}}); },
                     "--momentum");
   Optimizer<float> opt(make(K::Sgd, 0.9, false, 0), {{"p", p.data(), g.data(), 3, true}});
-  expect_user_error([&] { opt.step(-0.1); }, "--lr");
-  expect_user_error([&] { opt.step(NAN); }, "--lr");
+  testkit::expect_user_error_naming([&] { opt.step(-0.1); }, "--lr");
+  testkit::expect_user_error_naming([&] { opt.step(NAN); }, "--lr");
   EXPECT_EQ(opt.step_count(), 0);
 
   // A duplicate name is the caller's bug, not the user's.

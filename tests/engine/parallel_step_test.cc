@@ -13,14 +13,14 @@
 #include <gtest/gtest.h>
 
 #include "core/philox.h"
-#include "engine/plan.h"
-#include "engine/rank_context.h"
-#include "engine/rank_threads.h"
-#include "engine/record_hash.h"
-#include "engine/record_steps.h"
-#include "engine/shards.h"
-#include "engine/synthetic.h"
-#include "engine/train_step.h"
+#include "engine/model/plan.h"
+#include "engine/run/rank_context.h"
+#include "engine/parallel/rank_threads.h"
+#include "engine/model/state_hash.h"
+#include "engine/run/record_steps.h"
+#include "engine/parallel/shards.h"
+#include "engine/data/synthetic.h"
+#include "engine/train/train_step.h"
 #include "graph/inception_v4.h"
 
 namespace thaw {

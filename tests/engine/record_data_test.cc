@@ -1,6 +1,6 @@
 // The data manifest: samples.csv's lines, its hash, the counts per class, the decoded-input fallback
 // and the message that names the first changed sample.
-#include "engine/record_data.h"
+#include "engine/run/dataset_manifest.h"
 
 #include <cstring>
 

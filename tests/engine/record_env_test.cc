@@ -1,5 +1,5 @@
 // The environment a record keeps, and which of its differences replay calls bit-changing.
-#include "engine/record_env.h"
+#include "engine/run/record_env.h"
 
 #include <omp.h>
 

@@ -1,6 +1,6 @@
 // The run record's hashes against their definitions (docs/record-format.md), recomputed here from
 // explicitly laid-out bytes.
-#include "engine/record_hash.h"
+#include "engine/model/state_hash.h"
 
 #include <xxhash.h>
 

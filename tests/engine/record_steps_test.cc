@@ -1,5 +1,5 @@
 // steps.jsonl: the chained line maker, the writer/reader pair and the field comparison replay uses.
-#include "engine/record_steps.h"
+#include "engine/run/record_steps.h"
 
 #include <algorithm>
 #include <filesystem>
@@ -9,7 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "engine/record_hash.h"
+#include "engine/model/state_hash.h"
 
 namespace thaw {
 namespace {

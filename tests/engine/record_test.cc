@@ -1,5 +1,5 @@
 // record.json: the config's round trip, and the format checks replay makes before anything else.
-#include "engine/record.h"
+#include "engine/run/record.h"
 
 #include <filesystem>
 #include <fstream>

@@ -1,4 +1,4 @@
-// The run's list of skipped samples (engine/skip_log.h): each sample once, rewritten whole; a
+// The run's list of skipped samples (engine/data/skip_log.h): each sample once, rewritten whole; a
 // resumed run keeps what its first part listed, even when the resumed part never meets those
 // samples again, and does not list a sample twice when it does.
 #include <gtest/gtest.h>
@@ -8,19 +8,13 @@
 #include <fstream>
 #include <sstream>
 
-#include "engine/skip_log.h"
+#include "engine/data/skip_log.h"
+#include "io/file_bytes.h"
 
 namespace thaw {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string read(const fs::path& p) {
-  std::ifstream in(p);
-  std::ostringstream os;
-  os << in.rdbuf();
-  return os.str();
-}
 
 class SkipLogTest : public ::testing::Test {
  protected:
@@ -42,7 +36,7 @@ TEST_F(SkipLogTest, EachSampleOnceAndSaidOnTheLog) {
   log.add("train", 3, "data/a/3.png: corrupt");
   log.add("train", 3, "data/a/3.png: corrupt");  // met again in the next epoch
   log.add("val", 3, "data/b/gone.jpg: cannot read");
-  EXPECT_EQ(read(dir_ / "skipped.txt"),
+  EXPECT_EQ(read_file_or_empty(dir_ / "skipped.txt"),
             "train sample 3: data/a/3.png: corrupt\nval sample 3: data/b/gone.jpg: cannot read\n");
   EXPECT_EQ(said.str(), "thaw: skipped train sample 3: data/a/3.png: corrupt\n"
                         "thaw: skipped val sample 3: data/b/gone.jpg: cannot read\n");
@@ -59,7 +53,7 @@ TEST_F(SkipLogTest, AResumedRunKeepsWhatItsFirstPartSkipped) {
   EXPECT_EQ(after.lines().size(), 2u);
   after.add("train", 17, "data/x: corrupt: sample 2 of 9");  // met again: not listed twice, not said again
   after.add("train", 4, "data/y: corrupt");                 // a new one after the resume
-  EXPECT_EQ(read(dir_ / "skipped.txt"),
+  EXPECT_EQ(read_file_or_empty(dir_ / "skipped.txt"),
             "train sample 17: data/x: corrupt: sample 2 of 9\nval sample 0: data/gone.jpg: cannot read\n"
             "train sample 4: data/y: corrupt\n");
   EXPECT_EQ(said.str(), "thaw: skipped train sample 4: data/y: corrupt\n");
@@ -67,7 +61,7 @@ TEST_F(SkipLogTest, AResumedRunKeepsWhatItsFirstPartSkipped) {
   // A run started afresh (not resumed) in a folder with an old list starts its own.
   SkipLog fresh(dir_ / "skipped.txt", nullptr);
   fresh.add("train", 1, "data/z: corrupt");
-  EXPECT_EQ(read(dir_ / "skipped.txt"), "train sample 1: data/z: corrupt\n");
+  EXPECT_EQ(read_file_or_empty(dir_ / "skipped.txt"), "train sample 1: data/z: corrupt\n");
 }
 
 }  // namespace

@@ -14,37 +14,22 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
-#include "engine/interrupt.h"
-#include "engine/model_state.h"
-#include "engine/optimizer.h"
-#include "engine/plan.h"
-#include "engine/train_checkpoint.h"
+#include "engine/train/interrupt.h"
+#include "engine/model/model_state.h"
+#include "engine/optim/optimizer.h"
+#include "engine/model/plan.h"
+#include "engine/train/train_checkpoint.h"
 #include "graph/inception_v4.h"
 #include "io/safetensors.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/user_error.h"
 
 namespace thaw {
 namespace {
 
 namespace fs = std::filesystem;
 
-class TempDir {
- public:
-  TempDir() {
-    std::string tmpl = ::testing::TempDir() + "thaw_ckpt_XXXXXX";
-    std::vector<char> buf(tmpl.begin(), tmpl.end());
-    buf.push_back('\0');
-    if (mkdtemp(buf.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
-    path_ = buf.data();
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
+using testkit::TempDir;
 
 // The trainable tensors of the plan with gradient buffers of their own (all zero).
 struct Trainable {
@@ -58,16 +43,6 @@ struct Trainable {
     }
   }
 };
-
-std::string expect_user_error(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no UserError";
-  return {};
-}
 
 CheckpointMeta sample_meta() {
   CheckpointMeta m;
@@ -147,19 +122,19 @@ TEST(TrainCheckpoint, RoundTripsModelAndOptimizerStateBitForBit) {
   // The same checkpoint into an SGD run, or into a run with other trainable tensors: refused.
   OptimizerConfig sgd;
   Optimizer<float> other(sgd, tr2.refs);
-  EXPECT_NE(expect_user_error([&] { restore_optimizer(c, other); }).find(file.string() + ": optimizer state of adamw"),
+  EXPECT_NE(testkit::user_error_of([&] { restore_optimizer(c, other); }).find(file.string() + ": optimizer state of adamw"),
             std::string::npos);
   const Plan wider = make_plan(g, g.find_block("mixed_7b"), BnPolicy::Train);
   Trainable tr3(g, wider, fresh_state);
   Optimizer<float> more(oc, tr3.refs);
-  EXPECT_NE(expect_user_error([&] { restore_optimizer(c, more); }).find(file.string() + ": missing optimizer state"),
+  EXPECT_NE(testkit::user_error_of([&] { restore_optimizer(c, more); }).find(file.string() + ": missing optimizer state"),
             std::string::npos);
 
   // Another run's identity: refused before any tensor is read, as a ForeignCheckpoint.
   EXPECT_THROW(read_train_checkpoint(file, g, std::string(64, 'b')), ForeignCheckpoint);
   // A graph with another head: the tensor is named.
   const Graph g5 = build_inception_v4(75, 5, 0.0);
-  EXPECT_NE(expect_user_error([&] {
+  EXPECT_NE(testkit::user_error_of([&] {
               read_train_checkpoint(file, g5);
             }).find("tensor last_linear.weight has shape [3, 1536], expected [5, 1536]"),
             std::string::npos);
@@ -180,7 +155,7 @@ TEST(TrainCheckpoint, RefusesFilesThatAreNotWholeCheckpointsNamingThem) {
   const fs::path p = dir.path() / "c.safetensors";
 
   write_small(p, "");
-  EXPECT_EQ(expect_user_error([&] { read_train_checkpoint(p, g); }),
+  EXPECT_EQ(testkit::user_error_of([&] { read_train_checkpoint(p, g); }),
             p.string() + ": not a thaw training checkpoint (no thaw_checkpoint metadata)");
 
   nlohmann::json m = {{"format", "thaw-checkpoint"},
@@ -195,29 +170,29 @@ TEST(TrainCheckpoint, RefusesFilesThatAreNotWholeCheckpointsNamingThem) {
                       {"total_steps", 9},
                       {"seed", 1}};
   write_small(p, m.dump());
-  EXPECT_NE(expect_user_error([&] { read_train_checkpoint(p, g); }).find(p.string() + ": inconsistent position"),
+  EXPECT_NE(testkit::user_error_of([&] { read_train_checkpoint(p, g); }).find(p.string() + ": inconsistent position"),
             std::string::npos);
   m["version"] = 2;
   write_small(p, m.dump());
-  EXPECT_NE(expect_user_error([&] { read_train_checkpoint(p, g); }).find("version 2 is newer"), std::string::npos);
+  EXPECT_NE(testkit::user_error_of([&] { read_train_checkpoint(p, g); }).find("version 2 is newer"), std::string::npos);
   m["version"] = 1;
   m.erase("seed");
   write_small(p, m.dump());
-  EXPECT_EQ(expect_user_error([&] { read_train_checkpoint(p, g); }), p.string() + ": checkpoint metadata has no seed");
+  EXPECT_EQ(testkit::user_error_of([&] { read_train_checkpoint(p, g); }), p.string() + ": checkpoint metadata has no seed");
   write_small(p, "{not json");
-  EXPECT_NE(expect_user_error([&] { read_train_checkpoint(p, g); }).find("metadata is not valid JSON"),
+  EXPECT_NE(testkit::user_error_of([&] { read_train_checkpoint(p, g); }).find("metadata is not valid JSON"),
             std::string::npos);
 
   // Truncated, and a header length past the end: the safetensors reader names the file.
   { std::ofstream(p, std::ios::binary | std::ios::trunc).write("\x10\0\0\0", 4); }
-  EXPECT_NE(expect_user_error([&] { read_train_checkpoint(p, g); }).find(p.string()), std::string::npos);
+  EXPECT_NE(testkit::user_error_of([&] { read_train_checkpoint(p, g); }).find(p.string()), std::string::npos);
   {
     std::ofstream f(p, std::ios::binary | std::ios::trunc);
     const char len[8] = {0, 0, 0, 0, 1, 0, 0, 0};
     f.write(len, 8);
     f << "{}";
   }
-  EXPECT_NE(expect_user_error([&] { read_train_checkpoint(p, g); }).find(p.string()), std::string::npos);
+  EXPECT_NE(testkit::user_error_of([&] { read_train_checkpoint(p, g); }).find(p.string()), std::string::npos);
 }
 
 TEST(TrainCheckpoint, FilesAreListedPrunedAndRemovedByTheirStep) {

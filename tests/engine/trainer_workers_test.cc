@@ -12,8 +12,8 @@
 #include <gtest/gtest.h>
 
 #include "core/error.h"
-#include "engine/batch.h"
-#include "engine/trainer.h"
+#include "engine/data/batch.h"
+#include "engine/train/trainer.h"
 #include "graph/inception_v4.h"
 #include "tests/io/io_test_support.h"
 

@@ -2,7 +2,7 @@
 // tree's bits (a sequential sum of the same leaves differs); the last leaf folded in pieces and
 // reduced bucket by bucket on a comm thread gives the same bits; the comm thread's errors reach
 // the caller.
-#include "engine/tree_reduce.h"
+#include "engine/parallel/tree_reduce.h"
 
 #include <algorithm>
 #include <chrono>
@@ -15,8 +15,8 @@
 #include <gtest/gtest.h>
 
 #include "core/philox.h"
-#include "engine/grad_buckets.h"
-#include "engine/rank_threads.h"
+#include "engine/parallel/grad_buckets.h"
+#include "engine/parallel/rank_threads.h"
 
 namespace thaw {
 namespace {

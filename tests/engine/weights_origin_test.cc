@@ -1,13 +1,13 @@
 // A weights file decides the layer conventions of the graph built for it, and a file of one
 // architecture given to another is one clear error.
-#include "engine/weights_origin.h"
+#include "engine/model/weights_origin.h"
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
 
 #include "core/error.h"
-#include "engine/checkpoint.h"
+#include "engine/model/weights_io.h"
 #include "graph/network.h"
 #include "io/safetensors.h"
 

@@ -11,60 +11,27 @@
 #include <string>
 
 #include "core/error.h"
+#include "io/file_bytes.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/user_error.h"
 
 namespace thaw::testing {
 
-// A fresh directory named after the running test, removed when the test ends.
-class ScratchDir {
+// The tests' scratch folder (tests/support/temp_dir.h); `dir / "name"` is a path inside it.
+class ScratchDir : public testkit::TempDir {
  public:
-  ScratchDir() {
-    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    path_ = std::filesystem::temp_directory_path() /
-            cat_str("thaw-io-", info->test_suite_name(), "-", info->name(), "-", ::getpid());
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~ScratchDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  ScratchDir(const ScratchDir&) = delete;
-  ScratchDir& operator=(const ScratchDir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
-  // Files in the directory, for checking that no temporary was left behind.
-  size_t file_count() const {
-    size_t n = 0;
-    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(path_)) ++n;
-    return n;
-  }
-
- private:
-  std::filesystem::path path_;
+  ScratchDir() : TempDir("thaw-io") {}
+  std::filesystem::path operator/(const std::string& name) const { return path() / name; }
 };
 
-inline std::string slurp(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
+inline std::string slurp(const std::filesystem::path& p) { return read_file_or_empty(p); }
 
 inline void spit(const std::filesystem::path& p, const std::string& bytes) {
   std::ofstream out(p, std::ios::binary);
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
-// The message of the UserError that `f` throws; a test failure when it throws none.
-template <typename F>
-std::string user_error_of(F&& f) {
-  try {
-    f();
-  } catch (const UserError& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected a UserError";
-  return "";
-}
+using testkit::user_error_of;
 
 constexpr const char* kDebianPython = "/usr/bin/python3";
 

@@ -1,0 +1,139 @@
+#include "engine/gpu/buffer_plan.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "core/error.h"
+
+namespace thaw {
+
+namespace {
+
+constexpr int kKinds = 6;
+
+int64_t align_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
+
+}  // namespace
+
+const char* step_buffer_kind_name(StepBufferKind k) {
+  switch (k) {
+    case StepBufferKind::Output: return "output";
+    case StepBufferKind::OutputGrad: return "output gradient";
+    case StepBufferKind::Argmax: return "max-pool argmax";
+    case StepBufferKind::DropoutMask: return "dropout mask";
+    case StepBufferKind::BnMean: return "batch-norm mean";
+    case StepBufferKind::BnInvstd: return "batch-norm invstd";
+  }
+  return "?";
+}
+
+StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch) : batch_(batch) {
+  THAW_CHECK(batch >= 1, "step memory plan for batch ", batch);
+  const int n = static_cast<int>(g.nodes.size());
+  THAW_CHECK(n >= 2 && static_cast<int>(plan.trainable.size()) == n, "plan for ", plan.trainable.size(),
+             " nodes, graph of ", n);
+  last_node_ = n - 1;
+  index_.assign(kKinds, std::vector<int>(static_cast<size_t>(n), -1));
+
+  // Consumers of each node, and the last (largest) trainable one: its backward writes first.
+  std::vector<int> first_grad_writer(static_cast<size_t>(n), -1);
+  std::vector<int> output_last(static_cast<size_t>(n), -1);
+  for (int i = 1; i < n; ++i) {
+    for (int in : g.nodes[i].inputs) {
+      output_last[in] = std::max(output_last[in], forward_time(i));
+      if (plan.trainable[i]) first_grad_writer[in] = std::max(first_grad_writer[in], i);
+    }
+    // conv, batch norm and linear read their first input again in backward.
+    if (plan.trainable[i] && plan.keep_input[i]) {
+      const int in = g.nodes[i].inputs[0];
+      output_last[in] = std::max(output_last[in], backward_time(i));
+    }
+    // ReLU's backward reads its own output.
+    if (plan.trainable[i] && g.nodes[i].kind == OpKind::Relu) output_last[i] = std::max(output_last[i], backward_time(i));
+  }
+  output_last[last_node_] = end();  // the logits: read by the loss and by the caller
+
+  for (int i = 1; i < n; ++i) {
+    const Node& node = g.nodes[i];
+    const int64_t elems = batch * shape_numel(node.out);
+    const bool train = plan.trainable[i] != 0;
+    // Node 0 (the image) belongs to the caller; every other output lives in the arena.
+    THAW_CHECK(output_last[i] >= forward_time(i), "node ", node.name, " has no reader");
+    add(StepBufferKind::Output, i, elems * 4, forward_time(i), output_last[i]);
+    // The logits' gradient belongs to the executor; the boundary and frozen nodes get none.
+    if (train && i != last_node_ && first_grad_writer[i] > 0) {
+      add(StepBufferKind::OutputGrad, i, elems * 4, backward_time(first_grad_writer[i]), backward_time(i));
+    }
+    switch (node.kind) {
+      case OpKind::MaxPool:
+        add(StepBufferKind::Argmax, i, elems * 4, forward_time(i), train ? backward_time(i) : forward_time(i));
+        break;
+      case OpKind::Dropout:
+        if (train && node.dropout > 0) add(StepBufferKind::DropoutMask, i, elems, forward_time(i), backward_time(i));
+        break;
+      case OpKind::BatchNorm:
+        if (train && plan.bn == BnPolicy::Train) {
+          add(StepBufferKind::BnMean, i, node.out[0] * 4, forward_time(i), backward_time(i));
+          add(StepBufferKind::BnInvstd, i, node.out[0] * 4, forward_time(i), backward_time(i));
+        }
+        break;
+      default: break;
+    }
+  }
+  assign_offsets();
+}
+
+void StepMemoryPlan::add(StepBufferKind kind, int node, int64_t bytes, int first, int last) {
+  THAW_CHECK(bytes > 0 && first <= last, step_buffer_kind_name(kind), " of node ", node, ": ", bytes, " bytes over [",
+             first, ", ", last, "]");
+  index_[static_cast<int>(kind)][node] = static_cast<int>(buffers_.size());
+  buffers_.push_back({kind, node, bytes, first, last, -1});
+}
+
+// Greedy first fit, largest buffers first: each takes the lowest aligned offset where it overlaps
+// no buffer already placed whose lifetime meets its own. Ties are broken by buffer index, so the
+// layout is a pure function of the graph, the plan and the batch size.
+void StepMemoryPlan::assign_offsets() {
+  std::vector<int> order(buffers_.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) { return buffers_[a].bytes > buffers_[b].bytes; });
+  std::vector<int> placed;
+  std::vector<std::pair<int64_t, int64_t>> busy;  // [offset, end) of live-overlapping placed buffers
+  arena_bytes_ = 0;
+  for (int k : order) {
+    StepBuffer& b = buffers_[k];
+    busy.clear();
+    for (int p : placed) {
+      const StepBuffer& q = buffers_[p];
+      if (q.first <= b.last && b.first <= q.last) busy.emplace_back(q.offset, q.offset + q.bytes);
+    }
+    std::sort(busy.begin(), busy.end());
+    int64_t at = 0;
+    for (const auto& [lo, hi] : busy) {
+      if (at + b.bytes <= lo) break;
+      at = std::max(at, align_up(hi, kArenaAlignment));
+    }
+    b.offset = at;
+    arena_bytes_ = std::max(arena_bytes_, align_up(at + b.bytes, kArenaAlignment));
+    placed.push_back(k);
+  }
+}
+
+int64_t StepMemoryPlan::total_bytes() const {
+  int64_t t = 0;
+  for (const StepBuffer& b : buffers_) t += align_up(b.bytes, kArenaAlignment);
+  return t;
+}
+
+const StepBuffer* StepMemoryPlan::find(StepBufferKind kind, int node) const {
+  if (node < 0 || node > last_node_) return nullptr;
+  const int k = index_[static_cast<int>(kind)][node];
+  return k < 0 ? nullptr : &buffers_[k];
+}
+
+int64_t StepMemoryPlan::offset(StepBufferKind kind, int node) const {
+  const StepBuffer* b = find(kind, node);
+  return b ? b->offset : -1;
+}
+
+}  // namespace thaw

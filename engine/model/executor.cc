@@ -1,0 +1,290 @@
+#include "engine/model/executor.h"
+
+#include "core/error.h"
+#include "graph/node_geometry.h"
+#include "core/philox.h"
+#include "kernels/cpu/batchnorm.h"
+#include "kernels/cpu/concat.h"
+#include "kernels/cpu/conv2d.h"
+#include "kernels/cpu/dropout.h"
+#include "kernels/cpu/linear.h"
+#include "kernels/cpu/pool.h"
+#include "kernels/cpu/relu.h"
+
+namespace thaw {
+
+namespace {
+
+Shape batched(int64_t batch, const Shape& s) {
+  Shape out{batch};
+  out.insert(out.end(), s.begin(), s.end());
+  return out;
+}
+
+}  // namespace
+
+template <typename T>
+Executor<T>::Executor(const Graph& g, const Plan& plan, ModelState<T>& state)
+    : g_(g), plan_(plan), state_(state) {
+  const size_t n = g.nodes.size();
+  out_.resize(n);
+  dout_.resize(n);
+  argmax_.resize(n);
+  keep_mask_.resize(n);
+  bn_mean_.resize(n);
+  bn_invstd_.resize(n);
+  bn_batch_mean_.resize(n);
+  bn_batch_var_.resize(n);
+  grads_.resize(g.tensors.size());
+  for (int t : plan_.trainable_tensors) grads_[t] = Tensor<T>(g.tensors[t].shape);
+}
+
+template <typename T>
+const Tensor<T>& Executor<T>::forward(const Tensor<T>& x, Phase phase, const StepKey& key) {
+  const Shape want = batched(x.rank() ? x.dim(0) : 0, g_.nodes[0].out);
+  if (x.rank() != 4 || x.shape() != want) {
+    fail_user("input batch: expected shape [N, ", want[1], ", ", want[2], ", ", want[3], "], got ", shape_str(x.shape()));
+  }
+  batch_ = x.dim(0);
+  for (auto& o : out_) o.release();
+  out_[0] = x;
+  for (size_t i = 1; i < g_.nodes.size(); ++i) {
+    forward_node(static_cast<int>(i), phase, key);
+    // Free inputs as soon as their last reader has run, unless backward needs them.
+    for (int in : g_.nodes[i].inputs) {
+      const bool keep = phase == Phase::Train && plan_.keep_output[in];
+      if (plan_.last_reader[in] == static_cast<int>(i) && !keep) out_[in].release();
+    }
+  }
+  return out_.back();
+}
+
+template <typename T>
+void Executor<T>::forward_nodes(int first, int last, Phase phase, const StepKey& key) {
+  for (int i = first; i <= last; ++i) {
+    forward_node(i, phase, key);
+    for (int in : g_.nodes[i].inputs) {
+      const bool keep = phase == Phase::Train && plan_.keep_output[in];
+      if (plan_.last_reader[in] == i && !keep) out_[in].release();
+    }
+  }
+}
+
+template <typename T>
+const Tensor<T>& Executor<T>::forward_until(const Tensor<T>& x, int node, Phase phase) {
+  const Shape want = batched(x.rank() ? x.dim(0) : 0, g_.nodes[0].out);
+  if (x.rank() != 4 || x.shape() != want) {
+    fail_user("input batch: expected shape [N, ", want[1], ", ", want[2], ", ", want[3], "], got ", shape_str(x.shape()));
+  }
+  THAW_CHECK(node >= 1 && node < static_cast<int>(g_.nodes.size()), "forward_until: node ", node, " out of range");
+  batch_ = x.dim(0);
+  for (auto& o : out_) o.release();
+  out_[0] = x;
+  forward_nodes(1, node, phase, {});
+  return out_[node];
+}
+
+template <typename T>
+const Tensor<T>& Executor<T>::forward_from(int node, const Tensor<T>& activations, Phase phase, const StepKey& key) {
+  const int last = g_.output_node();
+  THAW_CHECK(node >= 0 && node < last, "forward_from: node ", node, " out of range");
+  THAW_CHECK(activations.rank() >= 1 && activations.shape() == batched(activations.dim(0), g_.nodes[node].out),
+             "forward_from: activations ", shape_str(activations.shape()), " do not match node ", g_.nodes[node].name);
+  for (int i = node + 1; i <= last; ++i) {
+    for (int in : g_.nodes[i].inputs) {
+      THAW_CHECK(in >= node, "forward_from: node ", g_.nodes[i].name, " reads ", g_.nodes[in].name, " before ",
+                 g_.nodes[node].name);
+    }
+  }
+  batch_ = activations.dim(0);
+  for (auto& o : out_) o.release();
+  out_[node] = activations;
+  forward_nodes(node + 1, last, phase, key);
+  return out_.back();
+}
+
+template <typename T>
+void Executor<T>::forward_node(int i, Phase phase, const StepKey& key) {
+  const Node& n = g_.nodes[i];
+  const bool train = phase == Phase::Train && plan_.trainable[i];
+  const Tensor<T>& x = out_[n.inputs[0]];
+  const Shape& in = g_.nodes[n.inputs[0]].out;
+  Tensor<T>& y = out_[i];
+  y.reshape_uninit(batched(batch_, n.out));
+  switch (n.kind) {
+    case OpKind::Conv: cpu::conv2d_forward(conv_geom(n, in, batch_), x.data(), param(i, 0), y.data()); break;
+    case OpKind::BatchNorm: {
+      const BnGeom bg = bn_geom(n, batch_);
+      if (train && plan_.bn == BnPolicy::Train) {
+        bn_mean_[i].reshape_uninit({n.out[0]});
+        bn_invstd_[i].reshape_uninit({n.out[0]});
+        if (collect_bn_stats_) {
+          // With momentum 1 the kernel's running-statistics update from zeros yields exactly the
+          // batch mean and unbiased variance, rounded to T.
+          BnGeom once = bg;
+          once.momentum = 1.0;
+          bn_batch_mean_[i] = Tensor<T>({n.out[0]});
+          bn_batch_var_[i] = Tensor<T>({n.out[0]});
+          cpu::batchnorm_forward_train(once, x.data(), param(i, 0), param(i, 1), bn_batch_mean_[i].data(),
+                                       bn_batch_var_[i].data(), y.data(), bn_mean_[i].data(), bn_invstd_[i].data());
+        } else {
+          cpu::batchnorm_forward_train(bg, x.data(), param(i, 0), param(i, 1), param(i, 2), param(i, 3), y.data(),
+                                       bn_mean_[i].data(), bn_invstd_[i].data());
+          ++state_.batches_tracked[n.tensors[4]];
+        }
+      } else {
+        cpu::batchnorm_forward_infer(bg, x.data(), param(i, 0), param(i, 1), param(i, 2), param(i, 3), y.data());
+      }
+      break;
+    }
+    case OpKind::Relu: cpu::relu_forward(y.numel(), x.data(), y.data()); break;
+    case OpKind::MaxPool: {
+      argmax_[i].resize(static_cast<size_t>(y.numel()));
+      cpu::maxpool_forward(pool_geom(n, in, batch_), x.data(), y.data(), argmax_[i].data());
+      if (!train) std::vector<int32_t>().swap(argmax_[i]);
+      break;
+    }
+    case OpKind::AvgPool: cpu::avgpool_forward(pool_geom(n, in, batch_), x.data(), y.data()); break;
+    case OpKind::Concat: {
+      std::vector<cpu::ChannelSlice<const T>> parts;
+      for (int src : n.inputs) parts.push_back({out_[src].data(), g_.nodes[src].out[0]});
+      cpu::concat_forward(batch_, n.out[1] * n.out[2], parts, y.data());
+      break;
+    }
+    case OpKind::GlobalAvgPool: cpu::global_avgpool_forward(batch_, in[0], in[1] * in[2], x.data(), y.data()); break;
+    case OpKind::Dropout: {
+      if (!train || n.dropout == 0.0) {
+        std::copy(x.data(), x.data() + x.numel(), y.data());
+        keep_mask_[i].clear();
+        break;
+      }
+      const int64_t per = n.out[0];
+      keep_mask_[i].resize(static_cast<size_t>(y.numel()));
+      for (int64_t s = 0; s < batch_; ++s) {
+        const CounterRng rng(key.seed, RngPurpose::Dropout, static_cast<uint32_t>(key.step),
+                             static_cast<uint32_t>(key.sample_offset + s));
+        for (int64_t e = 0; e < per; ++e) keep_mask_[i][s * per + e] = rng.uniform_double_at(e) >= n.dropout;
+      }
+      cpu::dropout_forward(y.numel(), n.dropout, keep_mask_[i].data(), x.data(), y.data());
+      break;
+    }
+    case OpKind::Linear: {
+      const LinearGeom lg{batch_, in[0], n.out[0]};
+      cpu::linear_forward(lg, x.data(), param(i, 0), param(i, 1), y.data());
+      break;
+    }
+    case OpKind::Input: fail_internal("input node inside the graph body");
+  }
+}
+
+template <typename T>
+Tensor<T>* Executor<T>::grad_of_input(int node, int which) {
+  const int src = g_.nodes[node].inputs[which];
+  // No input-gradient into the frozen boundary or the image.
+  if (!plan_.trainable[src]) return nullptr;
+  Tensor<T>& d = dout_[src];
+  if (d.empty()) d = Tensor<T>(batched(batch_, g_.nodes[src].out));
+  return &d;
+}
+
+template <typename T>
+void Executor<T>::backward(const Tensor<T>& dlogits) {
+  const int last = g_.output_node();
+  THAW_CHECK(dlogits.shape() == out_[last].shape(), "dlogits ", shape_str(dlogits.shape()), " vs logits ",
+             shape_str(out_[last].shape()));
+  for (int t : plan_.trainable_tensors) grads_[t].fill(T{0});
+  for (auto& d : dout_) d.release();
+  if (!plan_.trainable[last]) {
+    for (int i = last; i > 0; --i) tell_grads_ready(i);
+    return;
+  }
+  dout_[last] = dlogits;
+  for (int i = last; i > 0; --i) {
+    if (!plan_.trainable[i]) continue;
+    if (!dout_[i].empty()) {
+      backward_node(i);
+      dout_[i].release();
+    }
+    tell_grads_ready(i);  // node i was the only writer of its tensors' gradients
+  }
+  for (auto& o : out_) o.release();
+}
+
+template <typename T>
+void Executor<T>::tell_grads_ready(int node) {
+  if (!grad_ready_) return;
+  for (int t : g_.nodes[node].tensors) {
+    if (!grads_[t].empty()) grad_ready_(t);
+  }
+}
+
+template <typename T>
+void Executor<T>::backward_node(int i) {
+  const Node& n = g_.nodes[i];
+  const T* dy = dout_[i].data();
+  const Shape& in = g_.nodes[n.inputs[0]].out;
+  auto grad = [&](int k) { return grads_[n.tensors[k]].data(); };
+  switch (n.kind) {
+    case OpKind::Conv: {
+      const ConvGeom cg = conv_geom(n, in, batch_);
+      cpu::conv2d_backward_weight(cg, out_[n.inputs[0]].data(), dy, grad(0));
+      if (Tensor<T>* dx = grad_of_input(i, 0)) cpu::conv2d_backward_data(cg, dy, param(i, 0), dx->data());
+      break;
+    }
+    case OpKind::BatchNorm: {
+      const BnGeom bg = bn_geom(n, batch_);
+      Tensor<T>* dx = grad_of_input(i, 0);
+      T* dxp = dx ? dx->data() : nullptr;
+      const T* x = out_[n.inputs[0]].data();
+      if (plan_.bn == BnPolicy::Train) {
+        cpu::batchnorm_backward_train(bg, x, dy, param(i, 0), bn_mean_[i].data(), bn_invstd_[i].data(), dxp, grad(0),
+                                      grad(1));
+      } else {
+        cpu::batchnorm_backward_infer(bg, x, dy, param(i, 0), param(i, 2), param(i, 3), dxp, grad(0), grad(1));
+      }
+      break;
+    }
+    case OpKind::Relu:
+      if (Tensor<T>* dx = grad_of_input(i, 0)) cpu::relu_backward(dout_[i].numel(), out_[i].data(), dy, dx->data());
+      break;
+    case OpKind::MaxPool:
+      if (Tensor<T>* dx = grad_of_input(i, 0)) cpu::maxpool_backward(pool_geom(n, in, batch_), dy, argmax_[i].data(), dx->data());
+      break;
+    case OpKind::AvgPool:
+      if (Tensor<T>* dx = grad_of_input(i, 0)) cpu::avgpool_backward(pool_geom(n, in, batch_), dy, dx->data());
+      break;
+    case OpKind::Concat: {
+      std::vector<cpu::ChannelSlice<T>> parts;
+      for (size_t k = 0; k < n.inputs.size(); ++k) {
+        Tensor<T>* dx = grad_of_input(i, static_cast<int>(k));
+        parts.push_back({dx ? dx->data() : nullptr, g_.nodes[n.inputs[k]].out[0]});
+      }
+      cpu::concat_backward(batch_, n.out[1] * n.out[2], dy, parts);
+      break;
+    }
+    case OpKind::GlobalAvgPool:
+      if (Tensor<T>* dx = grad_of_input(i, 0)) cpu::global_avgpool_backward(batch_, in[0], in[1] * in[2], dy, dx->data());
+      break;
+    case OpKind::Dropout:
+      if (Tensor<T>* dx = grad_of_input(i, 0)) {
+        if (keep_mask_[i].empty()) {
+          for (int64_t e = 0; e < dx->numel(); ++e) (*dx)[e] += dy[e];
+        } else {
+          cpu::dropout_backward(dx->numel(), n.dropout, keep_mask_[i].data(), dy, dx->data());
+        }
+      }
+      break;
+    case OpKind::Linear: {
+      const LinearGeom lg{batch_, in[0], n.out[0]};
+      Tensor<T>* dx = grad_of_input(i, 0);
+      cpu::linear_backward(lg, out_[n.inputs[0]].data(), param(i, 0), dy, dx ? dx->data() : nullptr, grad(0), grad(1));
+      break;
+    }
+    case OpKind::Input: break;
+  }
+}
+
+template class Executor<float>;
+template class Executor<double>;
+
+}  // namespace thaw

@@ -1,0 +1,36 @@
+#pragma once
+// The hashes a run record holds, each over a byte string defined here exactly (see
+// docs/record-format.md), so that anyone can recompute them from the files.
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "engine/model/model_state.h"
+#include "engine/model/param_ref.h"
+#include "graph/graph.h"
+
+namespace thaw {
+
+// 16 lower-case hex digits, most significant first (printf "%016llx").
+std::string hex64(uint64_t v);
+// The IEEE-754 binary64 bits of v as hex64.
+std::string double_bits_hex(double v);
+
+// XXH3_64bits (seed 0) of the indices as consecutive 8-byte little-endian signed integers.
+uint64_t batch_hash(std::span<const int64_t> indices);
+
+// XXH3_64bits (seed 0) of: `previous` as 8 bytes little-endian, then every parameter's values as
+// 4-byte little-endian IEEE-754 floats, parameter after parameter in the given order.
+uint64_t param_checksum(uint64_t previous, std::span<const ParamRef<float>> params);
+
+// sqrt of the sum of squares of every gradient element, each widened to double and added in
+// order (parameter after parameter, element after element) into one double: a fixed order,
+// independent of the thread count.
+double grad_norm(std::span<const ParamRef<float>> params);
+
+// SHA-256 of every state_dict entry in graph order: float tensors as 4-byte little-endian floats,
+// num_batches_tracked as an 8-byte little-endian signed integer. Names and shapes are implied by
+// the graph and not hashed.
+std::string state_sha256(const Graph& g, const ModelState<float>& state);
+
+}  // namespace thaw

@@ -1,0 +1,105 @@
+#include "engine/run/record_steps.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "core/error.h"
+#include "engine/model/state_hash.h"
+#include "io/file_bytes.h"
+
+namespace thaw {
+
+nlohmann::ordered_json StepLineMaker::next(const StepInfo& info) {
+  const double norm = grad_norm(info.params);
+  previous_checksum_ = param_checksum(previous_checksum_, info.params);
+  nlohmann::ordered_json j;
+  j["step"] = info.step;
+  j["epoch"] = info.epoch;
+  j["lr"] = info.lr;
+  j["loss"] = info.loss;
+  j["loss_bits"] = double_bits_hex(info.loss);
+  j["grad_norm"] = norm;
+  j["grad_norm_bits"] = double_bits_hex(norm);
+  j["batch_hash"] = hex64(batch_hash(info.indices));
+  j["param_checksum"] = hex64(previous_checksum_);
+  return j;
+}
+
+StepsWriter::StepsWriter(const std::filesystem::path& path) : path_(path) {
+  file_ = std::fopen(path.c_str(), "w");
+  if (file_ == nullptr) fail_user("cannot write ", path.string(), ": ", std::strerror(errno));
+}
+
+StepsWriter::StepsWriter(const std::filesystem::path& path, int64_t keep_lines, uint64_t previous_checksum)
+    : path_(path), maker_(previous_checksum) {
+  const std::string text = read_file_bytes(path, "the run folder has no step log");
+  size_t end = 0;
+  for (int64_t i = 0; i < keep_lines; ++i) {
+    const size_t nl = text.find('\n', end);
+    if (nl == std::string::npos) fail_user(path.string(), ": holds fewer than ", keep_lines, " whole lines");
+    end = nl + 1;
+  }
+  std::error_code ec;
+  std::filesystem::resize_file(path, end, ec);
+  if (ec) fail_user("cannot write ", path.string(), ": ", ec.message());
+  file_ = std::fopen(path.c_str(), "a");
+  if (file_ == nullptr) fail_user("cannot write ", path.string(), ": ", std::strerror(errno));
+}
+
+StepsWriter::~StepsWriter() {
+  if (file_) std::fclose(file_);
+}
+
+bool StepsWriter::on_step(const StepInfo& info) {
+  const std::string line = maker_.next(info).dump() + "\n";
+  // One fwrite of the whole line, then down to the disk: a crash leaves whole lines, at most a
+  // torn last one, which readers ignore.
+  if (std::fwrite(line.data(), 1, line.size(), file_) != line.size() || std::fflush(file_) != 0 ||
+      fsync(fileno(file_)) != 0) {
+    fail_user("cannot write ", path_.string(), ": ", std::strerror(errno));
+  }
+  return true;
+}
+
+RecordedSteps read_steps(const std::filesystem::path& path) {
+  const std::string text = read_file_bytes(path, "the run folder has no step log");
+  RecordedSteps r;
+  size_t pos = 0;
+  int64_t line_no = 0;
+  while (pos < text.size()) {
+    const size_t end = text.find('\n', pos);
+    ++line_no;
+    if (end == std::string::npos) {
+      r.torn_tail = true;
+      break;
+    }
+    const std::string line = text.substr(pos, end - pos);
+    pos = end + 1;
+    nlohmann::ordered_json j = nlohmann::ordered_json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("step") || !j["step"].is_number_integer()) {
+      fail_user(path.string(), ": line ", line_no, " is not a step record");
+    }
+    if (j["step"].get<int64_t>() != static_cast<int64_t>(r.lines.size())) {
+      fail_user(path.string(), ": line ", line_no, " holds step ", j["step"].dump(), ", expected step ", r.lines.size());
+    }
+    r.lines.push_back(std::move(j));
+  }
+  return r;
+}
+
+std::vector<std::string> differing_fields(const nlohmann::ordered_json& recorded, const nlohmann::ordered_json& replayed) {
+  std::vector<std::string> out;
+  for (const auto& [key, value] : recorded.items()) {
+    if (!replayed.contains(key) || replayed[key] != value) out.push_back(key);
+  }
+  for (const auto& [key, value] : replayed.items()) {
+    if (!recorded.contains(key)) out.push_back(key);
+  }
+  return out;
+}
+
+}  // namespace thaw

@@ -1,0 +1,61 @@
+#pragma once
+// steps.jsonl: one JSON object per training step, in step order, written and flushed as each step
+// ends, so that a run cut short keeps every step it finished. Replay makes the same lines from
+// its own steps and compares them field by field.
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/train/trainer.h"
+
+namespace thaw {
+
+// Turns steps into lines; holds the previous line's parameter checksum for the chain.
+class StepLineMaker {
+ public:
+  // `previous`: the chain value before the first line made (0 at step 0; a resumed run's last one).
+  explicit StepLineMaker(uint64_t previous = 0) : previous_checksum_(previous) {}
+  // {"step", "epoch", "lr", "loss", "loss_bits", "grad_norm", "grad_norm_bits", "batch_hash", "param_checksum"}
+  nlohmann::ordered_json next(const StepInfo& info);
+
+ private:
+  uint64_t previous_checksum_ = 0;
+};
+
+// Writes steps.jsonl (truncating an older one), one line per step: written, flushed and fsync'ed
+// before training goes on.
+class StepsWriter final : public StepObserver {
+ public:
+  explicit StepsWriter(const std::filesystem::path& path);
+  // Continues the file of a resumed run: keeps its first `keep_lines` lines (a torn tail and the
+  // lines of steps made after the checkpoint go) and chains on from `previous_checksum`.
+  StepsWriter(const std::filesystem::path& path, int64_t keep_lines, uint64_t previous_checksum);
+  ~StepsWriter() override;
+  StepsWriter(const StepsWriter&) = delete;
+  StepsWriter& operator=(const StepsWriter&) = delete;
+  bool on_step(const StepInfo& info) override;
+
+ private:
+  std::filesystem::path path_;
+  std::FILE* file_ = nullptr;
+  StepLineMaker maker_;
+};
+
+struct RecordedSteps {
+  std::vector<nlohmann::ordered_json> lines;
+  bool torn_tail = false;  // the file ends in a line without its newline (a run killed mid-write): ignored
+};
+
+// Reads steps.jsonl; a line that is not a JSON object, or steps out of sequence, is a UserError
+// naming the file and the line number.
+RecordedSteps read_steps(const std::filesystem::path& path);
+
+// The fields of the recorded line that differ from the replayed one (every key of either line), in
+// the recorded line's order. Empty when the lines are equal.
+std::vector<std::string> differing_fields(const nlohmann::ordered_json& recorded, const nlohmann::ordered_json& replayed);
+
+}  // namespace thaw

@@ -1,0 +1,115 @@
+#include "engine/run/run_setup.h"
+
+#include <iostream>
+
+#include "core/error.h"
+#include "core/sha256.h"
+#include "engine/model/weights_io.h"
+#include "engine/run/study_options.h"
+#include "engine/run/train_device.h"
+#include "engine/data/loader.h"
+#include "engine/parallel/shards.h"
+#include "engine/model/weights_origin.h"
+#include "io/dataset_view.h"
+#include "io/datasets.h"
+
+namespace thaw {
+
+RunSetup setup_run(const RunConfig& a) {
+  RunSetup r;
+  check_train_device(a);  // before any file is opened
+  DataOptions data;
+  data.val_fraction = a.val_fraction;
+  data.test_fraction = a.test_fraction;
+  data.seed = a.seed;
+  data.on_bad_image = parse_bad_image_policy(a.on_bad_image);
+  if (a.rrc_scale.size() != 2) fail_user("--rrc-scale: expected two values min,max, got ", a.rrc_scale.size());
+  if (a.rrc_ratio.size() != 2) fail_user("--rrc-ratio: expected two values min,max, got ", a.rrc_ratio.size());
+  data.augment.scale_min = a.rrc_scale[0];
+  data.augment.scale_max = a.rrc_scale[1];
+  data.augment.ratio_min = a.rrc_ratio[0];
+  data.augment.ratio_max = a.rrc_ratio[1];
+  data.augment.brightness = a.brightness;
+  data.augment.contrast = a.contrast;
+  validate_augment(data.augment);
+  // Class subsets, and training without augmentation (io/dataset_view.h); the study options.
+  r.train_full = with_class_subset(open_dataset(a.data, DataSplit::Train, data), a.class_subset);
+  if (parse_augment(a.augment) == Augment::None) r.train_full = without_augmentation(std::move(r.train_full));
+  if (r.train_full->num_classes() < 2) {  // a softmax over one class has nothing to learn
+    fail_user("--data ", a.data, ": ", r.train_full->num_classes(), " class",
+              a.class_subset.empty() ? "" : " in --class-subset " + a.class_subset,
+              "; expected at least 2 classes to tell apart");
+  }
+  r.val_full = with_class_subset(open_dataset(a.data, held_out_split(a.data, data), data), a.class_subset);
+  if (r.val_full->size() == 0) {
+    fail_user("--data ", a.data, ": no validation images to evaluate on; give --val-fraction (e.g. 0.2) or val rows "
+              "in the manifest's split column");
+  }
+  r.train_data = std::make_unique<SubsetDataset>(*r.train_full, a.train_limit > 0 ? a.train_limit : r.train_full->size());
+  if (r.train_data->size() < a.batch_size) {  // only whole batches train: not one step would run
+    fail_user("--batch-size ", a.batch_size, ": the training data has ", r.train_data->size(),
+              " images (after --train-limit and the held-out splits), fewer than one batch; give a smaller "
+              "--batch-size or more images");
+  }
+  r.val_data = std::make_unique<SubsetDataset>(*r.val_full, a.val_limit > 0 ? a.val_limit : r.val_full->size());
+  r.classes = a.classes > 0 ? a.classes : r.train_full->num_classes();
+  r.graph = build_graph_for(a.arch, a.input_size, r.classes, a.dropout, a.weights);
+
+  TrainConfig& cfg = r.train;
+  cfg.batch_size = a.batch_size;
+  cfg.epochs = a.epochs;
+  cfg.max_steps = a.max_steps;
+  cfg.seed = a.seed;
+  cfg.freeze_block = r.graph.find_block(a.freeze_through);
+  cfg.bn = parse_bn_policy(a.bn);
+  cfg.optimizer.kind = parse_optimizer_kind(a.optimizer);
+  cfg.optimizer.momentum = a.momentum;
+  cfg.optimizer.nesterov = a.nesterov;
+  cfg.optimizer.weight_decay = a.weight_decay;
+  cfg.optimizer.beta1 = a.beta1;
+  cfg.optimizer.beta2 = a.beta2;
+  cfg.optimizer.eps = a.eps;
+  validate_optimizer_config(cfg.optimizer);
+  cfg.schedule.kind = parse_lr_schedule_kind(a.lr_schedule);
+  cfg.schedule.base_lr = a.lr;
+  cfg.schedule.warmup_steps = a.warmup_steps;
+  cfg.schedule.warmup_start_factor = a.warmup_start_factor;
+  cfg.schedule.gamma = a.lr_gamma;
+  cfg.schedule.min_lr = a.min_lr;
+  if (cfg.schedule.kind == LrScheduleConfig::Kind::Step) {
+    if (a.lr_step_size < 1) fail_user("--lr-step-size: the step schedule needs a positive number of steps");
+    cfg.schedule.step_size = a.lr_step_size;
+  }
+  if (a.label_smoothing < 0 || a.label_smoothing >= 1) {
+    fail_user("--label-smoothing: expected a value in [0, 1), got ", a.label_smoothing);
+  }
+  cfg.label_smoothing = a.label_smoothing;
+  cfg.class_weights = a.class_weights;
+  cfg.eval_batch_size = a.eval_batch_size;
+  set_feature_cache(cfg, a);
+  apply_train_device(cfg, a, std::cerr);
+  cfg.loader.workers = resolve_workers(a.workers);
+  cfg.loader.on_bad_image = data.on_bad_image;
+  cfg.shards = resolve_shards(a.shards, a.batch_size);
+  if (cfg.batch_size >= 1) {  // train() names a bad --batch-size itself
+    validate_shards(cfg, r.graph);
+  }
+  return r;
+}
+
+InitialState initial_state(const RunConfig& a, const Graph& g) {
+  InitialState s;
+  if (a.weights.empty()) {
+    s.state = ModelState<float>::random(g, a.seed);
+    s.source = "random:" + std::to_string(a.seed);
+    return s;
+  }
+  s.state = ModelState<float>::zeros(g);
+  const LoadReport rep = load_weights(a.weights, g, s.state, a.seed);  // its errors name the file best
+  s.file_sha256 = sha256_file_hex(a.weights);
+  s.source = a.weights;
+  if (rep.head_reinitialised) s.note = rep.note;
+  return s;
+}
+
+}  // namespace thaw

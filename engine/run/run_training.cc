@@ -1,0 +1,205 @@
+#include "engine/run/run_training.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "engine/model/weights_io.h"
+#include "engine/run/record.h"
+#include "engine/run/run_setup.h"
+#include "engine/run/run_summary.h"
+#include "engine/train/checkpoint_hook.h"
+#include "engine/train/interrupt.h"
+#include "engine/train/trainer.h"
+
+namespace thaw {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+void prepare_out_dir(const fs::path& dir, bool overwrite) {
+  std::error_code ec;
+  if ((fs::exists(dir / "weights.safetensors", ec) || fs::exists(dir / "record.json", ec)) && !overwrite) {
+    fail_user("--out: ", dir.string(), " already holds a run; choose another folder or pass --overwrite");
+  }
+  fs::create_directories(dir, ec);
+  if (ec) fail_user("--out: cannot create ", dir.string(), ": ", ec.message());
+}
+
+// Paths in the record are absolute, so that a replay from another working folder finds the same files.
+RunConfig with_absolute_paths(RunConfig c) {
+  std::error_code ec;
+  if (!c.weights.empty()) c.weights = fs::absolute(c.weights).string();
+  if (c.data != "fashion-mnist" && fs::exists(c.data, ec)) c.data = fs::absolute(c.data).string();
+  return c;
+}
+
+// Validated (UserError naming the flag); `start_step`: where a resumed run goes on from.
+CheckpointPolicy checkpoint_policy(const RunConfig& config, int64_t stop_at_step, int64_t start_step = 0) {
+  CheckpointPolicy p;
+  p.every = config.checkpoint_every;
+  p.keep = config.keep_checkpoints;
+  p.stop_at_step = stop_at_step;
+  validate_checkpoint_policy(p, start_step);
+  return p;
+}
+
+// The checkpoint hook's fixed part for this run; `record` is null on ranks that never write.
+CheckpointMeta checkpoint_base(const RunSetup& run, const nlohmann::ordered_json* record) {
+  CheckpointMeta m;
+  if (record != nullptr) {
+    m.run_id = record->value("run_id", "");
+    m.run_sha256 = run_identity_sha256(*record);
+  }
+  m.steps_per_epoch = run.train_data->size() / run.train.batch_size;
+  m.total_steps = planned_steps(run.train, run.train_data->size());
+  m.seed = run.train.seed;
+  return m;
+}
+
+// Prints where the run stopped and how to continue it; returns the exit code: 128 + the signal
+// for SIGINT / SIGTERM (the shell's convention for a process ended by a signal), 0 for
+// --stop-at-step.
+int report_stop(const CheckpointHook& hook, int64_t total_steps, const fs::path& run_dir) {
+  const int sig = hook.stop_signal();
+  std::cerr << "thaw: "
+            << (sig != 0 ? cat_str("stopped by ", signal_name(sig)) : std::string("stopped (--stop-at-step)"))
+            << " after step " << hook.last_checkpoint_steps() << " of " << total_steps << "; checkpoint "
+            << hook.last_checkpoint().string() << "\n"
+            << "thaw: continue with: thaw train --resume " << run_dir.string() << "\n";
+  return sig != 0 ? 128 + sig : 0;
+}
+
+// A run set up and about to train: what every rank holds, and what rank 0 writes.
+struct Prepared {
+  RunConfig config;  // with absolute paths, or the resumed run's
+  RunSetup run;
+  std::optional<ResumePoint> point;
+  InitialState init;
+  CheckpointPolicy policy;
+};
+
+Prepared prepare(const TrainingRequest& req, RankContext& ranks) {
+  const RunConfig a = req.resume ? req.resume->config : with_absolute_paths(req.flags);
+  if (a.out.empty()) fail_user("--out: a run folder is required");
+  checkpoint_policy(a, req.stop_at_step);  // the flags' errors before anything is opened
+  ranks.agree_on(nlohmann::json(a).dump());
+  Prepared p{a, setup_run(a), std::nullopt, {}, {}};
+  TrainConfig& cfg = p.run.train;
+  cfg.ranks = ranks.total_ranks();
+  validate_shards(cfg, p.run.graph);
+  const bool writer = ranks.is_writer();  // rank 0 alone writes the run folder
+  cfg.interactive = writer && isatty(STDERR_FILENO) != 0;
+  cfg.out_dir = a.out;
+  if (writer && !req.resume) prepare_out_dir(cfg.out_dir, a.overwrite);
+  // A resumed run starts from its checkpoint's state and position (engine/run/train_resume.h).
+  if (req.resume) p.point = find_resume_point(*req.resume, p.run);
+  p.init = p.point ? InitialState{std::move(p.point->checkpoint.state), p.point->checkpoint.file.string(), "", ""}
+                   : initial_state(a, p.run.graph);
+  if (p.point) set_start(cfg, p.point->checkpoint);
+  p.policy = checkpoint_policy(a, req.stop_at_step, cfg.start_step);
+  return p;
+}
+
+// Ranks other than 0 train without writing anything.
+int train_silently(Prepared& p, RankContext& ranks) {
+  TrainConfig& cfg = p.run.train;
+  InterruptGuard interrupt;
+  CheckpointHook hook(cfg.out_dir, p.run.graph, p.policy, checkpoint_base(p.run, nullptr), &interrupt,
+                      p.point ? &p.point->checkpoint : nullptr);
+  cfg.hook = &hook;
+  const TrainSummary s =
+      ranks.train(p.run.graph, p.init.state, *p.run.train_data, p.run.val_data.get(), cfg, std::cerr, nullptr);
+  return s.halted && interrupt.signal_received() != 0 ? 128 + interrupt.signal_received() : 0;
+}
+
+void announce(const Prepared& p) {
+  const RunConfig& a = p.config;
+  if (p.point) {
+    std::cerr << "thaw: resuming " << p.run.train.out_dir.string() << " from " << p.point->checkpoint.file.string() << "\n";
+  } else if (a.weights.empty()) {
+    std::cerr << "thaw: no --weights given: starting from a seeded random initialisation (seed " << a.seed << ")\n";
+  } else if (!p.init.note.empty()) {
+    std::cerr << "thaw: " << p.init.note << "\n";
+  }
+  std::cerr << "thaw: training " << p.run.train_data->describe() << "; held out: " << p.run.val_data->describe()
+            << "\n";
+}
+
+// The weights, the record's end and summary.json of a run that trained to its end.
+void finish(const TrainingRequest& req, Prepared& p, RunRecorder& recorder, TrainSummary s) {
+  const RunConfig& a = p.config;
+  const fs::path& out = p.run.train.out_dir;
+  if (p.point) {  // summary.json lists the epochs finished before the stop too
+    const int64_t first_epoch = p.run.train.start_step / p.point->checkpoint.meta.steps_per_epoch;
+    const std::vector<EpochResult> before = read_epochs_before(out, first_epoch);
+    s.epochs.insert(s.epochs.begin(), before.begin(), before.end());
+  }
+  const fs::path weights_file = out / "weights.safetensors";
+  std::map<std::string, std::string> meta = {{"thaw_freeze_through", a.freeze_through},
+                                             {"thaw_seed", std::to_string(a.seed)}};
+  // The class order of the outputs, for `thaw predict` on images (only when the head has exactly these).
+  const std::vector<std::string> names = p.run.train_full->class_names();
+  if (static_cast<int64_t>(names.size()) == p.run.classes) meta["thaw_class_names"] = nlohmann::json(names).dump();
+  save_weights(weights_file, p.run.graph, p.init.state, meta);
+  recorder.finish(s, p.run.graph, p.init.state, weights_file);
+  RunSummary sum;
+  sum.command = req.command_line;
+  sum.data = req.flags.data;
+  sum.initial_weights =
+      a.weights.empty() ? "seeded random initialisation (seed " + std::to_string(a.seed) + ")" : req.flags.weights;
+  sum.classes = p.run.classes;
+  sum.class_names = names;
+  sum.input_size = a.input_size;
+  sum.freeze_through = a.freeze_through;
+  sum.trainable_parameters = s.trainable_parameters;
+  sum.steps = s.steps;
+  sum.epochs = s.epochs;
+  write_run_summary(out, sum);
+  if (s.epochs.empty()) {  // resumed after the last step of a run whose epochs left no record
+    std::cout << "weights in " << weights_file.string() << "\n";
+    return;
+  }
+  const EpochResult& last = s.epochs.back();
+  std::cout << "held-out accuracy " << last.val_accuracy * 100 << "% (" << p.run.val_data->size()
+            << " samples, chance " << 100.0 / static_cast<double>(p.run.train_full->num_classes())
+            << "%); weights in " << weights_file.string() << "\n";
+}
+
+}  // namespace
+
+int run_training(const TrainingRequest& req, RankContext& ranks) {
+  Prepared p = prepare(req, ranks);
+  if (!ranks.is_writer()) return train_silently(p, ranks);
+  TrainConfig& cfg = p.run.train;
+  announce(p);
+  if (p.point) prepare_resume_folder(cfg.out_dir, *p.point);
+  if (!p.point) remove_checkpoints_after(cfg.out_dir, 0);  // stale ones of a run this one --overwrites
+  RunRecorder recorder =
+      p.point ? RunRecorder(cfg.out_dir, req.resume->record, p.point->checkpoint.meta.progress.steps_done,
+                            p.point->chain, resume_entry(*req.resume, *p.point, req.command_line))
+              : RunRecorder(cfg.out_dir, p.config, req.command_line, p.run, p.init);
+  InterruptGuard interrupt;
+  CheckpointHook hook(cfg.out_dir, p.run.graph, p.policy, checkpoint_base(p.run, &recorder.record()), &interrupt,
+                      p.point ? &p.point->checkpoint : nullptr);
+  cfg.hook = &hook;
+  TrainSummary s = ranks.train(p.run.graph, p.init.state, *p.run.train_data, p.run.val_data.get(), cfg, std::cerr,
+                               &recorder.steps());
+  if (s.halted) {
+    recorder.stopped(hook.last_checkpoint_steps(), hook.last_checkpoint(),
+                     hook.stop_signal() != 0 ? signal_name(hook.stop_signal()) : "--stop-at-step");
+    return report_stop(hook, planned_steps(cfg, p.run.train_data->size()), cfg.out_dir);
+  }
+  finish(req, p, recorder, std::move(s));
+  return 0;
+}
+
+}  // namespace thaw

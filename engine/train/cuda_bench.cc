@@ -1,0 +1,116 @@
+#include "engine/train/cuda_bench.h"
+
+#include "engine/gpu/cuda_device.h"
+
+#if THAW_HAVE_CUDA
+
+#include <chrono>
+
+#include "core/error.h"
+#include "engine/data/synthetic.h"
+#include "engine/train/cuda_train_step.h"
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/context.h"
+#include "kernels/cuda/versions.h"
+
+namespace thaw {
+
+namespace {
+
+// Owns a CUDA event; destruction only logs.
+class Event {
+ public:
+  Event() { THAW_CUDA_CHECK(cudaEventCreate(&e_)); }
+  ~Event() {
+    if (e_) THAW_CUDA_LOG(cudaEventDestroy(e_));
+  }
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  void record(cudaStream_t s) { THAW_CUDA_CHECK(cudaEventRecord(e_, s)); }
+  // Milliseconds from `start` to this event, once this event has completed.
+  float since(const Event& start) const {
+    THAW_CUDA_CHECK(cudaEventSynchronize(e_));
+    float ms = 0;
+    THAW_CUDA_CHECK(cudaEventElapsedTime(&ms, start.e_, e_));
+    return ms;
+  }
+
+ private:
+  cudaEvent_t e_ = nullptr;
+};
+
+int64_t device_used_bytes() {
+  size_t free_b = 0, total_b = 0;
+  THAW_CUDA_CHECK(cudaMemGetInfo(&free_b, &total_b));
+  return static_cast<int64_t>(total_b - free_b);
+}
+
+TrainConfig bench_config(int64_t batch, bool tf32) {
+  TrainConfig cfg;
+  cfg.batch_size = batch;
+  cfg.shards = 1;
+  cfg.tf32 = tf32;
+  cfg.optimizer = OptimizerConfig{};  // SGD, momentum 0.9, no weight decay
+  cfg.schedule.base_lr = 1e-3;
+  return cfg;
+}
+
+}  // namespace
+
+CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int64_t steps, int64_t warmup,
+                           bool tf32) {
+  require_cuda_device();
+  CudaBenchResult r;
+  r.steps = steps;
+  r.warmup = warmup;
+  const int64_t used_before = device_used_bytes();
+  ModelState<float> state = ModelState<float>::random(g, 0);
+  const TrainConfig cfg = bench_config(batch, tf32);
+  CudaTrainStep step(g, plan, state, cfg, CudaTrainStep::HostCopy::Never);
+  cuda::Context& ctx = step.context();
+  r.gpu = ctx.info().describe();
+  r.gpu_name = ctx.info().name;
+  r.libraries = cuda::library_versions().describe();
+
+  Tensor<float> x;
+  std::vector<int32_t> labels;
+  synthetic_batch(1, 0, batch, g.input_size, g.num_classes, x, labels);
+  Event start, stop, step_start, step_stop;
+  double wall = 0;
+  for (int64_t s = 0; s < warmup + steps; ++s) {
+    if (s == warmup) start.record(ctx.stream());
+    step_start.record(ctx.stream());
+    const auto t0 = std::chrono::steady_clock::now();
+    const double loss = step.run({&x, labels, 0}, s, 1e-3);
+    step_stop.record(ctx.stream());
+    const double ms = step_stop.since(step_start);
+    if (s >= warmup) wall += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    r.step_ms_each.push_back(ms);
+    if (s == 0) r.first_loss = loss;
+    r.last_loss = loss;
+  }
+  stop.record(ctx.stream());
+  r.step_ms = steps > 0 ? stop.since(start) / static_cast<double>(steps) : 0.0;
+  r.wall_step_ms = steps > 0 ? 1000.0 * wall / static_cast<double>(steps) : 0.0;
+  ctx.synchronize("cuda bench");
+  r.arena_bytes = step.executor().arena_bytes();
+  r.state_bytes = step.executor().device_bytes() - r.arena_bytes + step.device_optimizer().device_bytes();
+  r.device_used_bytes = device_used_bytes();
+  r.allocated_bytes = r.device_used_bytes - used_before;
+  return r;
+}
+
+}  // namespace thaw
+
+#else  // no CUDA in this build
+
+namespace thaw {
+
+CudaBenchResult cuda_bench(const Graph&, const Plan&, int64_t, int64_t, int64_t, bool) {
+  require_cuda_device();
+  return {};
+}
+
+}  // namespace thaw
+
+#endif

@@ -1,0 +1,37 @@
+#pragma once
+// `thaw bench --device cuda`: the GPU training step (engine/train/cuda_train_step.h) timed on GPU 0.
+// Declared in every build; without CUDA, or without a usable device, it throws a UserError naming
+// --device cuda and the reason.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "engine/model/plan.h"
+#include "graph/graph.h"
+
+namespace thaw {
+
+struct CudaBenchResult {
+  std::string gpu;       // DeviceInfo::describe(): name, compute capability, SMs, memory
+  std::string gpu_name;  // the bare device name
+  std::string libraries;  // run-time library versions
+  int64_t steps = 0, warmup = 0;
+  double step_ms = 0;       // per timed step, CUDA events around all timed steps
+  double wall_step_ms = 0;  // per timed step, host clock (includes the host's waits)
+  double first_loss = 0, last_loss = 0;
+  int64_t arena_bytes = 0;     // the step arena (activations, their gradients, argmax, statistics)
+  int64_t state_bytes = 0;     // values, gradients, optimizer state, the logits' gradient
+  int64_t allocated_bytes = 0;  // device memory taken between before the model and after the last step
+  int64_t device_used_bytes = 0;  // the whole device's used memory after the last step
+  std::vector<double> step_ms_each;  // every step, warm-up included, CUDA events
+};
+
+// Training steps of CudaTrainStep, as `thaw train --device cuda` runs them (one shard, SGD with
+// momentum 0.9 at lr 1e-3, no weight decay: what the CPU bench runs), on one synthetic batch (seed
+// 1, step 0) that every step uploads from the host, as training does. The host copy of the state
+// is not refreshed after each step (the run record's need, not the step's). `warmup` untimed steps
+// first (they build the cuDNN plans and grow the workspaces).
+CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int64_t steps, int64_t warmup,
+                           bool tf32 = false);
+
+}  // namespace thaw

@@ -1,0 +1,145 @@
+#include "engine/train/cuda_train_step.h"
+
+#if THAW_HAVE_CUDA
+
+#include <cmath>
+
+#include "core/error.h"
+#include "kernels/cuda/check.h"
+#include "engine/parallel/tree_reduce.h"
+#include "kernels/cuda/scale.h"
+
+namespace thaw {
+
+namespace {
+
+std::vector<Tensor<float>> gradient_tensors(const Graph& g, const Plan& plan) {
+  std::vector<Tensor<float>> grads(g.tensors.size());
+  for (int t : plan.trainable_tensors) grads[t] = Tensor<float>(g.tensors[t].shape);
+  return grads;
+}
+
+// The host optimizer's view: values in the model state, gradients in host_grads (as
+// trainable_param_refs names them for the CPU step, so checkpoints are the same files).
+std::vector<ParamRef<float>> host_refs(const Graph& g, const Plan& plan, ModelState<float>& state,
+                                       std::vector<Tensor<float>>& grads) {
+  std::vector<ParamRef<float>> refs;
+  for (int t : plan.trainable_tensors) {
+    const TensorSpec& spec = g.tensors[t];
+    refs.push_back({spec.name, state.values[t].data(), grads[t].data(), state.values[t].numel(),
+                    spec.role == TensorRole::Weight});
+  }
+  return refs;
+}
+
+}  // namespace
+
+CudaTrainStep::CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>& state, const TrainConfig& cfg,
+                             HostCopy host_copy)
+    : g_(g),
+      cfg_(cfg),
+      state_(state),
+      host_grads_(gradient_tensors(g, plan)),
+      host_opt_(cfg.optimizer, host_refs(g, plan, state, host_grads_)),
+      host_copy_(host_copy) {
+  THAW_CHECK(cfg.ranks == 1 && (cfg.comm == nullptr || cfg.comm->size() == 1),
+             "the GPU step runs one rank, the run has ", cfg.ranks);
+  layout_.batch = cfg.batch_size;
+  layout_.shards = cfg.shards;
+  validate_shards(layout_, g, plan);
+  ctx_ = std::make_unique<cuda::Context>(0);
+  ctx_->set_tf32(cfg.tf32);
+  exec_ = std::make_unique<CudaExecutor>(*ctx_, g, plan, state);
+  opt_ = std::make_unique<CudaOptimizer>(*exec_, cfg.optimizer);
+  if (layout_.shards > 1) leaves_ = std::make_unique<CudaLeafStack>(*ctx_, exec_->trainable_span());
+  if (!cfg.class_weights.empty()) {
+    class_weights_ = cuda::DeviceBuffer<float>(cfg.class_weights.size());
+    class_weights_.upload(cfg.class_weights, ctx_->stream());
+  }
+}
+
+// Queued work reads the batch buffers: wait for it before they go.
+CudaTrainStep::~CudaTrainStep() {
+  try {
+    if (ctx_) ctx_->synchronize("CudaTrainStep teardown");
+  } catch (const std::exception&) {  // a destructor must not throw; the error was raised before
+  }
+}
+
+void CudaTrainStep::upload_batch(const StepBatch& batch) {
+  const int64_t rows = batch.x->shape()[0];
+  per_row_ = batch.x->numel() / rows;
+  const auto floats = static_cast<size_t>(batch.x->numel());
+  // Queued work of the previous step may still read the buffers (without a host copy nothing
+  // waited for it): finish it before they are replaced.
+  if (x_.size() < floats || labels_.size() < batch.labels.size()) ctx_->synchronize("batch buffers");
+  if (x_.size() < floats) x_ = cuda::DeviceBuffer<float>(floats);
+  if (labels_.size() < batch.labels.size()) labels_ = cuda::DeviceBuffer<int32_t>(batch.labels.size());
+  x_.upload(batch.x->data(), floats, ctx_->stream());
+  labels_.upload(batch.labels.data(), batch.labels.size(), ctx_->stream());
+}
+
+double CudaTrainStep::shard(int64_t start, int64_t rows, int64_t step) {
+  // Dropout masks are keyed by the global batch position, as on the CPU (the GPU step holds the
+  // whole batch: rows from position 0).
+  const StepKey key{cfg_.seed, step, start};
+  exec_->forward(x_.data() + start * per_row_, rows, Phase::Train, key);
+  const double loss = exec_->loss(labels_.data() + start, cfg_.label_smoothing,
+                                  class_weights_.empty() ? nullptr : class_weights_.data());
+  exec_->backward();
+  return loss;
+}
+
+double CudaTrainStep::run(const StepBatch& batch, int64_t step, double lr) {
+  THAW_CHECK(batch.boundary < 0, "the GPU step takes pixels, not the feature cache's boundary activations");
+  const int64_t rows = batch.x->shape()[0];
+  THAW_CHECK(static_cast<int64_t>(batch.labels.size()) == rows, "labels do not match the batch");
+  const std::vector<int64_t> starts = shard_starts(layout_, batch.first, rows);  // one rank: the whole batch
+  if (!uploaded_optimizer_) {
+    // The hook restored a resumed run's state into the host copy after construction.
+    opt_->from_host(host_opt_);
+    uploaded_optimizer_ = true;
+  }
+  upload_batch(batch);
+  double loss = 0;
+  if (layout_.shards == 1) {
+    loss = shard(0, rows, step);
+    if (!std::isfinite(loss)) fail_diverged(step, loss, cfg_.schedule.base_lr);
+  } else {
+    const int64_t b = layout_.shard_size();
+    std::vector<double> losses(static_cast<size_t>(layout_.shards));
+    for (int64_t s = 0; s < layout_.shards; ++s) {
+      losses[static_cast<size_t>(s)] = shard(starts[static_cast<size_t>(s)], b, step);
+      leaves_->push(exec_->trainable_grads());
+    }
+    loss = tree_sum(losses) / static_cast<double>(layout_.shards);
+    if (!std::isfinite(loss)) fail_diverged(step, loss, cfg_.schedule.base_lr);
+    // 1/V is a power of two: the scaling is exact. The optimizer reads the executor's gradients.
+    const float scale = 1.0f / static_cast<float>(layout_.shards);
+    cuda::scale_into(*ctx_, exec_->trainable_span(), scale, leaves_->result(), exec_->trainable_grads());
+  }
+  opt_->step(lr);
+  if (host_copy_ == HostCopy::EveryStep) sync_host();
+  return loss;
+}
+
+void CudaTrainStep::sync_host() {
+  exec_->download(state_);  // waits for the stream: the update is done
+  const int64_t span = exec_->trainable_span();
+  host_span_.resize(static_cast<size_t>(span));
+  if (span > 0) {
+    THAW_CUDA_CHECK(cudaMemcpyAsync(host_span_.data(), exec_->trainable_grads(), host_span_.size() * sizeof(float),
+                                    cudaMemcpyDeviceToHost, ctx_->stream()));
+    ctx_->synchronize("gradient download");
+  }
+  for (int t : exec_->plan().trainable_tensors) {
+    Tensor<float>& grad = host_grads_[t];
+    const float* from = host_span_.data() + exec_->trainable_offset(t);
+    std::copy(from, from + grad.numel(), grad.data());
+  }
+  opt_->to_host(host_opt_);
+}
+
+}  // namespace thaw
+
+#endif  // THAW_HAVE_CUDA

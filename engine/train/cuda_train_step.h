@@ -1,0 +1,88 @@
+#pragma once
+// The GPU twin of TrainStep::run (engine/train/train_step.h) for one rank: forward, loss, backward and
+// update of a global batch on the device (engine/gpu/cuda_executor.h), with the CPU step's semantics:
+//
+// - V virtual shards run one after another, each a batch of its own for batch norm; the shard
+//   gradients are summed in the same fixed binary tree as the CPU's LeafStack
+//   (engine/gpu/cuda_leaf_stack.h: elementwise adds, no atomics) and scaled by 1/V (exact, V a power
+//   of two); the loss is the same tree over the shard losses (double, on the host) / V.
+// - Batch-norm running statistics advance once per shard, in shard order, inside each shard's
+//   forward (the kernel's own update; the CPU applies the same update per shard after the last
+//   one, which gives the same sequence since training forwards read only batch statistics).
+// - Dropout masks are keyed like the CPU's: (seed, step, global batch position).
+// - The update is CudaOptimizer (engine/gpu/cuda_optimizer.h): SGD or AdamW, the CPU's per-element
+//   formulas and roundings.
+//
+// After every run() the host is brought up to date: every value of the ModelState (parameters,
+// running statistics, num_batches_tracked), this step's gradient, and the host optimizer's state.
+// The run record needs the parameters and gradients after every step, and a checkpoint may be
+// written after any step (a signal), so this first GPU path pays for a full download each step;
+// evaluation then runs on the CPU from the downloaded weights. The feature cache is not used here
+// (the run setup turns it off for --device cuda).
+//
+// Only built with CUDA (THAW_HAVE_CUDA).
+#if THAW_HAVE_CUDA
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "engine/gpu/cuda_executor.h"
+#include "engine/gpu/cuda_leaf_stack.h"
+#include "engine/gpu/cuda_optimizer.h"
+#include "engine/train/step_runner.h"
+#include "engine/train/train_config.h"
+#include "kernels/cuda/context.h"
+#include "kernels/cuda/device_buffer.h"
+
+namespace thaw {
+
+class CudaTrainStep final : public StepRunner {
+ public:
+  // Whether run() brings the host up to date after each step: always in training (the run record,
+  // checkpoints and evaluation read it); never in the benchmark, which times the step alone.
+  enum class HostCopy { EveryStep, Never };
+
+  // Opens GPU 0 and uploads `state`. One rank only (cfg.ranks == 1); the shards are validated as
+  // on the CPU (UserError naming --shards).
+  CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>& state, const TrainConfig& cfg,
+                HostCopy host_copy = HostCopy::EveryStep);
+  ~CudaTrainStep() override;
+
+  double run(const StepBatch& batch, int64_t step, double lr) override;
+  // The host copy: a resumed run restores into it before the first run(), which then uploads it.
+  Optimizer<float>& optimizer() override { return host_opt_; }
+  std::span<const ParamRef<float>> params() const override { return host_opt_.params(); }
+  const ShardLayout& layout() const override { return layout_; }
+
+  CudaExecutor& executor() { return *exec_; }
+  const CudaOptimizer& device_optimizer() const { return *opt_; }
+  cuda::Context& context() { return *ctx_; }
+
+ private:
+  void upload_batch(const StepBatch& batch);
+  double shard(int64_t start, int64_t rows, int64_t step);  // rows [start, start + rows) of the batch
+  void sync_host();
+
+  const Graph& g_;
+  const TrainConfig& cfg_;
+  ModelState<float>& state_;
+  ShardLayout layout_;
+  std::unique_ptr<cuda::Context> ctx_;
+  std::unique_ptr<CudaExecutor> exec_;
+  std::unique_ptr<CudaOptimizer> opt_;
+  std::vector<Tensor<float>> host_grads_;  // per Graph::tensors entry; allocated for trainable ones
+  Optimizer<float> host_opt_;
+  std::unique_ptr<CudaLeafStack> leaves_;
+  std::vector<float> host_span_;  // a download of the trainable gradient span
+  cuda::DeviceBuffer<float> x_, class_weights_;
+  cuda::DeviceBuffer<int32_t> labels_;
+  int64_t per_row_ = 0;
+  HostCopy host_copy_;
+  bool uploaded_optimizer_ = false;
+};
+
+}  // namespace thaw
+
+#endif  // THAW_HAVE_CUDA

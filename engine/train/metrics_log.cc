@@ -1,0 +1,51 @@
+#include "engine/train/metrics_log.h"
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/error.h"
+#include "engine/model/state_hash.h"
+
+namespace thaw {
+
+// nlohmann::json (not ordered_json): its keys are written sorted, as metrics.jsonl always had them.
+MetricsLog::MetricsLog(const std::filesystem::path& dir, bool append)
+    : out_(dir / "metrics.jsonl", append ? std::ios::app : std::ios::trunc) {
+  if (!out_) fail_user("cannot write ", (dir / "metrics.jsonl").string());
+}
+
+void MetricsLog::step(int64_t step, int64_t epoch, double lr, double loss) {
+  const nlohmann::json line = {
+      {"step", step}, {"epoch", epoch}, {"lr", lr}, {"loss", loss}, {"loss_bits", double_bits_hex(loss)}};
+  out_ << line.dump() << '\n';
+}
+
+void MetricsLog::epoch_end(const EpochResult& e) {
+  const nlohmann::json line = {{"epoch_end", e.epoch},       {"train_loss", e.train_loss},
+                               {"seconds", e.seconds},       {"images_per_s", e.images_per_s},
+                               {"val_loss", e.val_loss},     {"val_accuracy", e.val_accuracy},
+                               {"eval_seconds", e.eval_seconds}};
+  out_ << line.dump() << '\n' << std::flush;
+}
+
+std::vector<EpochResult> read_epochs_before(const std::filesystem::path& run_dir, int64_t first_epoch) {
+  std::vector<EpochResult> out;
+  std::ifstream in(run_dir / "metrics.jsonl");
+  for (std::string line; std::getline(in, line);) {
+    const nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    if (j.is_discarded() || !j.contains("epoch_end") || !j["epoch_end"].is_number_integer()) continue;
+    EpochResult e;
+    e.epoch = j["epoch_end"].get<int64_t>();
+    if (e.epoch >= first_epoch) continue;
+    e.train_loss = j.value("train_loss", 0.0);
+    e.seconds = j.value("seconds", 0.0);
+    e.images_per_s = j.value("images_per_s", 0.0);
+    e.val_loss = j.value("val_loss", 0.0);
+    e.val_accuracy = j.value("val_accuracy", -1.0);
+    out.push_back(e);
+  }
+  return out;
+}
+
+}  // namespace thaw

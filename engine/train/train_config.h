@@ -1,0 +1,74 @@
+#pragma once
+// What one training loop is asked to do (engine/train/trainer.h), as the run setup resolves it from
+// a RunConfig (engine/run/run_setup.h), and the checks and parts that follow from it alone.
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include "engine/data/loader.h"
+#include "engine/infer/feature_cache.h"
+#include "engine/model/model_state.h"
+#include "engine/model/plan.h"
+#include "engine/optim/lr_schedule.h"
+#include "engine/optim/optimizer.h"
+#include "graph/graph.h"
+
+namespace thaw {
+
+class Comm;
+class TrainHook;
+
+struct TrainConfig {
+  int64_t batch_size = 32;
+  int64_t epochs = 1;
+  int64_t max_steps = 0;  // > 0 stops early (smoke runs, benchmarks)
+  uint64_t seed = 0;
+  int freeze_block = -1;
+  BnPolicy bn = BnPolicy::Train;
+  OptimizerConfig optimizer;
+  LrScheduleConfig schedule;  // total_steps is filled in from epochs x steps per epoch
+  double label_smoothing = 0;
+  std::vector<float> class_weights;  // empty: all 1
+  int64_t eval_batch_size = 64;
+  int64_t eval_limit = 0;  // > 0: evaluate on the first N held-out samples only
+  // Feature cache (engine/infer/feature_cache.h): the frozen part's output computed once per sample and
+  // reused, for training batches (only where their pixels never change: no augmentation) and for
+  // the held-out evaluations. Never changes the bits.
+  bool cache_train = false, cache_eval = false;
+  int64_t cache_memory_bytes = int64_t{2} << 30;
+  std::filesystem::path cache_dir;  // the spill file's folder (empty: the system's temporary folder)
+  std::filesystem::path out_dir;  // metrics.jsonl is written here when set
+  bool interactive = false;       // progress redraws in place
+  LoaderOptions loader;           // workers and --on-bad-image (engine/data/loader.h); skips go to out_dir/skipped.txt
+  // Data parallelism (engine/train/train_step.h, engine/parallel/shards.h): the batch in `shards` virtual shards
+  // (V); `ranks` (N) replicas of this loop, connected by `comm` (null: one rank).
+  int64_t shards = 1;
+  int ranks = 1;
+  Comm* comm = nullptr;
+  // --device cuda: the step runs on GPU 0 (engine/train/cuda_train_step.h, one rank; engine/train/step_runner.h).
+  bool cuda = false;
+  // --precision tf32: the GPU step's convolutions and matrix products on TF32 tensor cores.
+  bool tf32 = false;
+  // Floats per gradient bucket (engine/parallel/grad_buckets.h; 0: kOverlapBucketFloats). Never changes
+  // the bits; tests make it small to get many buckets.
+  int64_t gradient_bucket_floats = 0;
+  // Checkpoints and resume (engine/train/train_hook.h, engine/run/train_resume.h): the steps already done
+  // and the loss sum of those in the epoch the run resumes in; the hook restores the optimizer,
+  // writes checkpoints and may stop the run.
+  int64_t start_step = 0;
+  double start_epoch_loss_sum = 0;
+  TrainHook* hook = nullptr;
+};
+
+// Checks the run's batch size, shards and ranks (TrainConfig::batch_size, shards, ranks) against
+// the graph and its plan (engine/parallel/shards.h; UserError naming the flag).
+void validate_shards(const TrainConfig& cfg, const Graph& g);
+
+// The cache a training run uses (TrainConfig::cache_train / cache_eval), or null where it has
+// none: neither is asked for, the plan has no boundary to cache at, or the run makes only one
+// pass (`epochs`: the epochs it will run), where nothing would be read back.
+std::unique_ptr<FeatureCache> make_feature_cache(const Graph& g, const Plan& plan, ModelState<float>& state,
+                                                 const TrainConfig& cfg, int64_t epochs);
+
+}  // namespace thaw

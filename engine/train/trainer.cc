@@ -1,0 +1,191 @@
+#include "engine/train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <memory>
+
+#include "core/error.h"
+#include "core/progress.h"
+#include "engine/data/batch.h"
+#include "engine/data/loader.h"
+#include "engine/data/skip_log.h"
+#include "engine/infer/evaluate.h"
+#include "engine/infer/feature_cache.h"
+#include "engine/train/metrics_log.h"
+#include "engine/train/step_runner.h"
+#include "engine/train/train_hook.h"
+
+namespace thaw {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// UserErrors for a run that cannot start; returns the steps per epoch (the last partial batch is dropped).
+int64_t check_run(const Graph& g, const Dataset& train_data, const TrainConfig& cfg) {
+  if (cfg.batch_size < 1) fail_user("--batch-size: expected at least 1, got ", cfg.batch_size);
+  if (cfg.epochs < 1) fail_user("--epochs: expected at least 1, got ", cfg.epochs);
+  if (train_data.num_classes() > g.num_classes) {
+    fail_user("--classes: the data has ", train_data.num_classes(), " classes, the model only ", g.num_classes);
+  }
+  if (!cfg.class_weights.empty() && static_cast<int64_t>(cfg.class_weights.size()) != g.num_classes) {
+    fail_user("--class-weights: expected ", g.num_classes, " values, got ", cfg.class_weights.size());
+  }
+  const int64_t per_epoch = train_data.size() / cfg.batch_size;
+  if (per_epoch < 1) {
+    fail_user("--batch-size: ", cfg.batch_size, " is larger than the training set (", train_data.size(), " samples)");
+  }
+  return per_epoch;
+}
+
+// One training run's loop: epochs of batches through the step, an evaluation after each epoch.
+class TrainLoop {
+ public:
+  TrainLoop(const Graph& g, ModelState<float>& state, const Dataset& train_data, const Dataset* val_data,
+            const TrainConfig& cfg, std::ostream& log, StepObserver* observer)
+      : g_(g),
+        state_(state),
+        train_data_(train_data),
+        val_data_(val_data),
+        cfg_(cfg),
+        log_(log),
+        observer_(observer),
+        per_epoch_(check_run(g, train_data, cfg)),
+        total_(planned_steps(cfg, train_data.size())),
+        plan_(make_plan(g, cfg.freeze_block, cfg.bn)),
+        step_(make_step_runner(g, plan_, state, cfg)),  // CPU, or --device cuda
+        // A resumed run keeps the list of what its first part skipped.
+        skips_(cfg.out_dir.empty() ? std::filesystem::path() : cfg.out_dir / "skipped.txt", &log, cfg.start_step > 0),
+        rows_(rank_rows(step_->layout(), cfg.loader.on_bad_image)) {
+    THAW_CHECK(cfg.start_step >= 0 && cfg.start_step <= total_, "start at step ", cfg.start_step, " of ", total_);
+    if (cfg.hook) cfg.hook->on_start(step_->optimizer());
+    sched_ = cfg.schedule;
+    sched_.total_steps = total_;
+    validate_lr_schedule(sched_);
+    if (!cfg.out_dir.empty()) metrics_ = std::make_unique<MetricsLog>(cfg.out_dir, cfg.start_step > 0);
+    // The frozen part's output, computed once per sample (engine/infer/feature_cache.h).
+    const int64_t epochs_here =
+        total_ > cfg.start_step ? (total_ - 1) / per_epoch_ - cfg.start_step / per_epoch_ + 1 : 0;
+    cache_ = make_feature_cache(g, plan_, state, cfg, epochs_here);
+    summary_.trainable_parameters = plan_.trainable_parameter_count(g);
+    step_index_ = cfg.start_step;
+  }
+
+  TrainSummary run() {
+    for (int64_t epoch = step_index_ / per_epoch_; epoch < cfg_.epochs && step_index_ < total_ && !stop_ && !halt_;
+         ++epoch) {
+      EpochResult er = train_epoch(epoch);
+      if (halt_) break;  // stopped to be resumed: no evaluation, the epoch is not over
+      if (val_data_) evaluate_epoch(er);
+      if (metrics_) metrics_->epoch_end(er);
+      summary_.epochs.push_back(er);
+    }
+    if (cache_) report_cache();
+    summary_.steps = step_index_;
+    summary_.halted = halt_;
+    return summary_;
+  }
+
+ private:
+  EpochResult train_epoch(int64_t epoch) {
+    const std::vector<int64_t> order = epoch_order(train_data_.size(), cfg_.seed, epoch);
+    const int64_t first = step_index_ - epoch * per_epoch_;  // > 0 only where a resumed run starts
+    const int64_t steps_here = std::min(per_epoch_, first + total_ - step_index_);
+    std::vector<std::vector<int64_t>> batches = batches_from(order, cfg_.batch_size, steps_here);
+    batches.erase(batches.begin(), batches.begin() + first);
+    BatchLoader loader(train_data_, select_rows(rows_, batches), g_.input_size, LoadMode::training(epoch),
+                       reporting_skips(cfg_.loader, skips_, "train"));
+    Progress bar(log_, cat_str("epoch ", epoch + 1, "/", cfg_.epochs), steps_here, cfg_.interactive);
+    EpochResult er;
+    er.epoch = epoch;
+    const auto t0 = std::chrono::steady_clock::now();
+    double loss_sum = first > 0 ? cfg_.start_epoch_loss_sum : 0;
+    int64_t s = first;
+    for (; s < steps_here && !stop_ && !halt_; ++s, ++step_index_) {
+      const std::vector<int64_t>& loaded = loader.next_into(x_, labels_).indices;
+      // The record hashes the whole batch, whichever of its rows this rank loaded.
+      const std::vector<int64_t>& batch = rows_.whole_batch() ? loaded : batches[static_cast<size_t>(s - first)];
+      const double loss = train_step(loaded, epoch, batch);
+      loss_sum += loss;
+      bar.update(s + 1, (s + 1) * cfg_.batch_size, loss);
+      if (cfg_.hook) {
+        halt_ = cfg_.hook->after_step({step_index_ + 1, epoch, s + 1, loss_sum}, state_, step_->optimizer(), cfg_.comm);
+      }
+    }
+    er.steps = s;
+    er.seconds = seconds_since(t0);
+    er.train_loss = loss_sum / static_cast<double>(s);
+    er.images_per_s = static_cast<double>((s - first) * cfg_.batch_size) / er.seconds;
+    bar.finish();
+    return er;
+  }
+
+  // One step on the rows just loaded; `batch` is the whole global batch's sample indices.
+  double train_step(const std::vector<int64_t>& loaded, int64_t epoch, const std::vector<int64_t>& batch) {
+    const double lr = lr_at(sched_, step_index_);
+    const double loss =
+        cache_ && cfg_.cache_train
+            ? step_->run({&cache_->boundary_batch(train_data_, loaded, x_), labels_, rows_.first, cache_->boundary()},
+                         step_index_, lr)
+            : step_->run({&x_, labels_, rows_.first}, step_index_, lr);
+    if (metrics_) metrics_->step(step_index_, epoch, lr, loss);
+    if (observer_) stop_ = !observer_->on_step({step_index_, epoch, lr, loss, batch, step_->params()});
+    return loss;
+  }
+
+  void evaluate_epoch(EpochResult& er) {
+    const auto e0 = std::chrono::steady_clock::now();
+    const EvalResult ev =
+        evaluate(g_, state_, *val_data_, cfg_.eval_batch_size, cfg_.eval_limit, &log_, cfg_.interactive,
+                 reporting_skips(cfg_.loader, skips_, "val"), cfg_.cache_eval ? cache_.get() : nullptr);
+    er.val_loss = ev.loss;
+    er.val_accuracy = ev.accuracy;
+    er.eval_seconds = seconds_since(e0);
+    log_ << "epoch " << er.epoch + 1 << ": train loss " << er.train_loss << ", held-out loss " << ev.loss
+         << ", held-out accuracy " << ev.accuracy * 100 << "% on " << ev.count << " samples\n";
+  }
+
+  void report_cache() {
+    const FeatureCacheStats& cs = cache_->stats();
+    log_ << "feature cache after " << g_.blocks[g_.nodes[cache_->boundary()].block].name << ": " << cs.computed
+         << " samples computed, " << cs.reused << " reused; " << (cs.memory_bytes >> 20) << " MiB in memory, "
+         << (cs.disk_bytes >> 20) << " MiB on disk\n";
+  }
+
+  const Graph& g_;
+  ModelState<float>& state_;
+  const Dataset& train_data_;
+  const Dataset* val_data_;
+  const TrainConfig& cfg_;
+  std::ostream& log_;
+  StepObserver* observer_;
+  const int64_t per_epoch_, total_;
+  const Plan plan_;
+  const std::unique_ptr<StepRunner> step_;
+  SkipLog skips_;
+  const RankRows rows_;
+  LrScheduleConfig sched_;
+  std::unique_ptr<MetricsLog> metrics_;
+  std::unique_ptr<FeatureCache> cache_;
+  TrainSummary summary_;
+  Tensor<float> x_;
+  std::vector<int32_t> labels_;
+  int64_t step_index_ = 0;
+  bool stop_ = false, halt_ = false;
+};
+
+}  // namespace
+
+int64_t planned_steps(const TrainConfig& cfg, int64_t train_size) {
+  const int64_t total = train_size / cfg.batch_size * cfg.epochs;
+  return cfg.max_steps > 0 ? std::min(total, cfg.max_steps) : total;
+}
+
+TrainSummary train(const Graph& g, ModelState<float>& state, const Dataset& train_data, const Dataset* val_data,
+                   const TrainConfig& cfg, std::ostream& log, StepObserver* observer) {
+  return TrainLoop(g, state, train_data, val_data, cfg, log, observer).run();
+}
+
+}  // namespace thaw
