@@ -102,9 +102,8 @@ std::string shard_name(size_t index, const std::string& id) {
 
 int64_t aligned(int64_t n) { return (n + kPackAlign - 1) / kPackAlign * kPackAlign; }
 
-}  // namespace
-
-PackManifest write_pack(const ImageManifest& m, const fs::path& dir, const PackOptions& o, std::ostream* progress) {
+// The options checked and the folder made; returns the stored short side.
+int64_t check_pack_options(const PackOptions& o, const fs::path& dir) {
   if (o.input_size < 1) fail_user("--input-size: expected a positive size, got ", o.input_size);
   const int64_t side = o.side > 0 ? o.side : eval_resize_short_side(o.input_size);
   if (side < o.input_size) fail_user("--side: ", side, " is smaller than --input-size ", o.input_size);
@@ -115,8 +114,54 @@ PackManifest write_pack(const ImageManifest& m, const fs::path& dir, const PackO
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) fail_user("--out: cannot create ", dir.string(), ": ", ec.message());
-  const int workers = o.workers > 0 ? o.workers : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  return side;
+}
 
+void write_shard_header(std::ostream& os) {
+  char header[kShardHeaderBytes] = {};
+  std::memcpy(header, kShardMagic, sizeof kShardMagic);
+  const uint32_t version = kPackVersion;
+  for (int b = 0; b < 4; ++b) header[8 + b] = static_cast<char>((version >> (8 * b)) & 0xff);
+  os.write(header, sizeof header);
+}
+
+// An image that could not be read: the pack fails, or it is listed as skipped (--on-bad-image).
+void skip_or_fail(const std::exception_ptr& error, BadImagePolicy policy, PackManifest& pm, std::ostream* progress) {
+  std::string message;
+  try {
+    std::rethrow_exception(error);
+  } catch (const UserError& e) {
+    message = e.what();
+  }  // anything else propagates: not a bad file
+  if (policy == BadImagePolicy::Fail) {
+    fail_user(message, " (--on-bad-image skip leaves unreadable images out of the pack)");
+  }
+  pm.skipped.push_back(message);
+  if (progress) *progress << "thaw: skipped " << message << "\n";
+}
+
+PackSample sample_of(const ImageRecord& r, Packed& p, int64_t key, int32_t shard, int64_t offset) {
+  PackSample s;
+  s.path = r.path.string();
+  s.label = r.label;
+  s.split = r.split;
+  s.group = r.group;
+  s.key = key;
+  s.shard = shard;
+  s.offset = offset;
+  s.width = p.img.width;
+  s.height = p.img.height;
+  s.sha256 = std::move(p.sha256);
+  s.source_sha256 = std::move(p.source_sha256);
+  return s;
+}
+
+}  // namespace
+
+PackManifest write_pack(const ImageManifest& m, const fs::path& dir, const PackOptions& o, std::ostream* progress) {
+  const int64_t side = check_pack_options(o, dir);
+  std::error_code ec;
+  const int workers = o.workers > 0 ? o.workers : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   PackManifest pm;
   pm.input_size = o.input_size;
   pm.side = side;
@@ -142,27 +187,12 @@ PackManifest write_pack(const ImageManifest& m, const fs::path& dir, const PackO
     const size_t shard = pm.shards.size();
     PackShard sh{shard_name(shard, id), 0};
     write_file_atomic(dir / sh.file, [&](std::ostream& os) {
-      char header[kShardHeaderBytes] = {};
-      std::memcpy(header, kShardMagic, sizeof kShardMagic);
-      const uint32_t version = kPackVersion;
-      for (int b = 0; b < 4; ++b) header[8 + b] = static_cast<char>((version >> (8 * b)) & 0xff);
-      os.write(header, sizeof header);
+      write_shard_header(os);
       int64_t at = kShardHeaderBytes;
       for (; next < n; ++next) {
         Packed& p = take(next);
-        const ImageRecord& r = m.records[next];
         if (p.error) {
-          std::string message;
-          try {
-            std::rethrow_exception(p.error);
-          } catch (const UserError& e) {
-            message = e.what();
-          }  // anything else propagates: not a bad file
-          if (o.on_bad_image == BadImagePolicy::Fail) {
-            fail_user(message, " (--on-bad-image skip leaves unreadable images out of the pack)");
-          }
-          pm.skipped.push_back(message);
-          if (progress) *progress << "thaw: skipped " << message << "\n";
+          skip_or_fail(p.error, o.on_bad_image, pm, progress);
           continue;
         }
         const int64_t bytes = static_cast<int64_t>(p.img.rgb.size());
@@ -172,20 +202,8 @@ PackManifest write_pack(const ImageManifest& m, const fs::path& dir, const PackO
         os.write(kZeros, start - at);
         os.write(reinterpret_cast<const char*>(p.img.rgb.data()), bytes);
         at = start + bytes;
-        PackSample s;
-        s.path = r.path.string();
-        s.label = r.label;
-        s.split = r.split;
-        s.group = r.group;
-        s.key = static_cast<int64_t>(next);
-        s.shard = static_cast<int32_t>(shard);
-        s.offset = start;
-        s.width = p.img.width;
-        s.height = p.img.height;
-        s.sha256 = std::move(p.sha256);
-        s.source_sha256 = std::move(p.source_sha256);
+        pm.samples.push_back(sample_of(m.records[next], p, static_cast<int64_t>(next), static_cast<int32_t>(shard), start));
         p.img = Image{};  // its bytes are written: free them before the chunk ends
-        pm.samples.push_back(std::move(s));
         if (progress && pm.samples.size() % 1000 == 0) *progress << "thaw: packed " << pm.samples.size() << " images\n";
       }
       sh.bytes = at;

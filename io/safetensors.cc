@@ -42,24 +42,11 @@ SafeTensorsFile SafeTensorsFile::read(const std::filesystem::path& path) {
   return parse(read_file_bytes(path), path.string());
 }
 
-SafeTensorsFile SafeTensorsFile::parse(std::string bytes_in, const std::string& origin) {
-  auto fail = [&origin](const auto&... args) { fail_user(origin, ": ", args...); };
+namespace {
 
-  SafeTensorsFile f;
-  f.origin_ = origin;
-  f.bytes_ = std::make_unique<const std::string>(std::move(bytes_in));
-  const std::string& bytes = *f.bytes_;
-  const auto* base = reinterpret_cast<const uint8_t*>(bytes.data());
-
-  if (bytes.size() < 8) fail("file is ", bytes.size(), " bytes, too short for a safetensors file (8-byte header length first)");
-  const uint64_t header_len = load_le<uint64_t>(base);
-  if (header_len > bytes.size() - 8)
-    fail("header length ", header_len, " runs past the end of the file (", bytes.size(), " bytes); not a safetensors file or truncated");
-  const std::string_view header_text(bytes.data() + 8, header_len);
-  const uint64_t data_size = bytes.size() - 8 - header_len;
-  const uint8_t* data = base + 8 + header_len;
-
-  // The spec forbids duplicate names; the JSON library would silently keep one of them.
+// The header's JSON object; duplicate names (which the spec forbids and the JSON library would
+// quietly merge) and anything but an object are errors.
+Json parse_header(std::string_view text, const std::string& origin) {
   std::set<std::string> seen;
   std::string duplicate;
   const Json::parser_callback_t on_event = [&](int depth, Json::parse_event_t event, Json& parsed) {
@@ -69,60 +56,56 @@ SafeTensorsFile SafeTensorsFile::parse(std::string bytes_in, const std::string& 
   };
   Json header;
   try {
-    header = Json::parse(header_text.begin(), header_text.end(), on_event);
+    header = Json::parse(text.begin(), text.end(), on_event);
   } catch (const Json::exception& e) {
-    fail("malformed JSON header: ", one_line(e.what()));
+    fail_user(origin, ": malformed JSON header: ", one_line(e.what()));
   }
-  if (!header.is_object()) fail("header is not a JSON object");
-  if (!duplicate.empty()) fail("tensor '", duplicate, "' appears twice in the header");
+  if (!header.is_object()) fail_user(origin, ": header is not a JSON object");
+  if (!duplicate.empty()) fail_user(origin, ": tensor '", duplicate, "' appears twice in the header");
+  return header;
+}
 
-  std::vector<Span> spans;
-  for (const auto& [name, entry] : header.items()) {
-    if (name == kMetadataKey) {
-      if (!entry.is_object()) fail("__metadata__ is not a JSON object");
-      for (const auto& [k, v] : entry.items()) {
-        if (!v.is_string()) fail("__metadata__ value for '", k, "' is not a string");
-        f.metadata_[k] = v.get<std::string>();
-      }
-      continue;
-    }
-    if (!entry.is_object()) fail("entry for tensor '", name, "' is not a JSON object");
+// One tensor's entry, checked: a known dtype, a shape of non-negative integers, and data offsets
+// inside the data section spanning exactly the bytes that dtype and shape need.
+SafeTensorInfo parse_entry(const std::string& name, const Json& entry, const uint8_t* data, uint64_t data_size,
+                           Span& span, const std::string& origin) {
+  auto fail = [&origin](const auto&... args) { fail_user(origin, ": ", args...); };
+  if (!entry.is_object()) fail("entry for tensor '", name, "' is not a JSON object");
+  const auto dt = entry.find("dtype");
+  if (dt == entry.end() || !dt->is_string()) fail("tensor '", name, "' has no string \"dtype\"");
+  const auto dtype = dtype_from_name(dt->get<std::string>());
+  if (!dtype) fail("tensor '", name, "' has unsupported dtype '", dt->get<std::string>(), "', expected one of ", kKnownDTypes);
 
-    const auto dt = entry.find("dtype");
-    if (dt == entry.end() || !dt->is_string()) fail("tensor '", name, "' has no string \"dtype\"");
-    const auto dtype = dtype_from_name(dt->get<std::string>());
-    if (!dtype) fail("tensor '", name, "' has unsupported dtype '", dt->get<std::string>(), "', expected one of ", kKnownDTypes);
-
-    const auto sh = entry.find("shape");
-    if (sh == entry.end() || !sh->is_array()) fail("tensor '", name, "' has no \"shape\" array");
-    Shape shape;
-    uint64_t need = dtype_size(*dtype);
-    bool overflow = false;
-    for (const auto& d : *sh) {
-      if (!d.is_number_unsigned() || d.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
-        fail("tensor '", name, "' has a shape entry that is not a non-negative integer: ", one_line(d.dump()));
-      shape.push_back(static_cast<int64_t>(d.get<uint64_t>()));
-      overflow = overflow || __builtin_mul_overflow(need, d.get<uint64_t>(), &need);
-    }
-
-    const auto off = entry.find("data_offsets");
-    if (off == entry.end() || !off->is_array() || off->size() != 2 || !(*off)[0].is_number_unsigned() ||
-        !(*off)[1].is_number_unsigned())
-      fail("tensor '", name, "' has no \"data_offsets\" pair of non-negative integers");
-    const uint64_t begin = (*off)[0].get<uint64_t>();
-    const uint64_t end = (*off)[1].get<uint64_t>();
-    if (begin > end || end > data_size)
-      fail("tensor '", name, "' has data_offsets [", begin, ", ", end, "] outside the data section of ", data_size, " bytes");
-    if (overflow || end - begin != need)
-      fail("tensor '", name, "' has ", end - begin, " bytes, expected ", overflow ? "an impossible size" : std::to_string(need),
-           " for ", dt->get<std::string>(), " ", shape_str(shape));
-
-    f.names_.push_back(name);
-    f.tensors_.emplace(name, SafeTensorInfo{*dtype, std::move(shape), {data + begin, static_cast<size_t>(end - begin)}});
-    spans.push_back({name, begin, end});
+  const auto sh = entry.find("shape");
+  if (sh == entry.end() || !sh->is_array()) fail("tensor '", name, "' has no \"shape\" array");
+  Shape shape;
+  uint64_t need = dtype_size(*dtype);
+  bool overflow = false;
+  for (const auto& d : *sh) {
+    if (!d.is_number_unsigned() || d.get<uint64_t>() > static_cast<uint64_t>(INT64_MAX))
+      fail("tensor '", name, "' has a shape entry that is not a non-negative integer: ", one_line(d.dump()));
+    shape.push_back(static_cast<int64_t>(d.get<uint64_t>()));
+    overflow = overflow || __builtin_mul_overflow(need, d.get<uint64_t>(), &need);
   }
 
-  // The data section must be covered exactly: no overlaps, no holes, nothing left over.
+  const auto off = entry.find("data_offsets");
+  if (off == entry.end() || !off->is_array() || off->size() != 2 || !(*off)[0].is_number_unsigned() ||
+      !(*off)[1].is_number_unsigned())
+    fail("tensor '", name, "' has no \"data_offsets\" pair of non-negative integers");
+  const uint64_t begin = (*off)[0].get<uint64_t>();
+  const uint64_t end = (*off)[1].get<uint64_t>();
+  if (begin > end || end > data_size)
+    fail("tensor '", name, "' has data_offsets [", begin, ", ", end, "] outside the data section of ", data_size, " bytes");
+  if (overflow || end - begin != need)
+    fail("tensor '", name, "' has ", end - begin, " bytes, expected ", overflow ? "an impossible size" : std::to_string(need),
+         " for ", dt->get<std::string>(), " ", shape_str(shape));
+  span = {name, begin, end};
+  return SafeTensorInfo{*dtype, std::move(shape), {data + begin, static_cast<size_t>(end - begin)}};
+}
+
+// The data section must be covered exactly: no overlaps, no holes, nothing left over.
+void check_coverage(std::vector<Span> spans, uint64_t data_size, const std::string& origin) {
+  auto fail = [&origin](const auto&... args) { fail_user(origin, ": ", args...); };
   std::sort(spans.begin(), spans.end(),
             [](const Span& a, const Span& b) { return a.begin != b.begin ? a.begin < b.begin : a.end < b.end; });
   uint64_t covered = 0;
@@ -138,6 +121,44 @@ SafeTensorsFile SafeTensorsFile::parse(std::string bytes_in, const std::string& 
     }
   }
   if (covered != data_size) fail("data section has ", data_size, " bytes but the tensors cover only ", covered);
+}
+
+}  // namespace
+
+SafeTensorsFile SafeTensorsFile::parse(std::string bytes_in, const std::string& origin) {
+  auto fail = [&origin](const auto&... args) { fail_user(origin, ": ", args...); };
+
+  SafeTensorsFile f;
+  f.origin_ = origin;
+  f.bytes_ = std::make_unique<const std::string>(std::move(bytes_in));
+  const std::string& bytes = *f.bytes_;
+  const auto* base = reinterpret_cast<const uint8_t*>(bytes.data());
+
+  if (bytes.size() < 8) fail("file is ", bytes.size(), " bytes, too short for a safetensors file (8-byte header length first)");
+  const uint64_t header_len = load_le<uint64_t>(base);
+  if (header_len > bytes.size() - 8)
+    fail("header length ", header_len, " runs past the end of the file (", bytes.size(), " bytes); not a safetensors file or truncated");
+  const uint64_t data_size = bytes.size() - 8 - header_len;
+  const uint8_t* data = base + 8 + header_len;
+  const Json header = parse_header(std::string_view(bytes.data() + 8, header_len), origin);
+
+  std::vector<Span> spans;
+  for (const auto& [name, entry] : header.items()) {
+    if (name == kMetadataKey) {
+      if (!entry.is_object()) fail("__metadata__ is not a JSON object");
+      for (const auto& [k, v] : entry.items()) {
+        if (!v.is_string()) fail("__metadata__ value for '", k, "' is not a string");
+        f.metadata_[k] = v.get<std::string>();
+      }
+      continue;
+    }
+    Span span;
+    SafeTensorInfo info = parse_entry(name, entry, data, data_size, span, origin);
+    f.names_.push_back(name);
+    f.tensors_.emplace(name, std::move(info));
+    spans.push_back(std::move(span));
+  }
+  check_coverage(std::move(spans), data_size, origin);
   return f;
 }
 

@@ -1,6 +1,7 @@
 #include "stats/evaluation.h"
 
 #include <cmath>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
@@ -57,6 +58,34 @@ nlohmann::json binary_view(const Predictions& p, const EvalOptions& o) {
   return j;
 }
 
+// One class's counts, one-vs-rest rates with intervals, and AUC (its F1 is added with the bootstrap's).
+nlohmann::json class_json(const std::string& name, const ClassCounts& n, const AucEstimate& auc,
+                          const EvalOptions& o) {
+  return {{"class", name},
+          {"support", n.tp + n.fn},
+          {"predicted", n.tp + n.fp},
+          {"tp", n.tp},
+          {"fp", n.fp},
+          {"fn", n.fn},
+          {"tn", n.tn},
+          {"sensitivity", proportion_json(proportion(n.tp, n.tp + n.fn, o.ci, o.confidence), o.ci)},
+          {"specificity", proportion_json(proportion(n.tn, n.tn + n.fp, o.ci, o.confidence), o.ci)},
+          {"ppv", proportion_json(proportion(n.tp, n.tp + n.fp, o.ci, o.confidence), o.ci)},
+          {"npv", proportion_json(proportion(n.tn, n.tn + n.fn, o.ci, o.confidence), o.ci)},
+          {"auc", auc_json(auc)}};
+}
+
+// The confusion matrix's counts, rows the true class.
+nlohmann::json counts_json(const ConfusionMatrix& cm, int k) {
+  nlohmann::json counts = nlohmann::json::array();
+  for (int t = 0; t < k; ++t) {
+    nlohmann::json row = nlohmann::json::array();
+    for (int q = 0; q < k; ++q) row.push_back(cm.at(t, q));
+    counts.push_back(row);
+  }
+  return counts;
+}
+
 }  // namespace
 
 nlohmann::json evaluate_predictions(const Predictions& p, const EvalOptions& o) {
@@ -74,19 +103,7 @@ nlohmann::json evaluate_predictions(const Predictions& p, const EvalOptions& o) 
     ranked.emplace_back(scores, truth);
     const AucEstimate auc = auc_delong(scores, truth, o.confidence);
     aucs[c] = auc.auc;
-    const ClassCounts n = cm.counts(c);
-    per_class.push_back({{"class", p.classes[c]},
-                         {"support", n.tp + n.fn},
-                         {"predicted", n.tp + n.fp},
-                         {"tp", n.tp},
-                         {"fp", n.fp},
-                         {"fn", n.fn},
-                         {"tn", n.tn},
-                         {"sensitivity", proportion_json(proportion(n.tp, n.tp + n.fn, o.ci, o.confidence), o.ci)},
-                         {"specificity", proportion_json(proportion(n.tn, n.tn + n.fp, o.ci, o.confidence), o.ci)},
-                         {"ppv", proportion_json(proportion(n.tp, n.tp + n.fp, o.ci, o.confidence), o.ci)},
-                         {"npv", proportion_json(proportion(n.tn, n.tn + n.fn, o.ci, o.confidence), o.ci)},
-                         {"auc", auc_json(auc)}});
+    per_class.push_back(class_json(p.classes[c], cm.counts(c), auc, o));
   }
   const double macro_auc = mean_defined(aucs);
 
@@ -113,12 +130,7 @@ nlohmann::json evaluate_predictions(const Predictions& p, const EvalOptions& o) 
     per_class[c]["f1"] = bootstrap_json(class_rates(cm.counts(c)).f1, boot[kPerClassF1 + c]);
   }
 
-  nlohmann::json counts = nlohmann::json::array();
-  for (int t = 0; t < k; ++t) {
-    nlohmann::json row = nlohmann::json::array();
-    for (int q = 0; q < k; ++q) row.push_back(cm.at(t, q));
-    counts.push_back(row);
-  }
+  const nlohmann::json counts = counts_json(cm, k);
   nlohmann::json accuracy = proportion_json(proportion(cm.correct(), cm.total(), o.ci, o.confidence), o.ci);
   accuracy["bootstrap"] = {{"lo", number_or_null(boot[kAccuracy].lo)}, {"hi", number_or_null(boot[kAccuracy].hi)}};
 

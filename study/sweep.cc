@@ -226,23 +226,10 @@ void compare_arms(json& sweep, const fs::path& dir) {
   sweep["holm_family"] = tested.size();
 }
 
-json run_sweep(const SweepConfig& c, std::ostream& log) {
-  if (c.freeze_points.empty()) fail_user("--freeze-through: expected at least one freeze point (or --all-blocks)");
-  std::error_code ec;
-  if (fs::exists(c.out / "sweep.json", ec) && !c.overwrite && !c.resume) {
-    fail_user("--out: ", c.out.string(), " already holds a sweep; pass --resume to finish it or --overwrite");
-  }
-  check_weights(c);
-  check_sweep_data(c.data, c.train_args, log);
-  const json kept = finished_arms(c);
-  const std::string weights = train_arg(c.train_args, "--weights");
-  if (weights.empty()) {
-    log << "thaw: sweep: no --weights: every arm starts from the same seeded random initialisation, so its frozen "
-           "blocks are random features, not pretrained ones; give --weights W.safetensors for a transfer study\n";
-  }
-  fs::create_directories(c.out / "arms", ec);
-  if (ec) fail_user("--out: cannot create ", (c.out / "arms").string(), ": ", ec.message());
+namespace {
 
+// sweep.json as it starts: what the sweep is, and every arm pending or kept from an earlier sweep.
+json new_sweep_doc(const SweepConfig& c, const std::string& weights, const json& kept) {
   json doc;
   doc["format"] = kSweepFormat;
   doc["version"] = kSweepVersion;
@@ -266,49 +253,80 @@ json run_sweep(const SweepConfig& c, std::ostream& log) {
       doc["arms"].push_back({{"freeze_through", f}, {"status", "pending"}, {"run_dir", "arms/" + f}});
     }
   }
+  return doc;
+}
+
+// Trains and evaluates one arm; its entry in `doc` says how it went. A UserError when the arm was
+// interrupted by a signal (the sweep stops; --resume carries on).
+void run_arm(const SweepConfig& c, json& doc, size_t i, std::ostream& log) {
+  const std::string& f = c.freeze_points[i];
+  json& arm = doc["arms"][i];
+  std::error_code ec;
+  const fs::path dir = arm_dir(c.out, f);
+  fs::create_directories(dir, ec);
+  log << "thaw: sweep arm " << i + 1 << "/" << c.freeze_points.size() << ": --freeze-through " << f << "\n";
+  std::vector<std::string> argv = {c.thaw.string(), "train"};
+  argv.insert(argv.end(), c.train_args.begin(), c.train_args.end());
+  argv.insert(argv.end(), {"--freeze-through", f, "--out", dir.string(), "--overwrite"});
+  arm = {{"freeze_through", f}, {"status", "running"}, {"run_dir", "arms/" + f}};
+  const ChildResult child = run_child(argv, dir / "train.log");
+  if (child.exit_code != 0) {
+    arm["status"] = "failed";
+    arm["error"] = child_error(child);
+    arm["wall_seconds"] = child.seconds;
+    arm["peak_rss_bytes"] = child.peak_rss_bytes;
+    log << "thaw: sweep arm " << f << " failed: " << arm["error"].get<std::string>() << "\n";
+    write_sweep(c, doc);
+    if (child.signal == SIGINT || child.signal == SIGTERM) fail_user("sweep interrupted; --resume carries on");
+    return;
+  }
+  try {
+    add_training_figures(arm, dir, child);
+    log << "thaw: evaluating arm " << f << " on the validation and test splits\n";
+    arm["val"] = evaluate_arm(dir, DataSplit::Val, c);
+    arm["test"] = evaluate_arm(dir, DataSplit::Test, c);
+    arm["status"] = "complete";
+    if (!c.keep_arm_checkpoints) remove_arm_checkpoints(dir, f, log);
+  } catch (const std::exception& e) {
+    arm["status"] = "failed";
+    arm["error"] = cat_str("evaluation: ", e.what());
+    log << "thaw: sweep arm " << f << " failed: " << arm["error"].get<std::string>() << "\n";
+  }
+  write_sweep(c, doc);
+  write_sweep_report(doc, c.out, c.plot_script, log);
+}
+
+}  // namespace
+
+json run_sweep(const SweepConfig& c, std::ostream& log) {
+  if (c.freeze_points.empty()) fail_user("--freeze-through: expected at least one freeze point (or --all-blocks)");
+  std::error_code ec;
+  if (fs::exists(c.out / "sweep.json", ec) && !c.overwrite && !c.resume) {
+    fail_user("--out: ", c.out.string(), " already holds a sweep; pass --resume to finish it or --overwrite");
+  }
+  check_weights(c);
+  check_sweep_data(c.data, c.train_args, log);
+  const json kept = finished_arms(c);
+  const std::string weights = train_arg(c.train_args, "--weights");
+  if (weights.empty()) {
+    log << "thaw: sweep: no --weights: every arm starts from the same seeded random initialisation, so its frozen "
+           "blocks are random features, not pretrained ones; give --weights W.safetensors for a transfer study\n";
+  }
+  fs::create_directories(c.out / "arms", ec);
+  if (ec) fail_user("--out: cannot create ", (c.out / "arms").string(), ": ", ec.message());
+
+  json doc = new_sweep_doc(c, weights, kept);
   write_sweep(c, doc);
 
   for (size_t i = 0; i < c.freeze_points.size(); ++i) {
     const std::string& f = c.freeze_points[i];
-    json& arm = doc["arms"][i];
-    if (arm.at("status") == "complete") {
+    if (doc["arms"][i].at("status") == "complete") {
       log << "thaw: sweep arm " << i + 1 << "/" << c.freeze_points.size() << " (--freeze-through " << f
           << "): kept from the earlier sweep\n";
       if (!c.keep_arm_checkpoints) remove_arm_checkpoints(arm_dir(c.out, f), f, log);
       continue;
     }
-    const fs::path dir = arm_dir(c.out, f);
-    fs::create_directories(dir, ec);
-    log << "thaw: sweep arm " << i + 1 << "/" << c.freeze_points.size() << ": --freeze-through " << f << "\n";
-    std::vector<std::string> argv = {c.thaw.string(), "train"};
-    argv.insert(argv.end(), c.train_args.begin(), c.train_args.end());
-    argv.insert(argv.end(), {"--freeze-through", f, "--out", dir.string(), "--overwrite"});
-    arm = {{"freeze_through", f}, {"status", "running"}, {"run_dir", "arms/" + f}};
-    const ChildResult child = run_child(argv, dir / "train.log");
-    if (child.exit_code != 0) {
-      arm["status"] = "failed";
-      arm["error"] = child_error(child);
-      arm["wall_seconds"] = child.seconds;
-      arm["peak_rss_bytes"] = child.peak_rss_bytes;
-      log << "thaw: sweep arm " << f << " failed: " << arm["error"].get<std::string>() << "\n";
-      write_sweep(c, doc);
-      if (child.signal == SIGINT || child.signal == SIGTERM) fail_user("sweep interrupted; --resume carries on");
-      continue;
-    }
-    try {
-      add_training_figures(arm, dir, child);
-      log << "thaw: evaluating arm " << f << " on the validation and test splits\n";
-      arm["val"] = evaluate_arm(dir, DataSplit::Val, c);
-      arm["test"] = evaluate_arm(dir, DataSplit::Test, c);
-      arm["status"] = "complete";
-      if (!c.keep_arm_checkpoints) remove_arm_checkpoints(dir, f, log);
-    } catch (const std::exception& e) {
-      arm["status"] = "failed";
-      arm["error"] = cat_str("evaluation: ", e.what());
-      log << "thaw: sweep arm " << f << " failed: " << arm["error"].get<std::string>() << "\n";
-    }
-    write_sweep(c, doc);
-    write_sweep_report(doc, c.out, c.plot_script, log);
+    run_arm(c, doc, i, log);
   }
   write_sweep(c, doc);
   write_sweep_report(doc, c.out, c.plot_script, log);

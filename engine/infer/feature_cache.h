@@ -5,7 +5,7 @@
 // trainable part. The frozen part is inference only (batch norm on running statistics, no
 // dropout), and every frozen op computes each sample on its own (kernels/cpu: work items per
 // sample), so a sample's boundary activations do not depend on the batch it came in: the cache
-// never changes the bits of a run (tests/engine/feature_cache_test.cc checks weights and losses).
+// never changes the bits of a run (tests/engine/infer/feature_cache_test.cc checks weights and losses).
 //
 // An entry is keyed by the hash of the frozen part (the definition of its nodes and the values of
 // all their tensors, running statistics included, and the boundary node), of the preprocessing

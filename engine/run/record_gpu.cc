@@ -29,7 +29,7 @@ std::string uuid_text(const cudaUUID_t& u) {
 }
 
 void add_cuda(nlohmann::ordered_json& env) {
-  const int device = 0;  // the one GPU a --device cuda run uses (engine/run/train_device.h)
+  const int device = 0;  // the one GPU a --device cuda run uses (engine/run/train_options.h)
   cudaDeviceProp p{};
   int driver = 0, runtime = 0;
   cudaError_t e = cudaGetDeviceProperties(&p, device);

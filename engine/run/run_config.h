@@ -66,7 +66,7 @@ struct RunConfig {
   // at the end, keeping the newest keep_checkpoints files. They never change the bits.
   int64_t checkpoint_every = 0;
   int64_t keep_checkpoints = 2;
-  // Where the training step runs (engine/run/train_device.h): "cpu", or "cuda" (GPU 0, one rank).
+  // Where the training step runs (engine/run/train_options.h): "cpu", or "cuda" (GPU 0, one rank).
   // Records made before the option trained on the CPU.
   std::string device = "cpu";
   // Arithmetic of the GPU step's convolutions and matrix products: "fp32", or "tf32" (TF32 tensor

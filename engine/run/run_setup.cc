@@ -5,19 +5,16 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "engine/model/weights_io.h"
-#include "engine/run/study_options.h"
-#include "engine/run/train_device.h"
-#include "engine/data/loader.h"
-#include "engine/parallel/shards.h"
+#include "engine/run/train_options.h"
 #include "engine/model/weights_origin.h"
 #include "io/dataset_view.h"
 #include "io/datasets.h"
 
 namespace thaw {
 
-RunSetup setup_run(const RunConfig& a) {
-  RunSetup r;
-  check_train_device(a);  // before any file is opened
+namespace {
+
+DataOptions data_options(const RunConfig& a) {
   DataOptions data;
   data.val_fraction = a.val_fraction;
   data.test_fraction = a.test_fraction;
@@ -32,6 +29,11 @@ RunSetup setup_run(const RunConfig& a) {
   data.augment.brightness = a.brightness;
   data.augment.contrast = a.contrast;
   validate_augment(data.augment);
+  return data;
+}
+
+// The training and held-out data, full and as limited; UserErrors for data nothing can be learnt from.
+void open_data(RunSetup& r, const RunConfig& a, const DataOptions& data) {
   // Class subsets, and training without augmentation (io/dataset_view.h); the study options.
   r.train_full = with_class_subset(open_dataset(a.data, DataSplit::Train, data), a.class_subset);
   if (parse_augment(a.augment) == Augment::None) r.train_full = without_augmentation(std::move(r.train_full));
@@ -52,48 +54,18 @@ RunSetup setup_run(const RunConfig& a) {
               "--batch-size or more images");
   }
   r.val_data = std::make_unique<SubsetDataset>(*r.val_full, a.val_limit > 0 ? a.val_limit : r.val_full->size());
+}
+
+}  // namespace
+
+RunSetup setup_run(const RunConfig& a) {
+  RunSetup r;
+  check_train_device(a);  // before any file is opened
+  const DataOptions data = data_options(a);
+  open_data(r, a, data);
   r.classes = a.classes > 0 ? a.classes : r.train_full->num_classes();
   r.graph = build_graph_for(a.arch, a.input_size, r.classes, a.dropout, a.weights);
-
-  TrainConfig& cfg = r.train;
-  cfg.batch_size = a.batch_size;
-  cfg.epochs = a.epochs;
-  cfg.max_steps = a.max_steps;
-  cfg.seed = a.seed;
-  cfg.freeze_block = r.graph.find_block(a.freeze_through);
-  cfg.bn = parse_bn_policy(a.bn);
-  cfg.optimizer.kind = parse_optimizer_kind(a.optimizer);
-  cfg.optimizer.momentum = a.momentum;
-  cfg.optimizer.nesterov = a.nesterov;
-  cfg.optimizer.weight_decay = a.weight_decay;
-  cfg.optimizer.beta1 = a.beta1;
-  cfg.optimizer.beta2 = a.beta2;
-  cfg.optimizer.eps = a.eps;
-  validate_optimizer_config(cfg.optimizer);
-  cfg.schedule.kind = parse_lr_schedule_kind(a.lr_schedule);
-  cfg.schedule.base_lr = a.lr;
-  cfg.schedule.warmup_steps = a.warmup_steps;
-  cfg.schedule.warmup_start_factor = a.warmup_start_factor;
-  cfg.schedule.gamma = a.lr_gamma;
-  cfg.schedule.min_lr = a.min_lr;
-  if (cfg.schedule.kind == LrScheduleConfig::Kind::Step) {
-    if (a.lr_step_size < 1) fail_user("--lr-step-size: the step schedule needs a positive number of steps");
-    cfg.schedule.step_size = a.lr_step_size;
-  }
-  if (a.label_smoothing < 0 || a.label_smoothing >= 1) {
-    fail_user("--label-smoothing: expected a value in [0, 1), got ", a.label_smoothing);
-  }
-  cfg.label_smoothing = a.label_smoothing;
-  cfg.class_weights = a.class_weights;
-  cfg.eval_batch_size = a.eval_batch_size;
-  set_feature_cache(cfg, a);
-  apply_train_device(cfg, a, std::cerr);
-  cfg.loader.workers = resolve_workers(a.workers);
-  cfg.loader.on_bad_image = data.on_bad_image;
-  cfg.shards = resolve_shards(a.shards, a.batch_size);
-  if (cfg.batch_size >= 1) {  // train() names a bad --batch-size itself
-    validate_shards(cfg, r.graph);
-  }
+  r.train = resolve_train_config(a, r.graph, data.on_bad_image, std::cerr);
   return r;
 }
 

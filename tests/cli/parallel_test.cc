@@ -74,7 +74,7 @@ TEST_F(Parallel, ThreadAndMpiRanksWriteTheSameRun) {
   EXPECT_EQ(std::count(one.steps.begin(), one.steps.end(), '\n'), 2);
   EXPECT_EQ(one.record["V"], 4);
   EXPECT_EQ(one.record["N"], 1);
-  // N = 2 runs in tests/engine/parallel_step_test.cc (with N = 1 and 4, every tensor compared).
+  // N = 2 runs in tests/engine/train/parallel_step_test.cc (with N = 1 and 4, every tensor compared).
   const RunFiles four = train("n4", "", "--ranks 4");
   EXPECT_EQ(four.record["N"], 4);
   EXPECT_EQ(four.record["V"], 4);

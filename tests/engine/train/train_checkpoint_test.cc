@@ -55,6 +55,29 @@ CheckpointMeta sample_meta() {
   return m;
 }
 
+// Every value and counter of `a` has the bits of `b`'s.
+void expect_same_state(const Graph& g, const ModelState<float>& a, const ModelState<float>& b) {
+  for (size_t i = 0; i < g.tensors.size(); ++i) {
+    if (g.tensors[i].role == TensorRole::NumBatchesTracked) {
+      EXPECT_EQ(a.batches_tracked[i], b.batches_tracked[i]) << g.tensors[i].name;
+      continue;
+    }
+    ASSERT_EQ(a.values[i].shape(), b.values[i].shape()) << g.tensors[i].name;
+    EXPECT_EQ(std::memcmp(a.values[i].data(), b.values[i].data(), b.values[i].numel() * sizeof(float)), 0)
+        << g.tensors[i].name;
+  }
+}
+
+void expect_same_optimizer_state(Optimizer<float>& x, Optimizer<float>& y) {
+  const auto a = x.state();
+  const auto b = y.state();
+  ASSERT_EQ(a.size(), b.size());
+  for (const auto& [name, span] : a) {
+    ASSERT_EQ(b.at(name).size(), span.size());
+    EXPECT_EQ(std::memcmp(b.at(name).data(), span.data(), span.size_bytes()), 0) << name;
+  }
+}
+
 TEST(TrainCheckpoint, RoundTripsModelAndOptimizerStateBitForBit) {
   TempDir dir;
   const Graph g = build_inception_v4(75, 3, 0.0);
@@ -96,28 +119,14 @@ TEST(TrainCheckpoint, RoundTripsModelAndOptimizerStateBitForBit) {
   EXPECT_EQ(c.meta.progress.epoch_loss_sum, 0.1 + 0.2);
   EXPECT_EQ(c.meta.seed, 42u);
   EXPECT_EQ(c.meta.run_id, meta.run_id);
-  for (size_t i = 0; i < g.tensors.size(); ++i) {
-    if (g.tensors[i].role == TensorRole::NumBatchesTracked) {
-      EXPECT_EQ(c.state.batches_tracked[i], state.batches_tracked[i]) << g.tensors[i].name;
-      continue;
-    }
-    ASSERT_EQ(c.state.values[i].shape(), state.values[i].shape()) << g.tensors[i].name;
-    EXPECT_EQ(std::memcmp(c.state.values[i].data(), state.values[i].data(), state.values[i].numel() * sizeof(float)), 0)
-        << g.tensors[i].name;
-  }
+  expect_same_state(g, c.state, state);
 
   ModelState<float> fresh_state = ModelState<float>::random(g, 8);
   Trainable tr2(g, plan, fresh_state);
   Optimizer<float> fresh(oc, tr2.refs);
   restore_optimizer(c, fresh);
   EXPECT_EQ(fresh.step_count(), 5);
-  const auto a = opt.state();
-  const auto b = fresh.state();
-  ASSERT_EQ(a.size(), b.size());
-  for (const auto& [name, span] : a) {
-    ASSERT_EQ(b.at(name).size(), span.size());
-    EXPECT_EQ(std::memcmp(b.at(name).data(), span.data(), span.size_bytes()), 0) << name;
-  }
+  expect_same_optimizer_state(opt, fresh);
 
   // The same checkpoint into an SGD run, or into a run with other trainable tensors: refused.
   OptimizerConfig sgd;

@@ -89,7 +89,7 @@ TEST(GradBuckets, BackwardTellsEachFinalGradientOnceLastLayersFirst) {
 }
 
 TEST(GradBuckets, TheTestRunsDefaultGivesSeveralBuckets) {
-  // tests/engine/parallel_step_test.cc trains from mixed_7a on with the default bucket size.
+  // tests/engine/train/parallel_step_test.cc trains from mixed_7a on with the default bucket size.
   const Graph g = build_inception_v4(kSize, kClasses, 0.0);
   const Plan plan = make_plan(g, g.find_block("mixed_6h"), BnPolicy::Train);
   const GradientBuckets buckets(plan.trainable_tensors, sizes_of(g, plan), kOverlapBucketFloats);

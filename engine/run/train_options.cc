@@ -1,0 +1,111 @@
+#include "engine/run/train_options.h"
+
+#include "core/error.h"
+#include "engine/data/loader.h"
+#include "engine/gpu/cuda_device.h"
+#include "engine/parallel/shards.h"
+#include "io/datasets.h"
+
+namespace thaw {
+
+namespace {
+
+OptimizerConfig optimizer_config(const RunConfig& a) {
+  OptimizerConfig o;
+  o.kind = parse_optimizer_kind(a.optimizer);
+  o.momentum = a.momentum;
+  o.nesterov = a.nesterov;
+  o.weight_decay = a.weight_decay;
+  o.beta1 = a.beta1;
+  o.beta2 = a.beta2;
+  o.eps = a.eps;
+  validate_optimizer_config(o);
+  return o;
+}
+
+LrScheduleConfig schedule_config(const RunConfig& a) {
+  LrScheduleConfig s;
+  s.kind = parse_lr_schedule_kind(a.lr_schedule);
+  s.base_lr = a.lr;
+  s.warmup_steps = a.warmup_steps;
+  s.warmup_start_factor = a.warmup_start_factor;
+  s.gamma = a.lr_gamma;
+  s.min_lr = a.min_lr;
+  if (s.kind == LrScheduleConfig::Kind::Step) {
+    if (a.lr_step_size < 1) fail_user("--lr-step-size: the step schedule needs a positive number of steps");
+    s.step_size = a.lr_step_size;
+  }
+  return s;
+}
+
+void set_feature_cache(TrainConfig& cfg, const RunConfig& c) {
+  if (c.feature_cache != "auto" && c.feature_cache != "off") {
+    fail_user("--feature-cache: expected auto or off, got '", c.feature_cache, "'");
+  }
+  if (c.feature_cache_mb < 0) fail_user("--feature-cache-mb: expected 0 or more, got ", c.feature_cache_mb);
+  const bool on = c.feature_cache == "auto";
+  const bool fixed_pixels = parse_augment(c.augment) == Augment::None || !is_image_data(c.data);
+  cfg.cache_eval = on;
+  cfg.cache_train = on && fixed_pixels;
+  cfg.cache_memory_bytes = c.feature_cache_mb << 20;
+  cfg.cache_dir = c.out;
+}
+
+void apply_train_device(TrainConfig& cfg, const RunConfig& c, std::ostream& note) {
+  cfg.cuda = c.device == "cuda";
+  cfg.tf32 = c.precision == "tf32";
+  if (!cfg.cuda) return;
+  if ((cfg.cache_train || cfg.cache_eval) && c.freeze_through != "none") {
+    note << "thaw: --device cuda: the feature cache is not on the GPU path yet; training without it\n";
+  }
+  cfg.cache_train = cfg.cache_eval = false;
+}
+
+}  // namespace
+
+void check_train_device(const RunConfig& c) {
+  if (c.device != "cpu" && c.device != "cuda") fail_user("--device: expected cpu or cuda, got '", c.device, "'");
+  if (c.precision == "bf16") fail_user("--precision bf16: not built yet; fp32, and tf32 with --device cuda, are");
+  if (c.precision != "fp32" && c.precision != "tf32") {
+    fail_user("--precision: expected fp32, tf32 or bf16, got '", c.precision, "'");
+  }
+  if (c.precision == "tf32" && c.device != "cuda") {
+    fail_user("--precision tf32: TF32 is a GPU tensor-core mode; give --device cuda (the CPU computes in fp32)");
+  }
+  if (c.device == "cuda") require_cuda_device();
+}
+
+Augment parse_augment(std::string_view s) {
+  if (s == "random") return Augment::Random;
+  if (s == "none") return Augment::None;
+  fail_user("--augment: expected random or none, got '", s, "'");
+}
+
+TrainConfig resolve_train_config(const RunConfig& a, const Graph& g, BadImagePolicy on_bad_image, std::ostream& note) {
+  TrainConfig cfg;
+  cfg.batch_size = a.batch_size;
+  cfg.epochs = a.epochs;
+  cfg.max_steps = a.max_steps;
+  cfg.seed = a.seed;
+  cfg.freeze_block = g.find_block(a.freeze_through);
+  cfg.bn = parse_bn_policy(a.bn);
+  cfg.optimizer = optimizer_config(a);
+  cfg.schedule = schedule_config(a);
+  if (a.label_smoothing < 0 || a.label_smoothing >= 1) {
+    fail_user("--label-smoothing: expected a value in [0, 1), got ", a.label_smoothing);
+  }
+  cfg.label_smoothing = a.label_smoothing;
+  cfg.class_weights = a.class_weights;
+  cfg.eval_batch_size = a.eval_batch_size;
+  set_feature_cache(cfg, a);
+  apply_train_device(cfg, a, note);
+  cfg.loader.workers = resolve_workers(a.workers);
+  cfg.loader.on_bad_image = on_bad_image;
+  cfg.shards = resolve_shards(a.shards, a.batch_size);
+  if (cfg.batch_size >= 1) {  // train() names a bad --batch-size itself
+    validate_shards(cfg, g);
+  }
+  return cfg;
+}
+
+}  // namespace thaw
