@@ -66,24 +66,31 @@ CudaTrainStep::~CudaTrainStep() {
   }
 }
 
-void CudaTrainStep::upload_batch(const StepBatch& batch) {
+void CudaTrainStep::upload_batch(const StepBatch& batch, const std::vector<int64_t>& starts, int64_t shard_rows) {
   const int64_t rows = batch.x->shape()[0];
   per_row_ = batch.x->numel() / rows;
-  const auto floats = static_cast<size_t>(batch.x->numel());
+  // Each shard at an aligned start (engine/gpu/staging_layout.h): cuDNN refuses the odd offsets
+  // that packed shards of 3 H W floats per row would have.
+  staging_ = staging_layout(starts, shard_rows, per_row_);
+  const auto floats = static_cast<size_t>(staging_.floats);
   // Queued work of the previous step may still read the buffers (without a host copy nothing
   // waited for it): finish it before they are replaced.
   if (x_.size() < floats || labels_.size() < batch.labels.size()) ctx_->synchronize("batch buffers");
   if (x_.size() < floats) x_ = cuda::DeviceBuffer<float>(floats);
   if (labels_.size() < batch.labels.size()) labels_ = cuda::DeviceBuffer<int32_t>(batch.labels.size());
-  x_.upload(batch.x->data(), floats, ctx_->stream());
+  for (size_t j = 0; j < starts.size(); ++j) {
+    THAW_CUDA_CHECK(cudaMemcpyAsync(x_.data() + staging_.offsets[j], batch.x->data() + starts[j] * per_row_,
+                                    static_cast<size_t>(shard_rows * per_row_) * sizeof(float), cudaMemcpyHostToDevice,
+                                    ctx_->stream()));
+  }
   labels_.upload(batch.labels.data(), batch.labels.size(), ctx_->stream());
 }
 
-double CudaTrainStep::shard(int64_t start, int64_t rows, int64_t step) {
+double CudaTrainStep::shard(size_t j, int64_t start, int64_t rows, int64_t step) {
   // Dropout masks are keyed by the global batch position, as on the CPU (the GPU step holds the
   // whole batch: rows from position 0).
   const StepKey key{cfg_.seed, step, start};
-  exec_->forward(x_.data() + start * per_row_, rows, Phase::Train, key);
+  exec_->forward(x_.data() + staging_.offsets[j], rows, Phase::Train, key);
   const double loss = exec_->loss(labels_.data() + start, cfg_.label_smoothing,
                                   class_weights_.empty() ? nullptr : class_weights_.data());
   exec_->backward();
@@ -100,16 +107,17 @@ double CudaTrainStep::run(const StepBatch& batch, int64_t step, double lr) {
     opt_->from_host(host_opt_);
     uploaded_optimizer_ = true;
   }
-  upload_batch(batch);
+  upload_batch(batch, starts, layout_.shard_size());
   double loss = 0;
   if (layout_.shards == 1) {
-    loss = shard(0, rows, step);
+    loss = shard(0, 0, rows, step);
     if (!std::isfinite(loss)) fail_diverged(step, loss, cfg_.schedule.base_lr);
   } else {
     const int64_t b = layout_.shard_size();
     std::vector<double> losses(static_cast<size_t>(layout_.shards));
     for (int64_t s = 0; s < layout_.shards; ++s) {
-      losses[static_cast<size_t>(s)] = shard(starts[static_cast<size_t>(s)], b, step);
+      const auto j = static_cast<size_t>(s);
+      losses[j] = shard(j, starts[j], b, step);
       leaves_->push(exec_->trainable_grads());
     }
     loss = tree_sum(losses) / static_cast<double>(layout_.shards);

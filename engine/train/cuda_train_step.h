@@ -31,6 +31,7 @@
 #include "engine/gpu/cuda_executor.h"
 #include "engine/gpu/cuda_leaf_stack.h"
 #include "engine/gpu/cuda_optimizer.h"
+#include "engine/gpu/staging_layout.h"
 #include "engine/train/step_runner.h"
 #include "engine/train/train_config.h"
 #include "kernels/cuda/context.h"
@@ -61,8 +62,10 @@ class CudaTrainStep final : public StepRunner {
   cuda::Context& context() { return *ctx_; }
 
  private:
-  void upload_batch(const StepBatch& batch);
-  double shard(int64_t start, int64_t rows, int64_t step);  // rows [start, start + rows) of the batch
+  // The host batch into x_, shard j's rows [starts[j], starts[j] + shard_rows) at staging_.offsets[j].
+  void upload_batch(const StepBatch& batch, const std::vector<int64_t>& starts, int64_t shard_rows);
+  // Shard j: rows [start, start + rows) of the batch, staged at staging_.offsets[j].
+  double shard(size_t j, int64_t start, int64_t rows, int64_t step);
   void sync_host();
 
   const Graph& g_;
@@ -79,6 +82,7 @@ class CudaTrainStep final : public StepRunner {
   cuda::DeviceBuffer<float> x_, class_weights_;
   cuda::DeviceBuffer<int32_t> labels_;
   int64_t per_row_ = 0;
+  StagingLayout staging_;
   HostCopy host_copy_;
   bool uploaded_optimizer_ = false;
 };
