@@ -9,6 +9,7 @@
 #include <omp.h>
 #include <nlohmann/json.hpp>
 
+#include "cli/flag_range.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "engine/gpu/cuda_device.h"
@@ -187,13 +188,13 @@ void add_bench(CLI::App& app) {
   sub->add_option("--precision", a->precision,
                   "fp32, or tf32 (--device cuda: TF32 tensor cores in convolutions and matrix products)")
       ->capture_default_str();
-  sub->add_option("--batch-size", a->batch_size, "Images per step")->capture_default_str();
-  sub->add_option("--input-size", a->input_size, "Input height and width (>= 75)")->capture_default_str();
-  sub->add_option("--classes", a->classes, "Number of output classes")->capture_default_str();
+  sub->add_option("--batch-size", a->batch_size, "Images per step")->capture_default_str()->check(in_range(whole(1, kMaxBatch)));
+  sub->add_option("--input-size", a->input_size, "Input height and width (>= 75)")->capture_default_str()->check(in_range(input_size_range()));
+  sub->add_option("--classes", a->classes, "Number of output classes")->capture_default_str()->check(in_range(whole(1, kMaxClasses)));
   sub->add_option("--freeze-through", a->freeze_through, "Freeze this block and all before it")->capture_default_str();
-  sub->add_option("--steps", a->steps, "Timed steps")->capture_default_str();
-  sub->add_option("--warmup", a->warmup, "Untimed steps first")->capture_default_str();
-  sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  sub->add_option("--steps", a->steps, "Timed steps")->capture_default_str()->check(in_range(whole(1, 1000000)));
+  sub->add_option("--warmup", a->warmup, "Untimed steps first")->capture_default_str()->check(in_range(whole(0, 1000000)));
+  sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
   sub->add_flag("--json", a->json, "Print one JSON line");
   sub->callback([a] { run_bench(*a); });
 }

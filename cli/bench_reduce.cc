@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/flag_range.h"
 #include "cli/commands.h"
 #include "cli/parallel_flags.h"
 #include "core/error.h"
@@ -111,12 +112,12 @@ void add_bench_reduce(CLI::App& app) {
       "bench-reduce", "Time the fixed-order gradient reduction between ranks (threads, or processes under mpirun)");
   sub->add_option("--freeze-through", a->freeze_through, "Reduce this freeze point's trainable parameters (299, 1000 classes)")
       ->capture_default_str();
-  sub->add_option("--floats", a->floats, "Reduce this many floats instead");
+  sub->add_option("--floats", a->floats, "Reduce this many floats instead")->check(in_range(whole(0, int64_t{1} << 30, "0: the freeze point's parameters")));
   sub->add_option("--bucket-floats", a->bucket_floats,
                   "Floats per bucket (thaw train reduces buckets of about 2^20 floats while backward runs)")
-      ->capture_default_str();
-  sub->add_option("--reps", a->reps, "Timed reductions (the median is reported)")->capture_default_str();
-  sub->add_option("--warmup", a->warmup, "Untimed reductions first")->capture_default_str();
+      ->capture_default_str()->check(in_range(whole(1, int64_t{1} << 30)));
+  sub->add_option("--reps", a->reps, "Timed reductions (the median is reported)")->capture_default_str()->check(in_range(whole(1, 1000000)));
+  sub->add_option("--warmup", a->warmup, "Untimed reductions first")->capture_default_str()->check(in_range(whole(0, 1000000)));
   sub->add_flag("--json", a->json, "Print one JSON line");
   add_parallel_flags(sub, *p);
   sub->callback([a, p] { run(*a, *p); });

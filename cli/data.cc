@@ -9,6 +9,7 @@
 #include <memory>
 #include <sstream>
 
+#include "cli/flag_range.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "core/sha256.h"
@@ -283,9 +284,9 @@ void add_data(CLI::App& app) {
   CLI::App* check = data->add_subcommand(
       "check", "Counts per class and split, image sizes, duplicate files, groups across splits, unreadable files");
   check->add_option("DATA", a->data, "A folder of class folders, a .csv manifest, a pack (thaw pack), or IDX data")->required();
-  check->add_option("--val-fraction", a->val_fraction, "Carve a validation split out of train, as thaw train would");
-  check->add_option("--seed", a->seed, "Seed of that split")->capture_default_str();
-  check->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  check->add_option("--val-fraction", a->val_fraction, "Carve a validation split out of train, as thaw train would")->check(in_range(fraction_range()));
+  check->add_option("--seed", a->seed, "Seed of that split")->capture_default_str()->check(in_range(seed_range()));
+  check->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
   check->callback([a] { run_data_check(*a); });
 }
 

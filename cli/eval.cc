@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 
+#include "cli/flag_range.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "io/datasets.h"
@@ -84,25 +85,25 @@ void add_eval(CLI::App& app) {
   sub->add_option("--weights", a->weights, "Weights to evaluate (safetensors); or --run");
   sub->add_option("--run", a->run, "A run folder (thaw train): its weights, input size, data and class subset");
   sub->add_option("--arch", a->arch, "With --weights: the architecture (default: the file's, else inception_v4)");
-  sub->add_option("--input-size", a->input_size, "With --weights: input height and width")->capture_default_str();
+  sub->add_option("--input-size", a->input_size, "With --weights: input height and width")->capture_default_str()->check(in_range(input_size_range()));
   sub->add_option("--data", a->data.data, "Dataset (as thaw train's --data); with --run the run's by default");
   sub->add_option("--split", a->split, "train, val or test")->capture_default_str();
   sub->add_option("--class-subset", a->data.class_subset, "Only these classes of the data: 0-4, 5,7,9 or names");
-  sub->add_option("--val-fraction", a->data.val_fraction, "The validation split carved out of train, as in training");
-  sub->add_option("--test-fraction", a->data.test_fraction, "The test split carved out of train (image data)");
-  sub->add_option("--seed", a->data.seed, "Seed of those splits (as in training)");
+  sub->add_option("--val-fraction", a->data.val_fraction, "The validation split carved out of train, as in training")->check(in_range(fraction_range()));
+  sub->add_option("--test-fraction", a->data.test_fraction, "The test split carved out of train (image data)")->check(in_range(fraction_range()));
+  sub->add_option("--seed", a->data.seed, "Seed of those splits (as in training)")->check(in_range(seed_range()));
   sub->add_option("--out-dir", a->out_dir,
                   "Where predictions-<split>.csv and eval-<split>.json go (default: the run folder, or here)");
   sub->add_option("--ci", a->ci, "Interval for proportions: wilson or exact (Clopper-Pearson)")->capture_default_str();
   sub->add_option("--positive", a->positive, "Class for the binary view (sensitivity/specificity of that class)");
   sub->add_option("--threshold", a->threshold,
                   "With --positive: positive when p(positive) >= T; choose T on validation data (--split val), "
-                  "never on the test set");
-  sub->add_option("--bootstrap", a->bootstrap, "Bootstrap replicates for the macro metrics")->capture_default_str();
-  sub->add_option("--bootstrap-seed", a->bootstrap_seed, "Seed of the bootstrap resampling")->capture_default_str();
-  sub->add_option("--batch-size", a->batch_size, "Images per forward pass")->capture_default_str();
-  sub->add_option("--limit", a->limit, "Evaluate the first N samples only");
-  sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+                  "never on the test set")->check(in_range(real(0, 1)));
+  sub->add_option("--bootstrap", a->bootstrap, "Bootstrap replicates for the macro metrics")->capture_default_str()->check(in_range(whole(1, 1000000)));
+  sub->add_option("--bootstrap-seed", a->bootstrap_seed, "Seed of the bootstrap resampling")->capture_default_str()->check(in_range(seed_range()));
+  sub->add_option("--batch-size", a->batch_size, "Images per forward pass")->capture_default_str()->check(in_range(whole(1, kMaxBatch)));
+  sub->add_option("--limit", a->limit, "Evaluate the first N samples only")->check(in_range(whole(0, kMaxCount, "0: all")));
+  sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
   sub->callback([a, sub] { run_eval(*a, *sub); });
 }
 

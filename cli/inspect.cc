@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/flag_range.h"
 #include "cli/commands.h"
 #include "engine/model/plan.h"
 #include "graph/network.h"
@@ -87,8 +88,8 @@ void add_inspect(CLI::App& app) {
   auto args = std::make_shared<InspectArgs>();
   CLI::App* sub = app.add_subcommand("inspect", "Show the network block by block: shapes, parameters, MACs, freezing");
   sub->add_option("--arch", args->arch, "inception_v4 or inception_v3")->capture_default_str();
-  sub->add_option("--input-size", args->input_size, "Input height and width (>= 75)")->capture_default_str();
-  sub->add_option("--classes", args->classes, "Number of output classes")->capture_default_str();
+  sub->add_option("--input-size", args->input_size, "Input height and width (>= 75)")->capture_default_str()->check(in_range(input_size_range()));
+  sub->add_option("--classes", args->classes, "Number of output classes")->capture_default_str()->check(in_range(whole(1, kMaxClasses)));
   sub->add_option("--freeze-through", args->freeze_through,
                   "Freeze this block and all before it (none, or a block or alias of the table)")
       ->capture_default_str();

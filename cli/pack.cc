@@ -6,6 +6,7 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/flag_range.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "io/datasets.h"
@@ -62,11 +63,11 @@ void add_pack(CLI::App& app) {
   CLI::App* sub = app.add_subcommand(
       "pack", "Decode image data once into memory-mappable shards that --data PACK reads much faster (docs/data.md)");
   sub->add_option("DATA", a->data, "A folder of class folders or a CSV manifest")->required();
-  sub->add_option("--input-size", a->input_size, "The input size the pack is for")->capture_default_str();
+  sub->add_option("--input-size", a->input_size, "The input size the pack is for")->capture_default_str()->check(in_range(input_size_range()));
   sub->add_option("--out", a->out, "The pack folder")->required();
-  sub->add_option("--side", a->side, "Shorter side of the stored images (default: input size / 0.875)");
-  sub->add_option("--shard-mb", a->shard_mb, "Largest shard file, MiB")->capture_default_str();
-  sub->add_option("--workers", a->workers, "Decoding threads (0: one per core)")->capture_default_str();
+  sub->add_option("--side", a->side, "Shorter side of the stored images (default: input size / 0.875)")->check(in_range(whole(0, kMaxSide, "0: input size / 0.875")));
+  sub->add_option("--shard-mb", a->shard_mb, "Largest shard file, MiB")->capture_default_str()->check(in_range(whole(1, 1 << 20)));
+  sub->add_option("--workers", a->workers, "Decoding threads (0: one per core)")->capture_default_str()->check(in_range(whole(0, kMaxThreads, "0: one per core")));
   sub->add_option("--on-bad-image", a->on_bad_image, "An unreadable image: fail, or skip (listed in pack.json)")
       ->capture_default_str();
   sub->add_flag("--overwrite", a->overwrite, "Replace a pack already in --out");

@@ -1,3 +1,4 @@
+#include "cli/flag_range.h"
 #include "cli/parallel_flags.h"
 
 #include <cmath>
@@ -21,11 +22,11 @@ void add_parallel_flags(CLI::App* sub, ParallelFlags& f) {
   sub->add_option("--ranks", f.ranks,
                   "Data-parallel ranks as threads on the CPU (a power of two dividing --shards); the bits do not "
                   "depend on it. Under mpirun/srun each process is a rank instead")
-      ->capture_default_str();
-  sub->add_option("--devices", f.devices, "One rank per GPU, e.g. 0,1,2,3")->delimiter(',');
+      ->capture_default_str()->check(in_range(whole(1, kMaxThreads)));
+  sub->add_option("--devices", f.devices, "One rank per GPU, e.g. 0,1,2,3")->delimiter(',')->check(in_range(whole(0, 1023)));
   sub->add_option("--rank-timeout", f.rank_timeout_s,
                   "Seconds a rank waits for another before it stops the run, naming the silent rank")
-      ->capture_default_str();
+      ->capture_default_str()->check(in_range(real(0, 604800, true)));
 }
 
 }  // namespace thaw::cli

@@ -2,10 +2,12 @@
 #include <iostream>
 #include <memory>
 
+#include "cli/flag_range.h"
 #include "cli/commands.h"
 #include "cli/predict_images.h"
 #include "core/error.h"
 #include "engine/model/weights_io.h"
+#include "engine/model/batch_memory.h"
 #include "engine/gpu/cuda_device.h"
 #include "engine/gpu/cuda_predict.h"
 #include "engine/model/executor.h"
@@ -43,6 +45,7 @@ void run_predict(const PredictArgs& a) {
   }
   const int64_t n = in.shape[0], size = in.shape[2];
   const Graph g = build_graph_for(a.arch, size, a.classes, 0.0, a.weights);
+  check_inference_batch_memory(g, std::min(a.batch_size, n), "--batch-size");
   ModelState<float> state = ModelState<float>::zeros(g);
   const LoadReport rep = load_weights(a.weights, g, state, 0);
   if (rep.head_reinitialised) {
@@ -78,17 +81,17 @@ void add_predict(CLI::App& app) {
       "predict", "Logits for normalised images (.npy in, .npy out), or class probabilities for JPEG/PNG files (CSV out)");
   sub->add_option("--weights", a->weights, "Weights (safetensors with timm keys)")->required();
   sub->add_option("--arch", a->arch, "inception_v4 or inception_v3 (as the weights)")->capture_default_str();
-  sub->add_option("--classes", a->classes, "Number of classes of the weights' head")->capture_default_str();
+  sub->add_option("--classes", a->classes, "Number of classes of the weights' head")->capture_default_str()->check(in_range(whole(1, kMaxClasses)));
   sub->add_option("--input", a->input, "float32 N x 3 x H x W, normalised (.npy); or a JPEG/PNG file or a folder of them")
       ->required();
   sub->add_option("--output", a->output, "float32 N x K logits (.npy); for images a CSV: path,predicted,<class>...")
       ->required();
-  sub->add_option("--input-size", a->input_size, "Images: input height and width")->capture_default_str();
+  sub->add_option("--input-size", a->input_size, "Images: input height and width")->capture_default_str()->check(in_range(input_size_range()));
   sub->add_option("--class-names", a->class_names, "Images: class names, comma separated (default: from the weights)")
       ->delimiter(',');
   sub->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
-  sub->add_option("--batch-size", a->batch_size, "Images per forward pass")->capture_default_str();
-  sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str();
+  sub->add_option("--batch-size", a->batch_size, "Images per forward pass")->capture_default_str()->check(in_range(whole(1, kMaxBatch)));
+  sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
   sub->callback([a] { run_predict(*a); });
 }
 

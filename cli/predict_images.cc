@@ -11,6 +11,7 @@
 
 #include "core/error.h"
 #include "engine/model/weights_io.h"
+#include "engine/model/batch_memory.h"
 #include "engine/model/executor.h"
 #include "engine/model/weights_origin.h"
 #include "io/atomic_file.h"
@@ -86,6 +87,7 @@ void predict_images(const PredictImagesArgs& a) {
   const std::vector<fs::path> paths = image_paths(a.input);
   const std::vector<std::string> names = class_names_for(a);
   const Graph g = build_graph_for(a.arch, a.input_size, a.classes, 0.0, a.weights);
+  check_inference_batch_memory(g, std::min<int64_t>(a.batch_size, static_cast<int64_t>(paths.size())), "--batch-size");
   ModelState<float> state = ModelState<float>::zeros(g);
   const LoadReport rep = load_weights(a.weights, g, state, 0);
   if (rep.head_reinitialised) {

@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "cli/flag_range.h"
 #include "cli/commands.h"
 #include "cli/parallel_flags.h"
 #include "engine/run/rank_context.h"
@@ -27,9 +28,9 @@ void add_replay(CLI::App& app) {
       "replay", "Re-run a recorded training run and compare every step bit for bit (exit 0 only when identical)");
   sub->add_option("RUN_DIR", a->dir, "Run folder written by thaw train (record.json, steps.jsonl, samples.csv)")
       ->required();
-  sub->add_option("--steps", a->steps, "Replay only the first K steps (default: all recorded)");
+  sub->add_option("--steps", a->steps, "Replay only the first K steps (default: all recorded)")->check(in_range(whole(0, kMaxCount, "0: all recorded")));
   sub->add_option("--threads", a->threads, "CPU threads (0: all cores); never changes the bits")
-      ->capture_default_str();
+      ->capture_default_str()->check(in_range(threads_range()));
   add_parallel_flags(sub, *parallel);
   sub->callback([a, parallel] {
     check_threads(a->threads);

@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cli/flag_range.h"
 #include "cli/commands.h"
 #include "stats/sample_size.h"
 
@@ -52,9 +53,9 @@ void add_samplesize(CLI::App& app) {
   auto a = std::make_shared<SampleSizeArgs>();
   CLI::App* sub = app.add_subcommand("samplesize", "Test-set size needed to estimate a sensitivity or specificity");
   sub->add_option("--metric", a->metric, "sensitivity or specificity")->required();
-  sub->add_option("--expected", a->expected, "The value you expect, e.g. 0.9")->required();
-  sub->add_option("--half-width", a->half_width, "Half-width of the 95% interval you want, e.g. 0.05")->required();
-  sub->add_option("--prevalence", a->prevalence, "Share of positives in the test population, e.g. 0.2")->required();
+  sub->add_option("--expected", a->expected, "The value you expect, e.g. 0.9")->required()->check(in_range(real(0, 1, true, true)));
+  sub->add_option("--half-width", a->half_width, "Half-width of the 95% interval you want, e.g. 0.05")->required()->check(in_range(real(0, 0.5, true, true)));
+  sub->add_option("--prevalence", a->prevalence, "Share of positives in the test population, e.g. 0.2")->required()->check(in_range(real(0, 1)));
   sub->add_flag("--json", a->json, "Print JSON instead of text");
   sub->callback([a] { run_samplesize(*a); });
 }

@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 
+#include "cli/flag_range.h"
 #include "cli/commands.h"
 #include "io/atomic_file.h"
 #include "stats/comparison.h"
@@ -54,9 +55,9 @@ void add_stats(CLI::App& app) {
   sub->add_option("--compare", a->compare, "A second model's predictions for the same samples: McNemar and DeLong tests");
   sub->add_option("--positive", a->positive, "Class for the binary view (sensitivity/specificity of that class)");
   sub->add_option("--threshold", a->threshold,
-                  "With --positive: call a sample positive when p(positive) >= T (choose T on validation data)");
-  sub->add_option("--bootstrap", a->bootstrap, "Bootstrap replicates for the macro metrics")->capture_default_str();
-  sub->add_option("--seed,--bootstrap-seed", a->seed, "Seed of the bootstrap resampling (--bootstrap-seed as in thaw eval)")->capture_default_str();
+                  "With --positive: call a sample positive when p(positive) >= T (choose T on validation data)")->check(in_range(real(0, 1)));
+  sub->add_option("--bootstrap", a->bootstrap, "Bootstrap replicates for the macro metrics")->capture_default_str()->check(in_range(whole(1, 1000000)));
+  sub->add_option("--seed,--bootstrap-seed", a->seed, "Seed of the bootstrap resampling (--bootstrap-seed as in thaw eval)")->capture_default_str()->check(in_range(seed_range()));
   sub->callback([a] { run_stats(*a); });
 }
 

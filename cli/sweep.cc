@@ -5,6 +5,7 @@
 #include <memory>
 #include <sstream>
 
+#include "cli/flag_range.h"
 #include "cli/commands.h"
 #include "core/error.h"
 #include "stats/proportion.h"
@@ -113,15 +114,15 @@ void add_sweep(CLI::App& app) {
   sub->add_option("--data", a->data.data, "Dataset (as thaw train's --data)")->capture_default_str();
   sub->add_option("--arch", a->data.arch, "inception_v4 or inception_v3")->capture_default_str();
   sub->add_option("--class-subset", a->data.class_subset, "Only these classes of the data: 0-4, 5,7,9 or names");
-  sub->add_option("--val-fraction", a->data.val_fraction, "Validation carved out of train (needed where the data have no val split: IDX data, plain folders)");
-  sub->add_option("--test-fraction", a->data.test_fraction, "Test carved out of train (image data without a test split)");
-  sub->add_option("--seed", a->data.seed, "Seed of the splits and of every arm's training")->capture_default_str();
-  sub->add_option("--input-size", a->data.input_size, "Input height and width")->capture_default_str();
-  sub->add_option("--eval-batch-size", a->eval_batch_size, "Images per evaluation batch")->capture_default_str();
+  sub->add_option("--val-fraction", a->data.val_fraction, "Validation carved out of train (needed where the data have no val split: IDX data, plain folders)")->check(in_range(fraction_range()));
+  sub->add_option("--test-fraction", a->data.test_fraction, "Test carved out of train (image data without a test split)")->check(in_range(fraction_range()));
+  sub->add_option("--seed", a->data.seed, "Seed of the splits and of every arm's training")->capture_default_str()->check(in_range(seed_range()));
+  sub->add_option("--input-size", a->data.input_size, "Input height and width")->capture_default_str()->check(in_range(input_size_range()));
+  sub->add_option("--eval-batch-size", a->eval_batch_size, "Images per evaluation batch")->capture_default_str()->check(in_range(whole(1, kMaxBatch)));
   sub->add_option("--ci", a->ci, "Interval for proportions: wilson or exact (Clopper-Pearson)")->capture_default_str();
-  sub->add_option("--bootstrap", a->bootstrap, "Bootstrap replicates for the macro metrics")->capture_default_str();
-  sub->add_option("--bootstrap-seed", a->bootstrap_seed, "Seed of the bootstrap")->capture_default_str();
-  sub->add_option("--test-limit", a->test_limit, "Evaluate on the first N test samples only");
+  sub->add_option("--bootstrap", a->bootstrap, "Bootstrap replicates for the macro metrics")->capture_default_str()->check(in_range(whole(1, 1000000)));
+  sub->add_option("--bootstrap-seed", a->bootstrap_seed, "Seed of the bootstrap")->capture_default_str()->check(in_range(seed_range()));
+  sub->add_option("--test-limit", a->test_limit, "Evaluate on the first N test samples only")->check(in_range(whole(0, kMaxCount, "0: all")));
   sub->add_flag("--keep-arm-checkpoints", a->keep_arm_checkpoints,
                 "Keep each finished arm's checkpoint-*.safetensors (by default removed: a finished arm never resumes)");
   sub->add_option("--plot-script", a->plot_script, "The plot script (default: scripts/sweep-plots of this build's tree)");

@@ -1,3 +1,4 @@
+#include "cli/flag_range.h"
 #include "cli/train_control.h"
 
 #include "core/error.h"
@@ -30,11 +31,11 @@ void add_train_control_flags(CLI::App* sub, RunConfig& a, TrainControl& c) {
                   "record.json)");
   sub->add_option("--checkpoint-every", a.checkpoint_every,
                   "Write a checkpoint every S steps (0: at the end of each epoch); always at the end and on Ctrl-C")
-      ->capture_default_str();
+      ->capture_default_str()->check(in_range(whole(0, kMaxCount, "0: at each epoch's end")));
   sub->add_option("--keep-checkpoints", a.keep_checkpoints, "Keep the newest K checkpoints in the run folder")
-      ->capture_default_str();
+      ->capture_default_str()->check(in_range(whole(1, 1000000)));
   sub->add_option("--stop-at-step", c.stop_at_step,
-                  "Stop with a checkpoint once N steps are done (continue later with --resume)");
+                  "Stop with a checkpoint once N steps are done (continue later with --resume)")->check(in_range(whole(1, kMaxCount)));
 }
 
 std::optional<ResumeSource> open_resume_flags(const TrainControl& c, const RunConfig& args) {

@@ -1,5 +1,7 @@
 #include "graph/graph.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 
 namespace thaw {
@@ -47,6 +49,12 @@ int64_t Graph::parameter_count() const {
     if (t.is_parameter()) total += shape_numel(t.shape);
   }
   return total;
+}
+
+int64_t Graph::largest_output_floats() const {
+  int64_t largest = 0;
+  for (const auto& n : nodes) largest = std::max(largest, shape_numel(n.out));
+  return largest;
 }
 
 int64_t Graph::block_parameter_count(int block) const {

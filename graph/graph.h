@@ -75,6 +75,8 @@ struct Graph {
   int find_block(std::string_view name) const;
   int find_tensor(std::string_view name) const;  // -1 when absent
   int64_t parameter_count() const;               // learnable parameters only (not buffers)
+  int64_t largest_output_floats() const;         // the largest node output per sample
+
   int64_t block_parameter_count(int block) const;
   int64_t node_macs(int node) const;             // multiply-accumulates per sample (conv and linear)
   int64_t block_macs(int block) const;

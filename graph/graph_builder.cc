@@ -140,7 +140,12 @@ void check_build_args(const char* arch, int64_t input_size, int64_t min_input, i
   if (input_size < min_input) {
     fail_user("--input-size: expected at least ", min_input, " (", arch, " reduces 32x), got ", input_size);
   }
-  if (num_classes < 1) fail_user("--classes: expected at least 1, got ", num_classes);
+  if (input_size > kMaxInputSize) {
+    fail_user("--input-size: expected at most ", kMaxInputSize, ", got ", input_size);
+  }
+  if (num_classes < 1 || num_classes > kMaxClasses) {
+    fail_user("--classes: expected a number in [1, ", kMaxClasses, "], got ", num_classes);
+  }
   if (dropout < 0.0 || dropout >= 1.0) fail_user("--dropout: expected a value in [0, 1), got ", dropout);
 }
 

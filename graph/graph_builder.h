@@ -47,6 +47,12 @@ class GraphBuilder {
   Graph& g_;
 };
 
+// The largest input and the most classes a network is built for: far beyond any use (Inception is
+// trained at 299), small enough that the activations and head they imply can be counted in int64
+// and checked against memory before anything is allocated.
+inline constexpr int64_t kMaxInputSize = 2048;
+inline constexpr int64_t kMaxClasses = 100000;
+
 // The checks every builder makes before building; UserErrors name --input-size, --classes and
 // --dropout. `min_input` is the smallest size every stride-2 stage keeps a pixel for.
 void check_build_args(const char* arch, int64_t input_size, int64_t min_input, int64_t num_classes, double dropout);

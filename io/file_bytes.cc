@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/memory.h"
 
 namespace thaw {
 namespace {
@@ -24,13 +25,33 @@ struct FdCloser {
 
 }  // namespace
 
+const char* special_file_kind(unsigned mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a pipe";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "a special file";
+}
+
+void require_regular_file(const std::filesystem::path& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) fail_read(path, errno);
+  if (!S_ISREG(st.st_mode)) fail_user("cannot read ", path.string(), ": ", special_file_kind(st.st_mode), ", not a file");
+}
+
 std::string read_file_bytes(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a pipe would otherwise wait for a writer before it could be refused below;
+  // regular files ignore the flag.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) fail_read(path, errno);
   FdCloser closer{fd};
   struct stat st {};
   if (::fstat(fd, &st) != 0) fail_read(path, errno);
   if (S_ISDIR(st.st_mode)) fail_read(path, EISDIR);
+  // A device or a pipe has no size to check against memory (/dev/zero never ends).
+  if (!S_ISREG(st.st_mode)) fail_user("cannot read ", path.string(), ": ", special_file_kind(st.st_mode), ", not a file");
+  check_fits_in_memory(st.st_size, cat_str("reading ", path.string()));
   std::string bytes;
   bytes.resize(static_cast<size_t>(st.st_size));
   size_t done = 0;

@@ -7,7 +7,13 @@
 
 namespace thaw {
 
+// Only regular files: a device, pipe or directory is a UserError naming what it is, and a file
+// larger than the memory available is one too (core/memory.h), before anything is allocated.
 std::string read_file_bytes(const std::filesystem::path& path);
+// A UserError unless `path` is a regular file (for readers that open it themselves).
+void require_regular_file(const std::filesystem::path& path);
+// "a directory", "a character device", "a pipe", ...: for st_mode values that are not regular files.
+const char* special_file_kind(unsigned mode);
 // The same; a file that cannot be read is a UserError "cannot read <path>: <missing>", for a
 // message that tells the user what the file is ("not a thaw run folder (no record.json)").
 std::string read_file_bytes(const std::filesystem::path& path, std::string_view missing);

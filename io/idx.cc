@@ -6,6 +6,8 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "core/memory.h"
+#include "io/file_bytes.h"
 
 namespace thaw {
 namespace {
@@ -55,6 +57,9 @@ void check_data_size(const std::vector<uint8_t>& bytes, const std::filesystem::p
 }  // namespace
 
 std::vector<uint8_t> read_maybe_gzip(const std::filesystem::path& path) {
+  require_regular_file(path);
+  // A few KiB of gzip can expand to any size: what it expands to is bounded by memory as it comes.
+  const int64_t available = available_memory_bytes();
   errno = 0;
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f) fail_user("cannot read ", path.string(), ": ", errno ? std::strerror(errno) : "out of memory");
@@ -64,6 +69,10 @@ std::vector<uint8_t> read_maybe_gzip(const std::filesystem::path& path) {
   constexpr unsigned kChunk = 1 << 20;
   while (true) {
     const size_t at = out.size();
+    if (static_cast<int64_t>(at + kChunk) > available) {
+      fail_user("not enough memory for ", path.string(), ": it expands to more than the ", gib_text(available),
+                " available");
+    }
     out.resize(at + kChunk);
     const int n = gzread(f, out.data() + at, kChunk);
     if (n < 0) {

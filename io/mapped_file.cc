@@ -10,17 +10,22 @@
 #include <utility>
 
 #include "core/error.h"
+#include "io/file_bytes.h"
 
 namespace thaw {
 
 MappedFile::MappedFile(const std::filesystem::path& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) fail_user("cannot read ", path.string(), ": ", std::strerror(errno));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int e = errno;
     ::close(fd);
     fail_user("cannot read ", path.string(), ": ", std::strerror(e));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    fail_user("cannot read ", path.string(), ": ", special_file_kind(st.st_mode), ", not a file");
   }
   size_ = static_cast<size_t>(st.st_size);
   if (size_ > 0) {

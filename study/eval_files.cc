@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "engine/model/batch_memory.h"
 #include "io/atomic_file.h"
 #include "io/csv.h"
 #include "stats/predictions.h"
@@ -76,7 +77,7 @@ std::string predictions_csv(const Dataset& data, const DatasetPredictions& p, co
   os << '\n';
   const int64_t k = p.classes;
   for (int64_t i = 0; i < n; ++i) {
-    os << csv_field(paths[i]) << ',' << hashes[i] << ',' << csv_field(classes[p.labels[i]]) << ','
+    os << csv_field(paths[i]) << ',' << csv_field(hashes[i]) << ',' << csv_field(classes[p.labels[i]]) << ','
        << csv_field(classes[p.predicted[i]]);
     for (int64_t c = 0; c < k; ++c) os << ',' << number(p.probs[i * k + c]);
     if (any_group) {
@@ -92,6 +93,7 @@ EvalFiles evaluate_to_files(const Graph& g, ModelState<float>& state, const Eval
                             const std::filesystem::path& dir, const EvalFilesRequest& r, FeatureCache* cache,
                             std::ostream* progress) {
   check_eval_request(m, r);
+  check_inference_batch_memory(g, r.batch_size, r.batch_flag);
   const std::vector<std::string> classes = model_class_names(m);
   // The data's labels in the model's class order (a class the model lacks fails here).
   const RelabelledDataset relabelled(data, model_class_of_data_class(m, data), classes);

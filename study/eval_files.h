@@ -27,6 +27,7 @@ namespace thaw {
 struct EvalFilesRequest {
   EvalOptions stats;         // interval method, bootstrap, binary view
   int64_t batch_size = 64;
+  std::string batch_flag = "--batch-size";  // the flag that set batch_size, for messages
   int64_t limit = 0;         // > 0: the first N samples only
   std::string split = "test";  // names the files and the IDX rows' path column
 };

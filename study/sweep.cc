@@ -9,9 +9,11 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "engine/run/run_lock.h"
 #include "engine/model/weights_origin.h"
 #include "engine/run/run_summary.h"
 #include "graph/network.h"
+#include "io/temp_leftovers.h"
 #include "io/atomic_file.h"
 #include "io/datasets.h"
 #include "stats/comparison.h"
@@ -98,6 +100,7 @@ json evaluate_arm(const fs::path& dir, DataSplit split, const SweepConfig& c) {
   EvalFilesRequest req;
   req.stats = c.stats;
   req.batch_size = c.eval_batch_size;
+  req.batch_flag = "--eval-batch-size";
   req.split = split_name(split);
   // Validation: the samples training validated on; test: all of them, or --test-limit.
   req.limit = split == DataSplit::Test ? c.test_limit : run.config.val_limit;
@@ -306,6 +309,13 @@ json run_sweep(const SweepConfig& c, std::ostream& log) {
   }
   check_weights(c);
   check_sweep_data(c.data, c.train_args, log);
+  // One sweep per folder, from here to its end (engine/run/run_lock.h); each arm's `thaw train`
+  // holds its own arm folder. Under the lock, temporaries of a killed sweep are removed.
+  const RunFolderLock lock(c.out, "--out");
+  if (const RemovedLeftovers r = remove_dead_temporaries(c.out); !r.files.empty()) {
+    log << "thaw: sweep: removed " << r.files.size() << " temporary file(s) left in " << c.out.string()
+        << " by a thaw process that died\n";
+  }
   const json kept = finished_arms(c);
   const std::string weights = train_arg(c.train_args, "--weights");
   if (weights.empty()) {

@@ -9,6 +9,7 @@
 #include "core/sha256.h"
 #include "engine/model/plan.h"
 #include "engine/run/record_env.h"
+#include "engine/run/run_lock.h"
 #include "engine/model/state_hash.h"
 #include "io/atomic_file.h"
 #include "io/file_bytes.h"
@@ -144,6 +145,7 @@ RunRecorder::RunRecorder(const std::filesystem::path& dir, ojson record, int64_t
   record_["status"] = "running";
   record_.erase("result");
   record_.erase("stopped");
+  record_.erase("failed");
   resume["utc"] = utc_now();
   record_["resumes"].push_back(std::move(resume));
   steps_ = std::make_unique<StepsWriter>(dir / "steps.jsonl", steps_done, chain);
@@ -154,6 +156,16 @@ void RunRecorder::stopped(int64_t steps_done, const std::filesystem::path& check
   record_["status"] = "stopped";
   record_["stopped"] = {{"steps_done", steps_done}, {"checkpoint", checkpoint.filename().string()}, {"reason", reason}};
   write_record(dir_, record_);
+}
+
+void RunRecorder::failed(const std::string& error) noexcept {
+  try {
+    record_["status"] = "failed";
+    record_["failed"] = {{"utc", utc_now()}, {"error", error}};
+    write_record(dir_, record_);
+  } catch (const std::exception&) {
+    // The disk that failed the run may fail this write too; readers then see "interrupted".
+  }
 }
 
 void RunRecorder::finish(const TrainSummary& summary, const Graph& g, const ModelState<float>& final_state,
@@ -179,6 +191,9 @@ ojson read_record(const std::filesystem::path& dir) {
               "); replay it with a newer thaw");
   }
   if (v < 1) fail_user(path.string(), ": bad record format version ", v);
+  // "running" on disk is true only while a process holds the folder (engine/run/run_lock.h); a
+  // record left "running" by a process that died is read as what it is.
+  if (r.value("status", "") == "running" && run_folder_holder(dir) == 0) r["status"] = "interrupted";
   return r;
 }
 

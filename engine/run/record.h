@@ -44,6 +44,9 @@ class RunRecorder {
   // Rewrites record.json with status "stopped" and where: the steps done and the checkpoint to
   // resume from, and why ("SIGINT", "--stop-at-step").
   void stopped(int64_t steps_done, const std::filesystem::path& checkpoint, const std::string& reason);
+  // Rewrites record.json with status "failed" and the error line (best effort: the failure may be
+  // the disk's, and a record that cannot be written reads as "interrupted").
+  void failed(const std::string& error) noexcept;
   // Rewrites record.json with status "complete" and the result: steps, final state, weights file.
   void finish(const TrainSummary& summary, const Graph& g, const ModelState<float>& final_state,
               const std::filesystem::path& weights_file);
@@ -55,6 +58,7 @@ class RunRecorder {
 };
 
 // RUN_DIR/record.json, parsed; a missing file, another format or a newer version is a UserError.
+// A record whose status is "running" while no process holds the folder comes back "interrupted".
 nlohmann::ordered_json read_record(const std::filesystem::path& dir);
 
 }  // namespace thaw

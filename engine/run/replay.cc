@@ -12,6 +12,7 @@
 #include "engine/model/state_hash.h"
 #include "engine/run/rank_context.h"
 #include "engine/run/record_steps.h"
+#include "engine/run/run_lock.h"
 #include "engine/run/run_setup.h"
 #include "engine/parallel/shards.h"
 #include "io/file_bytes.h"
@@ -137,6 +138,11 @@ InitialState verify_initial_state(const ojson& record, const RunConfig& c, const
 }
 
 ReplayOutcome replay_checked(const ReplayOptions& opt, std::ostream& out, std::ostream& log) {
+  // A live run's record and steps are still being written: reading them would replay half a run.
+  if (const pid_t holder = run_folder_holder(opt.dir); holder != 0) {
+    fail_user(opt.dir.string(), ": a thaw process", holder > 0 ? cat_str(" (pid ", holder, ")") : std::string(),
+              " is still training in this folder; replay it once that run has ended");
+  }
   const ojson record = read_record(opt.dir);
   const RecordedSteps steps = read_steps(opt.dir / "steps.jsonl");
   const int64_t recorded = static_cast<int64_t>(steps.lines.size());

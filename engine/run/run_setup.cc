@@ -4,6 +4,7 @@
 
 #include "core/error.h"
 #include "core/sha256.h"
+#include "engine/model/batch_memory.h"
 #include "engine/model/weights_io.h"
 #include "engine/run/train_options.h"
 #include "engine/model/weights_origin.h"
@@ -66,6 +67,9 @@ RunSetup setup_run(const RunConfig& a) {
   r.classes = a.classes > 0 ? a.classes : r.train_full->num_classes();
   r.graph = build_graph_for(a.arch, a.input_size, r.classes, a.dropout, a.weights);
   r.train = resolve_train_config(a, r.graph, data.on_bad_image, std::cerr);
+  // Before any step: a batch that cannot fit ends here in one line, not in std::bad_alloc mid-run.
+  check_training_batch_memory(r.graph, make_plan(r.graph, r.train.freeze_block, r.train.bn), a.batch_size);
+  check_inference_batch_memory(r.graph, a.eval_batch_size, "--eval-batch-size");
   return r;
 }
 

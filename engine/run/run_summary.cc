@@ -11,6 +11,7 @@ namespace thaw {
 void write_run_summary(const std::filesystem::path& run_dir, const RunSummary& s) {
   nlohmann::json j;  // keys sorted, as summary.json always had them
   j["command"] = s.command;
+  j["resume_commands"] = s.resume_commands;
   j["data"] = s.data;
   j["initial_weights"] = s.initial_weights;
   j["classes"] = s.classes;
@@ -33,6 +34,7 @@ RunSummary read_run_summary(const std::filesystem::path& run_dir) {
   try {
     if (j.is_discarded()) fail_user(file.string(), ": not valid JSON");
     s.command = j.value("command", "");
+    s.resume_commands = j.value("resume_commands", std::vector<std::string>{});
     s.data = j.value("data", "");
     s.initial_weights = j.value("initial_weights", "");
     s.classes = j.value("classes", int64_t{0});

@@ -12,7 +12,8 @@
 namespace thaw {
 
 struct RunSummary {
-  std::string command;
+  std::string command;                       // the command that started the run
+  std::vector<std::string> resume_commands;  // each `thaw train --resume` that continued it
   std::string data;             // as given
   std::string initial_weights;  // as given, or "seeded random initialisation (seed S)"
   int64_t classes = 0;

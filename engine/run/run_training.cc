@@ -2,9 +2,11 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,11 +15,14 @@
 #include "core/error.h"
 #include "engine/model/weights_io.h"
 #include "engine/run/record.h"
+#include "engine/run/run_lock.h"
 #include "engine/run/run_setup.h"
 #include "engine/run/run_summary.h"
 #include "engine/train/checkpoint_hook.h"
 #include "engine/train/interrupt.h"
 #include "engine/train/trainer.h"
+#include "io/free_space.h"
+#include "io/temp_leftovers.h"
 
 namespace thaw {
 
@@ -85,20 +90,33 @@ struct Prepared {
   std::optional<ResumePoint> point;
   InitialState init;
   CheckpointPolicy policy;
+  std::optional<RunFolderLock> lock;  // rank 0's, from before it touches the folder to the end
 };
+
+// Under the lock: thaw's own temporaries that a killed process left (io/temp_leftovers.h).
+void remove_leftovers(const fs::path& dir) {
+  const RemovedLeftovers r = remove_dead_temporaries(dir);
+  if (r.files.empty()) return;
+  std::cerr << "thaw: removed " << r.files.size() << " temporary file" << (r.files.size() == 1 ? "" : "s") << " ("
+            << (r.bytes >> 20) << " MiB) left in " << dir.string() << " by a thaw process that died\n";
+}
 
 Prepared prepare(const TrainingRequest& req, RankContext& ranks) {
   const RunConfig a = req.resume ? req.resume->config : with_absolute_paths(req.flags);
   if (a.out.empty()) fail_user("--out: a run folder is required");
   checkpoint_policy(a, req.stop_at_step);  // the flags' errors before anything is opened
   ranks.agree_on(nlohmann::json(a).dump());
-  Prepared p{a, setup_run(a), std::nullopt, {}, {}};
+  Prepared p{a, setup_run(a), std::nullopt, {}, {}, std::nullopt};
   TrainConfig& cfg = p.run.train;
   cfg.ranks = ranks.total_ranks();
   validate_shards(cfg, p.run.graph);
   const bool writer = ranks.is_writer();  // rank 0 alone writes the run folder
   cfg.interactive = writer && isatty(STDERR_FILENO) != 0;
   cfg.out_dir = a.out;
+  if (writer) {
+    p.lock.emplace(cfg.out_dir, req.resume ? "--resume" : "--out");
+    remove_leftovers(cfg.out_dir);
+  }
   if (writer && !req.resume) prepare_out_dir(cfg.out_dir, a.overwrite);
   // A resumed run starts from its checkpoint's state and position (engine/run/train_resume.h).
   if (req.resume) p.point = find_resume_point(*req.resume, p.run);
@@ -107,6 +125,19 @@ Prepared prepare(const TrainingRequest& req, RankContext& ranks) {
   if (p.point) set_start(cfg, p.point->checkpoint);
   p.policy = checkpoint_policy(a, req.stop_at_step, cfg.start_step);
   return p;
+}
+
+// Before the first step: room for the checkpoints the run will keep, and the one written before the
+// oldest is removed (a resumed or overwritten run's files already count as used).
+void check_run_space(const Prepared& p) {
+  const TrainConfig& cfg = p.run.train;
+  const int64_t bytes = planned_checkpoint_bytes(p.run.graph, make_plan(p.run.graph, cfg.freeze_block, cfg.bn),
+                                                 cfg.optimizer);
+  const auto existing = static_cast<int64_t>(list_checkpoints(cfg.out_dir).size());
+  const int64_t files = std::max<int64_t>(0, p.policy.keep + 1 - existing);
+  check_free_space(cfg.out_dir, files * bytes,
+                   cat_str(files, " checkpoint", files == 1 ? "" : "s", " of ", bytes >> 20, " MiB (--keep-checkpoints ",
+                           p.policy.keep, ", and one more while the oldest is replaced)"));
 }
 
 // Ranks other than 0 train without writing anything.
@@ -153,9 +184,16 @@ void finish(const TrainingRequest& req, Prepared& p, RunRecorder& recorder, Trai
   recorder.finish(s, p.run.graph, p.init.state, weights_file);
   RunSummary sum;
   sum.command = req.command_line;
-  sum.data = req.flags.data;
+  if (p.point) {  // the start's command and each resume's, from the record
+    sum.command = recorder.record().value("command", "");
+    for (const auto& r : recorder.record().value("resumes", nlohmann::ordered_json::array())) {
+      sum.resume_commands.push_back(r.value("command", ""));
+    }
+  }
+  // From the run's own configuration: a resumed run's flags are the defaults, not what it trained on.
+  sum.data = a.data;
   sum.initial_weights =
-      a.weights.empty() ? "seeded random initialisation (seed " + std::to_string(a.seed) + ")" : req.flags.weights;
+      a.weights.empty() ? "seeded random initialisation (seed " + std::to_string(a.seed) + ")" : a.weights;
   sum.classes = p.run.classes;
   sum.class_names = names;
   sum.input_size = a.input_size;
@@ -181,6 +219,7 @@ int run_training(const TrainingRequest& req, RankContext& ranks) {
   if (!ranks.is_writer()) return train_silently(p, ranks);
   TrainConfig& cfg = p.run.train;
   announce(p);
+  check_run_space(p);
   if (p.point) prepare_resume_folder(cfg.out_dir, *p.point);
   if (!p.point) remove_checkpoints_after(cfg.out_dir, 0);  // stale ones of a run this one --overwrites
   RunRecorder recorder =
@@ -191,14 +230,19 @@ int run_training(const TrainingRequest& req, RankContext& ranks) {
   CheckpointHook hook(cfg.out_dir, p.run.graph, p.policy, checkpoint_base(p.run, &recorder.record()), &interrupt,
                       p.point ? &p.point->checkpoint : nullptr);
   cfg.hook = &hook;
-  TrainSummary s = ranks.train(p.run.graph, p.init.state, *p.run.train_data, p.run.val_data.get(), cfg, std::cerr,
-                               &recorder.steps());
-  if (s.halted) {
-    recorder.stopped(hook.last_checkpoint_steps(), hook.last_checkpoint(),
-                     hook.stop_signal() != 0 ? signal_name(hook.stop_signal()) : "--stop-at-step");
-    return report_stop(hook, planned_steps(cfg, p.run.train_data->size()), cfg.out_dir);
+  try {
+    TrainSummary s = ranks.train(p.run.graph, p.init.state, *p.run.train_data, p.run.val_data.get(), cfg, std::cerr,
+                                 &recorder.steps());
+    if (s.halted) {
+      recorder.stopped(hook.last_checkpoint_steps(), hook.last_checkpoint(),
+                       hook.stop_signal() != 0 ? signal_name(hook.stop_signal()) : "--stop-at-step");
+      return report_stop(hook, planned_steps(cfg, p.run.train_data->size()), cfg.out_dir);
+    }
+    finish(req, p, recorder, std::move(s));
+  } catch (const std::exception& e) {
+    recorder.failed(e.what());  // the record says how the run ended, then the error goes on to main
+    throw;
   }
-  finish(req, p, recorder, std::move(s));
   return 0;
 }
 

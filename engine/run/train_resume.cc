@@ -171,6 +171,7 @@ void set_start(TrainConfig& cfg, const TrainCheckpoint& c) {
   cfg.start_step = p.steps_done;
   // A checkpoint at an epoch's end starts the next epoch from nothing.
   cfg.start_epoch_loss_sum = p.epoch_steps_done < c.meta.steps_per_epoch ? p.epoch_loss_sum : 0.0;
+  cfg.start_epoch_seconds = p.epoch_steps_done < c.meta.steps_per_epoch ? p.epoch_seconds : 0.0;
 }
 
 nlohmann::ordered_json resume_entry(const ResumeSource& source, const ResumePoint& point,

@@ -5,8 +5,25 @@
 
 #include "core/error.h"
 #include "engine/parallel/comm.h"
+#include "io/free_space.h"
 
 namespace thaw {
+
+int64_t checkpoint_bytes(const ModelState<float>& state, const Optimizer<float>& optimizer) {
+  int64_t floats = 0;
+  for (const auto& t : state.values) floats += t.numel();
+  for (const auto& [name, values] : optimizer.state()) floats += static_cast<int64_t>(values.size());
+  constexpr int64_t kHeaderAllowance = 1 << 20;  // JSON header and metadata: tensor names, hashes
+  return floats * static_cast<int64_t>(sizeof(float)) + kHeaderAllowance;
+}
+
+int64_t planned_checkpoint_bytes(const Graph& g, const Plan& plan, const OptimizerConfig& oc) {
+  int64_t floats = 0;
+  for (const auto& t : g.tensors) floats += shape_numel(t.shape);
+  const int64_t slots = oc.kind == OptimizerConfig::Kind::AdamW ? 2 : (oc.momentum > 0 ? 1 : 0);
+  floats += slots * plan.trainable_parameter_count(g);
+  return floats * static_cast<int64_t>(sizeof(float)) + (int64_t{1} << 20);
+}
 
 void validate_checkpoint_policy(const CheckpointPolicy& p, int64_t start_step) {
   if (p.every < 0)
@@ -63,6 +80,8 @@ bool CheckpointHook::after_step(const TrainProgress& p, const ModelState<float>&
     CheckpointMeta meta = base_;
     meta.progress = p;
     const std::filesystem::path path = checkpoint_path(dir_, p.steps_done);
+    // Written before the oldest is pruned: room for one more whole checkpoint, or one line saying so.
+    check_free_space(dir_, checkpoint_bytes(state, optimizer), cat_str("the checkpoint after step ", p.steps_done));
     write_train_checkpoint(path, g_, state, optimizer, meta);
     prune_checkpoints(dir_, policy_.keep);
     last_checkpoint_ = path;

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 
+#include "engine/model/plan.h"
 #include "engine/train/interrupt.h"
 #include "engine/train/train_checkpoint.h"
 #include "engine/train/train_hook.h"
@@ -25,6 +26,12 @@ struct CheckpointPolicy {
 
 // UserErrors naming --checkpoint-every, --keep-checkpoints or --stop-at-step (which must lie
 // after `start_step`, the steps a resumed run starts with).
+// The bytes of a checkpoint of this state and optimizer (tensors, optimizer state, a header
+// allowance), checked against the free space before each is written; and the same before training,
+// from the plan and the optimizer's kind.
+int64_t checkpoint_bytes(const ModelState<float>& state, const Optimizer<float>& optimizer);
+int64_t planned_checkpoint_bytes(const Graph& g, const Plan& plan, const OptimizerConfig& oc);
+
 void validate_checkpoint_policy(const CheckpointPolicy& policy, int64_t start_step = 0);
 
 class CheckpointHook final : public TrainHook {

@@ -11,14 +11,21 @@ namespace thaw {
 
 // nlohmann::json (not ordered_json): its keys are written sorted, as metrics.jsonl always had them.
 MetricsLog::MetricsLog(const std::filesystem::path& dir, bool append)
-    : out_(dir / "metrics.jsonl", append ? std::ios::app : std::ios::trunc) {
-  if (!out_) fail_user("cannot write ", (dir / "metrics.jsonl").string());
+    : path_(dir / "metrics.jsonl"), out_(path_, append ? std::ios::app : std::ios::trunc) {
+  if (!out_) fail_user("cannot write ", path_.string());
 }
 
 void MetricsLog::step(int64_t step, int64_t epoch, double lr, double loss) {
   const nlohmann::json line = {
       {"step", step}, {"epoch", epoch}, {"lr", lr}, {"loss", loss}, {"loss_bits", double_bits_hex(loss)}};
   out_ << line.dump() << '\n';
+  check_written();
+}
+
+// A full disk makes the stream fail quietly; the run stops with one line rather than leave a
+// shorter log than the run it describes.
+void MetricsLog::check_written() {
+  if (!out_) fail_user("cannot write ", path_.string(), ": the disk may be full");
 }
 
 void MetricsLog::epoch_end(const EpochResult& e) {
@@ -27,6 +34,7 @@ void MetricsLog::epoch_end(const EpochResult& e) {
                                {"val_loss", e.val_loss},     {"val_accuracy", e.val_accuracy},
                                {"eval_seconds", e.eval_seconds}};
   out_ << line.dump() << '\n' << std::flush;
+  check_written();
 }
 
 std::vector<EpochResult> read_epochs_before(const std::filesystem::path& run_dir, int64_t first_epoch) {

@@ -32,6 +32,9 @@ class MetricsLog {
   void epoch_end(const EpochResult& e);
 
  private:
+  void check_written();
+
+  std::filesystem::path path_;
   std::ofstream out_;
 };
 

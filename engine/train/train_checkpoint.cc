@@ -62,6 +62,8 @@ CheckpointMeta parse_meta(const ojson& j, const std::string& origin) {
   m.progress.epoch = meta_field<int64_t>(j, "epoch", origin);
   m.progress.epoch_steps_done = meta_field<int64_t>(j, "epoch_steps_done", origin);
   m.progress.epoch_loss_sum = double_from_bits_hex(meta_field<std::string>(j, "epoch_loss_sum_bits", origin), origin);
+  // Checkpoints written before the field kept no time: the epoch's summary counts the resumed part only.
+  m.progress.epoch_seconds = j.contains("epoch_seconds") && j["epoch_seconds"].is_number() ? j["epoch_seconds"].get<double>() : 0.0;
   m.steps_per_epoch = meta_field<int64_t>(j, "steps_per_epoch", origin);
   m.total_steps = meta_field<int64_t>(j, "total_steps", origin);
   m.seed = meta_field<uint64_t>(j, "seed", origin);
@@ -124,6 +126,7 @@ void write_train_checkpoint(const std::filesystem::path& path, const Graph& g, c
   j["epoch_steps_done"] = p.epoch_steps_done;
   j["epoch_loss_sum"] = p.epoch_loss_sum;
   j["epoch_loss_sum_bits"] = double_bits_hex(p.epoch_loss_sum);
+  j["epoch_seconds"] = p.epoch_seconds;
   j["steps_per_epoch"] = meta.steps_per_epoch;
   j["total_steps"] = meta.total_steps;
   j["seed"] = meta.seed;

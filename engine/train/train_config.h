@@ -58,6 +58,7 @@ struct TrainConfig {
   // writes checkpoints and may stop the run.
   int64_t start_step = 0;
   double start_epoch_loss_sum = 0;
+  double start_epoch_seconds = 0;  // the stopped epoch's time before the stop, for its summary
   TrainHook* hook = nullptr;
 };
 

@@ -18,6 +18,7 @@ struct TrainProgress {
   int64_t epoch = 0;             // the epoch of the step just finished
   int64_t epoch_steps_done = 0;  // steps of that epoch finished
   double epoch_loss_sum = 0;     // the sum of their losses (the epoch's mean loss goes on from it)
+  double epoch_seconds = 0;      // their wall time, before and after any stop (never in the bits)
 };
 
 class TrainHook {

@@ -102,6 +102,7 @@ class TrainLoop {
     er.epoch = epoch;
     const auto t0 = std::chrono::steady_clock::now();
     double loss_sum = first > 0 ? cfg_.start_epoch_loss_sum : 0;
+    const double seconds_before = first > 0 ? cfg_.start_epoch_seconds : 0;  // before a stop, for the summary
     int64_t s = first;
     for (; s < steps_here && !stop_ && !halt_; ++s, ++step_index_) {
       const std::vector<int64_t>& loaded = loader.next_into(x_, labels_).indices;
@@ -111,13 +112,16 @@ class TrainLoop {
       loss_sum += loss;
       bar.update(s + 1, (s + 1) * cfg_.batch_size, loss);
       if (cfg_.hook) {
-        halt_ = cfg_.hook->after_step({step_index_ + 1, epoch, s + 1, loss_sum}, state_, step_->optimizer(), cfg_.comm);
+        halt_ = cfg_.hook->after_step({step_index_ + 1, epoch, s + 1, loss_sum, seconds_before + seconds_since(t0)},
+                                      state_, step_->optimizer(), cfg_.comm);
       }
     }
     er.steps = s;
-    er.seconds = seconds_since(t0);
+    er.seconds = seconds_before + seconds_since(t0);
     er.train_loss = loss_sum / static_cast<double>(s);
-    er.images_per_s = static_cast<double>((s - first) * cfg_.batch_size) / er.seconds;
+    // A checkpoint from before epoch_seconds was kept has no time for the steps before the stop.
+    const int64_t timed = first == 0 || seconds_before > 0 ? s : s - first;
+    er.images_per_s = static_cast<double>(timed * cfg_.batch_size) / er.seconds;
     bar.finish();
     return er;
   }

@@ -155,9 +155,12 @@ TEST_F(DataCli, TrainOnAnImageFolderThenPredictWithItsClassNames) {
   const CsvTable t = read_csv(dir_ / "p.csv");
   EXPECT_THAT(t.header, ::testing::ElementsAre("path", "predicted", "a", "b"));  // from the weights' metadata
   EXPECT_EQ(t.rows.size(), 4u);
-  const CommandResult bad = thaw(train + " --val-fraction 0.25 --rrc-scale 0,1 --overwrite");
+  const CommandResult bad = thaw(train + " --val-fraction 0.25 --rrc-scale 0.9,0.5 --overwrite");
   EXPECT_EQ(bad.exit_code, 2);
-  EXPECT_THAT(bad.err, HasSubstr("--rrc-scale: expected 0 < min <= max <= 1, got 0,1"));
+  EXPECT_THAT(bad.err, HasSubstr("--rrc-scale: expected 0 < min <= max <= 1, got 0.9,0.5"));
+  const CommandResult zero = thaw(train + " --val-fraction 0.25 --rrc-scale 0,1 --overwrite");
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_THAT(zero.err, HasSubstr("--rrc-scale: expected a number in (0, 1], got 0"));
 }
 
 TEST(DataCliDermoscopy, Isic2017ManifestChecksClean) {

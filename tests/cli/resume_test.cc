@@ -104,6 +104,29 @@ class ResumeCommand : public ::testing::Test {
     EXPECT_EQ(sb["epochs"][1]["train_loss"], sa["epochs"][1]["train_loss"]);
     EXPECT_EQ(checkpoint_names(path("parts")), final_files);
     EXPECT_EQ(checkpoint_names(path("straight")), straight_files);
+    expect_same_summary(sa, sb, stop);
+  }
+
+  // The resumed run's summary.json describes the straight run, field by field, apart from the times
+  // and the commands: its data (not the default), weights, classes, freeze point, steps, epochs.
+  static void expect_same_summary(const nlohmann::json& straight, const nlohmann::json& parts, int stop) {
+    nlohmann::json a = straight, b = parts;
+    for (nlohmann::json* j : {&a, &b}) {
+      j->erase("command");
+      j->erase("resume_commands");
+      for (auto& e : (*j)["epochs"]) {
+        e.erase("seconds");
+        e.erase("images_per_s");
+      }
+    }
+    EXPECT_EQ(b, a) << "straight:\n" << straight.dump(1) << "\nresumed:\n" << parts.dump(1);
+    EXPECT_NE(parts["command"].get<std::string>().find("--stop-at-step " + std::to_string(stop)), std::string::npos);
+    ASSERT_EQ(parts["resume_commands"].size(), 1u);
+    EXPECT_NE(parts["resume_commands"][0].get<std::string>().find("--resume"), std::string::npos);
+    // The stopped epoch's time covers its steps before and after the stop: 3 steps of 2 images.
+    for (const auto& e : parts["epochs"]) {
+      EXPECT_NEAR(e["images_per_s"].get<double>() * e["seconds"].get<double>(), 6.0, 1e-6) << e.dump();
+    }
   }
 
   ScratchDir dir_;

@@ -108,7 +108,7 @@ TEST_F(StatsCli, BadInputIsOneLineWithExitTwo) {
             "thaw: error: " + a + ": line 77, column 'hash': sample '" + first_hash + "' is not in " + other +
                 " (--compare expects predictions for the same samples)");
   EXPECT_EQ(user_error("stats " + sh_quote(a) + " --positive malignant --threshold 1.5"),
-            "thaw: error: --threshold: expected a probability in [0, 1], got 1.5");
+            "thaw: error: --threshold: expected a number in [0, 1], got 1.5 (see thaw --help)");
   EXPECT_EQ(user_error("stats " + sh_quote(a) + " --ci wald"), "thaw: error: --ci: expected wilson or exact, got 'wald'");
   EXPECT_NE(user_error("stats " + sh_quote(dir_ / "nope.csv")).find("nope.csv"), std::string::npos);
   EXPECT_FALSE(std::filesystem::exists(dir_ / "eval.json"));  // nothing written on an error
@@ -128,7 +128,7 @@ TEST_F(StatsCli, SampleSizeNormalAndExact) {
   EXPECT_EQ(user_error("samplesize --metric accuracy --expected 0.9 --half-width 0.05 --prevalence 0.2"),
             "thaw: error: --metric: expected sensitivity or specificity, got 'accuracy'");
   EXPECT_EQ(user_error("samplesize --metric sensitivity --expected 0.9 --half-width 0.6 --prevalence 0.2"),
-            "thaw: error: --half-width: expected a value in (0, 0.5), got 0.6");
+            "thaw: error: --half-width: expected a number in (0, 0.5), got 0.6 (see thaw --help)");
 }
 
 }  // namespace

@@ -77,7 +77,7 @@ TEST(StudyCommands, SweepMarksAFailedArmAndEvalAndStatsAgree) {
   const struct {
     std::string args, expect;
   } bad[] = {
-      {"--threshold 1.5 --positive sandal", "--threshold: expected a probability in [0, 1], got 1.5"},
+      {"--threshold 1.5 --positive sandal", "--threshold: expected a number in [0, 1], got 1.5"},
       {"--positive coat", "--positive: expected one of the classes"},
       {"--class-subset 4-6", "class 'coat' is not a class of the model (sandal, shirt: "},
       {"--split holdout", "--split: expected train, val or test"},
