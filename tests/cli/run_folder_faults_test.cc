@@ -42,7 +42,7 @@ class RunFolderFaults : public ::testing::Test {
   }
   void TearDown() override {
     if (background_ > 0) {
-      ::kill(background_, SIGKILL);
+      ::kill(-background_, SIGKILL);
       int status = 0;
       ::waitpid(background_, &status, 0);
     }
@@ -57,25 +57,32 @@ class RunFolderFaults : public ::testing::Test {
   CommandResult run(const std::string& cmd) const { return run_command(cmd, dir_); }
   fs::path path(const std::string& name) const { return dir_.path() / name; }
 
-  // Starts `command` (argv through sh) as a child of this test and waits until it holds `run`'s
-  // lock and has written its record.
-  void start_and_wait_for_lock(const std::string& command, const fs::path& run) {
+  // Starts `command` (through sh, in a process group of its own, so that a sweep's arms go with it)
+  // and waits until it holds `run`'s lock and has written `marker` there.
+  void start_and_wait_for_lock(const std::string& command, const fs::path& run,
+                               const std::string& marker = "record.json") {
     background_ = ::fork();
     if (background_ == 0) {
+      ::setpgid(0, 0);
       const std::string cmd = "exec " + command + " >/dev/null 2>&1";
       ::execl("/bin/sh", "sh", "-c", cmd.c_str(), static_cast<char*>(nullptr));
       ::_exit(127);
     }
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (run_folder_holder(run) == background_ && fs::exists(run / "record.json")) return;
+      if (run_folder_holder(run) == background_ && fs::exists(run / marker)) return;
+      int status = 0;
+      if (::waitpid(background_, &status, WNOHANG) == background_) {
+        background_ = -1;
+        FAIL() << "the background command ended before it held " << run << ": " << command;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     FAIL() << "the background run never held " << run;
   }
 
   void kill_background() {
-    ::kill(background_, SIGKILL);
+    ::kill(-background_, SIGKILL);
     int status = 0;
     ::waitpid(background_, &status, 0);
     background_ = -1;
@@ -115,6 +122,20 @@ TEST_F(RunFolderFaults, ASecondProcessOnALiveRunIsRefusedAndAKilledRunReadsInter
   const CommandResult again = run(train("live", "--epochs 1 --overwrite"));
   EXPECT_EQ(again.exit_code, 0) << describe("taking over a dead run's folder", again);
   EXPECT_EQ(read_json(live / "record.json")["status"], "complete");
+}
+
+TEST_F(RunFolderFaults, ASecondSweepOnALiveSweepsFolderIsRefused) {
+  const fs::path sweep = path("sweep");
+  const std::string args = " sweep --data " + sh_quote((dir_.path() / "idx").string()) +
+                           " --input-size 75 --freeze-through mixed_7c --val-fraction 0.25 --train-limit 6 --val-limit 2 --test-limit 2"
+                           " --batch-size 2 --threads 1 --workers 1 --out " + sh_quote(sweep.string());
+  start_and_wait_for_lock(sh_quote(THAW_BINARY) + args + " --epochs 1000", sweep, "sweep.json");
+  const std::string in_use = "--out: " + sweep.string() + " is in use by another thaw process (pid " +
+                             std::to_string(background_) + ")";
+  expect_one_line(run(sh_quote(THAW_BINARY) + args + " --epochs 1 --overwrite"), "sweep --overwrite", {in_use});
+  expect_one_line(run(sh_quote(THAW_BINARY) + args + " --epochs 1 --resume"), "sweep --resume", {in_use});
+  kill_background();
+  EXPECT_EQ(run_folder_holder(sweep), 0);
 }
 
 TEST_F(RunFolderFaults, ADeadWritersTemporariesAreRemovedAndNothingElse) {
