@@ -20,6 +20,7 @@ namespace {
 
 struct PredictArgs {
   std::string weights, input, output;
+  std::string on_bad_image = "fail";
   std::string arch = "inception_v4";
   int64_t classes = 1000;
   std::string device = "cpu";
@@ -36,7 +37,11 @@ void run_predict(const PredictArgs& a) {
   check_threads(a.threads);
   if (is_image_input(a.input)) {
     if (a.device != "cpu") fail_user("--device ", a.device, ": image input runs on the CPU for now; use --device cpu");
-    predict_images({a.weights, a.input, a.output, a.classes, a.input_size, a.class_names, a.batch_size, a.arch});
+    if (a.on_bad_image != "fail" && a.on_bad_image != "skip") {
+      fail_user("--on-bad-image: expected fail or skip, got '", a.on_bad_image, "'");
+    }
+    predict_images({a.weights, a.input, a.output, a.classes, a.input_size, a.class_names, a.batch_size, a.arch,
+                    a.on_bad_image == "skip"});
     return;
   }
   const NpyArray in = read_npy(a.input);
@@ -91,6 +96,9 @@ void add_predict(CLI::App& app) {
       ->delimiter(',');
   sub->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
   sub->add_option("--batch-size", a->batch_size, "Images per forward pass")->capture_default_str()->check(in_range(whole(1, kMaxBatch)));
+  sub->add_option("--on-bad-image", a->on_bad_image,
+                  "Images: an unreadable one stops the run (fail) or is left out and listed in OUTPUT.skipped.txt (skip)")
+      ->capture_default_str();
   sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
   sub->callback([a] { run_predict(*a); });
 }

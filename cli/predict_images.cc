@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "engine/model/tensor_checks.h"
 #include "engine/model/weights_io.h"
 #include "engine/model/batch_memory.h"
 #include "engine/model/executor.h"
@@ -54,14 +55,8 @@ std::vector<std::string> class_names_for(const PredictImagesArgs& a) {
   std::string from = "--class-names";
   if (names.empty()) {
     const SafeTensorsFile f = SafeTensorsFile::read(a.weights);
-    const auto it = f.metadata().find("thaw_class_names");
-    if (it != f.metadata().end()) {
-      const nlohmann::json j = nlohmann::json::parse(it->second, nullptr, false);
-      if (j.is_array()) {
-        for (const auto& v : j) names.push_back(v.is_string() ? v.get<std::string>() : v.dump());
-      }
-      from = a.weights + " (metadata thaw_class_names)";
-    }
+    names = metadata_class_names(f.metadata(), a.weights);
+    if (!names.empty()) from = a.weights + " (metadata thaw_class_names)";
   }
   if (names.empty()) {
     for (int64_t c = 0; c < a.classes; ++c) names.push_back(std::to_string(c));
@@ -80,6 +75,14 @@ std::string probability(double p) {
 
 }  // namespace
 
+std::string what_of(const std::exception_ptr& e) {
+  try {
+    std::rethrow_exception(e);
+  } catch (const std::exception& x) {
+    return x.what();
+  }
+}
+
 bool is_image_input(const std::string& input) { return fs::is_directory(input) || has_image_extension(input); }
 
 void predict_images(const PredictImagesArgs& a) {
@@ -97,7 +100,8 @@ void predict_images(const PredictImagesArgs& a) {
   const Plan plan = make_plan(g, static_cast<int>(g.blocks.size()) - 1, BnPolicy::Frozen);
   Executor<float> exec(g, plan, state);
   const int64_t n = static_cast<int64_t>(paths.size()), s = a.input_size, per = 3 * s * s, k = a.classes;
-  std::ostringstream csv;
+  std::ostringstream csv, skipped;
+  int64_t written = 0;
   csv << "path,predicted";
   for (const std::string& c : names) csv << ',' << csv_field(c);
   csv << '\n';
@@ -114,11 +118,14 @@ void predict_images(const PredictImagesArgs& a) {
         errors[i] = std::current_exception();
       }
     }
-    for (const std::exception_ptr& e : errors) {
-      if (e) std::rethrow_exception(e);
+    for (size_t i = 0; i < errors.size(); ++i) {
+      if (errors[i] && !a.skip_bad_images) std::rethrow_exception(errors[i]);
+      if (errors[i]) skipped << paths[start + static_cast<int64_t>(i)].string() << ": " << what_of(errors[i]) << '\n';
     }
     const Tensor<float>& logits = exec.forward(batch, Phase::Eval);
     for (int64_t i = 0; i < b; ++i) {
+      if (errors[static_cast<size_t>(i)]) continue;
+      ++written;
       const float* row = logits.data() + i * k;
       const int64_t best = std::max_element(row, row + k) - row;
       std::vector<double> p(static_cast<size_t>(k));
@@ -130,8 +137,14 @@ void predict_images(const PredictImagesArgs& a) {
     }
   }
   write_file_atomic(a.output, csv.str());
-  std::cerr << "thaw: wrote class probabilities for " << n << " image" << (n == 1 ? "" : "s") << " to " << a.output
-            << "\n";
+  std::cerr << "thaw: wrote class probabilities for " << written << " image" << (written == 1 ? "" : "s") << " to "
+            << a.output << "\n";
+  if (written < n) {
+    const std::string list = a.output + ".skipped.txt";
+    write_file_atomic(list, skipped.str());
+    std::cerr << "thaw: skipped " << n - written << " unreadable image" << (n - written == 1 ? "" : "s")
+              << " (--on-bad-image skip), listed in " << list << "\n";
+  }
 }
 
 }  // namespace thaw::cli

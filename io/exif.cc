@@ -25,7 +25,9 @@ struct TiffReader {
 };
 
 constexpr uint32_t kOrientationTag = 0x0112;
+constexpr uint32_t kTypeByte = 1;
 constexpr uint32_t kTypeShort = 3;
+constexpr uint32_t kTypeLong = 4;
 
 }  // namespace
 
@@ -46,7 +48,17 @@ int exif_orientation(const uint8_t* payload, size_t n) noexcept {
     uint32_t tag = 0, type = 0, values = 0, v = 0;
     if (!r.u16(at, tag) || !r.u16(at + 2, type) || !r.u32(at + 4, values)) return 1;
     if (tag != kOrientationTag) continue;
-    if (type != kTypeShort || values != 1 || !r.u16(at + 8, v)) return 1;
+    // SHORT as the standard says; BYTE and LONG as some writers store it, and as other decoders
+    // still read it (the value sits left-aligned in the 4-byte field).
+    if (values != 1) return 1;
+    bool read = false;
+    if (type == kTypeShort) read = r.u16(at + 8, v);
+    if (type == kTypeLong) read = r.u32(at + 8, v);
+    if (type == kTypeByte && at + 8 < r.n) {
+      v = r.p[at + 8];
+      read = true;
+    }
+    if (!read) return 1;
     return v >= 1 && v <= 8 ? static_cast<int>(v) : 1;
   }
   return 1;

@@ -3,6 +3,7 @@
 // its first bytes, not the file name. Grey becomes three equal channels, alpha is dropped, 16-bit
 // samples keep their high byte, PNG palettes are expanded; JPEG EXIF orientation is applied. A
 // missing, unreadable, truncated or corrupt file, or another format, is a UserError naming the file.
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -14,6 +15,8 @@ namespace thaw {
 
 // Larger images are refused (a corrupt or hostile header must not make thaw allocate gigabytes).
 inline constexpr int64_t kMaxImagePixels = int64_t{1} << 28;
+inline constexpr size_t kMaxPngChunkBytes = size_t{8} << 20;  // one ancillary chunk (text, profile)
+inline constexpr int kMaxJpegScans = 500;                       // a progressive JPEG's passes
 
 struct ImageHeader {
   std::string format;           // "jpeg" or "png"

@@ -36,6 +36,17 @@ void on_emit_message(j_common_ptr c, int level) {
   if (c->err->num_warnings++ == 0) (*c->err->format_message)(c, e->first_warning);
 }
 
+// A progressive JPEG may hold any number of scans, each a pass over the whole image: a few KB of
+// them can keep a decoder busy for minutes. Past kMaxJpegScans the image is refused (libjpeg-turbo's
+// own tools stop at 500 too).
+void on_progress(j_common_ptr c) {
+  auto* d = reinterpret_cast<j_decompress_ptr>(c);
+  if (d->input_scan_number <= kMaxJpegScans) return;
+  auto* e = reinterpret_cast<ErrorMgr*>(c->err);
+  std::snprintf(e->message, sizeof e->message, "more than %d scans", static_cast<int>(kMaxJpegScans));
+  std::longjmp(e->jump, 1);
+}
+
 struct Request {
   const uint8_t* data;
   size_t size;
@@ -56,6 +67,9 @@ struct Result {
 bool run_libjpeg(const Request& req, Result& res, ErrorMgr& err) {
   jpeg_decompress_struct cinfo;
   std::memset(&cinfo, 0, sizeof cinfo);  // so that jpeg_destroy_decompress is safe even before create
+  jpeg_progress_mgr progress;
+  std::memset(&progress, 0, sizeof progress);
+  progress.progress_monitor = on_progress;
   cinfo.err = jpeg_std_error(&err.pub);
   err.pub.error_exit = on_error_exit;
   err.pub.emit_message = on_emit_message;
@@ -65,6 +79,7 @@ bool run_libjpeg(const Request& req, Result& res, ErrorMgr& err) {
     return false;
   }
   jpeg_create_decompress(&cinfo);
+  cinfo.progress = &progress;
   jpeg_mem_src(&cinfo, req.data, static_cast<unsigned long>(req.size));
   jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0xFFFF);
   jpeg_read_header(&cinfo, TRUE);

@@ -40,7 +40,9 @@ void on_read(png_structp png, png_bytep out, size_t n) {
 
 struct Result {
   int64_t width, height;
-  int channels;  // of the decoded rows: 3 (RGB) or 4 (RGBA)
+  int channels;  // of the decoded rows: 3 (RGB), 4 (RGBA) or 1 (palette indices, one per byte)
+  int palette_entries;
+  uint8_t palette[256 * 3];
   bool too_large;
   std::vector<uint8_t>* rows;      // owned by the caller, so a longjmp never skips a destructor
   std::vector<png_bytep>* row_ptrs;
@@ -64,10 +66,22 @@ bool run_libpng(Cursor& cursor, bool header_only, Result& res) {
     return false;
   }
   png_set_read_fn(png, &cursor, on_read);
+  // A chunk's length comes from the file: no ancillary chunk may make libpng allocate more than this
+  // (a 57-byte file declaring a 1 GiB text chunk once cost 1.2 GB before its rejection).
+  png_set_chunk_malloc_max(png, kMaxPngChunkBytes);
+  // Chunks whose content is never used are skipped unread: libpng would otherwise allocate a text
+  // chunk's declared length whatever the limit above (1 GiB for a 57-byte file).
+  static constexpr png_byte kIgnored[] = "bKGD\0cHRM\0eXIf\0gAMA\0hIST\0iCCP\0iTXt\0oFFs\0pCAL\0pHYs\0"
+                                         "sBIT\0sCAL\0sPLT\0sRGB\0tEXt\0tIME\0zTXt";
+  png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, kIgnored, static_cast<int>(sizeof kIgnored / 5));
   png_read_info(png, info);
   res.width = png_get_image_width(png, info);
   res.height = png_get_image_height(png, info);
   res.too_large = res.width * res.height > kMaxImagePixels;
+  // Deflate expands at most 1032:1: a header claiming more pixels than the file's bytes can hold is
+  // refused before its rows are allocated (a small file claiming 16384x16384 once cost 1 GB).
+  const uint64_t raw = (static_cast<uint64_t>(png_get_rowbytes(png, info)) + 1) * static_cast<uint64_t>(res.height);
+  if (!res.too_large && raw / 1032 > cursor.size) png_error(png, "the header claims more pixels than the file holds");
   if (header_only || res.too_large) {
     png_destroy_read_struct(&png, &info, nullptr);
     return true;
@@ -76,7 +90,23 @@ bool run_libpng(Cursor& cursor, bool header_only, Result& res) {
   const int bit_depth = png_get_bit_depth(png, info);
   // 16-bit samples keep their high byte (what PIL does for RGB), rather than a rounded rescale.
   if (bit_depth == 16) png_set_strip_16(png);
-  if (color_type == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
+  // Palette images come back as indices, mapped to colours in decode_png where an index past the
+  // palette is an error (libpng would give such a pixel black without a word).
+  res.palette_entries = 0;
+  if (color_type == PNG_COLOR_TYPE_PALETTE) {
+    png_colorp palette = nullptr;
+    int entries = 0;
+    if (png_get_PLTE(png, info, &palette, &entries) == 0 || entries < 1 || entries > 256) {
+      png_error(png, "a palette image without a palette");
+    }
+    res.palette_entries = entries;
+    for (int i = 0; i < entries; ++i) {
+      res.palette[3 * i] = palette[i].red;
+      res.palette[3 * i + 1] = palette[i].green;
+      res.palette[3 * i + 2] = palette[i].blue;
+    }
+    if (bit_depth < 8) png_set_packing(png);
+  }
   if ((color_type & PNG_COLOR_MASK_COLOR) == 0) {
     if (bit_depth < 8) png_set_expand_gray_1_2_4_to_8(png);
     png_set_gray_to_rgb(png);
@@ -85,7 +115,8 @@ bool run_libpng(Cursor& cursor, bool header_only, Result& res) {
   png_read_update_info(png, info);
   res.channels = png_get_channels(png, info);
   const size_t row_bytes = png_get_rowbytes(png, info);
-  if (res.channels != 3 && res.channels != 4) png_error(png, "unexpected channel count after conversion");
+  const bool indices = res.palette_entries > 0 && res.channels == 1;
+  if (res.channels != 3 && res.channels != 4 && !indices) png_error(png, "unexpected channel count after conversion");
   res.rows->resize(row_bytes * static_cast<size_t>(res.height));
   res.row_ptrs->resize(static_cast<size_t>(res.height));
   for (int64_t y = 0; y < res.height; ++y) (*res.row_ptrs)[y] = res.rows->data() + y * row_bytes;
@@ -128,6 +159,19 @@ Image decode_png(std::string_view bytes, const std::string& name) {
   img.height = r.height;
   if (r.channels == 3) {
     img.rgb = std::move(rows);
+    return img;
+  }
+  const size_t pixels = static_cast<size_t>(r.width * r.height);
+  if (r.channels == 1) {
+    img.rgb.resize(pixels * 3);
+    for (size_t i = 0; i < pixels; ++i) {
+      const int index = rows[i];
+      if (index >= r.palette_entries) {
+        fail_user(name, ": corrupt PNG (a pixel's palette index ", index, " is beyond the palette of ", r.palette_entries,
+                  " colours)");
+      }
+      std::memcpy(img.rgb.data() + 3 * i, r.palette + 3 * index, 3);
+    }
     return img;
   }
   img.rgb.resize(static_cast<size_t>(r.width * r.height * 3));

@@ -23,6 +23,9 @@ struct SafeTensorInfo {
   std::span<const uint8_t> bytes;  // points into the owning SafeTensorsFile
 };
 
+// The largest header read (the format's reference implementation refuses more than 100 MB).
+inline constexpr uint64_t kMaxHeaderBytes = 100'000'000;
+
 // A whole safetensors file in memory, validated on load: every problem (short file, header length
 // past the end, bad JSON, unknown dtype, offsets out of range, overlapping, leaving holes, or not
 // matching dtype x shape) is a UserError with one line naming the file.

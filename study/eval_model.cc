@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "engine/model/tensor_checks.h"
 #include "engine/model/weights_io.h"
 #include "engine/run/record.h"
 #include "engine/model/weights_origin.h"
@@ -43,11 +44,10 @@ EvalModel model_from_weights(const std::filesystem::path& weights, const std::st
     fail_user("--weights ", weights.string(), ": ", bias, " has shape ", shape_str(shape), ", expected [K] with K >= 2");
   }
   m.classes = shape[0];
-  if (const std::string names = meta("thaw_class_names"); !names.empty()) {
-    const nlohmann::json j = nlohmann::json::parse(names, nullptr, false);
-    if (j.is_array() && static_cast<int64_t>(j.size()) == m.classes) {
-      for (const auto& v : j) m.class_names.push_back(v.is_string() ? v.get<std::string>() : v.dump());
-    }
+  m.class_names = metadata_class_names(file.metadata(), cat_str("--weights ", weights.string()));
+  if (!m.class_names.empty() && static_cast<int64_t>(m.class_names.size()) != m.classes) {
+    fail_user("--weights ", weights.string(), ": metadata thaw_class_names has ", m.class_names.size(),
+              " names for a classifier of ", m.classes, " classes");
   }
   return m;
 }

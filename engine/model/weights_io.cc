@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "core/error.h"
+#include "engine/model/tensor_checks.h"
 #include "engine/model/weights_origin.h"
 #include "io/safetensors.h"
 
@@ -40,7 +41,7 @@ LoadReport load_weights(const std::filesystem::path& path, const Graph& g, Model
       continue;
     }
     if (spec.role == TensorRole::NumBatchesTracked) {
-      state.batches_tracked[i] = file.has(spec.name) ? file.to_int64(spec.name).at(0) : 0;
+      state.batches_tracked[i] = file.has(spec.name) ? read_batches_tracked(file, spec.name) : 0;
       continue;
     }
     if (!file.has(spec.name)) {
@@ -51,6 +52,8 @@ LoadReport load_weights(const std::filesystem::path& path, const Graph& g, Model
     } else {
       state.values[i] = file.tensor_float(spec.name, spec.shape);
     }
+    const Tensor<T>& v = state.values[i];
+    check_finite<T>({v.data(), static_cast<size_t>(v.numel())}, path.string(), spec.name);
   }
   for (const std::string& name : file.names()) {
     if (g.find_tensor(name) < 0) {

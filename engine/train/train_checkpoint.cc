@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/sha256.h"
+#include "engine/model/tensor_checks.h"
 #include "engine/model/state_hash.h"
 #include "engine/model/weights_origin.h"
 #include "io/safetensors.h"
@@ -152,10 +153,8 @@ ModelState<float> read_model_tensors(const SafeTensorsFile& file, const Graph& g
     if (!file.has(spec.name)) fail_user(origin, ": missing tensor ", spec.name);
     const SafeTensorInfo& info = file.info(spec.name);
     if (spec.role == TensorRole::NumBatchesTracked) {
-      if (info.dtype != DType::I64 || !info.shape.empty()) {
-        fail_user(origin, ": tensor ", spec.name, " is not an I64 scalar");
-      }
-      state.batches_tracked[i] = file.to_int64(spec.name).at(0);
+      if (info.dtype != DType::I64) fail_user(origin, ": tensor ", spec.name, " is not an I64 scalar");
+      state.batches_tracked[i] = read_batches_tracked(file, spec.name);
       continue;
     }
     // Exactly what training had: F32, nothing converted.
@@ -167,6 +166,7 @@ ModelState<float> read_model_tensors(const SafeTensorsFile& file, const Graph& g
     }
     Tensor<float> t(spec.shape);
     std::memcpy(t.data(), info.bytes.data(), info.bytes.size());
+    check_finite<float>({t.data(), static_cast<size_t>(t.numel())}, origin, spec.name);
     state.values[i] = std::move(t);
   }
   return state;

@@ -102,4 +102,12 @@ inline std::string trim_right(std::string s) {
   return s;
 }
 
+// One line on stderr, exit code 2, naming `names`.
+inline void expect_refusal(const CommandResult& r, const std::string& what, const std::vector<std::string>& names) {
+  EXPECT_EQ(r.exit_code, 2) << describe(what, r);
+  const std::string err = trim_right(r.err);
+  EXPECT_EQ(err.find('\n'), std::string::npos) << what << ": more than one line:\n" << err;
+  for (const std::string& n : names) EXPECT_NE(err.find(n), std::string::npos) << what << ": " << err;
+}
+
 }  // namespace thaw::testing

@@ -78,6 +78,23 @@ TEST_F(HostileNames, RoundTripThroughEveryCsvAndAreEscapedInTheReport) {
   EXPECT_TRUE(comma_file);
   EXPECT_TRUE(newline_file);
 
+  // An unreadable image among them: the run stops naming it, or with --on-bad-image skip the CSV
+  // holds the readable ones and OUTPUT.skipped.txt lists it.
+  const std::string folder = dir_ / (std::string(kData) + "/a,b \"q\"");
+  std::ofstream(folder + "/broken.png") << "not a png";
+  const std::string predict = "predict --weights " + sh_quote(dir_ / "run/weights.safetensors") +
+                              " --classes 2 --input-size 75 --input " + sh_quote(folder) + " --output " +
+                              sh_quote(dir_ / "q.csv");
+  const CommandResult stop = thaw(predict);
+  EXPECT_EQ(stop.exit_code, 2) << describe("predict with a broken image", stop);
+  EXPECT_THAT(stop.err, HasSubstr("broken.png: not a JPEG or PNG image"));
+  const CommandResult skip = thaw(predict + " --on-bad-image skip");
+  ASSERT_EQ(skip.exit_code, 0) << describe("predict --on-bad-image skip", skip);
+  EXPECT_EQ(read_csv(dir_ / "q.csv").rows.size(), 8u);
+  EXPECT_THAT(read_text(dir_.path() / "q.csv.skipped.txt"), HasSubstr("broken.png: "));
+  EXPECT_THAT(skip.err, HasSubstr("skipped 1 unreadable image (--on-bad-image skip), listed in "));
+  std::filesystem::remove(folder + "/broken.png");
+
   // eval --run: the predictions CSV holds the names as labels and predictions.
   const CommandResult e = thaw("eval --run " + sh_quote(dir_ / "run") + " --split val --out-dir " + sh_quote(dir_ / "ev"));
   ASSERT_EQ(e.exit_code, 0) << describe("eval", e);

@@ -152,14 +152,6 @@ TEST_F(ResumeCommand, AdamWWithDropoutFromTheCheckpointBeforeADamagedOne) {
       true);
 }
 
-// One line on stderr, exit code 2, naming `names`.
-void expect_refusal(const CommandResult& r, const std::string& what, const std::vector<std::string>& names) {
-  EXPECT_EQ(r.exit_code, 2) << describe(what, r);
-  const std::string err = trim_right(r.err);
-  EXPECT_EQ(err.find('\n'), std::string::npos) << what << ": more than one line:\n" << err;
-  for (const std::string& n : names) EXPECT_NE(err.find(n), std::string::npos) << what << ": " << err;
-}
-
 TEST_F(ResumeCommand, BadCheckpointsAndFoldersAreRefusedNamingTheFile) {
   // 3 steps each (one epoch), stopped after the first.
   const std::string stop1 = "--lr 0.05 --keep-checkpoints 1 --stop-at-step 1";

@@ -19,20 +19,12 @@
 #include "engine/run/run_lock.h"
 #include "tests/cli/cli_harness.h"
 #include "tests/cli/idx_fixture.h"
+#include "tests/support/dead_pid.h"
 
 namespace thaw::testing {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A pid that no process has: a child that has exited and been reaped.
-pid_t dead_pid() {
-  const pid_t child = ::fork();
-  if (child == 0) ::_exit(0);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  return child;
-}
 
 class RunFolderFaults : public ::testing::Test {
  protected:
@@ -92,24 +84,17 @@ class RunFolderFaults : public ::testing::Test {
   pid_t background_ = -1;
 };
 
-void expect_one_line(const CommandResult& r, const std::string& what, const std::vector<std::string>& names) {
-  EXPECT_EQ(r.exit_code, 2) << describe(what, r);
-  const std::string err = trim_right(r.err);
-  EXPECT_EQ(err.find('\n'), std::string::npos) << what << ": more than one line:\n" << err;
-  for (const std::string& n : names) EXPECT_NE(err.find(n), std::string::npos) << what << ": " << err;
-}
-
 TEST_F(RunFolderFaults, ASecondProcessOnALiveRunIsRefusedAndAKilledRunReadsInterrupted) {
   const fs::path live = path("live");
   start_and_wait_for_lock(train("live", "--epochs 1000 --checkpoint-every 1000000"), live);
   const std::string pid = "(pid " + std::to_string(background_) + ")";
   const std::string in_use = live.string() + " is in use by another thaw process " + pid;
 
-  expect_one_line(run(train("live", "--epochs 1")), "same --out", {"--out: " + in_use});
-  expect_one_line(run(train("live", "--epochs 1 --overwrite")), "--overwrite", {"--out: " + in_use});
-  expect_one_line(run(sh_quote(THAW_BINARY) + " train --resume " + sh_quote(live.string())), "--resume",
+  expect_refusal(run(train("live", "--epochs 1")), "same --out", {"--out: " + in_use});
+  expect_refusal(run(train("live", "--epochs 1 --overwrite")), "--overwrite", {"--out: " + in_use});
+  expect_refusal(run(sh_quote(THAW_BINARY) + " train --resume " + sh_quote(live.string())), "--resume",
                   {"--resume: " + in_use});
-  expect_one_line(run(sh_quote(THAW_BINARY) + " replay " + sh_quote(live.string())), "replay",
+  expect_refusal(run(sh_quote(THAW_BINARY) + " replay " + sh_quote(live.string())), "replay",
                   {live.string(), pid, "still training"});
   EXPECT_EQ(read_json(live / "record.json")["status"], "running");
 
@@ -132,8 +117,8 @@ TEST_F(RunFolderFaults, ASecondSweepOnALiveSweepsFolderIsRefused) {
   start_and_wait_for_lock(sh_quote(THAW_BINARY) + args + " --epochs 1000", sweep, "sweep.json");
   const std::string in_use = "--out: " + sweep.string() + " is in use by another thaw process (pid " +
                              std::to_string(background_) + ")";
-  expect_one_line(run(sh_quote(THAW_BINARY) + args + " --epochs 1 --overwrite"), "sweep --overwrite", {in_use});
-  expect_one_line(run(sh_quote(THAW_BINARY) + args + " --epochs 1 --resume"), "sweep --resume", {in_use});
+  expect_refusal(run(sh_quote(THAW_BINARY) + args + " --epochs 1 --overwrite"), "sweep --overwrite", {in_use});
+  expect_refusal(run(sh_quote(THAW_BINARY) + args + " --epochs 1 --resume"), "sweep --resume", {in_use});
   kill_background();
   EXPECT_EQ(run_folder_holder(sweep), 0);
 }
@@ -142,7 +127,7 @@ TEST_F(RunFolderFaults, ADeadWritersTemporariesAreRemovedAndNothingElse) {
   const CommandResult first = run(train("r", "--epochs 2 --stop-at-step 4"));
   ASSERT_EQ(first.exit_code, 0) << describe("stopped run", first);
   // What a kill -9 in the middle of a checkpoint leaves, and files that are not thaw's.
-  const std::string stale = ".checkpoint-000000005.safetensors.tmp-" + std::to_string(dead_pid()) + "-0";
+  const std::string stale = ".checkpoint-000000005.safetensors.tmp-" + std::to_string(testkit::dead_pid()) + "-0";
   std::ofstream(path("r") / stale) << std::string(3 << 20, 'x');
   std::ofstream(path("r") / ".notes.tmp") << "mine";
   std::ofstream(path("r") / "notes.csv") << "a,b\n";

@@ -166,5 +166,23 @@ TEST(Exif, MalformedBlocksReadAsUpright) {
   EXPECT_EQ(exif_orientation(far_ifd.data(), far_ifd.size()), 1);
 }
 
+// Orientation stored as LONG or BYTE instead of SHORT (once ignored, where other decoders rotate).
+TEST(Exif, OrientationStoredAsLongOrByteIsRead) {
+  const std::vector<uint8_t> long_le = {'E', 'x', 'i', 'f', 0, 0, 'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0,
+                                        0x12, 0x01, 4, 0, 1, 0, 0, 0, 6, 0, 0, 0};
+  EXPECT_EQ(exif_orientation(long_le.data(), long_le.size()), 6);
+  const std::vector<uint8_t> long_be = {'E', 'x', 'i', 'f', 0, 0, 'M', 'M', 0, 42, 0, 0, 0, 8, 0, 1,
+                                        0x01, 0x12, 0, 4, 0, 0, 0, 1, 0, 0, 0, 8};
+  EXPECT_EQ(exif_orientation(long_be.data(), long_be.size()), 8);
+  const std::vector<uint8_t> byte = {'E', 'x', 'i', 'f', 0, 0, 'I', 'I', 42, 0, 8, 0, 0, 0, 1, 0,
+                                     0x12, 0x01, 1, 0, 1, 0, 0, 0, 3, 0, 0, 0};
+  EXPECT_EQ(exif_orientation(byte.data(), byte.size()), 3);
+  // A LONG cut before its four bytes end, and a RATIONAL, read as upright.
+  EXPECT_EQ(exif_orientation(long_le.data(), 27), 1);
+  std::vector<uint8_t> rational = long_le;
+  rational[18] = 5;
+  EXPECT_EQ(exif_orientation(rational.data(), rational.size()), 1);
+}
+
 }  // namespace
 }  // namespace thaw

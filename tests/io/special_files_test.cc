@@ -12,6 +12,7 @@
 
 #include "core/memory.h"
 #include "io/file_bytes.h"
+#include "io/free_space.h"
 #include "io/idx.h"
 #include "io/mapped_file.h"
 #include "tests/support/temp_dir.h"
@@ -65,6 +66,17 @@ TEST(MemoryCheck, ASparseFileLargerThanMemoryIsRefusedBeforeItIsRead) {
   }
   const std::string msg = user_error_of([&] { read_file_bytes(path); });
   EXPECT_TRUE(msg.starts_with("not enough memory for reading " + path + ": ")) << msg;
+}
+
+TEST(FreeSpace, MoreThanTheDiskHasIsOneLineNamingTheFolderAndBothSizes) {
+  testkit::TempDir dir("thaw-space");
+  const int64_t free = free_bytes(dir.path());
+  ASSERT_GT(free, 0);
+  check_free_space(dir.path(), 1 << 20, "a small file");  // no throw
+  const std::string msg = user_error_of([&] { check_free_space(dir.path(), free * 2, "3 checkpoints"); });
+  EXPECT_TRUE(msg.starts_with(dir.path().string() + " needs ")) << msg;
+  EXPECT_NE(msg.find(" MiB for 3 checkpoints, "), std::string::npos) << msg;
+  EXPECT_NE(msg.find(" MiB free; free some space or choose another --out"), std::string::npos) << msg;
 }
 
 }  // namespace

@@ -11,20 +11,13 @@
 #include <gtest/gtest.h>
 
 #include "io/atomic_file.h"
+#include "tests/support/dead_pid.h"
 #include "tests/support/temp_dir.h"
 
 namespace thaw {
 namespace {
 
 namespace fs = std::filesystem;
-
-pid_t dead_pid() {
-  const pid_t child = ::fork();
-  if (child == 0) ::_exit(0);
-  int status = 0;
-  ::waitpid(child, &status, 0);
-  return child;
-}
 
 TEST(TempLeftovers, OnlyAtomicFileNamesAreOurs) {
   EXPECT_EQ(atomic_temp_writer(".checkpoint-000000005.safetensors.tmp-4242-0"), 4242);
@@ -40,7 +33,7 @@ TEST(TempLeftovers, OnlyAtomicFileNamesAreOurs) {
 TEST(TempLeftovers, ADeadWritersFilesGoAndALiveWritersStay) {
   testkit::TempDir dir("thaw-leftovers");
   const fs::path d = dir.path();
-  const std::string dead = ".w.safetensors.tmp-" + std::to_string(dead_pid()) + "-0";
+  const std::string dead = ".w.safetensors.tmp-" + std::to_string(testkit::dead_pid()) + "-0";
   const std::string live = ".w.safetensors.tmp-" + std::to_string(::getppid()) + "-0";  // our parent lives
   std::ofstream(d / dead) << std::string(1000, 'x');
   std::ofstream(d / live) << "y";
