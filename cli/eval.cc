@@ -6,6 +6,7 @@
 
 #include "cli/flag_range.h"
 #include "cli/commands.h"
+#include "io/atomic_file.h"
 #include "core/error.h"
 #include "io/datasets.h"
 #include "stats/summary_table.h"
@@ -25,6 +26,7 @@ struct EvalArgs {
   int bootstrap = 2000;
   uint64_t bootstrap_seed = 0;
   int64_t batch_size = 64, limit = 0;
+  std::string on_bad_image = "fail";
   int threads = 0;
 };
 
@@ -66,7 +68,23 @@ void run_eval(EvalArgs a, const CLI::App& sub) {
   req.split = split_name(*split);
   check_eval_request(model, req);
 
-  const std::unique_ptr<Dataset> data = open_eval_data(a.data, *split);
+  std::unique_ptr<Dataset> data = open_eval_data(a.data, *split);
+  if (a.on_bad_image != "fail" && a.on_bad_image != "skip") {
+    fail_user("--on-bad-image: expected fail or skip, got '", a.on_bad_image, "'");
+  }
+  if (a.on_bad_image == "skip") {
+    std::vector<std::string> skipped;
+    data = without_unreadable(std::move(data), model.input_size, a.limit, skipped);
+    if (!skipped.empty()) {
+      std::filesystem::create_directories(out_dir);
+      const std::filesystem::path list = out_dir / ("skipped-" + req.split + ".txt");
+      std::string text;
+      for (const std::string& s : skipped) text += s + "\n";
+      write_file_atomic(list, text);
+      std::cerr << "thaw: left out " << skipped.size() << " unreadable image" << (skipped.size() == 1 ? "" : "s")
+                << " (--on-bad-image skip), listed in " << list.string() << "\n";
+    }
+  }
   model_class_of_data_class(model, *data);  // a class the model lacks fails before the model loads
   const Graph g = build_eval_graph(model);
   ModelState<float> state = load_eval_state(model, g);
@@ -103,6 +121,10 @@ void add_eval(CLI::App& app) {
   sub->add_option("--bootstrap-seed", a->bootstrap_seed, "Seed of the bootstrap resampling")->capture_default_str()->check(in_range(seed_range()));
   sub->add_option("--batch-size", a->batch_size, "Images per forward pass")->capture_default_str()->check(in_range(whole(1, kMaxBatch)));
   sub->add_option("--limit", a->limit, "Evaluate the first N samples only")->check(in_range(whole(0, kMaxCount, "0: all")));
+  sub->add_option("--on-bad-image", a->on_bad_image,
+                  "An unreadable image stops the evaluation (fail) or is left out and listed in "
+                  "OUT_DIR/skipped-<split>.txt (skip)")
+      ->capture_default_str();
   sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
   sub->callback([a, sub] { run_eval(*a, *sub); });
 }

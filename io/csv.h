@@ -3,6 +3,7 @@
 // LF; a field in double quotes may hold commas, line breaks and doubled quotes (""). A UTF-8 byte
 // order mark at the start is skipped. The first record is the header; every record must have as
 // many fields as the header. Errors are UserErrors naming the file and the line.
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -10,6 +11,11 @@
 #include <vector>
 
 namespace thaw {
+
+// Limits, checked as the text is parsed: a field of at most 1 MiB, a record of at most 4096 fields,
+// and the parsed table within the memory available (core/memory.h).
+inline constexpr size_t kMaxCsvFieldBytes = size_t{1} << 20;
+inline constexpr int64_t kMaxCsvColumns = 4096;
 
 struct CsvTable {
   std::string source;  // the name given to the parser (the file's path), for messages

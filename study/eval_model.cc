@@ -1,5 +1,7 @@
 #include "study/eval_model.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
@@ -120,6 +122,36 @@ std::vector<int32_t> model_class_of_data_class(const EvalModel& m, const Dataset
     map.push_back(found);
   }
   return map;
+}
+
+std::unique_ptr<Dataset> without_unreadable(std::unique_ptr<Dataset> data, int64_t size, int64_t limit,
+                                            std::vector<std::string>& skipped) {
+  const int64_t n = limit > 0 ? std::min(limit, data->size()) : data->size();
+  std::vector<std::string> why(static_cast<size_t>(n));
+#pragma omp parallel
+  {
+    std::vector<float> chw(static_cast<size_t>(3 * size * size));
+#pragma omp for schedule(dynamic)
+    for (int64_t i = 0; i < n; ++i) {
+      try {
+        data->load(i, size, LoadMode::eval(), chw.data());
+      } catch (const UserError& e) {
+        why[static_cast<size_t>(i)] = e.what();
+      }
+    }
+  }
+  std::vector<int64_t> good;
+  for (int64_t i = 0; i < n; ++i) {
+    if (why[static_cast<size_t>(i)].empty()) {
+      good.push_back(i);
+    } else {
+      skipped.push_back(why[static_cast<size_t>(i)]);
+    }
+  }
+  if (skipped.empty()) return data;
+  std::string desc = cat_str(data->describe(), ", ", skipped.size(), " unreadable left out");
+  return std::make_unique<DatasetView>(std::move(data), std::move(good), std::vector<int32_t>{},
+                                       std::vector<std::string>{}, std::move(desc));
 }
 
 }  // namespace thaw

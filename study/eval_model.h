@@ -42,6 +42,12 @@ ModelState<float> load_eval_state(const EvalModel& m, const Graph& g);
 // How to open the evaluation data: as a run opens it (splits, class subset) from these fields.
 std::unique_ptr<Dataset> open_eval_data(const RunConfig& data_options, DataSplit split);
 
+// --on-bad-image skip for evaluation: the first `limit` samples (all when 0) are each loaded once at
+// `size` (in parallel); those that cannot be read are left out of the view and their errors (each
+// naming the file) appended to `skipped`.
+std::unique_ptr<Dataset> without_unreadable(std::unique_ptr<Dataset> data, int64_t size, int64_t limit,
+                                            std::vector<std::string>& skipped);
+
 // The model's class index of each of the data's classes, by name where the model has names (a
 // data class the model does not have is a UserError naming it and the model's classes), else by
 // index (more data classes than model classes is a UserError).

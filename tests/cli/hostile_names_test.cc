@@ -93,6 +93,17 @@ TEST_F(HostileNames, RoundTripThroughEveryCsvAndAreEscapedInTheReport) {
   EXPECT_EQ(read_csv(dir_ / "q.csv").rows.size(), 8u);
   EXPECT_THAT(read_text(dir_.path() / "q.csv.skipped.txt"), HasSubstr("broken.png: "));
   EXPECT_THAT(skip.err, HasSubstr("skipped 1 unreadable image (--on-bad-image skip), listed in "));
+  // eval the same way: stopped naming the file, or the file left out and listed in skipped-train.txt.
+  const std::string eval = "eval --weights " + sh_quote(dir_ / "run/weights.safetensors") + " --input-size 75 --data " +
+                           sh_quote(dir_ / kData) + " --split train --out-dir " + sh_quote(dir_ / "evs");
+  const CommandResult estop = thaw(eval);
+  EXPECT_EQ(estop.exit_code, 2) << describe("eval with a broken image", estop);
+  EXPECT_THAT(estop.err, HasSubstr("broken.png"));
+  const CommandResult eskip = thaw(eval + " --on-bad-image skip");
+  ASSERT_EQ(eskip.exit_code, 0) << describe("eval --on-bad-image skip", eskip);
+  EXPECT_EQ(read_csv(dir_ / "evs/predictions-train.csv").rows.size(), 16u);
+  EXPECT_THAT(read_text(dir_.path() / "evs/skipped-train.txt"), HasSubstr("broken.png"));
+  EXPECT_THAT(eskip.err, HasSubstr("left out 1 unreadable image (--on-bad-image skip)"));
   std::filesystem::remove(folder + "/broken.png");
 
   // eval --run: the predictions CSV holds the names as labels and predictions.
