@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <random>
 #include <fstream>
 #include <thread>
 
@@ -145,30 +146,42 @@ TEST_F(RunFolderFaults, ADeadWritersTemporariesAreRemovedAndNothingElse) {
   EXPECT_EQ(read_json(path("r") / "record.json")["status"], "complete");
 }
 
-// kill -9 in the middle of a run that checkpoints every step (the kill may land inside a
-// checkpoint's write), then --resume: the run ends with the bits of a run never killed, and no
-// temporary file is left in the folder.
-TEST_F(RunFolderFaults, AKillMinus9ThenResumeGivesTheUnkilledBitsAndNoDebris) {
+// kill -9 in the middle of a run that checkpoints every step, twice: once in the first run and once
+// in its resume, each at a moment drawn from a seeded generator up to 250 ms after a given
+// checkpoint appears (so it lands in a step, in a checkpoint's write or in the record's), then a
+// final --resume: the run ends with the bits of a run never killed, and no temporary file is left.
+TEST_F(RunFolderFaults, KillsMinus9AtRandomMomentsThenResumeGiveTheUnkilledBitsAndNoDebris) {
   const std::string opts = "--epochs 3 --checkpoint-every 1 --keep-checkpoints 2";
   const CommandResult straight = run(train("straight", opts));
   ASSERT_EQ(straight.exit_code, 0) << describe("straight run", straight);
 
   const fs::path killed = path("killed");
-  start_and_wait_for_lock(train("killed", opts), killed);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
-  while (!fs::exists(killed / "checkpoint-000000004.safetensors") && std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  const std::string resume = sh_quote(THAW_BINARY) + " train --resume " + sh_quote(killed.string());
+  std::mt19937 rng(20261205);
+  const struct {
+    std::string command, after;
+  } kills[] = {{train("killed", opts), "checkpoint-000000002.safetensors"},
+               {resume, "checkpoint-000000005.safetensors"}};
+  for (const auto& k : kills) {
+    start_and_wait_for_lock(k.command, killed);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    while (!fs::exists(killed / k.after) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    }
+    ASSERT_TRUE(fs::exists(killed / k.after)) << k.command;
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 250)(rng)));
+    kill_background();
+    EXPECT_EQ(read_record(killed)["status"], "interrupted");
   }
-  ASSERT_TRUE(fs::exists(killed / "checkpoint-000000004.safetensors"));
-  kill_background();
-  EXPECT_EQ(read_record(killed)["status"], "interrupted");
 
-  const CommandResult r = run(sh_quote(THAW_BINARY) + " train --resume " + sh_quote(killed.string()));
+  const CommandResult r = run(resume);
   ASSERT_EQ(r.exit_code, 0) << describe("resume after kill -9", r);
   EXPECT_EQ(read_text(killed / "steps.jsonl"), read_text(path("straight") / "steps.jsonl"));
   EXPECT_TRUE(read_text(killed / "weights.safetensors") == read_text(path("straight") / "weights.safetensors"))
       << "the resumed run saved other weights than the straight one";
-  EXPECT_EQ(read_json(killed / "record.json")["status"], "complete");
+  const nlohmann::json rec = read_json(killed / "record.json");
+  EXPECT_EQ(rec["status"], "complete");
+  EXPECT_EQ(rec["resumes"].size(), 2u);
   for (const auto& e : fs::directory_iterator(killed)) {
     EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << "left behind: " << e.path();
   }
