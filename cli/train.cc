@@ -59,6 +59,10 @@ void add_train(CLI::App& app) {
   sub->add_option("--beta1", a->beta1, "AdamW beta1")->capture_default_str()->check(in_range(fraction_range()));
   sub->add_option("--beta2", a->beta2, "AdamW beta2")->capture_default_str()->check(in_range(fraction_range()));
   sub->add_option("--eps", a->eps, "AdamW epsilon")->capture_default_str()->check(in_range(real(0, 1, true)));
+  sub->add_option("--layer-decay", a->layer_decay,
+                  "Layer-wise rate decay (timm's): block b of B learns at lr x D^(B-1-b), the head at lr")
+      ->capture_default_str()
+      ->check(in_range(real(0, 1, true)));
   sub->add_option("--momentum", a->momentum, "SGD momentum")->capture_default_str()->check(in_range(fraction_range()));
   sub->add_flag("--nesterov", a->nesterov, "Nesterov momentum");
   sub->add_option("--weight-decay", a->weight_decay, "Weight decay (conv and linear weights)")->capture_default_str()->check(in_range(real(0, 1000)));

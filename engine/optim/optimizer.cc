@@ -163,6 +163,14 @@ Optimizer<T>::Optimizer(const OptimizerConfig& config, std::vector<ParamRef<T>> 
     state_a_.emplace_back(has_a ? static_cast<size_t>(p.size) : 0, T{0});
     state_b_.emplace_back(has_b ? static_cast<size_t>(p.size) : 0, T{0});
   }
+  if (!config_.lr_scale.empty()) {
+    for (const auto& p : params_) {
+      const auto it = config_.lr_scale.find(p.name);
+      const double s = it == config_.lr_scale.end() ? 1.0 : it->second;
+      THAW_CHECK(std::isfinite(s) && s > 0, "learning-rate scale ", s, " for '", p.name, "'");
+      lr_scale_.push_back(s);
+    }
+  }
 }
 
 template <typename T>
@@ -193,11 +201,12 @@ void Optimizer<T>::step_sgd(double lr) {
   run_items(cut_work(params_), total_size(params_), [&](const WorkItem& w) {
     const ParamRef<T>& pr = params_[w.param];
     T* buf = state_a_[w.param].data();
+    const SgdScalars<T> kp{k.wd, k.momentum, static_cast<T>(-rate(lr, w.param))};
     with_bool(use_wd && pr.decay, [&](auto d) {
       with_bool(use_momentum, [&](auto m) {
         with_bool(first, [&](auto f) {
           with_bool(nesterov, [&](auto n) {
-            sgd_range<T, d(), m(), f(), n()>(k, pr.value, pr.grad, buf, w.begin, w.end);
+            sgd_range<T, d(), m(), f(), n()>(kp, pr.value, pr.grad, buf, w.begin, w.end);
           });
         });
       });
@@ -225,7 +234,11 @@ void Optimizer<T>::step_adamw(double lr) {
     const ParamRef<T>& pr = params_[w.param];
     T* m = state_a_[w.param].data();
     T* v = state_b_[w.param].data();
-    with_bool(use_wd && pr.decay, [&](auto d) { adamw_range<T, d()>(k, pr.value, pr.grad, m, v, w.begin, w.end); });
+    const double r = rate(lr, w.param);
+    AdamWScalars<T> kp = k;
+    kp.keep = static_cast<T>(1 - r * config_.weight_decay);
+    kp.neg_step = static_cast<T>(-(r / bc1));
+    with_bool(use_wd && pr.decay, [&](auto d) { adamw_range<T, d()>(kp, pr.value, pr.grad, m, v, w.begin, w.end); });
   });
 }
 

@@ -43,6 +43,10 @@ struct OptimizerConfig {
   bool nesterov = false;  // SGD only; needs momentum > 0
   double weight_decay = 0;
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // AdamW only
+  // Per-parameter multipliers of the step's learning rate, by parameter name (timm's layer decay,
+  // engine/optim/layer_decay.h); a parameter not named here has 1. Each rate is lr x scale in
+  // double, rounded to T where it is used, as PyTorch's parameter groups hold it.
+  std::map<std::string, double> lr_scale;
 };
 
 // "sgd" or "adamw"; anything else is a UserError naming --optimizer.
@@ -77,6 +81,7 @@ class Optimizer {
   const std::vector<ParamRef<T>>& params() const { return params_; }
 
  private:
+  double rate(double lr, size_t param) const { return lr_scale_.empty() ? lr : lr * lr_scale_[param]; }
   void step_sgd(double lr);
   void step_adamw(double lr);
   template <typename U, typename Self>
@@ -88,6 +93,7 @@ class Optimizer {
   // AdamW uses a as exp_avg and b as exp_avg_sq.
   std::vector<std::vector<T>> state_a_;
   std::vector<std::vector<T>> state_b_;
+  std::vector<double> lr_scale_;  // parallel to params_; empty: all 1
   int64_t step_count_ = 0;
 };
 

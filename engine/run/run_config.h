@@ -72,6 +72,9 @@ struct RunConfig {
   // Arithmetic of the GPU step's convolutions and matrix products: "fp32", or "tf32" (TF32 tensor
   // cores, --device cuda only). Records made before the option ran in fp32.
   std::string precision = "fp32";
+  // timm's layer-wise learning-rate decay (engine/optim/layer_decay.h): 1 (off) in records made
+  // before the option.
+  double layer_decay = 1.0;
 };
 
 // to_json / from_json with the struct's field names; a field missing from the JSON keeps its
@@ -85,6 +88,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, arch, weights, 
                                                 max_steps, eval_batch_size, val_fraction, rrc_scale, rrc_ratio,
                                                 workers, on_bad_image, brightness, contrast, shards, class_subset,
                                                 test_fraction, augment, feature_cache, feature_cache_mb,
-                                                checkpoint_every, keep_checkpoints, device, precision)
+                                                checkpoint_every, keep_checkpoints, device, precision,
+                                                layer_decay)
 
 }  // namespace thaw
