@@ -63,6 +63,8 @@ void add_train(CLI::App& app) {
                   "Layer-wise rate decay (timm's): block b of B learns at lr x D^(B-1-b), the head at lr")
       ->capture_default_str()
       ->check(in_range(real(0, 1, true)));
+  sub->add_option("--lr-groups", a->lr_groups,
+                  "Rates by block ranges, e.g. conv2d_1a..mixed_5e=0.1,mixed_6a..mixed_6h=0.3 (others at lr)");
   sub->add_option("--momentum", a->momentum, "SGD momentum")->capture_default_str()->check(in_range(fraction_range()));
   sub->add_flag("--nesterov", a->nesterov, "Nesterov momentum");
   sub->add_option("--weight-decay", a->weight_decay, "Weight decay (conv and linear weights)")->capture_default_str()->check(in_range(real(0, 1000)));

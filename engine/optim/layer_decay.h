@@ -13,4 +13,13 @@ namespace thaw {
 // gives an empty map (every rate is lr, bit for bit as without the option).
 std::map<std::string, double> layer_decay_scales(const Graph& g, double decay);
 
+// --lr-groups "conv2d_1a..mixed_5e=0.1,mixed_6a..mixed_6h=0.3" (fastai's discriminative rates): the
+// parameters of each range of blocks (inclusive, by name or alias; one block alone as "mixed_7d=0.5")
+// learn at lr x its factor, the rest at lr. Ranges may not overlap or run backwards; each error is a
+// UserError naming --lr-groups. An empty spec gives an empty map.
+std::map<std::string, double> lr_group_scales(const Graph& g, const std::string& spec);
+
+// Both at once: each parameter's scales multiplied (a parameter in neither map keeps 1).
+std::map<std::string, double> combine_scales(std::map<std::string, double> a, const std::map<std::string, double>& b);
+
 }  // namespace thaw

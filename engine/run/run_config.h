@@ -75,6 +75,8 @@ struct RunConfig {
   // timm's layer-wise learning-rate decay (engine/optim/layer_decay.h): 1 (off) in records made
   // before the option.
   double layer_decay = 1.0;
+  // Discriminative rates by block ranges (engine/optim/layer_decay.h), "" (off) in older records.
+  std::string lr_groups;
 };
 
 // to_json / from_json with the struct's field names; a field missing from the JSON keeps its
@@ -89,6 +91,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, arch, weights, 
                                                 workers, on_bad_image, brightness, contrast, shards, class_subset,
                                                 test_fraction, augment, feature_cache, feature_cache_mb,
                                                 checkpoint_every, keep_checkpoints, device, precision,
-                                                layer_decay)
+                                                layer_decay, lr_groups)
 
 }  // namespace thaw

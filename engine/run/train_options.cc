@@ -73,8 +73,9 @@ void check_train_device(const RunConfig& c) {
   if (c.precision == "tf32" && c.device != "cuda") {
     fail_user("--precision tf32: TF32 is a GPU tensor-core mode; give --device cuda (the CPU computes in fp32)");
   }
-  if (c.device == "cuda" && c.layer_decay != 1.0) {
-    fail_user("--layer-decay: the GPU step has one learning rate for every parameter yet; use --device cpu");
+  if (c.device == "cuda" && (c.layer_decay != 1.0 || !c.lr_groups.empty())) {
+    fail_user(c.layer_decay != 1.0 ? "--layer-decay" : "--lr-groups",
+              ": the GPU step has one learning rate for every parameter yet; use --device cpu");
   }
   if (c.device == "cuda") require_cuda_device();
 }
@@ -94,7 +95,7 @@ TrainConfig resolve_train_config(const RunConfig& a, const Graph& g, BadImagePol
   cfg.freeze_block = g.find_block(a.freeze_through);
   cfg.bn = parse_bn_policy(a.bn);
   cfg.optimizer = optimizer_config(a);
-  cfg.optimizer.lr_scale = layer_decay_scales(g, a.layer_decay);
+  cfg.optimizer.lr_scale = combine_scales(layer_decay_scales(g, a.layer_decay), lr_group_scales(g, a.lr_groups));
   cfg.schedule = schedule_config(a);
   if (a.label_smoothing < 0 || a.label_smoothing >= 1) {
     fail_user("--label-smoothing: expected a value in [0, 1), got ", a.label_smoothing);

@@ -31,6 +31,24 @@ TEST(LayerDecay, TimmsRuleOverTheBlocks) {
   testkit::expect_user_error_naming([&] { layer_decay_scales(g, 1.5); }, "--layer-decay");
 }
 
+TEST(LrGroups, RangesOfBlocksGetTheirFactorsAndTheRestKeepsLr) {
+  const Graph g = build_network("inception_v4", 75, 3);
+  EXPECT_TRUE(lr_group_scales(g, "").empty());
+  const auto s = lr_group_scales(g, "conv2d_1a..mixed_5e=0.1,mixed_6a..mixed_6h=0.3,mixed_7d=0.5");
+  EXPECT_EQ(s.at("features.0.conv.weight"), 0.1);      // conv2d_1a
+  EXPECT_EQ(s.at("features.21.branch0.conv.weight"), 0.5);  // mixed_7d
+  EXPECT_EQ(s.count("last_linear.weight"), 0u);        // the head: lr
+  // features.N is timm's module: an alias of the block name.
+  EXPECT_EQ(lr_group_scales(g, "features.0..features.1=2").at("features.1.conv.weight"), 2.0);
+  const auto both = combine_scales(layer_decay_scales(g, 0.5), s);
+  EXPECT_EQ(both.at("features.21.branch0.conv.weight"), 0.25);
+  EXPECT_EQ(both.at("last_linear.weight"), 1.0);
+  for (const char* bad : {"mixed_9z=0.1", "mixed_6h..mixed_6a=0.1", "mixed_6a..mixed_6h=0.1,mixed_6e=2", "mixed_6a",
+                          "mixed_6a=0", "mixed_6a=nan", "mixed_6a=1e9", "mixed_6a=x"}) {
+    testkit::expect_user_error_naming([&] { lr_group_scales(g, bad); }, "--lr-groups");
+  }
+}
+
 // One step of two copies of the same parameter, "a" scaled by `scale_a` and "b" unscaled.
 std::vector<float> one_step(OptimizerConfig cfg, double scale_a, std::vector<float>& b_out) {
   std::vector<float> a = {1.0f, -0.3f, 0.7f}, b = a, g = {0.11f, -0.27f, 0.5f};
