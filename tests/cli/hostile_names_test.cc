@@ -85,25 +85,25 @@ TEST_F(HostileNames, RoundTripThroughEveryCsvAndAreEscapedInTheReport) {
   const std::string predict = "predict --weights " + sh_quote(dir_ / "run/weights.safetensors") +
                               " --classes 2 --input-size 75 --input " + sh_quote(folder) + " --output " +
                               sh_quote(dir_ / "q.csv");
-  const CommandResult stop = thaw(predict);
-  EXPECT_EQ(stop.exit_code, 2) << describe("predict with a broken image", stop);
-  EXPECT_THAT(stop.err, HasSubstr("broken.png: not a JPEG or PNG image"));
-  const CommandResult skip = thaw(predict + " --on-bad-image skip");
-  ASSERT_EQ(skip.exit_code, 0) << describe("predict --on-bad-image skip", skip);
-  EXPECT_EQ(read_csv(dir_ / "q.csv").rows.size(), 8u);
-  EXPECT_THAT(read_text(dir_.path() / "q.csv.skipped.txt"), HasSubstr("broken.png: "));
-  EXPECT_THAT(skip.err, HasSubstr("skipped 1 unreadable image (--on-bad-image skip), listed in "));
-  // eval the same way: stopped naming the file, or the file left out and listed in skipped-train.txt.
+  // Without the flag the command stops naming the file; with it, `csv` holds `rows` rows, `list`
+  // names the file and stderr says `said`.
+  const auto stop_then_skip = [&](const std::string& cmd, const std::string& csv, size_t rows, const std::string& list,
+                                  const std::string& said) {
+    const CommandResult stop = thaw(cmd);
+    EXPECT_EQ(stop.exit_code, 2) << describe(cmd, stop);
+    EXPECT_THAT(stop.err, HasSubstr("broken.png: not a JPEG or PNG image"));
+    const CommandResult skip = thaw(cmd + " --on-bad-image skip");
+    ASSERT_EQ(skip.exit_code, 0) << describe(cmd + " --on-bad-image skip", skip);
+    EXPECT_EQ(read_csv(dir_ / csv).rows.size(), rows);
+    EXPECT_THAT(read_text(dir_.path() / list), HasSubstr("broken.png: "));
+    EXPECT_THAT(skip.err, HasSubstr(said));
+  };
+  stop_then_skip(predict, "q.csv", 8, "q.csv.skipped.txt", "skipped 1 unreadable image (--on-bad-image skip), listed in ");
+  // eval the same way, listing the file in skipped-train.txt.
   const std::string eval = "eval --weights " + sh_quote(dir_ / "run/weights.safetensors") + " --input-size 75 --data " +
                            sh_quote(dir_ / kData) + " --split train --out-dir " + sh_quote(dir_ / "evs");
-  const CommandResult estop = thaw(eval);
-  EXPECT_EQ(estop.exit_code, 2) << describe("eval with a broken image", estop);
-  EXPECT_THAT(estop.err, HasSubstr("broken.png"));
-  const CommandResult eskip = thaw(eval + " --on-bad-image skip");
-  ASSERT_EQ(eskip.exit_code, 0) << describe("eval --on-bad-image skip", eskip);
-  EXPECT_EQ(read_csv(dir_ / "evs/predictions-train.csv").rows.size(), 16u);
-  EXPECT_THAT(read_text(dir_.path() / "evs/skipped-train.txt"), HasSubstr("broken.png"));
-  EXPECT_THAT(eskip.err, HasSubstr("left out 1 unreadable image (--on-bad-image skip)"));
+  stop_then_skip(eval, "evs/predictions-train.csv", 16, "evs/skipped-train.txt",
+                 "left out 1 unreadable image (--on-bad-image skip)");
   std::filesystem::remove(folder + "/broken.png");
 
   // eval --run: the predictions CSV holds the names as labels and predictions.
