@@ -4,6 +4,9 @@
 // (tests/io/fuzz_regression_test.cc). For any bytes at all, each must return normally or throw a
 // UserError (a bad file is the user's problem, said in one line); another exception, a crash, a
 // hang or a sanitizer report is a bug.
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -11,8 +14,10 @@
 #include "core/error.h"
 #include "io/csv.h"
 #include "io/exif.h"
+#include "io/idx.h"
 #include "io/image_decode.h"
 #include "io/npy.h"
+#include "io/pack_format.h"
 #include "io/safetensors.h"
 
 namespace thaw::fuzz {
@@ -70,6 +75,49 @@ inline void image(std::string_view data) {
 inline void npy(std::string_view data) {
   try {
     (void)parse_npy(std::string(data), "fuzz.npy");
+  } catch (const UserError&) {
+  }
+}
+
+// An EXIF APP1 payload on its own ("Exif\0\0" and a TIFF block): any bytes give 1..8.
+inline void exif(std::string_view data) {
+  const int o = exif_orientation(reinterpret_cast<const uint8_t*>(data.data()), data.size());
+  if (o < 1 || o > 8) fail_internal("exif orientation out of 1..8");
+}
+
+// The IDX readers take paths (zlib reads gzip and plain files alike), so the bytes are put in an
+// in-memory file and read through /proc/self/fd, as both images and labels.
+inline void idx(std::string_view data) {
+  struct Fd {
+    int fd;
+    ~Fd() { ::close(fd); }
+  } file{::memfd_create("fuzz.idx", 0)};
+  if (file.fd < 0) fail_internal("memfd_create failed");
+  for (size_t at = 0; at < data.size();) {
+    const ssize_t n = ::write(file.fd, data.data() + at, data.size() - at);
+    if (n <= 0) fail_internal("writing the memfd failed");
+    at += static_cast<size_t>(n);
+  }
+  const std::string path = "/proc/self/fd/" + std::to_string(file.fd);
+  try {
+    const IdxImages im = read_idx_images(path);
+    if (im.pixels.size() != static_cast<size_t>(im.count * im.rows * im.cols)) fail_internal("idx size mismatch");
+  } catch (const UserError&) {
+  }
+  try {
+    (void)read_idx_labels(path);
+  } catch (const UserError&) {
+  }
+}
+
+// pack.json: what parses must write back to text that parses to the same manifest.
+inline void pack(std::string_view data) {
+  try {
+    const PackManifest m = parse_pack_manifest(data, "fuzz/pack.json");
+    const std::string text = pack_manifest_json(m);
+    if (pack_manifest_json(parse_pack_manifest(text, "roundtrip/pack.json")) != text) {
+      fail_internal("pack.json does not round-trip");
+    }
   } catch (const UserError&) {
   }
 }

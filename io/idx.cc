@@ -95,7 +95,12 @@ IdxImages read_idx_images(const std::filesystem::path& path) {
   const uint8_t* data = nullptr;
   const auto dims = parse_header(bytes, path, 3, "uint8 images", &data);
   IdxImages im{dims[0], dims[1], dims[2], {}};
-  const uint64_t need = static_cast<uint64_t>(im.count) * static_cast<uint64_t>(im.rows) * static_cast<uint64_t>(im.cols);
+  // Three 32-bit sizes can multiply past 2^64 and wrap to the file's real length: refused first.
+  uint64_t need = 0;
+  if (__builtin_mul_overflow(static_cast<uint64_t>(im.count) * static_cast<uint64_t>(im.rows),
+                             static_cast<uint64_t>(im.cols), &need)) {
+    fail_user(path.string(), ": ", im.count, " images of ", im.rows, "x", im.cols, " is more than any file holds");
+  }
   check_data_size(bytes, path, 16, need, cat_str(im.count, " images of ", im.rows, "x", im.cols));
   im.pixels.assign(data, data + need);
   return im;

@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "core/json_int.h"
 #include "io/file_bytes.h"
 #include "io/image_decode.h"
 
@@ -49,6 +50,9 @@ template <typename T>
 T field(const nlohmann::json& j, const char* key, const std::string& where) {
   const auto it = j.find(key);
   if (it == j.end()) fail_user(where, ": missing \"", key, "\"");
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (!json_holds<T>(*it)) fail_user(where, ": \"", key, "\" is ", it->dump(), ", expected an integer in range");
+  }
   try {
     return it->get<T>();
   } catch (const nlohmann::json::exception&) {
@@ -60,14 +64,19 @@ T field(const nlohmann::json& j, const char* key, const std::string& where) {
 
 PackManifest read_pack_manifest(const std::filesystem::path& dir) {
   const std::filesystem::path file = dir / kPackManifestName;
-  const std::string name = file.string();
+  return parse_pack_manifest(read_file_bytes(file), file.string());
+}
+
+PackManifest parse_pack_manifest(std::string_view text, const std::string& name) {
+  // nlohmann's parser ends its input at a NUL byte; what followed it would go unread.
+  if (text.find('\0') != std::string_view::npos) fail_user(name, ": not valid JSON (a NUL byte)");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(read_file_bytes(file));
+    j = nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::exception& e) {
     fail_user(name, ": not valid JSON (", e.what(), ")");
   }
-  if (!j.is_object() || j.value("format", "") != kPackFormat) {
+  if (!j.is_object() || !j.contains("format") || !j["format"].is_string() || j["format"] != kPackFormat) {
     fail_user(name, ": expected format \"", kPackFormat, "\"");
   }
   const int version = field<int>(j, "version", name);
@@ -121,11 +130,14 @@ PackManifest read_pack_manifest(const std::filesystem::path& dir) {
     if (p.shard < 0 || p.shard >= static_cast<int32_t>(m.shards.size())) {
       fail_user(at, ": shard ", p.shard, " is not one of the ", m.shards.size(), " shards");
     }
-    if (p.width < 1 || p.height < 1 || p.width * p.height > kMaxImagePixels) {
+    // Each side bounded first, so that the product cannot overflow.
+    if (p.width < 1 || p.height < 1 || p.width > kMaxImagePixels || p.height > kMaxImagePixels ||
+        p.width * p.height > kMaxImagePixels) {
       fail_user(at, ": image size ", p.width, "x", p.height, " out of range");
     }
-    if (p.offset < kShardHeaderBytes || p.offset % kPackAlign != 0 ||
-        p.offset + p.width * p.height * 3 > m.shards[static_cast<size_t>(p.shard)].bytes) {
+    const int64_t shard_bytes = m.shards[static_cast<size_t>(p.shard)].bytes;
+    if (p.offset < kShardHeaderBytes || p.offset % kPackAlign != 0 || p.offset > shard_bytes ||
+        p.width * p.height * 3 > shard_bytes - p.offset) {
       fail_user(at, ": bytes at ", p.offset, " do not lie within shard ", m.shards[static_cast<size_t>(p.shard)].file);
     }
     m.samples.push_back(std::move(p));

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "io/data_split.h"
@@ -70,5 +71,7 @@ bool is_pack_dir(const std::filesystem::path& dir);
 // extents against the shard sizes it records). Every problem is a UserError naming pack.json and,
 // where there is one, the sample.
 PackManifest read_pack_manifest(const std::filesystem::path& dir);
+// The same checks on pack.json's text; `name` is used in messages.
+PackManifest parse_pack_manifest(std::string_view text, const std::string& name);
 
 }  // namespace thaw

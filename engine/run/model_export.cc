@@ -22,7 +22,7 @@ ExportResult export_model(const std::filesystem::path& dir, const std::filesyste
   int64_t classes = 0, input_size = 0;
   std::string identity;
   try {
-    nlohmann::json::parse(record.at("config").dump()).get_to(c);
+    c = recorded_config(record, (dir / "record.json").string());
     classes = record.at("resolved").at("classes").get<int64_t>();
     input_size = record.at("resolved").at("input_size").get<int64_t>();
     r.total_steps = record.at("resolved").value("total_steps", int64_t{0});

@@ -181,16 +181,7 @@ void RunRecorder::finish(const TrainSummary& summary, const Graph& g, const Mode
 
 ojson read_record(const std::filesystem::path& dir) {
   const std::filesystem::path path = dir / "record.json";
-  ojson r = ojson::parse(read_file_bytes(path, "not a thaw run folder (no record.json)"), nullptr, false);
-  if (r.is_discarded() || !r.is_object()) fail_user(path.string(), ": not valid JSON");
-  if (r.value("format", "") != kRecordFormat) fail_user(path.string(), ": expected format \"", kRecordFormat, "\"");
-  if (!r.contains("version") || !r["version"].is_number_integer()) fail_user(path.string(), ": no format version");
-  const int64_t v = r["version"].get<int64_t>();
-  if (v > kRecordVersion) {
-    fail_user(path.string(), ": record format version ", v, " is newer than this thaw reads (", kRecordVersion,
-              "); replay it with a newer thaw");
-  }
-  if (v < 1) fail_user(path.string(), ": bad record format version ", v);
+  ojson r = parse_record(read_file_bytes(path, "not a thaw run folder (no record.json)"), path.string());
   // "running" on disk is true only while a process holds the folder (engine/run/run_lock.h); a
   // record left "running" by a process that died is read as what it is.
   if (r.value("status", "") == "running" && run_folder_holder(dir) == 0) r["status"] = "interrupted";

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/run/dataset_manifest.h"
+#include "engine/run/record_read.h"
 #include "engine/run/record_steps.h"
 #include "engine/run/run_config.h"
 #include "engine/run/run_setup.h"
@@ -16,8 +17,6 @@
 
 namespace thaw {
 
-inline constexpr const char* kRecordFormat = "thaw-record";
-inline constexpr int kRecordVersion = 1;
 inline constexpr const char* kGenerator = "philox4x32-10";
 inline constexpr const char* kPrecision = "fp32";
 

@@ -65,41 +65,4 @@ bool StepsWriter::on_step(const StepInfo& info) {
   return true;
 }
 
-RecordedSteps read_steps(const std::filesystem::path& path) {
-  const std::string text = read_file_bytes(path, "the run folder has no step log");
-  RecordedSteps r;
-  size_t pos = 0;
-  int64_t line_no = 0;
-  while (pos < text.size()) {
-    const size_t end = text.find('\n', pos);
-    ++line_no;
-    if (end == std::string::npos) {
-      r.torn_tail = true;
-      break;
-    }
-    const std::string line = text.substr(pos, end - pos);
-    pos = end + 1;
-    nlohmann::ordered_json j = nlohmann::ordered_json::parse(line, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("step") || !j["step"].is_number_integer()) {
-      fail_user(path.string(), ": line ", line_no, " is not a step record");
-    }
-    if (j["step"].get<int64_t>() != static_cast<int64_t>(r.lines.size())) {
-      fail_user(path.string(), ": line ", line_no, " holds step ", j["step"].dump(), ", expected step ", r.lines.size());
-    }
-    r.lines.push_back(std::move(j));
-  }
-  return r;
-}
-
-std::vector<std::string> differing_fields(const nlohmann::ordered_json& recorded, const nlohmann::ordered_json& replayed) {
-  std::vector<std::string> out;
-  for (const auto& [key, value] : recorded.items()) {
-    if (!replayed.contains(key) || replayed[key] != value) out.push_back(key);
-  }
-  for (const auto& [key, value] : replayed.items()) {
-    if (!recorded.contains(key)) out.push_back(key);
-  }
-  return out;
-}
-
 }  // namespace thaw

@@ -1,7 +1,7 @@
 #pragma once
 // steps.jsonl: one JSON object per training step, in step order, written and flushed as each step
 // ends, so that a run cut short keeps every step it finished. Replay makes the same lines from
-// its own steps and compares them field by field.
+// its own steps and compares them field by field (the reading: engine/run/record_read.h).
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/run/record_read.h"
 #include "engine/train/trainer.h"
 
 namespace thaw {
@@ -44,18 +45,5 @@ class StepsWriter final : public StepObserver {
   std::FILE* file_ = nullptr;
   StepLineMaker maker_;
 };
-
-struct RecordedSteps {
-  std::vector<nlohmann::ordered_json> lines;
-  bool torn_tail = false;  // the file ends in a line without its newline (a run killed mid-write): ignored
-};
-
-// Reads steps.jsonl; a line that is not a JSON object, or steps out of sequence, is a UserError
-// naming the file and the line number.
-RecordedSteps read_steps(const std::filesystem::path& path);
-
-// The fields of the recorded line that differ from the replayed one (every key of either line), in
-// the recorded line's order. Empty when the lines are equal.
-std::vector<std::string> differing_fields(const nlohmann::ordered_json& recorded, const nlohmann::ordered_json& replayed);
 
 }  // namespace thaw

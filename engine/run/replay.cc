@@ -157,8 +157,7 @@ ReplayOutcome replay_checked(const ReplayOptions& opt, std::ostream& out, std::o
   bool env_differs = false;
   print_environment(record, out, env_differs);
 
-  RunConfig c;
-  nlohmann::json::parse(record.at("config").dump()).get_to(c);
+  const RunConfig c = recorded_config(record, (opt.dir / "record.json").string());
   const RunSetup setup = setup_run(c);
   std::vector<std::string> config_diffs;
   diff_json("resolved", record.at("resolved"), resolved_config(c, setup), config_diffs);

@@ -96,7 +96,7 @@ ResumeSource open_resume(const std::filesystem::path& dir) {
   s.record = read_record(dir);
   const std::string record_file = (dir / "record.json").string();
   try {
-    nlohmann::json::parse(s.record.at("config").dump()).get_to(s.config);
+    s.config = recorded_config(s.record, record_file);
     run_identity_sha256(s.record);  // every field it needs is there
   } catch (const nlohmann::json::exception& e) {
     fail_user(record_file, ": a field is missing or malformed (", e.what(), ")");

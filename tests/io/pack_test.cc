@@ -212,8 +212,21 @@ TEST_F(Pack, DamagedPacksAreUserErrorsNamingTheFile) {
   j["samples"][3]["offset"] = bytes.size();
   spit(dir_ / "pack" / "pack.json", j.dump());
   EXPECT_THAT(user_error_of(open), HasSubstr("do not lie within shard"));
+  // Offsets and sizes whose sums and products would overflow (found while fuzzing pack.json).
+  j["samples"][3]["offset"] = INT64_MAX - 63;
+  spit(dir_ / "pack" / "pack.json", j.dump());
+  EXPECT_THAT(user_error_of(open), HasSubstr("do not lie within shard"));
+  j["samples"][3]["offset"] = 64;
+  j["samples"][3]["width"] = int64_t{1} << 32;
+  j["samples"][3]["height"] = int64_t{1} << 32;
+  spit(dir_ / "pack" / "pack.json", j.dump());
+  EXPECT_THAT(user_error_of(open), HasSubstr("image size 4294967296x4294967296 out of range"));
+  spit(dir_ / "pack" / "pack.json", std::string("{}\0", 3) + j.dump());
+  EXPECT_THAT(user_error_of(open), HasSubstr("pack.json: not valid JSON (a NUL byte)"));
   spit(dir_ / "pack" / "pack.json", "{\"format\": \"thaw-pack\", \"version\": 7}");
   EXPECT_THAT(user_error_of(open), HasSubstr("pack version 7 is newer than this thaw reads (1)"));
+  spit(dir_ / "pack" / "pack.json", "{\"format\": \"thaw-pack\", \"version\": 4e43}");
+  EXPECT_THAT(user_error_of(open), HasSubstr("pack.json: \"version\" is 4e+43, expected an integer in range"));
   spit(dir_ / "pack" / "pack.json", "{not json");
   EXPECT_THAT(user_error_of(open), HasSubstr("pack.json: not valid JSON"));
 }

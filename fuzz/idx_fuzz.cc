@@ -1,0 +1,7 @@
+// libFuzzer target: fuzz/fuzz_entries.h's idx() (scripts/fuzz builds and runs it).
+#include "fuzz/fuzz_entries.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  thaw::fuzz::idx({reinterpret_cast<const char*>(data), size});
+  return 0;
+}
