@@ -14,6 +14,7 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "io/datasets.h"
+#include "io/image_decode.h"
 #include "io/image_facts.h"
 #include "io/pack_dataset.h"
 #include "io/split.h"
@@ -27,6 +28,7 @@ struct DataCheckArgs {
   double val_fraction = 0;
   uint64_t seed = 0;
   int threads = 0;
+  int64_t max_image_pixels = kMaxImagePixels;
 };
 
 constexpr int kSplits = 3;
@@ -252,7 +254,7 @@ void run_data_check(const DataCheckArgs& a) {
   const int64_t n = static_cast<int64_t>(m.records.size());
   std::vector<ImageFacts> facts(m.records.size());
 #pragma omp parallel for schedule(dynamic, 16)
-  for (int64_t i = 0; i < n; ++i) facts[i] = inspect_image_file(m.records[i].path);
+  for (int64_t i = 0; i < n; ++i) facts[i] = inspect_image_file(m.records[i].path, a.max_image_pixels);
   print_sizes(os, facts);
   const int64_t dup_crossing = print_duplicates(os, m, facts);
   if (dup_crossing > 0) {
@@ -287,6 +289,7 @@ void add_data(CLI::App& app) {
   check->add_option("--val-fraction", a->val_fraction, "Carve a validation split out of train, as thaw train would")->check(in_range(fraction_range()));
   check->add_option("--seed", a->seed, "Seed of that split")->capture_default_str()->check(in_range(seed_range()));
   check->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
+  add_max_image_pixels_flag(check, a->max_image_pixels);
   check->callback([a] { run_data_check(*a); });
 }
 

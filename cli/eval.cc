@@ -47,6 +47,7 @@ void run_eval(EvalArgs a, const CLI::App& sub) {
     if (given("--val-fraction")) d.val_fraction = a.data.val_fraction;
     if (given("--test-fraction")) d.test_fraction = a.data.test_fraction;
     if (given("--seed")) d.seed = a.data.seed;
+    if (given("--max-image-pixels")) d.max_image_pixels = a.data.max_image_pixels;
     a.data = d;
     if (a.out_dir.empty()) out_dir = a.run;
   } else {
@@ -126,6 +127,7 @@ void add_eval(CLI::App& app) {
                   "OUT_DIR/skipped-<split>.txt (skip)")
       ->capture_default_str();
   sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
+  add_max_image_pixels_flag(sub, a->data.max_image_pixels);
   sub->callback([a, sub] { run_eval(*a, *sub); });
 }
 

@@ -1,5 +1,7 @@
 #include "cli/flag_range.h"
 
+#include "io/image_decode.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -63,6 +65,15 @@ std::string range_error(const FlagRange& r, const std::string& text) {
 
 CLI::Validator in_range(const FlagRange& r) {
   return CLI::Validator([r](std::string& text) { return range_error(r, text); }, describe(r), kFlagRangeName);
+}
+
+CLI::Option* add_max_image_pixels_flag(CLI::App* sub, int64_t& pixels) {
+  return sub
+      ->add_option("--max-image-pixels", pixels,
+                   "Refuse images of more pixels as decoded, before decoding them (the default, 2^28, lets one "
+                   "image take 768 MiB of RGB)")
+      ->capture_default_str()
+      ->check(in_range(whole(1, kMaxImagePixelsFlag)));
 }
 
 }  // namespace thaw::cli

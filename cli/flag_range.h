@@ -48,4 +48,7 @@ FlagRange fraction_range();  // [0, 1)
 FlagRange seed_range();      // any unsigned 64-bit integer
 FlagRange input_size_range();  // [the architectures' smallest input, kMaxInputSize]
 
+// --max-image-pixels, the same on every command that decodes images (io/image_decode.h).
+CLI::Option* add_max_image_pixels_flag(CLI::App* sub, int64_t& pixels);
+
 }  // namespace thaw::cli

@@ -10,6 +10,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "io/datasets.h"
+#include "io/image_decode.h"
 #include "io/pack_writer.h"
 
 namespace thaw::cli {
@@ -23,6 +24,7 @@ struct PackArgs {
   int64_t shard_mb = 1024;
   int workers = 0;
   std::string on_bad_image = "fail";
+  int64_t max_image_pixels = kMaxImagePixels;
   bool overwrite = false;
 };
 
@@ -38,6 +40,7 @@ void run_pack(const PackArgs& a) {
   o.shard_bytes = a.shard_mb << 20;
   o.workers = a.workers;
   o.on_bad_image = parse_bad_image_policy(a.on_bad_image);
+  o.max_image_pixels = a.max_image_pixels;
   o.overwrite = a.overwrite;
   DataOptions d;
   d.on_bad_image = o.on_bad_image;
@@ -68,6 +71,7 @@ void add_pack(CLI::App& app) {
   sub->add_option("--side", a->side, "Shorter side of the stored images (default: input size / 0.875)")->check(in_range(whole(0, kMaxSide, "0: input size / 0.875")));
   sub->add_option("--shard-mb", a->shard_mb, "Largest shard file, MiB")->capture_default_str()->check(in_range(whole(1, 1 << 20)));
   sub->add_option("--workers", a->workers, "Decoding threads (0: one per core)")->capture_default_str()->check(in_range(whole(0, kMaxThreads, "0: one per core")));
+  add_max_image_pixels_flag(sub, a->max_image_pixels);
   sub->add_option("--on-bad-image", a->on_bad_image, "An unreadable image: fail, or skip (listed in pack.json)")
       ->capture_default_str();
   sub->add_flag("--overwrite", a->overwrite, "Replace a pack already in --out");

@@ -12,6 +12,7 @@
 #include "engine/gpu/cuda_predict.h"
 #include "engine/model/executor.h"
 #include "engine/model/weights_origin.h"
+#include "io/image_decode.h"
 #include "io/npy.h"
 
 namespace thaw::cli {
@@ -21,6 +22,7 @@ namespace {
 struct PredictArgs {
   std::string weights, input, output;
   std::string on_bad_image = "fail";
+  int64_t max_image_pixels = kMaxImagePixels;
   std::string arch = "inception_v4";
   int64_t classes = 1000;
   std::string device = "cpu";
@@ -41,7 +43,7 @@ void run_predict(const PredictArgs& a) {
       fail_user("--on-bad-image: expected fail or skip, got '", a.on_bad_image, "'");
     }
     predict_images({a.weights, a.input, a.output, a.classes, a.input_size, a.class_names, a.batch_size, a.arch,
-                    a.on_bad_image == "skip"});
+                    a.on_bad_image == "skip", a.max_image_pixels});
     return;
   }
   const NpyArray in = read_npy(a.input);
@@ -100,6 +102,7 @@ void add_predict(CLI::App& app) {
                   "Images: an unreadable one stops the run (fail) or is left out and listed in OUTPUT.skipped.txt (skip)")
       ->capture_default_str();
   sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
+  add_max_image_pixels_flag(sub, a->max_image_pixels);
   sub->callback([a] { run_predict(*a); });
 }
 

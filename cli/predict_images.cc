@@ -113,7 +113,7 @@ void predict_images(const PredictImagesArgs& a) {
     for (int64_t i = 0; i < b; ++i) {
       try {
         const fs::path& p = paths[start + i];
-        preprocess_eval(read_image(p, eval_resize_short_side(s)), s, batch.data() + i * per);
+        preprocess_eval(read_image(p, eval_resize_short_side(s), a.max_image_pixels), s, batch.data() + i * per);
       } catch (...) {
         errors[i] = std::current_exception();
       }

@@ -21,6 +21,7 @@ struct PredictImagesArgs {
   // --on-bad-image skip: an unreadable image is left out of the CSV and listed, with why, in
   // <output>.skipped.txt, instead of stopping the run.
   bool skip_bad_images = false;
+  int64_t max_image_pixels = 0;  // --max-image-pixels
 };
 
 // Whether --input names images (an image file by extension, or a folder) rather than a .npy array.

@@ -114,7 +114,7 @@ std::unique_ptr<Dataset> open_dataset(const std::string& spec, DataSplit split, 
               ".csv manifest, got '", spec, "'");
   }
   const ImageManifest m = open_image_manifest(spec, options);
-  return std::make_unique<ImageDataset>(m, split, options.seed, options.augment);
+  return std::make_unique<ImageDataset>(m, split, options.seed, options.augment, options.max_image_pixels);
 }
 
 DataSplit held_out_split(const std::string& spec) { return is_image_data(spec) ? DataSplit::Val : DataSplit::Test; }

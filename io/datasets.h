@@ -7,6 +7,7 @@
 #include "io/bad_image.h"
 #include "io/data_split.h"
 #include "io/dataset.h"
+#include "io/image_decode.h"
 #include "io/image_manifest.h"
 
 namespace thaw {
@@ -19,6 +20,8 @@ struct DataOptions {
   // Skip: a CSV row whose image is missing is kept, so that loading it fails and the loader
   // leaves it out and lists it, as it does any unreadable image.
   BadImagePolicy on_bad_image = BadImagePolicy::Fail;
+  // Images with more pixels are unreadable (--max-image-pixels; io/image_decode.h).
+  int64_t max_image_pixels = kMaxImagePixels;
 };
 
 // "fashion-mnist": Debian's dataset-fashion-mnist package (/usr/share/datasets/fashion-mnist);

@@ -13,7 +13,9 @@ namespace thaw {
 
 class ImageDataset final : public Dataset {
  public:
-  ImageDataset(const ImageManifest& m, DataSplit split, uint64_t seed, const AugmentConfig& augment);
+  // max_pixels: larger images are refused as unreadable (io/image_decode.h).
+  ImageDataset(const ImageManifest& m, DataSplit split, uint64_t seed, const AugmentConfig& augment,
+               int64_t max_pixels);
   int64_t size() const override { return static_cast<int64_t>(paths_.size()); }
   int64_t num_classes() const override { return static_cast<int64_t>(class_names_.size()); }
   std::vector<std::string> class_names() const override { return class_names_; }
@@ -34,6 +36,7 @@ class ImageDataset final : public Dataset {
   std::vector<std::string> class_names_;
   uint64_t seed_;
   AugmentConfig augment_;
+  int64_t max_pixels_;
   std::string name_;
 };
 

@@ -23,16 +23,29 @@ Format sniff(std::string_view b, const std::string& name) {
 
 }  // namespace
 
-ImageHeader read_image_header(std::string_view bytes, const std::string& name) {
-  return sniff(bytes, name) == Format::Jpeg ? read_jpeg_header(bytes, name) : read_png_header(bytes, name);
+ImageHeader read_image_header(std::string_view bytes, const std::string& name, int64_t max_pixels) {
+  return sniff(bytes, name) == Format::Jpeg ? read_jpeg_header(bytes, name) : read_png_header(bytes, name, max_pixels);
 }
 
-Image decode_image(std::string_view bytes, const std::string& name, int64_t min_short_side) {
-  return sniff(bytes, name) == Format::Jpeg ? decode_jpeg(bytes, name, min_short_side) : decode_png(bytes, name);
+Image decode_image(std::string_view bytes, const std::string& name, int64_t min_short_side, int64_t max_pixels) {
+  return sniff(bytes, name) == Format::Jpeg ? decode_jpeg(bytes, name, min_short_side, max_pixels)
+                                            : decode_png(bytes, name, max_pixels);
 }
 
-Image read_image(const std::filesystem::path& path, int64_t min_short_side) {
-  return decode_image(read_file_bytes(path), path.string(), min_short_side);
+Image read_image(const std::filesystem::path& path, int64_t min_short_side, int64_t max_pixels) {
+  return decode_image(read_file_bytes(path), path.string(), min_short_side, max_pixels);
+}
+
+int64_t checked_max_image_pixels(int64_t pixels) {
+  if (pixels < 1 || pixels > kMaxImagePixelsFlag) {
+    fail_user("--max-image-pixels: expected 1 to ", kMaxImagePixelsFlag, " pixels, got ", pixels);
+  }
+  return pixels;
+}
+
+void fail_too_many_pixels(const std::string& name, int64_t width, int64_t height, int64_t max_pixels) {
+  fail_user(name, ": image of ", width, "x", height, " pixels is larger than the limit of ", max_pixels,
+            " pixels (--max-image-pixels)");
 }
 
 int jpeg_scale_denom(int64_t width, int64_t height, int64_t min_short_side) {

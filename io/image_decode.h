@@ -13,8 +13,12 @@
 
 namespace thaw {
 
-// Larger images are refused (a corrupt or hostile header must not make thaw allocate gigabytes).
+// Larger images are refused (a corrupt or hostile header must not make thaw allocate gigabytes):
+// the default of --max-image-pixels (2^28 pixels: 768 MiB of 8-bit RGB while one image decodes),
+// and the most a pack stores.
 inline constexpr int64_t kMaxImagePixels = int64_t{1} << 28;
+// The most --max-image-pixels accepts: 2^32 pixels, 12 GiB of RGB for one image.
+inline constexpr int64_t kMaxImagePixelsFlag = int64_t{1} << 32;
 inline constexpr size_t kMaxPngChunkBytes = size_t{8} << 20;  // one ancillary chunk (text, profile)
 inline constexpr int kMaxJpegScans = 500;                       // a progressive JPEG's passes
 
@@ -25,21 +29,27 @@ struct ImageHeader {
 };
 
 // `name` is used in messages. The header alone: cheap, for statistics over a whole data set.
-ImageHeader read_image_header(std::string_view bytes, const std::string& name);
+// max_pixels: images with more pixels (as decoded) are refused before their pixels are allocated.
+ImageHeader read_image_header(std::string_view bytes, const std::string& name, int64_t max_pixels = kMaxImagePixels);
 
 // min_short_side > 0 lets a JPEG decode at 1/2, 1/4 or 1/8 of its size through libjpeg-turbo's DCT
 // scaling: the smallest of these whose shorter side is still >= min_short_side. PNGs always decode
 // at full size.
-Image decode_image(std::string_view bytes, const std::string& name, int64_t min_short_side = 0);
-Image read_image(const std::filesystem::path& path, int64_t min_short_side = 0);
+Image decode_image(std::string_view bytes, const std::string& name, int64_t min_short_side = 0,
+                   int64_t max_pixels = kMaxImagePixels);
+Image read_image(const std::filesystem::path& path, int64_t min_short_side = 0, int64_t max_pixels = kMaxImagePixels);
 
 // Which DCT scale denominator (1, 2, 4 or 8) a w x h JPEG decodes at for min_short_side.
 int jpeg_scale_denom(int64_t width, int64_t height, int64_t min_short_side);
 
 // For the per-format decoders (io/jpeg_decode.cc, io/png_decode.cc).
 ImageHeader read_jpeg_header(std::string_view bytes, const std::string& name);
-Image decode_jpeg(std::string_view bytes, const std::string& name, int64_t min_short_side);
-ImageHeader read_png_header(std::string_view bytes, const std::string& name);
-Image decode_png(std::string_view bytes, const std::string& name);
+Image decode_jpeg(std::string_view bytes, const std::string& name, int64_t min_short_side, int64_t max_pixels);
+ImageHeader read_png_header(std::string_view bytes, const std::string& name, int64_t max_pixels);
+Image decode_png(std::string_view bytes, const std::string& name, int64_t max_pixels);
+// `pixels` when it is a limit --max-image-pixels accepts (1 to kMaxImagePixelsFlag), else a UserError.
+int64_t checked_max_image_pixels(int64_t pixels);
+// The one-line refusal of an image over max_pixels.
+[[noreturn]] void fail_too_many_pixels(const std::string& name, int64_t width, int64_t height, int64_t max_pixels);
 
 }  // namespace thaw

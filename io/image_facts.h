@@ -19,6 +19,7 @@ struct ImageFacts {
 // Reads and hashes the file and decodes all of it (JPEGs at 1/8 scale through DCT scaling: every
 // entropy-coded byte is still read, so truncation and corruption are found, at a fraction of the
 // cost). Never throws a UserError: problems go to `error`.
-ImageFacts inspect_image_file(const std::filesystem::path& path);
+// Images of more than max_pixels are unreadable (io/image_decode.h).
+ImageFacts inspect_image_file(const std::filesystem::path& path, int64_t max_pixels);
 
 }  // namespace thaw

@@ -52,6 +52,7 @@ struct Request {
   size_t size;
   bool header_only;
   int64_t min_short_side;
+  int64_t max_pixels;
 };
 
 struct Result {
@@ -103,7 +104,7 @@ bool run_libjpeg(const Request& req, Result& res, ErrorMgr& err) {
   jpeg_calc_output_dimensions(&cinfo);
   res.width = cinfo.output_width;
   res.height = cinfo.output_height;
-  res.too_large = res.width * res.height > kMaxImagePixels;
+  res.too_large = res.width * res.height > req.max_pixels;
   if (res.too_large) {
     jpeg_destroy_decompress(&cinfo);
     return true;
@@ -120,25 +121,23 @@ bool run_libjpeg(const Request& req, Result& res, ErrorMgr& err) {
 }
 
 Result run(std::string_view bytes, const std::string& name, bool header_only, int64_t min_short_side,
-           std::vector<uint8_t>* pixels) {
+           int64_t max_pixels, std::vector<uint8_t>* pixels) {
   ErrorMgr err;
   Result res{};
   res.pixels = pixels;
-  const Request req{reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), header_only, min_short_side};
+  const Request req{reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), header_only, min_short_side,
+                    max_pixels};
   if (!run_libjpeg(req, res, err)) fail_user(name, ": corrupt or unsupported JPEG (", err.message, ")");
   if (err.pub.num_warnings > 0) fail_user(name, ": corrupt or truncated JPEG (", err.first_warning, ")");
   if (res.unsupported_colour) fail_user(name, ": CMYK JPEG images are not supported (expected RGB or grey)");
-  if (res.too_large) {
-    fail_user(name, ": image of ", res.width, "x", res.height, " pixels is larger than the limit of ", kMaxImagePixels,
-              " pixels");
-  }
+  if (res.too_large) fail_too_many_pixels(name, res.width, res.height, max_pixels);
   return res;
 }
 
 }  // namespace
 
 ImageHeader read_jpeg_header(std::string_view bytes, const std::string& name) {
-  const Result r = run(bytes, name, true, 0, nullptr);
+  const Result r = run(bytes, name, true, 0, kMaxImagePixels, nullptr);
   ImageHeader h;
   h.format = "jpeg";
   h.orientation = r.orientation;
@@ -148,9 +147,9 @@ ImageHeader read_jpeg_header(std::string_view bytes, const std::string& name) {
   return h;
 }
 
-Image decode_jpeg(std::string_view bytes, const std::string& name, int64_t min_short_side) {
+Image decode_jpeg(std::string_view bytes, const std::string& name, int64_t min_short_side, int64_t max_pixels) {
   Image stored;
-  const Result r = run(bytes, name, false, min_short_side, &stored.rgb);
+  const Result r = run(bytes, name, false, min_short_side, max_pixels, &stored.rgb);
   stored.width = r.width;
   stored.height = r.height;
   return r.orientation == 1 ? stored : apply_orientation(stored, r.orientation);

@@ -54,7 +54,8 @@ struct Packed {
 };
 
 // Reads, hashes, decodes and reduces records [first, last) on `workers` threads, each into its slot.
-std::vector<Packed> pack_chunk(const ImageManifest& m, size_t first, size_t last, int64_t side, int workers) {
+std::vector<Packed> pack_chunk(const ImageManifest& m, size_t first, size_t last, int64_t side, int64_t max_pixels,
+                               int workers) {
   std::vector<Packed> out(last - first);
   std::atomic<size_t> next{first};
   auto work = [&] {
@@ -64,7 +65,7 @@ std::vector<Packed> pack_chunk(const ImageManifest& m, size_t first, size_t last
         const std::string path = m.records[i].path.string();
         const std::string bytes = read_file_bytes(m.records[i].path);
         p.source_sha256 = sha256_hex(bytes);
-        p.img = pack_image(decode_image(bytes, path, side), side);
+        p.img = pack_image(decode_image(bytes, path, side, max_pixels), side);
         p.sha256 = sha256_hex({reinterpret_cast<const char*>(p.img.rgb.data()), p.img.rgb.size()});
       } catch (...) {
         p.error = std::current_exception();
@@ -179,7 +180,7 @@ PackManifest write_pack(const ImageManifest& m, const fs::path& dir, const PackO
   auto take = [&](size_t i) -> Packed& {
     if (i >= done_first + done.size()) {
       done_first = i;
-      done = pack_chunk(m, i, std::min(n, i + chunk), side, workers);
+      done = pack_chunk(m, i, std::min(n, i + chunk), side, o.max_image_pixels, workers);
     }
     return done[i - done_first];
   };

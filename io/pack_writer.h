@@ -10,6 +10,7 @@
 
 #include "io/bad_image.h"
 #include "io/image.h"
+#include "io/image_decode.h"
 #include "io/image_manifest.h"
 #include "io/pack_format.h"
 
@@ -21,6 +22,7 @@ struct PackOptions {
   int64_t shard_bytes = int64_t{1} << 30;    // a shard is closed before it would pass this size
   int workers = 0;                           // decoding threads; 0: one per core
   BadImagePolicy on_bad_image = BadImagePolicy::Fail;
+  int64_t max_image_pixels = kMaxImagePixels;  // larger source images are unreadable
   bool overwrite = false;                    // replace a pack already in the folder
 };
 

@@ -43,6 +43,7 @@ struct Result {
   int channels;  // of the decoded rows: 3 (RGB), 4 (RGBA) or 1 (palette indices, one per byte)
   int palette_entries;
   uint8_t palette[256 * 3];
+  int64_t max_pixels;
   bool too_large;
   std::vector<uint8_t>* rows;      // owned by the caller, so a longjmp never skips a destructor
   std::vector<png_bytep>* row_ptrs;
@@ -77,7 +78,7 @@ bool run_libpng(Cursor& cursor, bool header_only, Result& res) {
   png_read_info(png, info);
   res.width = png_get_image_width(png, info);
   res.height = png_get_image_height(png, info);
-  res.too_large = res.width * res.height > kMaxImagePixels;
+  res.too_large = res.width * res.height > res.max_pixels;
   // Deflate expands at most 1032:1: a header claiming more pixels than the file's bytes can hold is
   // refused before its rows are allocated (a small file claiming 16384x16384 once cost 1 GB).
   const uint64_t raw = (static_cast<uint64_t>(png_get_rowbytes(png, info)) + 1) * static_cast<uint64_t>(res.height);
@@ -126,24 +127,23 @@ bool run_libpng(Cursor& cursor, bool header_only, Result& res) {
   return true;
 }
 
-Result run(std::string_view bytes, const std::string& name, bool header_only, std::vector<uint8_t>* rows) {
+Result run(std::string_view bytes, const std::string& name, bool header_only, int64_t max_pixels,
+           std::vector<uint8_t>* rows) {
   Cursor cursor{reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), 0, {}};
   std::vector<png_bytep> row_ptrs;
   Result res{};
   res.rows = rows;
   res.row_ptrs = &row_ptrs;
+  res.max_pixels = max_pixels;
   if (!run_libpng(cursor, header_only, res)) fail_user(name, ": corrupt or unsupported PNG (", cursor.message, ")");
-  if (res.too_large) {
-    fail_user(name, ": image of ", res.width, "x", res.height, " pixels is larger than the limit of ", kMaxImagePixels,
-              " pixels");
-  }
+  if (res.too_large) fail_too_many_pixels(name, res.width, res.height, max_pixels);
   return res;
 }
 
 }  // namespace
 
-ImageHeader read_png_header(std::string_view bytes, const std::string& name) {
-  const Result r = run(bytes, name, true, nullptr);
+ImageHeader read_png_header(std::string_view bytes, const std::string& name, int64_t max_pixels) {
+  const Result r = run(bytes, name, true, max_pixels, nullptr);
   ImageHeader h;
   h.format = "png";
   h.width = r.width;
@@ -151,9 +151,9 @@ ImageHeader read_png_header(std::string_view bytes, const std::string& name) {
   return h;
 }
 
-Image decode_png(std::string_view bytes, const std::string& name) {
+Image decode_png(std::string_view bytes, const std::string& name, int64_t max_pixels) {
   std::vector<uint8_t> rows;
-  const Result r = run(bytes, name, false, &rows);
+  const Result r = run(bytes, name, false, max_pixels, &rows);
   Image img;
   img.width = r.width;
   img.height = r.height;

@@ -81,6 +81,7 @@ std::unique_ptr<Dataset> open_eval_data(const RunConfig& c, DataSplit split) {
   o.val_fraction = c.val_fraction;
   o.test_fraction = c.test_fraction;
   o.seed = c.seed;
+  o.max_image_pixels = checked_max_image_pixels(c.max_image_pixels);
   std::unique_ptr<Dataset> d = with_class_subset(open_dataset(c.data, split, o), c.class_subset);
   if (d->size() == 0) {
     fail_user("--data ", c.data, ": no ", split_name(split), " samples to evaluate",

@@ -20,6 +20,7 @@ std::unique_ptr<Dataset> open_split(const RunConfig& c, DataSplit split) {
   o.val_fraction = c.val_fraction;
   o.test_fraction = c.test_fraction;
   o.seed = c.seed;
+  o.max_image_pixels = checked_max_image_pixels(c.max_image_pixels);
   return with_class_subset(open_dataset(c.data, split, o), c.class_subset);
 }
 

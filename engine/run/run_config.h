@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/image_decode.h"
+
 namespace thaw {
 
 struct RunConfig {
@@ -77,6 +79,9 @@ struct RunConfig {
   double layer_decay = 1.0;
   // Discriminative rates by block ranges (engine/optim/layer_decay.h), "" (off) in older records.
   std::string lr_groups;
+  // Images with more pixels are unreadable (io/image_decode.h); records made before the option ran
+  // with this default.
+  int64_t max_image_pixels = kMaxImagePixels;
 };
 
 // to_json / from_json with the struct's field names; a field missing from the JSON keeps its
@@ -91,6 +96,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, arch, weights, 
                                                 workers, on_bad_image, brightness, contrast, shards, class_subset,
                                                 test_fraction, augment, feature_cache, feature_cache_mb,
                                                 checkpoint_every, keep_checkpoints, device, precision,
-                                                layer_decay, lr_groups)
+                                                layer_decay, lr_groups, max_image_pixels)
 
 }  // namespace thaw

@@ -21,6 +21,7 @@ DataOptions data_options(const RunConfig& a) {
   data.test_fraction = a.test_fraction;
   data.seed = a.seed;
   data.on_bad_image = parse_bad_image_policy(a.on_bad_image);
+  data.max_image_pixels = checked_max_image_pixels(a.max_image_pixels);
   if (a.rrc_scale.size() != 2) fail_user("--rrc-scale: expected two values min,max, got ", a.rrc_scale.size());
   if (a.rrc_ratio.size() != 2) fail_user("--rrc-ratio: expected two values min,max, got ", a.rrc_ratio.size());
   data.augment.scale_min = a.rrc_scale[0];

@@ -145,5 +145,30 @@ TEST_F(DataCommands, UnreadableImagesFailOrAreSkippedAndListed) {
   EXPECT_EQ(std::count(listed.begin(), listed.end(), '\n'), 2);  // each file once, however often it was met
 }
 
+// --max-image-pixels: the images of 5016 to 5184 pixels (2, 3 and 4 of each class) are over a limit
+// of 5000 and refused as unreadable, before decoding; the run records the limit it read with.
+TEST_F(DataCommands, ImagesOverTheMaxImagePixelsAreRefusedByPackDataCheckAndTrain) {
+  const std::string pack = pack_command() + " --max-image-pixels 5000";
+  CommandResult r = run_command(pack, dir_);
+  EXPECT_EQ(r.exit_code, 2) << describe(pack, r);
+  EXPECT_THAT(r.err, HasSubstr("2.jpg: image of 76x66 pixels is larger than the limit of 5000 pixels (--max-image-pixels)"));
+  r = run_command(pack + " --on-bad-image skip", dir_);
+  ASSERT_EQ(r.exit_code, 0) << describe(pack, r);
+  EXPECT_THAT(r.out, HasSubstr("packed 4 images"));
+  EXPECT_THAT(r.out, HasSubstr("6 unreadable images skipped"));
+
+  const std::string check = kPassive + std::string(THAW_BINARY) + " data check " + sh_quote(dir_ / "data") +
+                            " --max-image-pixels 5000";
+  r = run_command(check, dir_);
+  EXPECT_EQ(r.exit_code, 2) << describe(check, r);
+  EXPECT_THAT(r.out, HasSubstr("3.png: image of 74x69 pixels is larger than the limit of 5000 pixels"));
+
+  const std::string train = train_args(dir_ / "data", dir_ / "run") + " --max-image-pixels 5000 --on-bad-image skip";
+  r = run_command(train, dir_);
+  ASSERT_EQ(r.exit_code, 0) << describe(train, r);
+  EXPECT_THAT(read_text(dir_.path() / "run" / "skipped.txt"), HasSubstr("is larger than the limit of 5000 pixels"));
+  EXPECT_THAT(read_text(dir_.path() / "run" / "record.json"), HasSubstr("\"max_image_pixels\": 5000"));
+}
+
 }  // namespace
 }  // namespace thaw::testing

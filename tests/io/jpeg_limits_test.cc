@@ -14,6 +14,7 @@
 
 #include "io/image_decode.h"
 #include "tests/io/io_test_support.h"
+#include "tests/support/rejection_cost.h"
 
 namespace thaw {
 namespace {
@@ -79,8 +80,27 @@ TEST(JpegLimits, MoreScansThanTheLimitAreRefusedAndAnOrdinaryProgressiveImageDec
   const std::vector<jpeg_scan_info> scans = many_scans();
   ASSERT_GT(static_cast<int>(scans.size()), kMaxJpegScans);
   spit(dir / "scans.jpg", encode(scans));
-  EXPECT_THAT(user_error_of([&] { read_image(dir / "scans.jpg"); }),
+  EXPECT_THAT(testkit::refused_cheaply([&] { read_image(dir / "scans.jpg"); }, "scans.jpg"),
               HasSubstr("scans.jpg: corrupt or unsupported JPEG (more than 500 scans)"));
+}
+
+// The SOF marker of a 16x16 image rewritten to claim 60000x60000 (3.6e9 pixels, 10.8 GB of RGB):
+// refused from the header; and an ordinary image over a --max-image-pixels limit.
+TEST(JpegLimits, ImagesOverThePixelLimitAreRefusedBeforeTheirPixels) {
+  std::string bytes = encode({});
+  const size_t sof = bytes.find("\xff\xc2");  // progressive SOF (jpeg_simple_progression)
+  ASSERT_NE(sof, std::string::npos);
+  for (size_t at : {sof + 5, sof + 7}) {  // height, then width, big-endian
+    bytes[at] = static_cast<char>(60000 >> 8);
+    bytes[at + 1] = static_cast<char>(60000 & 0xff);
+  }
+  EXPECT_THAT(testkit::refused_cheaply([&] { decode_image(bytes, "claim.jpg"); }, "claim.jpg"),
+              HasSubstr("claim.jpg: image of 60000x60000 pixels is larger than the limit of 268435456 pixels "
+                        "(--max-image-pixels)"));
+  const std::string ok = encode({});
+  EXPECT_EQ(decode_image(ok, "ok.jpg", 0, 256).width, 16);
+  EXPECT_THAT(user_error_of([&] { decode_image(ok, "ok.jpg", 0, 255); }),
+              HasSubstr("ok.jpg: image of 16x16 pixels is larger than the limit of 255 pixels"));
 }
 
 }  // namespace
