@@ -65,6 +65,13 @@ void add_train(CLI::App& app) {
       ->check(in_range(real(0, 1, true)));
   sub->add_option("--lr-groups", a->lr_groups,
                   "Rates by block ranges, e.g. conv2d_1a..mixed_5e=0.1,mixed_6a..mixed_6h=0.3 (others at lr)");
+  sub->add_option("--select", a->select,
+                  "Keep the best epoch's weights as best.safetensors by a held-out metric: val_loss, accuracy, "
+                  "balanced_accuracy or auc (macro one-vs-rest)");
+  sub->add_option("--patience", a->patience,
+                  "With --select: stop when the metric has not improved for N epochs in a row")
+      ->capture_default_str()
+      ->check(in_range(whole(0, kMaxEpochs, "0: never stop early")));
   sub->add_option("--momentum", a->momentum, "SGD momentum")->capture_default_str()->check(in_range(fraction_range()));
   sub->add_flag("--nesterov", a->nesterov, "Nesterov momentum");
   sub->add_option("--weight-decay", a->weight_decay, "Weight decay (conv and linear weights)")->capture_default_str()->check(in_range(real(0, 1000)));

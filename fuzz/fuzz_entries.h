@@ -101,7 +101,10 @@ inline void idx(std::string_view data) {
   const std::string path = "/proc/self/fd/" + std::to_string(file.fd);
   try {
     const IdxImages im = read_idx_images(path);
-    if (im.pixels.size() != static_cast<size_t>(im.count * im.rows * im.cols)) fail_internal("idx size mismatch");
+    if (im.rows < 1 || im.cols < 1 ||
+        im.pixels.size() / static_cast<size_t>(im.rows * im.cols) != static_cast<size_t>(im.count)) {
+      fail_internal("idx size mismatch");
+    }
   } catch (const UserError&) {
   }
   try {

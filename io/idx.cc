@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -66,15 +67,16 @@ std::vector<uint8_t> read_maybe_gzip(const std::filesystem::path& path) {
   GzCloser closer{f};
   gzbuffer(f, 1 << 17);
   std::vector<uint8_t> out;
-  constexpr unsigned kChunk = 1 << 20;
-  while (true) {
+  // Reads grow from 64 KiB, doubling to 16 MiB: small files stay cheap, large ones take few reads.
+  unsigned chunk = 1 << 16;
+  for (;; chunk = std::min(chunk * 2, 1u << 24)) {
     const size_t at = out.size();
-    if (static_cast<int64_t>(at + kChunk) > available) {
+    if (static_cast<int64_t>(at + chunk) > available) {
       fail_user("not enough memory for ", path.string(), ": it expands to more than the ", gib_text(available),
                 " available");
     }
-    out.resize(at + kChunk);
-    const int n = gzread(f, out.data() + at, kChunk);
+    out.resize(at + chunk);
+    const int n = gzread(f, out.data() + at, chunk);
     if (n < 0) {
       int code = 0;
       const char* msg = gzerror(f, &code);
@@ -95,6 +97,7 @@ IdxImages read_idx_images(const std::filesystem::path& path) {
   const uint8_t* data = nullptr;
   const auto dims = parse_header(bytes, path, 3, "uint8 images", &data);
   IdxImages im{dims[0], dims[1], dims[2], {}};
+  if (im.rows < 1 || im.cols < 1) fail_user(path.string(), ": images of ", im.rows, "x", im.cols, " pixels (IDX uint8 images)");
   // Three 32-bit sizes can multiply past 2^64 and wrap to the file's real length: refused first.
   uint64_t need = 0;
   if (__builtin_mul_overflow(static_cast<uint64_t>(im.count) * static_cast<uint64_t>(im.rows),

@@ -1,6 +1,7 @@
 #include "engine/infer/evaluate.h"
 
 #include <algorithm>
+#include <cmath>
 #include <memory>
 
 #include "engine/data/loader.h"
@@ -50,7 +51,14 @@ EvalResult evaluate(const Graph& g, ModelState<float>& state, const Dataset& dat
       const int32_t p = static_cast<int32_t>(std::max_element(row, row + k) - row);
       r.predicted.push_back(p);
       r.indices.push_back(batch->indices[i]);
+      r.labels.push_back(labels[i]);
       correct += p == labels[i];
+      // In double, from the largest logit, in class order: the same on every machine.
+      double z = 0;
+      for (int64_t c = 0; c < k; ++c) z += std::exp(static_cast<double>(row[c]) - row[p]);
+      for (int64_t c = 0; c < k; ++c) {
+        r.probabilities.push_back(static_cast<float>(std::exp(static_cast<double>(row[c]) - row[p]) / z));
+      }
     }
     if (bar) bar->update(seen, seen, -1);
   }

@@ -18,6 +18,8 @@ struct EvalResult {
   double accuracy = 0;  // top-1
   std::vector<int32_t> predicted;
   std::vector<int64_t> indices;  // the sample each prediction is of (skipped samples have none)
+  std::vector<int32_t> labels;   // the true class of each
+  std::vector<float> probabilities;  // count x classes: each prediction's softmax
 };
 
 // progress: optional stream for a progress line; limit > 0 evaluates the first `limit` samples.

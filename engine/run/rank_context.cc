@@ -161,6 +161,7 @@ TrainSummary RankContext::train(const Graph& g, ModelState<float>& state, const 
     if (!writer) {
       cfg.out_dir.clear();
       cfg.interactive = false;
+      cfg.epoch_observer = nullptr;
     }
     StopVote vote(*mpi_comm_, observer);
     return thaw::train(g, state, train_data, val_data, cfg, writer ? log : quiet, &vote);
@@ -179,6 +180,7 @@ TrainSummary RankContext::train(const Graph& g, ModelState<float>& state, const 
     if (r != 0) {
       c.out_dir.clear();
       c.interactive = false;
+      c.epoch_observer = nullptr;
     }
     StopVote vote(comm, r == 0 ? observer : nullptr);
     ModelState<float>& st = r == 0 ? state : replicas[static_cast<size_t>(r - 1)];

@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "engine/model/plan.h"
+#include "engine/run/best_weights.h"
 #include "engine/run/record_env.h"
 #include "engine/run/run_lock.h"
 #include "engine/model/state_hash.h"
@@ -176,6 +177,9 @@ void RunRecorder::finish(const TrainSummary& summary, const Graph& g, const Mode
                        {"final_state_sha256", state_sha256(g, final_state)},
                        {"weights_file", weights_file.filename().string()},
                        {"weights_file_sha256", sha256_file_hex(weights_file)}};
+  if (summary.stopped_early) record_["result"]["stopped_early"] = true;
+  // The best epoch by --select (engine/run/best_weights.h), which replay checks.
+  if (ojson best = best_record(dir_); !best.is_null()) record_["best"] = std::move(best);
   write_record(dir_, record_);
 }
 

@@ -1,12 +1,14 @@
 #include "engine/run/replay.h"
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "core/sha256.h"
+#include "engine/run/best_weights.h"
 #include "engine/run/record.h"
 #include "engine/run/record_env.h"
 #include "engine/model/state_hash.h"
@@ -178,6 +180,8 @@ ReplayOutcome replay_checked(const ReplayOptions& opt, std::ostream& out, std::o
       << " virtual shards (recorded: " << record.value("V", 1) << ")\n"
       << std::flush;
   StepComparer comparer(steps.lines, limit);
+  std::optional<BestStateCheck> best;
+  if (record.contains("best")) cfg.epoch_observer = &best.emplace(setup.graph, record.at("best"));
   if (opt.ranks) {
     opt.ranks->train(setup.graph, init.state, *setup.train_data, nullptr, cfg, log, &comparer);
   } else {
@@ -200,6 +204,10 @@ ReplayOutcome replay_checked(const ReplayOptions& opt, std::ostream& out, std::o
       verdict = cat_str("differs after the last step (", recorded - 1, "): final_state_sha256 recorded ", want,
                         ", now ", now);
     }
+  }
+  if (best && !best->verdict().empty()) {
+    out << best->verdict() << "\n";
+    if (!best->matched() && verdict.empty()) verdict = "differs: " + best->verdict();
   }
   if (verdict.empty()) {
     r.identical = true;

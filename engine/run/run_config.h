@@ -82,6 +82,9 @@ struct RunConfig {
   // Images with more pixels are unreadable (io/image_decode.h); records made before the option ran
   // with this default.
   int64_t max_image_pixels = kMaxImagePixels;
+  // --select / --patience (engine/train/best_epoch.h): "" and 0 (off) in older records.
+  std::string select;
+  int64_t patience = 0;
 };
 
 // to_json / from_json with the struct's field names; a field missing from the JSON keeps its
@@ -96,6 +99,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, arch, weights, 
                                                 workers, on_bad_image, brightness, contrast, shards, class_subset,
                                                 test_fraction, augment, feature_cache, feature_cache_mb,
                                                 checkpoint_every, keep_checkpoints, device, precision,
-                                                layer_decay, lr_groups, max_image_pixels)
+                                                layer_decay, lr_groups, max_image_pixels, select,
+                                                patience)
 
 }  // namespace thaw

@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "engine/model/weights_io.h"
+#include "engine/run/best_weights.h"
 #include "engine/run/record.h"
 #include "engine/run/run_lock.h"
 #include "engine/run/run_setup.h"
@@ -122,7 +123,11 @@ Prepared prepare(const TrainingRequest& req, RankContext& ranks) {
   if (req.resume) p.point = find_resume_point(*req.resume, p.run);
   p.init = p.point ? InitialState{std::move(p.point->checkpoint.state), p.point->checkpoint.file.string(), "", ""}
                    : initial_state(a, p.run.graph);
-  if (p.point) set_start(cfg, p.point->checkpoint);
+  if (p.point) {
+    set_start(cfg, p.point->checkpoint);
+    // --patience goes on counting from the epochs before the stop (every rank reads them).
+    cfg.epochs_before = read_epochs_before(cfg.out_dir, cfg.start_step / p.point->checkpoint.meta.steps_per_epoch);
+  }
   p.policy = checkpoint_policy(a, req.stop_at_step, cfg.start_step);
   return p;
 }
@@ -165,6 +170,16 @@ void announce(const Prepared& p) {
             << "\n";
 }
 
+// What weights.safetensors and best.safetensors carry besides the tensors.
+std::map<std::string, std::string> weights_metadata(const Prepared& p) {
+  std::map<std::string, std::string> meta = {{"thaw_freeze_through", p.config.freeze_through},
+                                             {"thaw_seed", std::to_string(p.config.seed)}};
+  // The class order of the outputs, for `thaw predict` on images (only when the head has exactly these).
+  const std::vector<std::string> names = p.run.train_full->class_names();
+  if (static_cast<int64_t>(names.size()) == p.run.classes) meta["thaw_class_names"] = nlohmann::json(names).dump();
+  return meta;
+}
+
 // The weights, the record's end and summary.json of a run that trained to its end.
 void finish(const TrainingRequest& req, Prepared& p, RunRecorder& recorder, TrainSummary s) {
   const RunConfig& a = p.config;
@@ -175,12 +190,8 @@ void finish(const TrainingRequest& req, Prepared& p, RunRecorder& recorder, Trai
     s.epochs.insert(s.epochs.begin(), before.begin(), before.end());
   }
   const fs::path weights_file = out / "weights.safetensors";
-  std::map<std::string, std::string> meta = {{"thaw_freeze_through", a.freeze_through},
-                                             {"thaw_seed", std::to_string(a.seed)}};
-  // The class order of the outputs, for `thaw predict` on images (only when the head has exactly these).
   const std::vector<std::string> names = p.run.train_full->class_names();
-  if (static_cast<int64_t>(names.size()) == p.run.classes) meta["thaw_class_names"] = nlohmann::json(names).dump();
-  save_weights(weights_file, p.run.graph, p.init.state, meta);
+  save_weights(weights_file, p.run.graph, p.init.state, weights_metadata(p));
   recorder.finish(s, p.run.graph, p.init.state, weights_file);
   RunSummary sum;
   sum.command = req.command_line;
@@ -206,6 +217,10 @@ void finish(const TrainingRequest& req, Prepared& p, RunRecorder& recorder, Trai
     std::cout << "weights in " << weights_file.string() << "\n";
     return;
   }
+  if (const nlohmann::ordered_json& b = recorder.record().value("best", nlohmann::ordered_json()); !b.is_null()) {
+    std::cout << "best epoch " << b["epoch"] << " by " << b["metric"].get<std::string>() << " (" << b["value"]
+              << "): " << (out / kBestWeightsName).string() << "\n";
+  }
   const EpochResult& last = s.epochs.back();
   std::cout << "held-out accuracy " << last.val_accuracy * 100 << "% (" << p.run.val_data->size()
             << " samples, chance " << 100.0 / static_cast<double>(p.run.train_full->num_classes())
@@ -230,6 +245,10 @@ int run_training(const TrainingRequest& req, RankContext& ranks) {
   CheckpointHook hook(cfg.out_dir, p.run.graph, p.policy, checkpoint_base(p.run, &recorder.record()), &interrupt,
                       p.point ? &p.point->checkpoint : nullptr);
   cfg.hook = &hook;
+  std::optional<BestWeightsWriter> best;
+  if (cfg.selection.metric != SelectMetric::None) {
+    cfg.epoch_observer = &best.emplace(cfg.out_dir, p.run.graph, cfg.selection.metric, weights_metadata(p));
+  }
   try {
     TrainSummary s = ranks.train(p.run.graph, p.init.state, *p.run.train_data, p.run.val_data.get(), cfg, std::cerr,
                                  &recorder.steps());

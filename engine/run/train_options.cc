@@ -86,6 +86,16 @@ Augment parse_augment(std::string_view s) {
   fail_user("--augment: expected random or none, got '", s, "'");
 }
 
+Selection resolve_selection(const RunConfig& a) {
+  const std::optional<SelectMetric> m = parse_select_metric(a.select);
+  if (!m) fail_user("--select: expected val_loss, accuracy, balanced_accuracy or auc, got '", a.select, "'");
+  if (a.patience < 0) fail_user("--patience: expected 0 (never stop early) or a count of epochs, got ", a.patience);
+  if (a.patience > 0 && *m == SelectMetric::None) {
+    fail_user("--patience: stops when the metric of --select has not improved; give --select too");
+  }
+  return {*m, a.patience};
+}
+
 TrainConfig resolve_train_config(const RunConfig& a, const Graph& g, BadImagePolicy on_bad_image, std::ostream& note) {
   TrainConfig cfg;
   cfg.batch_size = a.batch_size;
@@ -108,6 +118,7 @@ TrainConfig resolve_train_config(const RunConfig& a, const Graph& g, BadImagePol
   cfg.loader.workers = resolve_workers(a.workers);
   cfg.loader.on_bad_image = on_bad_image;
   cfg.shards = resolve_shards(a.shards, a.batch_size);
+  cfg.selection = resolve_selection(a);
   if (cfg.batch_size >= 1) {  // train() names a bad --batch-size itself
     validate_shards(cfg, g);
   }

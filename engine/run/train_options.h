@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "engine/run/run_config.h"
+#include "engine/train/best_epoch.h"
 #include "engine/train/train_config.h"
 #include "graph/graph.h"
 #include "io/bad_image.h"
@@ -26,6 +27,9 @@ Augment parse_augment(std::string_view s);
 // pixels never change; training batches when theirs never change either: --augment none, or IDX
 // data) and the device (the feature cache is not on the GPU path: turned off there, with a
 // one-line note on `note` where it would have been used).
+// --select and --patience checked (UserError naming the flag).
+Selection resolve_selection(const RunConfig& c);
+
 TrainConfig resolve_train_config(const RunConfig& c, const Graph& g, BadImagePolicy on_bad_image, std::ostream& note);
 
 }  // namespace thaw

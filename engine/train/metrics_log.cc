@@ -1,5 +1,6 @@
 #include "engine/train/metrics_log.h"
 
+#include <limits>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -32,7 +33,8 @@ void MetricsLog::epoch_end(const EpochResult& e) {
   const nlohmann::json line = {{"epoch_end", e.epoch},       {"train_loss", e.train_loss},
                                {"seconds", e.seconds},       {"images_per_s", e.images_per_s},
                                {"val_loss", e.val_loss},     {"val_accuracy", e.val_accuracy},
-                               {"eval_seconds", e.eval_seconds}};
+                               {"val_balanced_accuracy", e.val_balanced_accuracy},
+                               {"val_auc", e.val_auc},       {"eval_seconds", e.eval_seconds}};
   out_ << line.dump() << '\n' << std::flush;
   check_written();
 }
@@ -46,11 +48,19 @@ std::vector<EpochResult> read_epochs_before(const std::filesystem::path& run_dir
     EpochResult e;
     e.epoch = j["epoch_end"].get<int64_t>();
     if (e.epoch >= first_epoch) continue;
-    e.train_loss = j.value("train_loss", 0.0);
-    e.seconds = j.value("seconds", 0.0);
-    e.images_per_s = j.value("images_per_s", 0.0);
-    e.val_loss = j.value("val_loss", 0.0);
-    e.val_accuracy = j.value("val_accuracy", -1.0);
+    // A NaN was written as null; fields of older logs are missing.
+    const auto number = [&](const char* key, double missing) {
+      const auto it = j.find(key);
+      if (it == j.end()) return missing;
+      return it->is_number() ? it->get<double>() : std::numeric_limits<double>::quiet_NaN();
+    };
+    e.train_loss = number("train_loss", 0.0);
+    e.seconds = number("seconds", 0.0);
+    e.images_per_s = number("images_per_s", 0.0);
+    e.val_loss = number("val_loss", 0.0);
+    e.val_accuracy = number("val_accuracy", -1.0);
+    e.val_balanced_accuracy = number("val_balanced_accuracy", -1.0);
+    e.val_auc = number("val_auc", -1.0);
     out.push_back(e);
   }
   return out;

@@ -16,6 +16,8 @@ struct EpochResult {
   double seconds = 0;
   double images_per_s = 0;
   double val_loss = 0, val_accuracy = -1;  // -1 when there is no held-out data
+  // -1 where not computed (no held-out data, no class with both positives and negatives).
+  double val_balanced_accuracy = -1, val_auc = -1;
   double eval_seconds = 0;                 // the held-out evaluation after the epoch
 };
 
@@ -28,7 +30,7 @@ class MetricsLog {
   // {"epoch", "loss", "loss_bits", "lr", "step"}: loss_bits are the loss's IEEE-754 binary64 bits.
   void step(int64_t step, int64_t epoch, double lr, double loss);
   // {"epoch_end", "eval_seconds", "images_per_s", "seconds", "train_loss", "val_accuracy",
-  // "val_loss"}, flushed with every line before it.
+  // "val_auc", "val_balanced_accuracy", "val_loss"}, flushed with every line before it.
   void epoch_end(const EpochResult& e);
 
  private:

@@ -12,12 +12,15 @@
 #include "engine/model/plan.h"
 #include "engine/optim/lr_schedule.h"
 #include "engine/optim/optimizer.h"
+#include "engine/train/best_epoch.h"
+#include "engine/train/metrics_log.h"
 #include "graph/graph.h"
 
 namespace thaw {
 
 class Comm;
 class TrainHook;
+class EpochObserver;
 
 struct TrainConfig {
   int64_t batch_size = 32;
@@ -60,6 +63,11 @@ struct TrainConfig {
   double start_epoch_loss_sum = 0;
   double start_epoch_seconds = 0;  // the stopped epoch's time before the stop, for its summary
   TrainHook* hook = nullptr;
+  // --select / --patience (engine/train/best_epoch.h); a resumed run's epochs before its stop.
+  Selection selection;
+  std::vector<EpochResult> epochs_before;
+  // Told of every epoch's end, with whether it is the best so far (rank 0 only: the best weights' writer).
+  EpochObserver* epoch_observer = nullptr;
 };
 
 // Checks the run's batch size, shards and ranks (TrainConfig::batch_size, shards, ranks) against

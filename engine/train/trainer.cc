@@ -9,7 +9,10 @@
 #include "engine/data/batch.h"
 #include "engine/data/loader.h"
 #include "engine/data/skip_log.h"
+#include "engine/infer/eval_metrics.h"
 #include "engine/infer/evaluate.h"
+#include "engine/train/best_epoch.h"
+#include "engine/train/epoch_observer.h"
 #include "engine/infer/feature_cache.h"
 #include "engine/train/metrics_log.h"
 #include "engine/train/step_runner.h"
@@ -71,6 +74,7 @@ class TrainLoop {
     cache_ = make_feature_cache(g, plan_, state, cfg, epochs_here);
     summary_.trainable_parameters = plan_.trainable_parameter_count(g);
     step_index_ = cfg.start_step;
+    best_.replay(cfg.epochs_before);
   }
 
   TrainSummary run() {
@@ -80,7 +84,17 @@ class TrainLoop {
       if (halt_) break;  // stopped to be resumed: no evaluation, the epoch is not over
       if (val_data_) evaluate_epoch(er);
       if (metrics_) metrics_->epoch_end(er);
+      // Without held-out data (replay) no epoch can be judged, and none stops the run early.
+      const bool best = val_data_ != nullptr && best_.update(er);
+      if (cfg_.epoch_observer) cfg_.epoch_observer->on_epoch_end(er, best, state_);
       summary_.epochs.push_back(er);
+      if (val_data_ && best_.exhausted() && epoch + 1 < cfg_.epochs && step_index_ < total_) {
+        log_ << "early stop after epoch " << epoch + 1 << ": " << select_metric_name(cfg_.selection.metric)
+             << " has not improved for " << cfg_.selection.patience << " epochs (best: epoch "
+             << best_.best_epoch() + 1 << ", " << best_.best_value() << ")\n";
+        summary_.stopped_early = true;
+        break;
+      }
     }
     if (cache_) report_cache();
     summary_.steps = step_index_;
@@ -146,6 +160,8 @@ class TrainLoop {
                  reporting_skips(cfg_.loader, skips_, "val"), cfg_.cache_eval ? cache_.get() : nullptr);
     er.val_loss = ev.loss;
     er.val_accuracy = ev.accuracy;
+    er.val_balanced_accuracy = balanced_accuracy(ev, g_.num_classes);
+    er.val_auc = macro_auc(ev, g_.num_classes);
     er.eval_seconds = seconds_since(e0);
     log_ << "epoch " << er.epoch + 1 << ": train loss " << er.train_loss << ", held-out loss " << ev.loss
          << ", held-out accuracy " << ev.accuracy * 100 << "% on " << ev.count << " samples\n";
@@ -173,6 +189,7 @@ class TrainLoop {
   LrScheduleConfig sched_;
   std::unique_ptr<MetricsLog> metrics_;
   std::unique_ptr<FeatureCache> cache_;
+  BestEpochTracker best_{cfg_.selection};
   TrainSummary summary_;
   Tensor<float> x_;
   std::vector<int32_t> labels_;

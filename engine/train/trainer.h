@@ -41,6 +41,7 @@ struct TrainSummary {
   int64_t trainable_parameters = 0;
   std::vector<EpochResult> epochs;
   bool halted = false;  // the hook stopped the run before its last step (a signal, --stop-at-step)
+  bool stopped_early = false;  // --patience epochs without improvement on the best by --select
 };
 
 // Steps a run makes: whole batches per epoch (the last partial batch is dropped) times epochs,

@@ -77,6 +77,8 @@ TEST(Idx, MalformedFilesAreUserErrorsNamingTheFile) {
       {"truncated pixels", img.substr(0, img.size() - 1), false, "truncated: 17 bytes of data, expected 18 for 3 images of 2x3"},
       {"extra pixels", img + "x", false, "19 bytes of data, expected 18 for 3 images of 2x3"},
       {"truncated labels", labels_file().substr(0, 9), true, "truncated: 1 bytes of data, expected 3 for 3 labels"},
+      {"zero columns", be32(0x803) + be32(0xff000000u) + be32(7) + be32(0), false,
+       "images of 7x0 pixels (IDX uint8 images)"},
       // 2^22 * 2^22 * 2^20 = 2^64 wraps to 0, the length of the data that follows: once accepted.
       {"sizes that wrap", be32(0x803) + be32(1u << 22) + be32(1u << 22) + be32(1u << 20), false,
        "4194304 images of 4194304x1048576 is more than any file holds"},
