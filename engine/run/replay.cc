@@ -139,6 +139,17 @@ InitialState verify_initial_state(const ojson& record, const RunConfig& c, const
   return init;
 }
 
+// A whole finished run is also checked after its last step: the state includes the running
+// statistics, which no step line covers. "" when it matches or the run did not finish.
+std::string final_state_difference(const ojson& record, int64_t recorded, const Graph& g,
+                                   const ModelState<float>& state) {
+  if (!record.contains("result") || record.at("result").value("steps", int64_t{-1}) != recorded) return "";
+  const std::string want = str(record.at("result").at("final_state_sha256"));
+  const std::string now = state_sha256(g, state);
+  if (now == want) return "";
+  return cat_str("differs after the last step (", recorded - 1, "): final_state_sha256 recorded ", want, ", now ", now);
+}
+
 ReplayOutcome replay_checked(const ReplayOptions& opt, std::ostream& out, std::ostream& log) {
   // A live run's record and steps are still being written: reading them would replay half a run.
   if (const pid_t holder = run_folder_holder(opt.dir); holder != 0) {
@@ -194,17 +205,7 @@ ReplayOutcome replay_checked(const ReplayOptions& opt, std::ostream& out, std::o
   if (verdict.empty() && r.steps_compared < limit) {
     verdict = cat_str("differs: the replay ended after ", r.steps_compared, " steps, the record has ", recorded);
   }
-  // A whole finished run is also checked after its last step: the state includes the running
-  // statistics, which no step line covers.
-  if (verdict.empty() && limit == recorded && record.contains("result") &&
-      record.at("result").value("steps", int64_t{-1}) == recorded) {
-    const std::string want = str(record.at("result").at("final_state_sha256"));
-    const std::string now = state_sha256(setup.graph, init.state);
-    if (now != want) {
-      verdict = cat_str("differs after the last step (", recorded - 1, "): final_state_sha256 recorded ", want,
-                        ", now ", now);
-    }
-  }
+  if (verdict.empty() && limit == recorded) verdict = final_state_difference(record, recorded, setup.graph, init.state);
   if (best && !best->verdict().empty()) {
     out << best->verdict() << "\n";
     if (!best->matched() && verdict.empty()) verdict = "differs: " + best->verdict();
