@@ -101,10 +101,10 @@ inline void idx(std::string_view data) {
   const std::string path = "/proc/self/fd/" + std::to_string(file.fd);
   try {
     const IdxImages im = read_idx_images(path);
-    if (im.rows < 1 || im.cols < 1 ||
-        im.pixels.size() / static_cast<size_t>(im.rows * im.cols) != static_cast<size_t>(im.count)) {
-      fail_internal("idx size mismatch");
-    }
+    uint64_t need = 0;
+    const bool wraps = __builtin_mul_overflow(static_cast<uint64_t>(im.count) * static_cast<uint64_t>(im.rows),
+                                              static_cast<uint64_t>(im.cols), &need);
+    if (im.rows < 1 || im.cols < 1 || wraps || im.pixels.size() != need) fail_internal("idx size mismatch");
   } catch (const UserError&) {
   }
   try {
