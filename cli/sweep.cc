@@ -77,7 +77,7 @@ void run_sweep_command(const SweepArgs& a, CLI::App& sub) {
   const std::vector<std::string> extra = sub.remaining();
   c.train_args.insert(c.train_args.end(), extra.begin(), extra.end());
   for (const std::string& s : extra) {
-    if (s == "--out" || s == "--freeze-through" || s == "--overwrite") fail_user(s, ": the sweep sets it for each arm");
+    if (s == "--out" || s == "--output" || s == "--freeze-through" || s == "--overwrite") fail_user(s, ": the sweep sets it for each arm");
   }
   std::ostringstream cmd;
   cmd << "thaw sweep";
@@ -112,7 +112,7 @@ void add_sweep(CLI::App& app) {
   sub->add_flag("--overwrite", a->overwrite, "Replace a sweep already in --out");
   sub->add_flag("--resume", a->resume, "Keep the arms a sweep in --out finished, run the others");
   sub->add_option("--data", a->data.data, "Dataset (as thaw train's --data)")->capture_default_str();
-  sub->add_option("--arch", a->data.arch, "inception_v4 or inception_v3")->capture_default_str();
+  sub->add_option("--arch,--model", a->data.arch, "inception_v4 or inception_v3")->capture_default_str();
   sub->add_option("--class-subset", a->data.class_subset, "Only these classes of the data: 0-4, 5,7,9 or names");
   sub->add_option("--val-fraction", a->data.val_fraction, "Validation carved out of train (needed where the data have no val split: IDX data, plain folders)")->check(in_range(fraction_range()));
   sub->add_option("--test-fraction", a->data.test_fraction, "Test carved out of train (image data without a test split)")->check(in_range(fraction_range()));

@@ -42,20 +42,20 @@ void add_train(CLI::App& app) {
   sub->add_option("--feature-cache-mb", a->feature_cache_mb, "Feature cache memory (MiB) before it spills to disk")
       ->capture_default_str()->check(in_range(whole(0, int64_t{1} << 30)));
   sub->add_option("--weights", a->weights, "Initial weights (safetensors with timm keys); default: seeded random");
-  sub->add_option("--arch", a->arch, "inception_v4 or inception_v3")->capture_default_str();
-  sub->add_option("--classes", a->classes, "Output classes (default: the dataset's)")->check(in_range(whole(0, kMaxClasses, "0: the dataset's")));
+  sub->add_option("--arch,--model", a->arch, "inception_v4 or inception_v3")->capture_default_str();
+  sub->add_option("--classes,--num-classes", a->classes, "Output classes (default: the dataset's)")->check(in_range(whole(0, kMaxClasses, "0: the dataset's")));
   sub->add_option("--freeze-through", a->freeze_through, "Freeze this block and all before it")->capture_default_str();
   sub->add_option("--epochs", a->epochs, "Passes over the training data")->capture_default_str()->check(in_range(whole(1, kMaxEpochs)));
-  sub->add_option("--batch-size", a->batch_size, "Images per step")->capture_default_str()->check(in_range(whole(1, kMaxBatch)));
+  sub->add_option("--batch-size,-b", a->batch_size, "Images per step")->capture_default_str()->check(in_range(whole(1, kMaxBatch)));
   sub->add_option("--lr", a->lr, "Base learning rate")->capture_default_str()->check(in_range(real(0, 1000, true)));
-  sub->add_option("--lr-schedule", a->lr_schedule, "constant, step or cosine")->capture_default_str();
+  sub->add_option("--lr-schedule,--sched", a->lr_schedule, "constant, step or cosine")->capture_default_str();
   sub->add_option("--warmup-steps", a->warmup_steps, "Linear warm-up steps")->capture_default_str()->check(in_range(whole(0, kMaxCount)));
   sub->add_option("--warmup-start-factor", a->warmup_start_factor, "Warm-up starts at this fraction of --lr")
       ->capture_default_str()->check(in_range(real(0, 1)));
   sub->add_option("--lr-step-size", a->lr_step_size, "Step schedule: steps between decays")->check(in_range(whole(0, kMaxCount)));
   sub->add_option("--lr-gamma", a->lr_gamma, "Step schedule: decay factor")->capture_default_str()->check(in_range(real(0, 1, true)));
   sub->add_option("--min-lr", a->min_lr, "Cosine schedule: final learning rate")->capture_default_str()->check(in_range(real(0, 1000)));
-  sub->add_option("--optimizer", a->optimizer, "sgd or adamw")->capture_default_str();
+  sub->add_option("--optimizer,--opt", a->optimizer, "sgd or adamw")->capture_default_str();
   sub->add_option("--beta1", a->beta1, "AdamW beta1")->capture_default_str()->check(in_range(fraction_range()));
   sub->add_option("--beta2", a->beta2, "AdamW beta2")->capture_default_str()->check(in_range(fraction_range()));
   sub->add_option("--eps", a->eps, "AdamW epsilon")->capture_default_str()->check(in_range(real(0, 1, true)));
@@ -75,13 +75,13 @@ void add_train(CLI::App& app) {
   sub->add_option("--momentum", a->momentum, "SGD momentum")->capture_default_str()->check(in_range(fraction_range()));
   sub->add_flag("--nesterov", a->nesterov, "Nesterov momentum");
   sub->add_option("--weight-decay", a->weight_decay, "Weight decay (conv and linear weights)")->capture_default_str()->check(in_range(real(0, 1000)));
-  sub->add_option("--label-smoothing", a->label_smoothing, "Label smoothing in [0, 1)")->capture_default_str()->check(in_range(fraction_range()));
+  sub->add_option("--label-smoothing,--smoothing", a->label_smoothing, "Label smoothing in [0, 1)")->capture_default_str()->check(in_range(fraction_range()));
   sub->add_option("--class-weights", a->class_weights, "Per-class loss weights, comma separated")->delimiter(',')->check(in_range(real(0, 1e6, true)));
   sub->add_option("--bn", a->bn, "Batch norm in trainable blocks: train or frozen")->capture_default_str();
-  sub->add_option("--dropout", a->dropout, "Dropout before the classifier")->capture_default_str()->check(in_range(fraction_range()));
+  sub->add_option("--dropout,--drop", a->dropout, "Dropout before the classifier")->capture_default_str()->check(in_range(fraction_range()));
   sub->add_option("--seed", a->seed, "Seed of every random choice")->capture_default_str()->check(in_range(seed_range()));
   sub->add_option("--input-size", a->input_size, "Input height and width (>= 75)")->capture_default_str()->check(in_range(input_size_range()));
-  sub->add_option("--out", a->out, "Run folder for weights and logs (required unless --resume)");
+  sub->add_option("--out,--output", a->out, "Run folder for weights and logs (required unless --resume)");
   sub->add_flag("--overwrite", a->overwrite, "Replace a run already in --out");
   sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
   add_max_image_pixels_flag(sub, a->max_image_pixels);
