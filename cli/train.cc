@@ -65,6 +65,8 @@ void add_train(CLI::App& app) {
       ->check(in_range(real(0, 1, true)));
   sub->add_option("--lr-groups", a->lr_groups,
                   "Rates by block ranges, e.g. conv2d_1a..mixed_5e=0.1,mixed_6a..mixed_6h=0.3 (others at lr)");
+  sub->add_option("--mlflow", a->mlflow,
+                  "Also write the finished run into this MLflow file store (params, metrics, artifacts)");
   sub->add_option("--select", a->select,
                   "Keep the best epoch's weights as best.safetensors by a held-out metric: val_loss, accuracy, "
                   "balanced_accuracy or auc (macro one-vs-rest)");

@@ -85,6 +85,9 @@ struct RunConfig {
   // --select / --patience (engine/train/best_epoch.h): "" and 0 (off) in older records.
   std::string select;
   int64_t patience = 0;
+  // --mlflow: an MLflow file store the finished run is also written into (engine/run/mlflow_store.h);
+  // never changes the bits. "" (none) in older records.
+  std::string mlflow;
 };
 
 // to_json / from_json with the struct's field names; a field missing from the JSON keeps its
@@ -100,6 +103,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, arch, weights, 
                                                 test_fraction, augment, feature_cache, feature_cache_mb,
                                                 checkpoint_every, keep_checkpoints, device, precision,
                                                 layer_decay, lr_groups, max_image_pixels, select,
-                                                patience)
+                                                patience, mlflow)
 
 }  // namespace thaw

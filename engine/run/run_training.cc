@@ -15,6 +15,7 @@
 #include "core/error.h"
 #include "engine/model/weights_io.h"
 #include "engine/run/best_weights.h"
+#include "engine/run/mlflow_store.h"
 #include "engine/run/record.h"
 #include "engine/run/run_lock.h"
 #include "engine/run/run_setup.h"
@@ -45,6 +46,7 @@ RunConfig with_absolute_paths(RunConfig c) {
   std::error_code ec;
   if (!c.weights.empty()) c.weights = fs::absolute(c.weights).string();
   if (c.data != "fashion-mnist" && fs::exists(c.data, ec)) c.data = fs::absolute(c.data).string();
+  if (!c.mlflow.empty()) c.mlflow = fs::absolute(c.mlflow).string();
   return c;
 }
 
@@ -213,6 +215,10 @@ void finish(const TrainingRequest& req, Prepared& p, RunRecorder& recorder, Trai
   sum.steps = s.steps;
   sum.epochs = s.epochs;
   write_run_summary(out, sum);
+  if (!a.mlflow.empty()) {
+    std::cerr << "thaw: MLflow run " << write_mlflow_run(a.mlflow, out).string() << " (mlflow ui --backend-store-uri "
+              << a.mlflow << ")\n";
+  }
   if (s.epochs.empty()) {  // resumed after the last step of a run whose epochs left no record
     std::cout << "weights in " << weights_file.string() << "\n";
     return;

@@ -1,10 +1,11 @@
 // --select and --patience through the command. With 2 held-out samples accuracy can improve on its
 // first value at most twice, so --patience 1 must stop a 6-epoch run by its fourth epoch: the run
 // ends early, best.safetensors is the first epoch of the highest accuracy in metrics.jsonl, the record
-// says so, and replay checks the best epoch's state as well as every step.
+// says so, replay checks the best epoch's state as well as every step, and --mlflow has the run.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -37,7 +38,7 @@ TEST(BestEpochCli, PatienceStopsTheRunAndBestWeightsAreTheBestEpochs) {
   const std::string train = sh_quote(THAW_BINARY) + " train --data " + sh_quote(dir / "idx") +
                             " --input-size 75 --freeze-through mixed_7c --train-limit 4 --val-limit 2 --batch-size 2"
                             " --epochs 6 --lr 0.05 --seed 3 --threads 2 --workers 1 --select accuracy --patience 1"
-                            " --out " + sh_quote(dir / "run");
+                            " --mlflow " + sh_quote(dir / "mlruns") + " --out " + sh_quote(dir / "run");
   const CommandResult r = run_command(train, dir);
   ASSERT_EQ(r.exit_code, 0) << describe(train, r);
   const std::vector<double> acc = epoch_accuracies(dir.path() / "run/metrics.jsonl");
@@ -58,6 +59,17 @@ TEST(BestEpochCli, PatienceStopsTheRunAndBestWeightsAreTheBestEpochs) {
   EXPECT_EQ(f.metadata().at("thaw_select"), "accuracy");
   EXPECT_EQ(f.metadata().at("thaw_state_sha256"), rec["best"]["state_sha256"]);
   EXPECT_THAT(r.out, HasSubstr("best epoch " + std::to_string(best + 1) + " by accuracy"));
+
+  // The same run in the MLflow store: its params and one val_accuracy line per epoch.
+  std::filesystem::path mlrun;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path() / "mlruns" / "0")) {
+    if (e.is_directory()) mlrun = e.path();
+  }
+  ASSERT_FALSE(mlrun.empty());
+  EXPECT_EQ(read_text(mlrun / "params" / "select"), "accuracy");
+  const std::string lines = read_text(mlrun / "metrics" / "val_accuracy");
+  EXPECT_EQ(static_cast<size_t>(std::count(lines.begin(), lines.end(), '\n')), acc.size());
+  EXPECT_TRUE(std::filesystem::exists(mlrun / "artifacts" / "record.json"));
 
   const std::string replay = sh_quote(THAW_BINARY) + " replay " + sh_quote(dir / "run");
   const CommandResult rp = run_command(replay, dir);
