@@ -146,7 +146,7 @@ TEST_F(DataCommands, UnreadableImagesFailOrAreSkippedAndListed) {
 }
 
 // --max-image-pixels: the images of 5016 to 5184 pixels (2, 3 and 4 of each class) are over a limit
-// of 5000 and refused as unreadable, before decoding; the run records the limit it read with.
+// of 5000 and refused as unreadable, before decoding; a run records the limit it read with.
 TEST_F(DataCommands, ImagesOverTheMaxImagePixelsAreRefusedByPackDataCheckAndTrain) {
   const std::string pack = pack_command() + " --max-image-pixels 5000";
   CommandResult r = run_command(pack, dir_);
@@ -163,11 +163,16 @@ TEST_F(DataCommands, ImagesOverTheMaxImagePixelsAreRefusedByPackDataCheckAndTrai
   EXPECT_EQ(r.exit_code, 2) << describe(check, r);
   EXPECT_THAT(r.out, HasSubstr("3.png: image of 74x69 pixels is larger than the limit of 5000 pixels"));
 
-  const std::string train = train_args(dir_ / "data", dir_ / "run") + " --max-image-pixels 5000 --on-bad-image skip";
+  // Training with 5150: only 4.jpg of each class (5184 pixels) is refused, so no batch of 4 can be
+  // all refused, whichever split the paths put them in (every sample is loaded, train or val).
+  const std::string train = kPassive + std::string(THAW_BINARY) + " train --data " + sh_quote(dir_ / "data") +
+                            " --out " + sh_quote(dir_ / "run") + " --input-size 75 --batch-size 4 --max-steps 2"
+                            " --epochs 2 --freeze-through mixed_7d --val-fraction 0.3 --workers 2"
+                            " --max-image-pixels 5150 --on-bad-image skip";
   r = run_command(train, dir_);
   ASSERT_EQ(r.exit_code, 0) << describe(train, r);
-  EXPECT_THAT(read_text(dir_.path() / "run" / "skipped.txt"), HasSubstr("is larger than the limit of 5000 pixels"));
-  EXPECT_THAT(read_text(dir_.path() / "run" / "record.json"), HasSubstr("\"max_image_pixels\": 5000"));
+  EXPECT_THAT(read_text(dir_.path() / "run" / "skipped.txt"), HasSubstr("4.jpg: image of 72x72 pixels is larger than the limit of 5150 pixels"));
+  EXPECT_THAT(read_text(dir_.path() / "run" / "record.json"), HasSubstr("\"max_image_pixels\": 5150"));
 }
 
 }  // namespace
