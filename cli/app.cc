@@ -20,6 +20,7 @@ void add_commands(CLI::App& app) {
   add_sweep(app);
   add_bench_reduce(app);
   add_export(app);
+  add_lr_find(app);
 }
 
 }  // namespace thaw::cli

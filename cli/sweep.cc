@@ -30,17 +30,6 @@ struct SweepArgs {
 constexpr const char* kForwarded[] = {"--data", "--arch", "--class-subset", "--val-fraction", "--test-fraction",
                                       "--seed", "--input-size", "--eval-batch-size", "--max-image-pixels"};
 
-// The arms' script of plots: scripts/sweep-plots next to the build folder holding this binary.
-std::filesystem::path default_plot_script() {
-  const std::filesystem::path exe = this_executable();
-  for (const std::filesystem::path& root : {exe.parent_path().parent_path(), exe.parent_path()}) {
-    const std::filesystem::path p = root / "scripts" / "sweep-plots";
-    std::error_code ec;
-    if (std::filesystem::exists(p, ec)) return p;
-  }
-  return {};
-}
-
 void run_sweep_command(const SweepArgs& a, CLI::App& sub) {
   SweepConfig c;
   c.data = a.data;
@@ -62,7 +51,7 @@ void run_sweep_command(const SweepArgs& a, CLI::App& sub) {
   c.eval_batch_size = a.eval_batch_size;
   if (c.eval_batch_size < 1) fail_user("--eval-batch-size: expected at least 1, got ", c.eval_batch_size);
   c.thaw = this_executable();
-  c.plot_script = a.plot_script.empty() ? default_plot_script() : std::filesystem::path(a.plot_script);
+  c.plot_script = a.plot_script.empty() ? script_of_this_build("sweep-plots") : std::filesystem::path(a.plot_script);
   // Paths become absolute: the arms run from the same folder, but their records are read from anywhere.
   std::error_code ec;
   if (c.data.data != "fashion-mnist" && std::filesystem::exists(c.data.data, ec)) {

@@ -105,4 +105,14 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::filesyste
   return r;
 }
 
+std::filesystem::path script_of_this_build(const std::string& name) {
+  const std::filesystem::path exe = this_executable();
+  for (const std::filesystem::path& root : {exe.parent_path().parent_path(), exe.parent_path()}) {
+    const std::filesystem::path p = root / "scripts" / name;
+    std::error_code ec;
+    if (std::filesystem::exists(p, ec)) return p;
+  }
+  return {};
+}
+
 }  // namespace thaw

@@ -24,4 +24,8 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::filesyste
 // /proc/self/exe, resolved.
 std::filesystem::path this_executable();
 
+// scripts/<name> of the source tree this binary was built in (the build folder's parent, or the
+// binary's own folder), or an empty path where there is none.
+std::filesystem::path script_of_this_build(const std::string& name);
+
 }  // namespace thaw

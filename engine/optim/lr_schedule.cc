@@ -16,7 +16,8 @@ LrScheduleConfig::Kind parse_lr_schedule_kind(const std::string& name) {
   if (name == "constant") return LrScheduleConfig::Kind::Constant;
   if (name == "step") return LrScheduleConfig::Kind::Step;
   if (name == "cosine") return LrScheduleConfig::Kind::Cosine;
-  fail_user("--lr-schedule: expected constant, step or cosine, got '", name, "'");
+  if (name == "range") return LrScheduleConfig::Kind::Range;
+  fail_user("--lr-schedule: expected constant, step, cosine or range, got '", name, "'");
 }
 
 const char* lr_schedule_kind_name(LrScheduleConfig::Kind kind) {
@@ -24,6 +25,7 @@ const char* lr_schedule_kind_name(LrScheduleConfig::Kind kind) {
     case LrScheduleConfig::Kind::Constant: return "constant";
     case LrScheduleConfig::Kind::Step: return "step";
     case LrScheduleConfig::Kind::Cosine: return "cosine";
+    case LrScheduleConfig::Kind::Range: return "range";
   }
   fail_internal("unknown LrScheduleConfig::Kind ", static_cast<int>(kind));
 }
@@ -47,6 +49,16 @@ void validate_lr_schedule(const LrScheduleConfig& c) {
                 ") than steps in all (", c.total_steps, ", from --epochs and --max-steps)");
     }
   }
+  if (c.kind == LrScheduleConfig::Kind::Range) {
+    if (!(c.min_lr > 0 && c.min_lr < c.base_lr)) {
+      fail_user("--min-lr: a range schedule rises from --min-lr to --lr: expected a value in (0, ", c.base_lr,
+                "), got ", c.min_lr);
+    }
+    if (c.total_steps < c.warmup_steps + 2) {
+      fail_user("--max-steps: a range schedule needs at least 2 steps after warm-up, got ", c.total_steps - c.warmup_steps,
+                " (from --epochs, --max-steps and --warmup-steps)");
+    }
+  }
 }
 
 double lr_at(const LrScheduleConfig& c, int64_t step) {
@@ -68,6 +80,11 @@ double lr_at(const LrScheduleConfig& c, int64_t step) {
       const double span = static_cast<double>(c.total_steps - c.warmup_steps);
       const double cosine = std::cos(std::numbers::pi * static_cast<double>(u) / span);
       return c.min_lr + (base - c.min_lr) * (1 + cosine) / 2;
+    }
+    case LrScheduleConfig::Kind::Range: {
+      const int64_t span = c.total_steps - c.warmup_steps - 1;
+      if (u >= span) return base;
+      return c.min_lr * std::pow(base / c.min_lr, static_cast<double>(u) / static_cast<double>(span));
     }
   }
   fail_internal("unknown LrScheduleConfig::Kind ", static_cast<int>(c.kind));

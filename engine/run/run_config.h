@@ -88,6 +88,12 @@ struct RunConfig {
   // --mlflow: an MLflow file store the finished run is also written into (engine/run/mlflow_store.h);
   // never changes the bits. "" (none) in older records.
   std::string mlflow;
+  // --tensorboard: a log folder the finished run's event file is written into
+  // (engine/run/tensorboard_events.h); never changes the bits. "" (none) in older records.
+  std::string tensorboard;
+  // `thaw lr-find`'s stop: after the step whose smoothed loss is above this factor times its lowest
+  // (engine/train/loss_smoother.h). 0 (never) in older records and in thaw train.
+  double stop_on_divergence = 0;
 };
 
 // to_json / from_json with the struct's field names; a field missing from the JSON keeps its
@@ -103,6 +109,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, arch, weights, 
                                                 test_fraction, augment, feature_cache, feature_cache_mb,
                                                 checkpoint_every, keep_checkpoints, device, precision,
                                                 layer_decay, lr_groups, max_image_pixels, select,
-                                                patience, mlflow)
+                                                patience, mlflow, tensorboard, stop_on_divergence)
 
 }  // namespace thaw

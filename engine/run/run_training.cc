@@ -16,6 +16,7 @@
 #include "engine/model/weights_io.h"
 #include "engine/run/best_weights.h"
 #include "engine/run/mlflow_store.h"
+#include "engine/run/tensorboard_events.h"
 #include "engine/run/record.h"
 #include "engine/run/run_lock.h"
 #include "engine/run/run_setup.h"
@@ -47,6 +48,7 @@ RunConfig with_absolute_paths(RunConfig c) {
   if (!c.weights.empty()) c.weights = fs::absolute(c.weights).string();
   if (c.data != "fashion-mnist" && fs::exists(c.data, ec)) c.data = fs::absolute(c.data).string();
   if (!c.mlflow.empty()) c.mlflow = fs::absolute(c.mlflow).string();
+  if (!c.tensorboard.empty()) c.tensorboard = fs::absolute(c.tensorboard).string();
   return c;
 }
 
@@ -218,6 +220,10 @@ void finish(const TrainingRequest& req, Prepared& p, RunRecorder& recorder, Trai
   if (!a.mlflow.empty()) {
     std::cerr << "thaw: MLflow run " << write_mlflow_run(a.mlflow, out).string() << " (mlflow ui --backend-store-uri "
               << a.mlflow << ")\n";
+  }
+  if (!a.tensorboard.empty()) {
+    std::cerr << "thaw: TensorBoard events " << write_tensorboard_run(a.tensorboard, out).string()
+              << " (tensorboard --logdir " << a.tensorboard << ")\n";
   }
   if (s.epochs.empty()) {  // resumed after the last step of a run whose epochs left no record
     std::cout << "weights in " << weights_file.string() << "\n";

@@ -119,6 +119,10 @@ TrainConfig resolve_train_config(const RunConfig& a, const Graph& g, BadImagePol
   cfg.loader.on_bad_image = on_bad_image;
   cfg.shards = resolve_shards(a.shards, a.batch_size);
   cfg.selection = resolve_selection(a);
+  if (!(a.stop_on_divergence == 0 || a.stop_on_divergence > 1)) {
+    fail_user("--stop-factor: expected a factor above 1 (or 0: never stop), got ", a.stop_on_divergence);
+  }
+  cfg.stop_on_divergence = a.stop_on_divergence;
   if (cfg.batch_size >= 1) {  // train() names a bad --batch-size itself
     validate_shards(cfg, g);
   }

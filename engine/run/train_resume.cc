@@ -101,6 +101,9 @@ ResumeSource open_resume(const std::filesystem::path& dir) {
   } catch (const nlohmann::json::exception& e) {
     fail_user(record_file, ": a field is missing or malformed (", e.what(), ")");
   }
+  if (s.config.stop_on_divergence > 0) {  // its stop depends on every loss before, which no checkpoint holds
+    fail_user(dir.string(), ": an LR range test (thaw lr-find) cannot be resumed; run it again");
+  }
   if (s.record.value("status", "") == "complete") {
     fail_user(dir.string(), ": the run is complete (",
               s.record.value("result", ojson::object()).value("steps", int64_t{0}),

@@ -111,7 +111,7 @@ double CudaTrainStep::run(const StepBatch& batch, int64_t step, double lr) {
   double loss = 0;
   if (layout_.shards == 1) {
     loss = shard(0, 0, rows, step);
-    if (!std::isfinite(loss)) fail_diverged(step, loss, cfg_.schedule.base_lr);
+    if (!std::isfinite(loss) && !(cfg_.stop_on_divergence > 0)) fail_diverged(step, loss, cfg_.schedule.base_lr);
   } else {
     const int64_t b = layout_.shard_size();
     std::vector<double> losses(static_cast<size_t>(layout_.shards));
@@ -121,12 +121,13 @@ double CudaTrainStep::run(const StepBatch& batch, int64_t step, double lr) {
       leaves_->push(exec_->trainable_grads());
     }
     loss = tree_sum(losses) / static_cast<double>(layout_.shards);
-    if (!std::isfinite(loss)) fail_diverged(step, loss, cfg_.schedule.base_lr);
+    if (!std::isfinite(loss) && !(cfg_.stop_on_divergence > 0)) fail_diverged(step, loss, cfg_.schedule.base_lr);
     // 1/V is a power of two: the scaling is exact. The optimizer reads the executor's gradients.
     const float scale = 1.0f / static_cast<float>(layout_.shards);
     cuda::scale_into(*ctx_, exec_->trainable_span(), scale, leaves_->result(), exec_->trainable_grads());
   }
-  opt_->step(lr);
+  // A range test's non-finite loss: no update (the loop stops after this step, engine/train/trainer.cc).
+  if (std::isfinite(loss)) opt_->step(lr);
   if (host_copy_ == HostCopy::EveryStep) sync_host();
   return loss;
 }

@@ -66,6 +66,9 @@ struct TrainConfig {
   // --select / --patience (engine/train/best_epoch.h); a resumed run's epochs before its stop.
   Selection selection;
   std::vector<EpochResult> epochs_before;
+  // > 0: stop after the step whose smoothed loss (engine/train/loss_smoother.h) is above this
+  // factor times its lowest (`thaw lr-find`'s --stop-factor). 0: never.
+  double stop_on_divergence = 0;
   // Told of every epoch's end, with whether it is the best so far (rank 0 only: the best weights' writer).
   EpochObserver* epoch_observer = nullptr;
 };

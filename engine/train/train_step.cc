@@ -78,7 +78,10 @@ TrainStep::TrainStep(const Graph& g, const Plan& plan, ModelState<float>& state,
 
 double TrainStep::run_single(const StepBatch& batch, int64_t step, double lr) {
   const double loss = shard_loss(*batch.x, batch.labels, step, 0);
-  if (!std::isfinite(loss)) fail_diverged(step, loss, cfg_.schedule.base_lr);
+  if (!std::isfinite(loss)) {
+    if (cfg_.stop_on_divergence > 0) return loss;  // a range test ends here (engine/train/trainer.cc)
+    fail_diverged(step, loss, cfg_.schedule.base_lr);
+  }
   exec_.backward(dlogits_);
   opt_.step(lr);
   return loss;
@@ -197,7 +200,10 @@ double TrainStep::run(const StepBatch& batch, int64_t step, double lr) {
     std::memcpy(&losses[static_cast<size_t>(s)], all_.data() + static_cast<size_t>(s) * record_bytes_, sizeof(double));
   }
   const double loss = tree_sum(losses) / static_cast<double>(layout_.shards);
-  if (!std::isfinite(loss)) fail_diverged(step, loss, cfg_.schedule.base_lr);
+  if (!std::isfinite(loss)) {
+    if (cfg_.stop_on_divergence > 0) return loss;  // no update, no batch statistics: the range test ends
+    fail_diverged(step, loss, cfg_.schedule.base_lr);
+  }
 
   float* sum = leaves_.result();
   // 1/V is a power of two: the scaling is exact.

@@ -14,6 +14,7 @@
 #include "engine/train/best_epoch.h"
 #include "engine/train/epoch_observer.h"
 #include "engine/infer/feature_cache.h"
+#include "engine/train/loss_smoother.h"
 #include "engine/train/metrics_log.h"
 #include "engine/train/step_runner.h"
 #include "engine/train/train_hook.h"
@@ -150,6 +151,14 @@ class TrainLoop {
             : step_->run({&x_, labels_, rows_.first}, step_index_, lr);
     if (metrics_) metrics_->step(step_index_, epoch, lr, loss);
     if (observer_) stop_ = !observer_->on_step({step_index_, epoch, lr, loss, batch, step_->params()});
+    if (cfg_.stop_on_divergence > 0) smoother_.add(loss);
+    if (cfg_.stop_on_divergence > 0 && smoother_.diverged(cfg_.stop_on_divergence)) {
+      log_ << "stopped after step " << step_index_ + 1 << " (lr " << lr << "): the smoothed loss "
+           << smoother_.smoothed() << " is above " << cfg_.stop_on_divergence << " x its lowest, " << smoother_.best()
+           << "\n";
+      summary_.stopped_early = true;
+      stop_ = true;
+    }
     return loss;
   }
 
@@ -190,6 +199,7 @@ class TrainLoop {
   std::unique_ptr<MetricsLog> metrics_;
   std::unique_ptr<FeatureCache> cache_;
   BestEpochTracker best_{cfg_.selection};
+  LossSmoother smoother_;
   TrainSummary summary_;
   Tensor<float> x_;
   std::vector<int32_t> labels_;

@@ -1,7 +1,8 @@
 // --select and --patience through the command. With 2 held-out samples accuracy can improve on its
 // first value at most twice, so --patience 1 must stop a 6-epoch run by its fourth epoch: the run
 // ends early, best.safetensors is the first epoch of the highest accuracy in metrics.jsonl, the record
-// says so, replay checks the best epoch's state as well as every step, and --mlflow has the run.
+// says so, replay checks the best epoch's state as well as every step, and --mlflow and --tensorboard
+// have the run.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -15,6 +16,7 @@
 #include "io/safetensors.h"
 #include "tests/cli/cli_harness.h"
 #include "tests/cli/idx_fixture.h"
+#include "tests/support/tfevents_reader.h"
 
 namespace thaw::testing {
 namespace {
@@ -38,7 +40,8 @@ TEST(BestEpochCli, PatienceStopsTheRunAndBestWeightsAreTheBestEpochs) {
   const std::string train = sh_quote(THAW_BINARY) + " train --data " + sh_quote(dir / "idx") +
                             " --input-size 75 --freeze-through mixed_7c --train-limit 4 --val-limit 2 --batch-size 2"
                             " --epochs 6 --lr 0.05 --seed 3 --threads 2 --workers 1 --select accuracy --patience 1"
-                            " --mlflow " + sh_quote(dir / "mlruns") + " --out " + sh_quote(dir / "run");
+                            " --mlflow " + sh_quote(dir / "mlruns") + " --tensorboard " + sh_quote(dir / "tb") +
+                            " --out " + sh_quote(dir / "run");
   const CommandResult r = run_command(train, dir);
   ASSERT_EQ(r.exit_code, 0) << describe(train, r);
   const std::vector<double> acc = epoch_accuracies(dir.path() / "run/metrics.jsonl");
@@ -70,6 +73,23 @@ TEST(BestEpochCli, PatienceStopsTheRunAndBestWeightsAreTheBestEpochs) {
   const std::string lines = read_text(mlrun / "metrics" / "val_accuracy");
   EXPECT_EQ(static_cast<size_t>(std::count(lines.begin(), lines.end(), '\n')), acc.size());
   EXPECT_TRUE(std::filesystem::exists(mlrun / "artifacts" / "record.json"));
+
+  // And as a TensorBoard event file: a loss per step, the held-out accuracy per epoch.
+  std::filesystem::path event_file;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path() / "tb" / rec["run_id"].get<std::string>())) {
+    event_file = e.path();
+  }
+  ASSERT_FALSE(event_file.empty());
+  EXPECT_THAT(event_file.filename().string(), ::testing::StartsWith("events.out.tfevents."));
+  size_t losses = 0, accuracies = 0;
+  for (const testkit::TfEvent& e : testkit::read_tfevents(read_text(event_file))) {
+    for (const auto& [tag, v] : e.values) {
+      losses += tag == "train/loss";
+      if (tag == "val/accuracy") EXPECT_FLOAT_EQ(v, static_cast<float>(acc[accuracies++]));
+    }
+  }
+  EXPECT_EQ(losses, acc.size() * 2);
+  EXPECT_EQ(accuracies, acc.size());
 
   const std::string replay = sh_quote(THAW_BINARY) + " replay " + sh_quote(dir / "run");
   const CommandResult rp = run_command(replay, dir);

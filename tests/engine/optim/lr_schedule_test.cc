@@ -105,7 +105,45 @@ TEST(LrScheduleTest, Validation) {
   EXPECT_THROW(lr_at(c, -1), InternalError);
 }
 
+TEST(LrScheduleTest, RangeRisesExponentiallyFromMinLrToLr) {
+  auto c = make(LrScheduleConfig::Kind::Range, 0, 0);
+  c.base_lr = 10;
+  c.min_lr = 1e-5;
+  c.total_steps = 7;  // six intervals of a factor 10 each
+  const double expected[] = {1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1, 10};
+  for (int s = 0; s < 7; ++s) EXPECT_NEAR(lr_at(c, s) / expected[s], 1, 1e-12) << "step " << s;
+  EXPECT_EQ(lr_at(c, 0), 1e-5);
+  EXPECT_EQ(lr_at(c, 6), 10.0);  // exactly --lr at the last step
+  EXPECT_EQ(lr_at(c, 9), 10.0);
+  // After a warm-up of 2 steps the rise spans the 5 steps left.
+  c.warmup_steps = 2;
+  c.warmup_start_factor = 0.5;
+  EXPECT_EQ(lr_at(c, 0), 5.0);
+  EXPECT_EQ(lr_at(c, 2), 1e-5);
+  EXPECT_NEAR(lr_at(c, 4) / (1e-5 * std::pow(1e6, 0.5)), 1, 1e-12);
+  EXPECT_EQ(lr_at(c, 6), 10.0);
+}
+
+TEST(LrScheduleTest, RangeNeedsAPositiveMinLrBelowLrAndTwoSteps) {
+  auto c = make(LrScheduleConfig::Kind::Range, 0, 0);
+  c.total_steps = 10;
+  const auto bad = [](const LrScheduleConfig& x) { return [x] { validate_lr_schedule(x); }; };
+  c.min_lr = 0;  // a rise from zero is no exponential
+  testkit::expect_user_error_naming(bad(c), "--min-lr");
+  c.min_lr = 0.1;  // equal to --lr
+  testkit::expect_user_error_naming(bad(c), "--min-lr");
+  c.min_lr = 1e-6;
+  EXPECT_NO_THROW(validate_lr_schedule(c));
+  c.total_steps = 1;
+  testkit::expect_user_error_naming(bad(c), "--max-steps");
+  c.total_steps = 5;
+  c.warmup_steps = 4;
+  testkit::expect_user_error_naming(bad(c), "--max-steps");
+}
+
 TEST(LrScheduleTest, ParseKind) {
+  EXPECT_EQ(parse_lr_schedule_kind("range"), LrScheduleConfig::Kind::Range);
+  EXPECT_STREQ(lr_schedule_kind_name(LrScheduleConfig::Kind::Range), "range");
   EXPECT_EQ(parse_lr_schedule_kind("constant"), LrScheduleConfig::Kind::Constant);
   EXPECT_EQ(parse_lr_schedule_kind("step"), LrScheduleConfig::Kind::Step);
   EXPECT_EQ(parse_lr_schedule_kind("cosine"), LrScheduleConfig::Kind::Cosine);
@@ -114,7 +152,7 @@ TEST(LrScheduleTest, ParseKind) {
     parse_lr_schedule_kind("x");
     ADD_FAILURE() << "no UserError";
   } catch (const UserError& e) {
-    EXPECT_STREQ(e.what(), "--lr-schedule: expected constant, step or cosine, got 'x'");
+    EXPECT_STREQ(e.what(), "--lr-schedule: expected constant, step, cosine or range, got 'x'");
   }
 }
 
