@@ -33,6 +33,9 @@ void add_run_flags(CLI::App* sub, RunConfig& a) {
   sub->add_option("--arch,--model", a.arch, "inception_v4 or inception_v3")->capture_default_str();
   sub->add_option("--classes,--num-classes", a.classes, "Output classes (default: the dataset's)")->check(in_range(whole(0, kMaxClasses, "0: the dataset's")));
   sub->add_option("--freeze-through", a.freeze_through, "Freeze this block and all before it")->capture_default_str();
+  sub->add_option("--unfreeze", a.unfreeze,
+                  "Gradual unfreezing: the freeze point by epoch, moving back, e.g. mixed_7d@0,mixed_6h@2,none@4 "
+                  "(epochs from 0; SGD, CPU)");
   sub->add_option("--epochs", a.epochs, "Passes over the training data")->capture_default_str()->check(in_range(whole(1, kMaxEpochs)));
   sub->add_option("--batch-size,-b", a.batch_size, "Images per step")->capture_default_str()->check(in_range(whole(1, kMaxBatch)));
   sub->add_option("--lr", a.lr, "Base learning rate")->capture_default_str()->check(in_range(real(0, 1000, true)));

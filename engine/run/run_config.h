@@ -94,6 +94,9 @@ struct RunConfig {
   // `thaw lr-find`'s stop: after the step whose smoothed loss is above this factor times its lowest
   // (engine/train/loss_smoother.h). 0 (never) in older records and in thaw train.
   double stop_on_divergence = 0;
+  // --unfreeze: the freeze point by epoch, "BLOCK@EPOCH,..." (engine/train/unfreeze.h); "" (none)
+  // in older records. With it, freeze_through is its epoch-0 point.
+  std::string unfreeze;
 };
 
 // to_json / from_json with the struct's field names; a field missing from the JSON keeps its
@@ -109,6 +112,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, arch, weights, 
                                                 test_fraction, augment, feature_cache, feature_cache_mb,
                                                 checkpoint_every, keep_checkpoints, device, precision,
                                                 layer_decay, lr_groups, max_image_pixels, select,
-                                                patience, mlflow, tensorboard, stop_on_divergence)
+                                                patience, mlflow, tensorboard, stop_on_divergence, unfreeze)
 
 }  // namespace thaw

@@ -8,6 +8,7 @@
 #include "engine/model/weights_io.h"
 #include "engine/run/train_options.h"
 #include "engine/model/weights_origin.h"
+#include "engine/train/unfreeze.h"
 #include "io/dataset_view.h"
 #include "io/datasets.h"
 
@@ -69,7 +70,10 @@ RunSetup setup_run(const RunConfig& a) {
   r.graph = build_graph_for(a.arch, a.input_size, r.classes, a.dropout, a.weights);
   r.train = resolve_train_config(a, r.graph, data.on_bad_image, std::cerr);
   // Before any step: a batch that cannot fit ends here in one line, not in std::bad_alloc mid-run.
-  check_training_batch_memory(r.graph, make_plan(r.graph, r.train.freeze_block, r.train.bn), a.batch_size);
+  // With --unfreeze: at its earliest freeze point, where the step keeps the most for backward.
+  check_training_batch_memory(
+      r.graph, make_plan(r.graph, earliest_freeze_block(r.train.unfreeze, r.train.freeze_block), r.train.bn),
+      a.batch_size);
   check_inference_batch_memory(r.graph, a.eval_batch_size, "--eval-batch-size");
   return r;
 }

@@ -24,6 +24,7 @@
 #include "engine/train/checkpoint_hook.h"
 #include "engine/train/interrupt.h"
 #include "engine/train/trainer.h"
+#include "engine/train/unfreeze.h"
 #include "io/free_space.h"
 #include "io/temp_leftovers.h"
 
@@ -140,8 +141,8 @@ Prepared prepare(const TrainingRequest& req, RankContext& ranks) {
 // oldest is removed (a resumed or overwritten run's files already count as used).
 void check_run_space(const Prepared& p) {
   const TrainConfig& cfg = p.run.train;
-  const int64_t bytes = planned_checkpoint_bytes(p.run.graph, make_plan(p.run.graph, cfg.freeze_block, cfg.bn),
-                                                 cfg.optimizer);
+  const int64_t bytes = planned_checkpoint_bytes(
+      p.run.graph, make_plan(p.run.graph, earliest_freeze_block(cfg.unfreeze, cfg.freeze_block), cfg.bn), cfg.optimizer);
   const auto existing = static_cast<int64_t>(list_checkpoints(cfg.out_dir).size());
   const int64_t files = std::max<int64_t>(0, p.policy.keep + 1 - existing);
   check_free_space(cfg.out_dir, files * bytes,

@@ -77,6 +77,9 @@ void check_train_device(const RunConfig& c) {
     fail_user(c.layer_decay != 1.0 ? "--layer-decay" : "--lr-groups",
               ": the GPU step has one learning rate for every parameter yet; use --device cpu");
   }
+  if (c.device == "cuda" && !c.unfreeze.empty()) {
+    fail_user("--unfreeze: the GPU step cannot change its freeze point during a run yet; use --device cpu");
+  }
   if (c.device == "cuda") require_cuda_device();
 }
 
@@ -103,8 +106,22 @@ TrainConfig resolve_train_config(const RunConfig& a, const Graph& g, BadImagePol
   cfg.max_steps = a.max_steps;
   cfg.seed = a.seed;
   cfg.freeze_block = g.find_block(a.freeze_through);
+  cfg.unfreeze = parse_unfreeze(a.unfreeze, g, a.epochs);
+  if (!cfg.unfreeze.empty()) {
+    if (a.freeze_through != "none" && cfg.freeze_block != cfg.unfreeze.front().block) {
+      fail_user("--unfreeze: its epoch-0 point is the first freeze point; --freeze-through ", a.freeze_through,
+                " says another: give one of them");
+    }
+    cfg.freeze_block = cfg.unfreeze.front().block;
+  }
   cfg.bn = parse_bn_policy(a.bn);
   cfg.optimizer = optimizer_config(a);
+  if (!a.unfreeze.empty() && cfg.optimizer.kind == OptimizerConfig::Kind::AdamW) {
+    // AdamW's bias correction counts the run's steps, not each tensor's: a tensor unfrozen late
+    // would get too large a first update. SGD's state is exact (a zero buffer is its first step).
+    fail_user("--unfreeze: with AdamW each newly trainable tensor would need its own step count; use "
+              "--optimizer sgd (AdamW is not supported with --unfreeze yet)");
+  }
   cfg.optimizer.lr_scale = combine_scales(layer_decay_scales(g, a.layer_decay), lr_group_scales(g, a.lr_groups));
   cfg.schedule = schedule_config(a);
   if (a.label_smoothing < 0 || a.label_smoothing >= 1) {

@@ -12,6 +12,7 @@
 #include "engine/model/state_hash.h"
 #include "engine/run/record_env.h"
 #include "engine/run/record_steps.h"
+#include "engine/train/unfreeze.h"
 #include "io/atomic_file.h"
 #include "io/file_bytes.h"
 
@@ -75,7 +76,9 @@ uint64_t check_chain(const std::filesystem::path& steps_file, const RecordedStep
   }
   const uint64_t before = n >= 2 ? parse_hex64(steps.lines[static_cast<size_t>(n - 2)], steps_file) : 0;
   const uint64_t after = parse_hex64(steps.lines[static_cast<size_t>(n - 1)], steps_file);
-  const Plan plan = make_plan(setup.graph, setup.train.freeze_block, setup.train.bn);
+  // The checkpoint's last step trained what its epoch's freeze point left trainable (--unfreeze).
+  const Plan plan = make_plan(
+      setup.graph, freeze_block_at(setup.train.unfreeze, setup.train.freeze_block, c.meta.progress.epoch), setup.train.bn);
   std::vector<ParamRef<float>> refs;
   for (int t : plan.trainable_tensors) {
     refs.push_back({setup.graph.tensors[t].name, c.state.values[t].data(), nullptr, c.state.values[t].numel(), true});

@@ -14,6 +14,7 @@
 #include "engine/optim/optimizer.h"
 #include "engine/train/best_epoch.h"
 #include "engine/train/metrics_log.h"
+#include "engine/train/unfreeze.h"
 #include "graph/graph.h"
 
 namespace thaw {
@@ -28,6 +29,9 @@ struct TrainConfig {
   int64_t max_steps = 0;  // > 0 stops early (smoke runs, benchmarks)
   uint64_t seed = 0;
   int freeze_block = -1;
+  // --unfreeze: the freeze point by epoch (engine/train/unfreeze.h); empty: freeze_block throughout.
+  // With a schedule, freeze_block is its epoch-0 point.
+  std::vector<UnfreezePoint> unfreeze;
   BnPolicy bn = BnPolicy::Train;
   OptimizerConfig optimizer;
   LrScheduleConfig schedule;  // total_steps is filled in from epochs x steps per epoch

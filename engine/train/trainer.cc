@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
 #include <memory>
+#include <string>
 
 #include "core/error.h"
 #include "core/progress.h"
@@ -18,6 +20,7 @@
 #include "engine/train/metrics_log.h"
 #include "engine/train/step_runner.h"
 #include "engine/train/train_hook.h"
+#include "engine/train/unfreeze.h"
 
 namespace thaw {
 
@@ -58,8 +61,12 @@ class TrainLoop {
         observer_(observer),
         per_epoch_(check_run(g, train_data, cfg)),
         total_(planned_steps(cfg, train_data.size())),
-        plan_(make_plan(g, cfg.freeze_block, cfg.bn)),
-        step_(make_step_runner(g, plan_, state, cfg)),  // CPU, or --device cuda
+        // A resumed run starts with the plan of its last step's epoch: its checkpoint's optimizer
+        // state is that plan's; an unfreezing due at the epoch it resumes in comes in run().
+        plan_(std::make_unique<const Plan>(make_plan(
+            g, freeze_block_at(cfg.unfreeze, cfg.freeze_block, cfg.start_step > 0 ? (cfg.start_step - 1) / per_epoch_ : 0),
+            cfg.bn))),
+        step_(make_step_runner(g, *plan_, state, cfg)),  // CPU, or --device cuda
         // A resumed run keeps the list of what its first part skipped.
         skips_(cfg.out_dir.empty() ? std::filesystem::path() : cfg.out_dir / "skipped.txt", &log, cfg.start_step > 0),
         rows_(rank_rows(step_->layout(), cfg.loader.on_bad_image)) {
@@ -72,8 +79,8 @@ class TrainLoop {
     // The frozen part's output, computed once per sample (engine/infer/feature_cache.h).
     const int64_t epochs_here =
         total_ > cfg.start_step ? (total_ - 1) / per_epoch_ - cfg.start_step / per_epoch_ + 1 : 0;
-    cache_ = make_feature_cache(g, plan_, state, cfg, epochs_here);
-    summary_.trainable_parameters = plan_.trainable_parameter_count(g);
+    cache_ = make_feature_cache(g, *plan_, state, cfg, std::min(epochs_here, phase_epochs(cfg.start_step / per_epoch_)));
+    summary_.trainable_parameters = plan_->trainable_parameter_count(g);
     step_index_ = cfg.start_step;
     best_.replay(cfg.epochs_before);
   }
@@ -81,6 +88,7 @@ class TrainLoop {
   TrainSummary run() {
     for (int64_t epoch = step_index_ / per_epoch_; epoch < cfg_.epochs && step_index_ < total_ && !stop_ && !halt_;
          ++epoch) {
+      unfreeze_for(epoch);
       EpochResult er = train_epoch(epoch);
       if (halt_) break;  // stopped to be resumed: no evaluation, the epoch is not over
       if (val_data_) evaluate_epoch(er);
@@ -104,6 +112,41 @@ class TrainLoop {
   }
 
  private:
+  // Epochs from `epoch` until the freeze point next changes (or the run ends): what a feature
+  // cache at this boundary is read for.
+  int64_t phase_epochs(int64_t epoch) const {
+    int64_t end = cfg_.epochs;
+    for (const UnfreezePoint& p : cfg_.unfreeze) {
+      if (p.epoch > epoch) end = std::min(end, p.epoch);
+    }
+    return end - epoch;
+  }
+
+  // --unfreeze: the plan and step of `epoch`'s freeze point. State of tensors trainable before
+  // carries over by name; the newly trainable start from zero, as at a first step.
+  void unfreeze_for(int64_t epoch) {
+    const int block = freeze_block_at(cfg_.unfreeze, cfg_.freeze_block, epoch);
+    if (block == plan_->freeze_block) return;
+    auto plan = std::make_unique<const Plan>(make_plan(g_, block, cfg_.bn));
+    std::unique_ptr<StepRunner> step = make_step_runner(g_, *plan, state_, cfg_);
+    const Optimizer<float>& from = step_->optimizer();
+    const std::map<std::string, std::span<const float>> old_state = from.state();
+    for (auto& [name, span] : step->optimizer().state()) {
+      const auto it = old_state.find(name);
+      if (it != old_state.end()) std::copy(it->second.begin(), it->second.end(), span.begin());
+    }
+    step->optimizer().set_step_count(from.step_count());
+    if (cache_) report_cache();
+    cache_.reset();
+    step_ = std::move(step);  // the old step goes before the plan it refers to
+    plan_ = std::move(plan);
+    cache_ = make_feature_cache(g_, *plan_, state_, cfg_, phase_epochs(epoch));
+    summary_.trainable_parameters = plan_->trainable_parameter_count(g_);
+    log_ << "epoch " << epoch + 1 << ": unfreezing, frozen through "
+         << (block < 0 ? std::string("none") : g_.blocks[static_cast<size_t>(block)].name) << " now ("
+         << summary_.trainable_parameters << " trainable parameters)\n";
+  }
+
   EpochResult train_epoch(int64_t epoch) {
     const std::vector<int64_t> order = epoch_order(train_data_.size(), cfg_.seed, epoch);
     const int64_t first = step_index_ - epoch * per_epoch_;  // > 0 only where a resumed run starts
@@ -191,8 +234,8 @@ class TrainLoop {
   std::ostream& log_;
   StepObserver* observer_;
   const int64_t per_epoch_, total_;
-  const Plan plan_;
-  const std::unique_ptr<StepRunner> step_;
+  std::unique_ptr<const Plan> plan_;
+  std::unique_ptr<StepRunner> step_;
   SkipLog skips_;
   const RankRows rows_;
   LrScheduleConfig sched_;
