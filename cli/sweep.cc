@@ -67,6 +67,10 @@ void run_sweep_command(const SweepArgs& a, CLI::App& sub) {
   c.train_args.insert(c.train_args.end(), extra.begin(), extra.end());
   for (const std::string& s : extra) {
     if (s == "--out" || s == "--output" || s == "--freeze-through" || s == "--overwrite") fail_user(s, ": the sweep sets it for each arm");
+    if (s == "--unfreeze") {
+      fail_user("--unfreeze: give the schedule as an arm of --freeze-through, its points joined by '+' "
+                "(e.g. --freeze-through mixed_7d,mixed_7d@0+mixed_6h@1)");
+    }
   }
   std::ostringstream cmd;
   cmd << "thaw sweep";
@@ -95,7 +99,9 @@ void add_sweep(CLI::App& app) {
       "Train at several freeze points, evaluate each on validation and test, compare them (McNemar, Holm) and "
       "write sweep.json, sweep.csv and a report with plots. Flags not listed here go to thaw train");
   sub->allow_extras();
-  sub->add_option("--freeze-through", a->freeze_through, "Freeze points, comma separated (none, mixed_5e, ...)");
+  sub->add_option("--freeze-through", a->freeze_through,
+                  "Freeze points, comma separated (none, mixed_5e, ...); an arm BLOCK@EPOCH+BLOCK@EPOCH... trains with "
+                  "that --unfreeze schedule");
   sub->add_flag("--all-blocks", a->all_blocks, "Every freeze point: none, then each block before the head");
   sub->add_option("--out", a->out, "Sweep folder: arms/<freeze point>/ run folders, sweep.json, report.html");
   sub->add_flag("--overwrite", a->overwrite, "Replace a sweep already in --out");

@@ -5,6 +5,7 @@
 #include <csignal>
 #include <ctime>
 #include <fstream>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -12,6 +13,7 @@
 #include "engine/run/run_lock.h"
 #include "engine/model/weights_origin.h"
 #include "engine/run/run_summary.h"
+#include "engine/train/unfreeze.h"
 #include "graph/network.h"
 #include "io/temp_leftovers.h"
 #include "io/atomic_file.h"
@@ -150,6 +152,14 @@ void check_weights(const SweepConfig& c) {
 
 }  // namespace
 
+bool is_unfreeze_arm(const std::string& arm) { return arm.find('@') != std::string::npos; }
+
+std::string unfreeze_spec(const std::string& arm) {
+  std::string spec = arm;
+  std::replace(spec.begin(), spec.end(), '+', ',');
+  return spec;
+}
+
 std::vector<std::string> all_freeze_points(const std::string& arch) {
   const Graph g = build_network(arch, 299, 2);
   std::vector<std::string> names = {"none"};
@@ -167,6 +177,25 @@ std::vector<std::string> parse_freeze_points(const std::string& list, const std:
   std::string item;
   while (std::getline(ss, item, ',')) {
     if (item.empty()) fail_user("--freeze-through: empty name in '", list, "'");
+    if (item.find('@') != std::string::npos) {  // a gradual-unfreezing arm: BLOCK@EPOCH+BLOCK@EPOCH...
+      std::string name;
+      // Checked as --unfreeze checks it, but for the run's length, which the arms' flags set.
+      std::vector<UnfreezePoint> points;
+      try {
+        points = parse_unfreeze(unfreeze_spec(item), g, std::numeric_limits<int64_t>::max());
+      } catch (const UserError& e) {
+        std::string why = e.what();
+        if (why.starts_with("--unfreeze: ")) why = why.substr(12);
+        fail_user("--freeze-through: the unfreezing arm '", item, "': ", why);
+      }
+      for (const UnfreezePoint& p : points) {
+        name += (name.empty() ? "" : "+") + (p.block < 0 ? std::string("none") : g.blocks[static_cast<size_t>(p.block)].name) +
+                "@" + std::to_string(p.epoch);
+      }
+      if (!seen.insert(name).second) fail_user("--freeze-through: ", name, " appears twice in '", list, "'");
+      out.push_back(name);
+      continue;
+    }
     const int b = g.find_block(item);  // an unknown name fails here, listing the valid ones
     const std::string name = b < 0 ? "none" : g.blocks[static_cast<size_t>(b)].name;
     if (name == "head") fail_user("--freeze-through: head freezes everything; nothing would train");
@@ -270,7 +299,12 @@ void run_arm(const SweepConfig& c, json& doc, size_t i, std::ostream& log) {
   log << "thaw: sweep arm " << i + 1 << "/" << c.freeze_points.size() << ": --freeze-through " << f << "\n";
   std::vector<std::string> argv = {c.thaw.string(), "train"};
   argv.insert(argv.end(), c.train_args.begin(), c.train_args.end());
-  argv.insert(argv.end(), {"--freeze-through", f, "--out", dir.string(), "--overwrite"});
+  if (is_unfreeze_arm(f)) {
+    argv.insert(argv.end(), {"--unfreeze", unfreeze_spec(f)});
+  } else {
+    argv.insert(argv.end(), {"--freeze-through", f});
+  }
+  argv.insert(argv.end(), {"--out", dir.string(), "--overwrite"});
   arm = {{"freeze_through", f}, {"status", "running"}, {"run_dir", "arms/" + f}};
   const ChildResult child = run_child(argv, dir / "train.log");
   if (child.exit_code != 0) {

@@ -44,7 +44,14 @@ struct SweepConfig {
 // Every freeze point of the architecture: "none", then each block but the head.
 std::vector<std::string> all_freeze_points(const std::string& arch);
 
-// Names checked against the architecture (unknown or repeated: UserError naming --freeze-through).
+// A gradual-unfreezing arm, "mixed_7d@0+mixed_6h@2" (its --unfreeze schedule with '+' for ','):
+// it trains with that schedule instead of one freeze point.
+bool is_unfreeze_arm(const std::string& arm);
+std::string unfreeze_spec(const std::string& arm);  // "mixed_7d@0,mixed_6h@2"
+
+// Names checked against the architecture (unknown or repeated: UserError naming --freeze-through);
+// an item with '@' is an unfreezing arm, checked as --unfreeze checks a schedule (but for the
+// run's length) and written with the blocks' own names.
 std::vector<std::string> parse_freeze_points(const std::string& list, const std::string& arch);
 
 // Runs the arms (skipping, with --resume, those sweep.json already has as complete), evaluates

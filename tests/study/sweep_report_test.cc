@@ -179,5 +179,25 @@ TEST(SweepArms, FreezePointsAreCheckedAndAllBlocksListsEveryBlockButTheHead) {
   }
 }
 
+TEST(SweepArms, AnUnfreezingArmIsItsScheduleWithTheBlocksOwnNames) {
+  const std::vector<std::string> arms = parse_freeze_points("mixed_7d,features.21@0+mixed_6h@2+none@3", "inception_v4");
+  ASSERT_EQ(arms.size(), 2u);
+  EXPECT_EQ(arms[1], "mixed_7d@0+mixed_6h@2+none@3");
+  EXPECT_FALSE(is_unfreeze_arm(arms[0]));
+  EXPECT_TRUE(is_unfreeze_arm(arms[1]));
+  EXPECT_EQ(unfreeze_spec(arms[1]), "mixed_7d@0,mixed_6h@2,none@3");
+  const auto error = [](const std::string& list) {
+    try {
+      parse_freeze_points(list, "inception_v4");
+    } catch (const UserError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_THAT(error("mixed_6h@0+mixed_7d@1"),
+              HasSubstr("--freeze-through: the unfreezing arm 'mixed_6h@0+mixed_7d@1': each freeze point must come before"));
+  EXPECT_THAT(error("mixed_7d@0+mixed_6h@1,features.21@0+mixed_6h@1"), HasSubstr("appears twice"));
+}
+
 }  // namespace
 }  // namespace thaw
