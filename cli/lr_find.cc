@@ -5,7 +5,6 @@
 // rate (study/lr_find.h) on stdout. Every thaw train flag but those it sets is accepted.
 #include <iostream>
 #include <memory>
-#include <sstream>
 
 #include "cli/commands.h"
 #include "cli/flag_range.h"
@@ -99,16 +98,9 @@ void add_lr_find(CLI::App& app) {
     a->max_steps = f->steps;
     a->epochs = f->steps;  // each epoch has at least one step: --max-steps ends the run
     a->stop_on_divergence = f->stop_factor;
-    std::ostringstream os;
-    os << "thaw lr-find";
-    for (const auto& opt : sub->get_options()) {
-      if (opt->count() == 0 || opt->get_name() == "--help") continue;
-      os << ' ' << opt->get_name();
-      for (const auto& r : opt->results()) os << ' ' << r;
-    }
     RankContext ranks(parallel->options());
     ranks.run([&] {
-      const TrainingRequest request{*a, std::nullopt, 0, os.str()};
+      const TrainingRequest request{*a, std::nullopt, 0, given_command_line("thaw lr-find", *sub)};
       check_threads(a->threads);
       if (const int code = run_training(request, ranks)) throw ExitStatus{code};
       if (ranks.is_writer()) report(a->out, f->plot_script);

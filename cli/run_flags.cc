@@ -1,8 +1,21 @@
 #include "cli/run_flags.h"
 
+#include <sstream>
+
 #include "cli/flag_range.h"
 
 namespace thaw::cli {
+
+std::string given_command_line(const std::string& command, const CLI::App& sub) {
+  std::ostringstream os;
+  os << command;
+  for (const auto& opt : sub.get_options()) {
+    if (opt->count() == 0 || opt->get_name() == "--help") continue;
+    os << ' ' << opt->get_name();
+    for (const auto& r : opt->results()) os << ' ' << r;
+  }
+  return os.str();
+}
 
 void add_run_flags(CLI::App* sub, RunConfig& a) {
   sub->add_option("--data", a.data,

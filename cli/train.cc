@@ -1,5 +1,4 @@
 #include <memory>
-#include <sstream>
 
 #include "cli/flag_range.h"
 #include "cli/commands.h"
@@ -22,17 +21,11 @@ void add_train(CLI::App& app) {
   add_parallel_flags(sub, *parallel);
   add_train_control_flags(sub, *a, *control);
   sub->callback([a, parallel, control, sub] {
-    std::ostringstream os;
-    os << "thaw train";
-    for (const auto& opt : sub->get_options()) {
-      if (opt->count() == 0 || opt->get_name() == "--help") continue;
-      os << ' ' << opt->get_name();
-      for (const auto& r : opt->results()) os << ' ' << r;
-    }
     RankContext ranks(parallel->options());
     ranks.run([&] {
       // The flags fill a RunConfig: the run record keeps it, and `thaw replay` sets the run up from it.
-      const TrainingRequest request{*a, open_resume_flags(*control, *a), control->stop_at_step, os.str()};
+      const TrainingRequest request{*a, open_resume_flags(*control, *a), control->stop_at_step,
+                                     given_command_line("thaw train", *sub)};
       check_threads(request.resume ? request.resume->config.threads : a->threads);
       if (const int code = run_training(request, ranks)) throw ExitStatus{code};
     });
