@@ -105,7 +105,8 @@ void add_run_flags(CLI::App* sub, RunConfig& a) {
       ->capture_default_str();
   sub->add_option("--shards", a.shards,
                   "Virtual shards of each batch (a power of two dividing --batch-size; batch norm sees one shard); "
-                  "default 8 where it divides the batch size, else 1")->check(in_range(whole(0, kMaxBatch, "0: 8 where it divides the batch, else 1")));
+                  "default 8 where it divides the batch size (fewer where a batch norm would see one value per channel), "
+                  "else 1")->check(in_range(whole(0, kMaxBatch, "0: 8 where it divides the batch, else 1")));
   sub->add_option("--device", a.device,
                   "Where the training step runs: cpu, or cuda (GPU 0, one rank; evaluation stays on the CPU)")
       ->capture_default_str();

@@ -1,5 +1,8 @@
 #include "engine/parallel/shards.h"
 
+#include <algorithm>
+#include <cstdint>
+
 #include "core/error.h"
 #include "engine/parallel/tree_reduce.h"
 
@@ -9,6 +12,27 @@ int64_t resolve_shards(int64_t requested, int64_t batch_size) {
   if (requested < 0) fail_user("--shards: expected a positive power of two, got ", requested);
   if (requested > 0) return requested;
   return batch_size % kDefaultShards == 0 ? kDefaultShards : 1;
+}
+
+namespace {
+
+// The fewest values per channel any batch norm that trains on batch statistics sees in one sample.
+int64_t smallest_bn_map(const Graph& g, const Plan& plan) {
+  int64_t smallest = INT64_MAX;
+  if (plan.bn != BnPolicy::Train) return smallest;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const Node& n = g.nodes[i];
+    if (n.kind == OpKind::BatchNorm && plan.trainable[i]) smallest = std::min(smallest, shape_numel(n.out) / n.out[0]);
+  }
+  return smallest;
+}
+
+}  // namespace
+
+int64_t usable_default_shards(int64_t shards, int64_t batch_size, const Graph& g, const Plan& plan) {
+  const int64_t per_sample = smallest_bn_map(g, plan);
+  while (shards > 1 && (batch_size / shards) * per_sample < 2) shards /= 2;
+  return shards;
 }
 
 RankRows rank_rows(const ShardLayout& s, BadImagePolicy on_bad_image) {

@@ -17,6 +17,12 @@ namespace thaw {
 inline constexpr int64_t kDefaultShards = 8;
 int64_t resolve_shards(int64_t requested, int64_t batch_size);  // requested 0: the default
 
+// The default never picks shards the run cannot use: where 8 shards of a batch would leave a
+// training batch norm one value per channel (batch 8 at a small input: 1x1 maps), the largest
+// power of two below that leaves at least two (so that no run that once worked changes its bits).
+// `shards` is resolve_shards' default; returns it, or fewer.
+int64_t usable_default_shards(int64_t shards, int64_t batch_size, const Graph& g, const Plan& plan);
+
 struct ShardLayout {
   int64_t batch = 1;   // B
   int64_t shards = 1;  // V

@@ -135,6 +135,15 @@ TrainConfig resolve_train_config(const RunConfig& a, const Graph& g, BadImagePol
   cfg.loader.workers = resolve_workers(a.workers);
   cfg.loader.on_bad_image = on_bad_image;
   cfg.shards = resolve_shards(a.shards, a.batch_size);
+  if (a.shards == 0 && cfg.batch_size >= 1) {
+    const int64_t usable = usable_default_shards(
+        cfg.shards, cfg.batch_size, g, make_plan(g, earliest_freeze_block(cfg.unfreeze, cfg.freeze_block), cfg.bn));
+    if (usable != cfg.shards) {
+      note << "thaw: --shards: the default " << cfg.shards << " would leave a batch norm one value per channel at "
+           << "batch " << cfg.batch_size << "; using " << usable << "\n";
+      cfg.shards = usable;
+    }
+  }
   cfg.selection = resolve_selection(a);
   if (!(a.stop_on_divergence == 0 || a.stop_on_divergence > 1)) {
     fail_user("--stop-factor: expected a factor above 1 (or 0: never stop), got ", a.stop_on_divergence);

@@ -121,6 +121,19 @@ TEST_F(Parallel, ImpossibleLayoutsAreOneLineErrors) {
   }
 }
 
+// Batch 8 at 75x75: the default 8 shards would leave mixed_7d's 1x1 batch norms one value per
+// channel, so the default takes 4, says so, and is the explicit --shards 4 run to the byte.
+TEST_F(Parallel, TheDefaultShardsFallBackWhereEightCannotRun) {
+  const CommandResult d = run_command(cat_str(THAW_BINARY, train_args(dir_ / "default", "", "0")), dir_);
+  ASSERT_EQ(d.exit_code, 0) << describe("default shards", d);
+  EXPECT_NE(d.err.find("thaw: --shards: the default 8 would leave a batch norm one value per channel at batch 8; "
+                       "using 4"), std::string::npos) << d.err;
+  const CommandResult e = run_command(cat_str(THAW_BINARY, train_args(dir_ / "four")), dir_);
+  ASSERT_EQ(e.exit_code, 0) << describe("--shards 4", e);
+  EXPECT_TRUE(read_text(dir_.path() / "default/weights.safetensors") == read_text(dir_.path() / "four/weights.safetensors"));
+  EXPECT_EQ(nlohmann::json::parse(read_text(dir_.path() / "default/record.json"))["V"], 4);
+}
+
 TEST_F(Parallel, MpiRanksWithDifferentConfigurationsStop) {
   if (const std::string why = why_no_mpi(); !why.empty()) GTEST_SKIP() << why;
   // One command line per rank (MPMD): rank 1 was given another learning rate.

@@ -223,6 +223,26 @@ TEST(ParallelStep, ShardLayoutsThatCannotWorkAreUserErrors) {
   EXPECT_EQ(resolve_shards(2, 12), 2);
 }
 
+TEST(ParallelStep, TheDefaultShardsNeverLeaveABatchNormOneValue) {
+  const Graph g = build_inception_v4(75, 3, 0.0);  // mixed_7x maps are 1x1 at 75
+  const Plan trains_7d = make_plan(g, g.find_block("mixed_7c"), BnPolicy::Train);
+  // Batch 8: 8 shards of one sample fail; 4 shards of two do not.
+  EXPECT_EQ(usable_default_shards(8, 8, g, trains_7d), 4);
+  TrainConfig c;
+  c.batch_size = 8;
+  c.freeze_block = g.find_block("mixed_7c");
+  c.shards = 4;
+  EXPECT_NO_THROW(validate_shards(c, g));
+  EXPECT_EQ(usable_default_shards(8, 16, g, trains_7d), 8);  // shards of two: the default stands
+  EXPECT_EQ(usable_default_shards(1, 4, g, trains_7d), 1);
+  // Frozen batch norm, or only the head training: nothing to protect.
+  EXPECT_EQ(usable_default_shards(8, 8, g, make_plan(g, g.find_block("mixed_7c"), BnPolicy::Frozen)), 8);
+  EXPECT_EQ(usable_default_shards(8, 8, g, make_plan(g, g.find_block("mixed_7d"), BnPolicy::Train)), 8);
+  // At 299 the last maps are 8x8: one sample per shard is enough.
+  const Graph big = build_inception_v4(299, 3, 0.0);
+  EXPECT_EQ(usable_default_shards(8, 8, big, make_plan(big, -1, BnPolicy::Train)), 8);
+}
+
 // An observer that fails at step 1, as a full disk would fail the run record.
 class FailsAtStepOne final : public StepObserver {
  public:
