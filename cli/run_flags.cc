@@ -22,7 +22,16 @@ void add_run_flags(CLI::App* sub, RunConfig& a) {
                   "Dataset: fashion-mnist, a folder of IDX files, a folder of class folders of images, a CSV "
                   "manifest, or a pack made by thaw pack (docs/data.md)")
       ->capture_default_str();
-  sub->add_option("--val-fraction", a.val_fraction, "Carve this fraction of train out as validation (data without a val split)")->check(in_range(fraction_range()));
+  // Given as 0 it means "no held-out data", which the default 0 (not given) does not.
+  sub->add_option_function<double>(
+         "--val-fraction",
+         [&a](double f) {
+           a.val_fraction = f;
+           a.held_out = f != 0;
+         },
+         "Carve this fraction of train out as validation (data without a val split); 0: train on everything "
+         "with no held-out evaluation")
+      ->check(in_range(fraction_range()));
   sub->add_option("--rrc-scale", a.rrc_scale, "Random-resized crop: area fraction min,max")
       ->delimiter(',')
       ->expected(2)

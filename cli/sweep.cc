@@ -38,6 +38,9 @@ void run_sweep_command(const SweepArgs& a, CLI::App& sub) {
   }
   c.freeze_points = a.all_blocks ? all_freeze_points(a.data.arch) : parse_freeze_points(a.freeze_through, a.data.arch);
   if (a.out.empty()) fail_user("--out: a folder for the sweep is required");
+  if (sub.get_option("--val-fraction")->count() > 0 && a.data.val_fraction == 0) {
+    fail_user("--val-fraction 0: a sweep picks its best arm on held-out data; give a fraction in (0, 1)");
+  }
   c.out = std::filesystem::absolute(a.out);
   c.overwrite = a.overwrite;
   c.resume = a.resume;

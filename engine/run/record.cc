@@ -46,7 +46,7 @@ ojson resolved_config(const RunConfig& c, const RunSetup& s) {
   j["input_size"] = s.graph.input_size;
   j["dropout"] = c.dropout;
   j["train_samples"] = s.train_data->size();
-  j["val_samples"] = s.val_data->size();
+  j["val_samples"] = s.val_data ? s.val_data->size() : 0;  // 0: --val-fraction 0
   j["batch_size"] = t.batch_size;
   j["epochs"] = t.epochs;
   j["steps_per_epoch"] = s.train_data->size() / t.batch_size;
@@ -98,6 +98,7 @@ ojson freeze_section(const Graph& g, const TrainConfig& cfg) {
 }
 
 DataManifest run_manifest(const RunSetup& s) {
+  if (!s.val_data) return make_manifest({{"train", s.train_data.get()}}, s.graph.input_size);  // --val-fraction 0
   return make_manifest({{"train", s.train_data.get()}, {"val", s.val_data.get()}}, s.graph.input_size);
 }
 

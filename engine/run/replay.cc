@@ -106,7 +106,7 @@ void verify_data(const std::filesystem::path& dir, const ojson& record, const Ru
   const std::string want = str(record.at("data").at("manifest_sha256"));
   const DataManifest now = run_manifest(setup);
   if (now.sha256 == want) {
-    out << "data: " << setup.train_data->size() << " training and " << setup.val_data->size()
+    out << "data: " << setup.train_data->size() << " training and " << (setup.val_data ? setup.val_data->size() : 0)
         << " held-out samples match the manifest (sha256 " << want.substr(0, 16) << "...)\n";
     return;
   }

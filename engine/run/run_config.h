@@ -97,6 +97,9 @@ struct RunConfig {
   // --unfreeze: the freeze point by epoch, "BLOCK@EPOCH,..." (engine/train/unfreeze.h); "" (none)
   // in older records. With it, freeze_through is its epoch-0 point.
   std::string unfreeze;
+  // false: --val-fraction 0 was given, the run trains on all its training images and evaluates on
+  // nothing held out. true in older records.
+  bool held_out = true;
 };
 
 // to_json / from_json with the struct's field names; a field missing from the JSON keeps its
@@ -112,6 +115,6 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, arch, weights, 
                                                 test_fraction, augment, feature_cache, feature_cache_mb,
                                                 checkpoint_every, keep_checkpoints, device, precision,
                                                 layer_decay, lr_groups, max_image_pixels, select,
-                                                patience, mlflow, tensorboard, stop_on_divergence, unfreeze)
+                                                patience, mlflow, tensorboard, stop_on_divergence, unfreeze, held_out)
 
 }  // namespace thaw

@@ -35,6 +35,15 @@ DataOptions data_options(const RunConfig& a) {
   return data;
 }
 
+// Only whole batches train: with fewer images than one batch not one step would run.
+void check_one_batch(const Dataset& train, int64_t batch_size) {
+  if (train.size() < batch_size) {
+    fail_user("--batch-size ", batch_size, ": the training data has ", train.size(),
+              " images (after --train-limit and the held-out splits), fewer than one batch; give a smaller "
+              "--batch-size or more images");
+  }
+}
+
 // The training and held-out data, full and as limited; UserErrors for data nothing can be learnt from.
 void open_data(RunSetup& r, const RunConfig& a, const DataOptions& data) {
   // Class subsets, and training without augmentation (io/dataset_view.h); the study options.
@@ -45,17 +54,18 @@ void open_data(RunSetup& r, const RunConfig& a, const DataOptions& data) {
               a.class_subset.empty() ? "" : " in --class-subset " + a.class_subset,
               "; expected at least 2 classes to tell apart");
   }
+  if (!a.held_out) {  // --val-fraction 0: said once, by the run (engine/run/run_training.cc)
+    r.train_data = std::make_unique<SubsetDataset>(*r.train_full, a.train_limit > 0 ? a.train_limit : r.train_full->size());
+    check_one_batch(*r.train_data, a.batch_size);
+    return;
+  }
   r.val_full = with_class_subset(open_dataset(a.data, held_out_split(a.data, data), data), a.class_subset);
   if (r.val_full->size() == 0) {
     fail_user("--data ", a.data, ": no validation images to evaluate on; give --val-fraction (e.g. 0.2) or val rows "
               "in the manifest's split column");
   }
   r.train_data = std::make_unique<SubsetDataset>(*r.train_full, a.train_limit > 0 ? a.train_limit : r.train_full->size());
-  if (r.train_data->size() < a.batch_size) {  // only whole batches train: not one step would run
-    fail_user("--batch-size ", a.batch_size, ": the training data has ", r.train_data->size(),
-              " images (after --train-limit and the held-out splits), fewer than one batch; give a smaller "
-              "--batch-size or more images");
-  }
+  check_one_batch(*r.train_data, a.batch_size);
   r.val_data = std::make_unique<SubsetDataset>(*r.val_full, a.val_limit > 0 ? a.val_limit : r.val_full->size());
 }
 

@@ -171,6 +171,11 @@ void announce(const Prepared& p) {
   } else if (!p.init.note.empty()) {
     std::cerr << "thaw: " << p.init.note << "\n";
   }
+  if (!p.run.val_data) {
+    std::cerr << "thaw: training " << p.run.train_data->describe()
+              << "; --val-fraction 0: no held-out evaluation, so no held-out loss or accuracy per epoch\n";
+    return;
+  }
   std::cerr << "thaw: training " << p.run.train_data->describe() << "; held out: " << p.run.val_data->describe()
             << "\n";
 }
@@ -235,6 +240,11 @@ void finish(const TrainingRequest& req, Prepared& p, RunRecorder& recorder, Trai
               << "): " << (out / kBestWeightsName).string() << "\n";
   }
   const EpochResult& last = s.epochs.back();
+  if (!p.run.val_data) {
+    std::cout << "training loss " << last.train_loss << " in the last epoch (no held-out evaluation); weights in "
+              << weights_file.string() << "\n";
+    return;
+  }
   std::cout << "held-out accuracy " << last.val_accuracy * 100 << "% (" << p.run.val_data->size()
             << " samples, chance " << 100.0 / static_cast<double>(p.run.train_full->num_classes())
             << "%); weights in " << weights_file.string() << "\n";

@@ -93,6 +93,9 @@ Selection resolve_selection(const RunConfig& a) {
   const std::optional<SelectMetric> m = parse_select_metric(a.select);
   if (!m) fail_user("--select: expected val_loss, accuracy, balanced_accuracy or auc, got '", a.select, "'");
   if (a.patience < 0) fail_user("--patience: expected 0 (never stop early) or a count of epochs, got ", a.patience);
+  if (!a.held_out && *m != SelectMetric::None) {
+    fail_user("--select: judges each epoch on held-out data, and --val-fraction 0 leaves none");
+  }
   if (a.patience > 0 && *m == SelectMetric::None) {
     fail_user("--patience: stops when the metric of --select has not improved; give --select too");
   }
