@@ -31,7 +31,8 @@ int GraphBuilder::input(int64_t c, int64_t h, int64_t w) {
 
 int GraphBuilder::conv_general(const std::string& prefix, int in, int64_t c_out, int64_t kh, int64_t kw,
                                int64_t stride, int64_t ph, int64_t pw) {
-  const Shape& x = g_.nodes[in].out;
+  // A copy: add() below may move the nodes, and the weight's shape is read after it.
+  const Shape x = g_.nodes[in].out;
   Node c;
   c.name = prefix + ".conv";
   c.kind = OpKind::Conv;
@@ -124,7 +125,7 @@ void GraphBuilder::tensor(int node, std::string name, Shape shape, TensorRole ro
 }
 
 int GraphBuilder::pool(const std::string& name, OpKind kind, int in, int64_t stride, int64_t pad) {
-  const Shape& x = g_.nodes[in].out;
+  const Shape x = g_.nodes[in].out;  // a copy, as in conv_general
   Node n;
   n.name = name;
   n.kind = kind;
