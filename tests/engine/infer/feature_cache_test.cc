@@ -3,6 +3,8 @@
 // file, and a training run with and without the cache ending in the same bits.
 #include <gtest/gtest.h>
 
+#include "tests/support/same_bytes.h"
+
 #include <cstring>
 #include <sstream>
 
@@ -15,7 +17,7 @@
 namespace thaw {
 namespace {
 
-bool same_bits(const float* a, const float* b, int64_t n) { return std::memcmp(a, b, static_cast<size_t>(n) * 4) == 0; }
+bool same_bits(const float* a, const float* b, int64_t n) { return testkit::same_bytes(a, b, static_cast<size_t>(n) * 4); }
 
 // Sample i: pixels from Philox keyed by (i mod period), so samples i and i + period are
 // byte-identical copies (and say so through their content hash); label i % classes.

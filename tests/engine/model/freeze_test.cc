@@ -2,6 +2,8 @@
 // changes no trainable gradient.
 #include <gtest/gtest.h>
 
+#include "tests/support/same_bytes.h"
+
 #include <cstring>
 #include <omp.h>
 
@@ -62,7 +64,7 @@ ModelState<float> train_steps(const Graph& g, const std::string& freeze, BnPolic
 }
 
 bool same_bits(const Tensor<float>& a, const Tensor<float>& b) {
-  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), sizeof(float) * a.numel()) == 0;
+  return a.shape() == b.shape() && testkit::same_bytes(a.data(), b.data(), sizeof(float) * a.numel());
 }
 
 TEST(Freeze, FrozenTensorsUnchangedTrainableOnesMove) {

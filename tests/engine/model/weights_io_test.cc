@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/same_bytes.h"
+
 #include <cstring>
 #include <filesystem>
 
@@ -19,7 +21,7 @@ std::filesystem::path temp_file(const std::string& name) {
 }
 
 bool same(const Tensor<float>& a, const Tensor<float>& b) {
-  return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), sizeof(float) * a.numel()) == 0;
+  return a.shape() == b.shape() && testkit::same_bytes(a.data(), b.data(), sizeof(float) * a.numel());
 }
 
 TEST(Checkpoint, RoundTripsEveryTensorBitForBit) {
