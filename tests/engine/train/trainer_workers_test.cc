@@ -11,6 +11,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "tests/support/same_bytes.h"
+
 #include "core/error.h"
 #include "engine/data/batch.h"
 #include "engine/train/trainer.h"
@@ -103,7 +105,7 @@ TEST_F(TrainerWorkers, SameWeightsAndBatchesForOneTwoAndFourWorkers) {
     for (size_t t = 0; t < first.size(); ++t) {
       const Tensor<float>& a = first[t];
       const Tensor<float>& b = state.values[t];
-      if (a.shape() != b.shape() || std::memcmp(a.data(), b.data(), sizeof(float) * a.numel()) != 0) ++differing;
+      if (a.shape() != b.shape() || !testkit::same_bytes(a.data(), b.data(), sizeof(float) * a.numel())) ++differing;
     }
     EXPECT_EQ(differing, 0) << workers << " workers";
   }
