@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "engine/run/record.h"
+#include "engine/run/record_read.h"
 #include "io/atomic_file.h"
 #include "io/file_bytes.h"
 
@@ -26,14 +27,6 @@ std::string yaml_str(const std::string& s) {
   std::string out = "'";
   for (char c : s) out += c == '\'' ? std::string("''") : std::string(1, c);
   return out + "'";
-}
-
-// "20261206T021513Z" (thaw's record times) as milliseconds since 1970; 0 when it is not such a time.
-int64_t utc_ms(const std::string& t) {
-  std::tm tm{};
-  std::istringstream in(t);
-  in >> std::get_time(&tm, "%Y%m%dT%H%M%SZ");
-  return in.fail() ? 0 : static_cast<int64_t>(timegm(&tm)) * 1000;
 }
 
 void put(const fs::path& file, const std::string& text) { write_file_atomic(file, std::string_view(text)); }
@@ -74,7 +67,7 @@ fs::path write_mlflow_run(const fs::path& store, const fs::path& run_dir) {
   const ojson record = read_record(run_dir);
   const std::string thaw_id = record.value("run_id", "");
   const std::string id = sha256_hex(thaw_id).substr(0, 32);
-  const int64_t start = utc_ms(record.value("created_utc", ""));
+  const int64_t start = record_time_seconds(record.value("created_utc", "")) * 1000;
   const fs::path experiment = store / "0";
   const fs::path dir = experiment / id;
   std::error_code ec;

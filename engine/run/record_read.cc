@@ -1,5 +1,9 @@
 #include "engine/run/record_read.h"
 
+#include <ctime>
+#include <iomanip>
+#include <sstream>
+
 #include "core/error.h"
 #include "core/json_int.h"
 #include "io/file_bytes.h"
@@ -104,6 +108,13 @@ std::vector<std::string> differing_fields(const ojson& recorded, const ojson& re
     if (!recorded.contains(key)) out.push_back(key);
   }
   return out;
+}
+
+int64_t record_time_seconds(const std::string& t) {
+  std::tm tm{};
+  std::istringstream in(t);
+  in >> std::get_time(&tm, "%Y%m%dT%H%M%SZ");
+  return in.fail() ? 0 : static_cast<int64_t>(timegm(&tm));
 }
 
 }  // namespace thaw

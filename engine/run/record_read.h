@@ -40,4 +40,8 @@ RecordedSteps read_steps(const std::filesystem::path& path);
 // the recorded line's order. Empty when the lines are equal.
 std::vector<std::string> differing_fields(const nlohmann::ordered_json& recorded, const nlohmann::ordered_json& replayed);
 
+// A record time ("20261206T021513Z", record.json's created_utc) as seconds since 1970; 0 when the
+// text is not such a time. The MLflow and TensorBoard exports date a run by it.
+int64_t record_time_seconds(const std::string& t);
+
 }  // namespace thaw

@@ -13,6 +13,7 @@
 
 #include "core/error.h"
 #include "engine/run/record.h"
+#include "engine/run/record_read.h"
 #include "io/atomic_file.h"
 #include "io/protobuf_wire.h"
 #include "io/tfrecord.h"
@@ -40,14 +41,6 @@ std::string event(double wall_time, int64_t step, const Scalars& scalars) {
   return e;
 }
 
-// "20261206T021513Z" (thaw's record times) as seconds since 1970; 0 when it is not such a time.
-int64_t utc_seconds(const std::string& t) {
-  std::tm tm{};
-  std::istringstream in(t);
-  in >> std::get_time(&tm, "%Y%m%dT%H%M%SZ");
-  return in.fail() ? 0 : static_cast<int64_t>(timegm(&tm));
-}
-
 struct StepLine {
   int64_t epoch = 0;
   Scalars scalars;
@@ -72,7 +65,7 @@ fs::path write_tensorboard_run(const fs::path& logdir, const fs::path& run_dir) 
   if (run_id.empty() || run_id.find('/') != std::string::npos || run_id.front() == '.') {
     fail_user("--tensorboard: ", (run_dir / "record.json").string(), " has no usable run_id");
   }
-  const int64_t start = utc_seconds(record.value("created_utc", ""));
+  const int64_t start = record_time_seconds(record.value("created_utc", ""));
 
   // A resumed run's metrics.jsonl repeats the steps after its checkpoint: the last line of a step
   // or an epoch is the one that counts.
