@@ -7,6 +7,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <set>
 #include <sstream>
 
 #include "cli/flag_range.h"
@@ -17,6 +18,7 @@
 #include "io/image_decode.h"
 #include "io/image_facts.h"
 #include "io/pack_dataset.h"
+#include "io/folds.h"
 #include "io/split.h"
 
 namespace thaw::cli {
@@ -26,6 +28,7 @@ namespace {
 struct DataCheckArgs {
   std::string data;
   double val_fraction = 0;
+  int folds = 0;
   uint64_t seed = 0;
   int threads = 0;
   int64_t max_image_pixels = kMaxImagePixels;
@@ -170,6 +173,38 @@ void check_idx(const DataCheckArgs& a, std::ostream& os) {
   os << train->describe() << '\n' << test->describe() << '\n';
 }
 
+// The k-fold assignment `thaw sweep --folds K` and `thaw train --folds K --fold I` make of this
+// data (io/folds.h), per class and fold, so that a user sees the folds before training on them.
+void print_folds(std::ostream& os, const ImageManifest& m, int folds, uint64_t seed) {
+  const std::vector<int> fold_of = assign_folds(m, folds, seed);
+  std::vector<std::vector<int64_t>> counts(m.class_names.size(), std::vector<int64_t>(static_cast<size_t>(folds), 0));
+  std::vector<std::set<std::string>> groups(static_cast<size_t>(folds));
+  for (size_t i = 0; i < m.records.size(); ++i) {
+    ++counts[static_cast<size_t>(m.records[i].label)][static_cast<size_t>(fold_of[i])];
+    groups[static_cast<size_t>(fold_of[i])].insert(group_key(m.records[i]));
+  }
+  size_t width = 5;
+  for (const std::string& c : m.class_names) width = std::max(width, c.size());
+  os << "--folds " << folds << " (seed " << seed << "; each fold in turn is the test split, every image in one fold):\n  "
+     << std::left << std::setw(static_cast<int>(width)) << "class" << std::right;
+  for (int f = 0; f < folds; ++f) os << std::setw(8) << ("fold " + std::to_string(f));
+  os << '\n';
+  std::vector<int64_t> sums(static_cast<size_t>(folds), 0);
+  for (size_t c = 0; c < m.class_names.size(); ++c) {
+    os << "  " << std::left << std::setw(static_cast<int>(width)) << m.class_names[c] << std::right;
+    for (size_t f = 0; f < sums.size(); ++f) {
+      os << std::setw(8) << counts[c][f];
+      sums[f] += counts[c][f];
+    }
+    os << '\n';
+  }
+  os << "  " << std::left << std::setw(static_cast<int>(width)) << "total" << std::right;
+  for (int64_t n : sums) os << std::setw(8) << n;
+  os << "\n  " << std::left << std::setw(static_cast<int>(width)) << "groups" << std::right;
+  for (const auto& g : groups) os << std::setw(8) << g.size();
+  os << '\n';
+}
+
 // A pack holds no files to decode: what can go wrong is a stored sample whose bytes are no longer
 // those `thaw pack` wrote, so every sample's pixels are hashed again against pack.json.
 void check_pack(const DataCheckArgs& a, std::ostream& os) {
@@ -235,6 +270,11 @@ void run_data_check(const DataCheckArgs& a) {
     check_pack(a, os);
     return;
   }
+  if (a.folds != 0 && (is_pack_dir(a.data) || !is_image_data(a.data))) {
+    fail_user("--folds: thaw data check shows the folds of a folder of class folders or a CSV manifest; ",
+              is_pack_dir(a.data) ? "give the one this pack was made from (a pack's folds are the same)"
+                                  : "IDX data has fixed train and test files");
+  }
   if (!is_image_data(a.data)) {
     if (a.val_fraction != 0) fail_user("--val-fraction: not supported for IDX data (", a.data, ")");
     check_idx(a, os);
@@ -244,6 +284,8 @@ void run_data_check(const DataCheckArgs& a) {
   opt.val_fraction = a.val_fraction;
   opt.seed = a.seed;
   const ImageManifest m = open_image_manifest(a.data, opt);
+  // Before any decoding: a folds count the data cannot take is one line, not the end of a long check.
+  if (a.folds != 0) (void)assign_folds(m, a.folds, a.seed);
   os << "data: " << m.source << " (" << m.records.size() << " images, " << m.class_names.size() << " classes";
   if (a.val_fraction != 0) os << "; validation split " << a.val_fraction << " from seed " << a.seed;
   os << ")\n";
@@ -262,6 +304,7 @@ void run_data_check(const DataCheckArgs& a) {
        << " of identical files lie in more than one split\n";
   }
   print_groups(os, m);
+  if (a.folds != 0) print_folds(os, m, a.folds, a.seed);
 
   int64_t unreadable = 0;
   for (const ImageFacts& f : facts) {
@@ -287,6 +330,7 @@ void add_data(CLI::App& app) {
       "check", "Counts per class and split, image sizes, duplicate files, groups across splits, unreadable files");
   check->add_option("DATA", a->data, "A folder of class folders, a .csv manifest, a pack (thaw pack), or IDX data")->required();
   check->add_option("--val-fraction", a->val_fraction, "Carve a validation split out of train, as thaw train would")->check(in_range(fraction_range()));
+  check->add_option("--folds", a->folds, "Also show the k-fold assignment thaw sweep --folds K would make")->check(in_range(whole(2, 1000)));
   check->add_option("--seed", a->seed, "Seed of that split")->capture_default_str()->check(in_range(seed_range()));
   check->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
   add_max_image_pixels_flag(check, a->max_image_pixels);

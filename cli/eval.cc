@@ -20,7 +20,7 @@ namespace {
 struct EvalArgs {
   std::string weights, run, arch, out_dir;
   int64_t input_size = 299;
-  RunConfig data;  // data, class_subset, val_fraction, test_fraction, seed: as a run opens its data
+  RunConfig data;  // data, class_subset, val_fraction, test_fraction, folds, seed: as a run opens its data
   std::string split = "test", ci = "wilson", positive;
   std::optional<double> threshold;
   int bootstrap = 2000;
@@ -46,12 +46,15 @@ void run_eval(EvalArgs a, const CLI::App& sub) {
     if (given("--class-subset")) d.class_subset = a.data.class_subset;
     if (given("--val-fraction")) d.val_fraction = a.data.val_fraction;
     if (given("--test-fraction")) d.test_fraction = a.data.test_fraction;
+    if (given("--folds")) d.folds = a.data.folds;
+    if (given("--fold")) d.fold = a.data.fold;
     if (given("--seed")) d.seed = a.data.seed;
     if (given("--max-image-pixels")) d.max_image_pixels = a.data.max_image_pixels;
     a.data = d;
     if (a.out_dir.empty()) out_dir = a.run;
   } else {
     if (!given("--data")) fail_user("--data: required with --weights (the dataset to evaluate on)");
+    if (given("--folds") != given("--fold")) fail_user("--folds and --fold: give both (the folds, and the one to evaluate on)");
     model = model_from_weights(a.weights, a.arch, a.input_size);
   }
   if (model.input_size < 75) fail_user("--input-size: expected at least 75, got ", model.input_size);
@@ -110,6 +113,8 @@ void add_eval(CLI::App& app) {
   sub->add_option("--class-subset", a->data.class_subset, "Only these classes of the data: 0-4, 5,7,9 or names");
   sub->add_option("--val-fraction", a->data.val_fraction, "The validation split carved out of train, as in training")->check(in_range(fraction_range()));
   sub->add_option("--test-fraction", a->data.test_fraction, "The test split carved out of train (image data)")->check(in_range(fraction_range()));
+  sub->add_option("--folds", a->data.folds, "k-fold splits of image data, as in training (with --fold)")->check(in_range(whole(2, 1000)));
+  sub->add_option("--fold", a->data.fold, "With --folds: the fold that is the test split (0 to K-1)")->check(in_range(whole(0, 999)));
   sub->add_option("--seed", a->data.seed, "Seed of those splits (as in training)")->check(in_range(seed_range()));
   sub->add_option("--out-dir", a->out_dir,
                   "Where predictions-<split>.csv and eval-<split>.json go (default: the run folder, or here)");

@@ -44,6 +44,14 @@ void add_run_flags(CLI::App* sub, RunConfig& a) {
   sub->add_option("--contrast", a.contrast, "Contrast jitter: factor in [1-c, 1+c]")->capture_default_str()->check(in_range(real(0, 1)));
   sub->add_option("--class-subset", a.class_subset, "Only these classes of the data, renumbered: 0-4, 5,7,9 or names");
   sub->add_option("--test-fraction", a.test_fraction, "Image data: carve this fraction of train out as test first")->check(in_range(fraction_range()));
+  CLI::Option* folds = sub->add_option("--folds", a.folds,
+                                       "k-fold cross-validation of image data: K group-safe, class-stratified "
+                                       "folds of every image; needs --fold (thaw sweep --folds K runs them all)")
+                           ->check(in_range(whole(2, 1000)));
+  sub->add_option("--fold", a.fold, "With --folds K: the fold (0 to K-1) this run tests on; the others train")
+      ->check(in_range(whole(0, 999)))
+      ->needs(folds);
+  folds->needs("--fold");
   sub->add_option("--augment", a.augment, "Training augmentation: random, or none (evaluation pixels)")
       ->capture_default_str();
   sub->add_option("--feature-cache", a.feature_cache,

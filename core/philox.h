@@ -15,6 +15,7 @@ enum class RngPurpose : uint32_t {
   Synthetic = 5,  // a = step, b = sample (bench and test data)
   Split = 6,      // train/validation split
   Bootstrap = 7,  // a = replicate (stats/bootstrap)
+  Folds = 8,      // k-fold assignment (io/folds.h)
 };
 
 std::array<uint32_t, 4> philox4x32_10(std::array<uint32_t, 4> counter, std::array<uint32_t, 2> key);

@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "io/carved_split.h"
+#include "io/folds.h"
 #include "io/idx_dataset.h"
 #include "io/image_dataset.h"
 #include "io/pack_dataset.h"
@@ -42,6 +43,10 @@ bool has_idx_files(const fs::path& dir) {
 }
 
 std::unique_ptr<Dataset> open_idx(const std::string& spec, DataSplit split, const DataOptions& options) {
+  if (options.folds != 0) {
+    fail_user("--folds: k-fold splits are made for image data (a folder of class folders, a manifest or a pack); "
+              "IDX data (", spec, ") has fixed train and test files");
+  }
   if (options.test_fraction != 0) {
     fail_user("--test-fraction: IDX data (", spec, ") has test files of its own; drop the flag");
   }
@@ -99,9 +104,20 @@ ImageManifest open_image_manifest(const std::string& spec, const DataOptions& op
   } else {
     fail_user("--data: expected a folder of class folders or a .csv manifest, got '", spec, "'");
   }
-  if (options.test_fraction != 0) split_off_test(m, options.test_fraction, options.seed);
-  if (options.val_fraction != 0) split_off_validation(m, options.val_fraction, options.seed);
+  apply_split_options(m, options);
   return m;
+}
+
+void apply_split_options(ImageManifest& m, const DataOptions& options) {
+  if (options.folds != 0) {
+    if (options.test_fraction != 0) {
+      fail_user("--folds and --test-fraction: with folds, each fold in turn is the test split; drop --test-fraction");
+    }
+    apply_fold(m, options.folds, options.fold, options.seed);
+  } else if (options.test_fraction != 0) {
+    split_off_test(m, options.test_fraction, options.seed);
+  }
+  if (options.val_fraction != 0) split_off_validation(m, options.val_fraction, options.seed);
 }
 
 std::unique_ptr<Dataset> open_dataset(const std::string& spec, DataSplit split, const DataOptions& options) {

@@ -15,6 +15,9 @@ namespace thaw {
 struct DataOptions {
   double val_fraction = 0;  // > 0: carve a validation split out of train (io/split.h, io/carved_split.h)
   double test_fraction = 0;  // > 0: carve a test split out of train first (image data only; io/test_split.h)
+  // > 0: k-fold cross-validation (image data only; io/folds.h): fold `fold` of `folds` is the test
+  // split, the others train; every record takes part, whatever split the data named.
+  int folds = 0, fold = 0;
   uint64_t seed = 0;        // of that split and of the augmentation
   AugmentConfig augment;    // training augmentation of image data
   // Skip: a CSV row whose image is missing is kept, so that loading it fails and the loader
@@ -42,5 +45,9 @@ bool is_image_data(const std::string& spec);
 
 // The manifest of image data with the --val-fraction split applied (for `thaw data check`).
 ImageManifest open_image_manifest(const std::string& spec, const DataOptions& options);
+
+// The splits the options make of a manifest's records, in their order: the folds (or the carved
+// test split), then the carved validation split. Image folders, manifests and packs all use it.
+void apply_split_options(ImageManifest& m, const DataOptions& options);
 
 }  // namespace thaw

@@ -7,8 +7,7 @@
 #include "core/sha256.h"
 #include "io/image.h"
 #include "io/image_manifest.h"
-#include "io/split.h"
-#include "io/test_split.h"
+#include "io/datasets.h"
 
 namespace thaw {
 
@@ -60,8 +59,7 @@ PackDataset::PackDataset(std::shared_ptr<const PackData> data, DataSplit split, 
     r.group = s.group;
     m.records.push_back(std::move(r));
   }
-  if (options.test_fraction != 0) split_off_test(m, options.test_fraction, options.seed);
-  if (options.val_fraction != 0) split_off_validation(m, options.val_fraction, options.seed);
+  apply_split_options(m, options);
   for (size_t i = 0; i < m.records.size(); ++i) {
     if (m.records[i].split == split) samples_.push_back(i);
   }

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/error.h"
+#include "engine/run/split_options.h"
 #include "engine/model/tensor_checks.h"
 #include "engine/model/weights_io.h"
 #include "engine/run/record.h"
@@ -77,11 +78,7 @@ ModelState<float> load_eval_state(const EvalModel& m, const Graph& g) {
 }
 
 std::unique_ptr<Dataset> open_eval_data(const RunConfig& c, DataSplit split) {
-  DataOptions o;
-  o.val_fraction = c.val_fraction;
-  o.test_fraction = c.test_fraction;
-  o.seed = c.seed;
-  o.max_image_pixels = checked_max_image_pixels(c.max_image_pixels);
+  const DataOptions o = split_options(c);
   std::unique_ptr<Dataset> d = with_class_subset(open_dataset(c.data, split, o), c.class_subset);
   if (d->size() == 0) {
     fail_user("--data ", c.data, ": no ", split_name(split), " samples to evaluate",

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "core/error.h"
+#include "engine/run/split_options.h"
 #include "io/dataset.h"
 #include "io/dataset_view.h"
 #include "io/datasets.h"
@@ -16,11 +17,7 @@ namespace thaw {
 namespace {
 
 std::unique_ptr<Dataset> open_split(const RunConfig& c, DataSplit split) {
-  DataOptions o;
-  o.val_fraction = c.val_fraction;
-  o.test_fraction = c.test_fraction;
-  o.seed = c.seed;
-  o.max_image_pixels = checked_max_image_pixels(c.max_image_pixels);
+  const DataOptions o = split_options(c);
   return with_class_subset(open_dataset(c.data, split, o), c.class_subset);
 }
 

@@ -100,6 +100,9 @@ struct RunConfig {
   // false: --val-fraction 0 was given, the run trains on all its training images and evaluates on
   // nothing held out. true in older records.
   bool held_out = true;
+  // --folds K --fold I: k-fold cross-validation of image data (io/folds.h), fold I the test split;
+  // 0 and 0 (off) in older records.
+  int64_t folds = 0, fold = 0;
 };
 
 // to_json / from_json with the struct's field names; a field missing from the JSON keeps its
@@ -115,6 +118,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, arch, weights, 
                                                 test_fraction, augment, feature_cache, feature_cache_mb,
                                                 checkpoint_every, keep_checkpoints, device, precision,
                                                 layer_decay, lr_groups, max_image_pixels, select,
-                                                patience, mlflow, tensorboard, stop_on_divergence, unfreeze, held_out)
+                                                patience, mlflow, tensorboard, stop_on_divergence, unfreeze, held_out,
+                                                folds, fold)
 
 }  // namespace thaw

@@ -6,6 +6,7 @@
 #include "core/sha256.h"
 #include "engine/model/batch_memory.h"
 #include "engine/model/weights_io.h"
+#include "engine/run/split_options.h"
 #include "engine/run/train_options.h"
 #include "engine/model/weights_origin.h"
 #include "engine/train/unfreeze.h"
@@ -17,12 +18,8 @@ namespace thaw {
 namespace {
 
 DataOptions data_options(const RunConfig& a) {
-  DataOptions data;
-  data.val_fraction = a.val_fraction;
-  data.test_fraction = a.test_fraction;
-  data.seed = a.seed;
+  DataOptions data = split_options(a);
   data.on_bad_image = parse_bad_image_policy(a.on_bad_image);
-  data.max_image_pixels = checked_max_image_pixels(a.max_image_pixels);
   if (a.rrc_scale.size() != 2) fail_user("--rrc-scale: expected two values min,max, got ", a.rrc_scale.size());
   if (a.rrc_ratio.size() != 2) fail_user("--rrc-ratio: expected two values min,max, got ", a.rrc_ratio.size());
   data.augment.scale_min = a.rrc_scale[0];
@@ -58,6 +55,10 @@ void open_data(RunSetup& r, const RunConfig& a, const DataOptions& data) {
     r.train_data = std::make_unique<SubsetDataset>(*r.train_full, a.train_limit > 0 ? a.train_limit : r.train_full->size());
     check_one_batch(*r.train_data, a.batch_size);
     return;
+  }
+  if (a.folds != 0 && a.val_fraction == 0) {
+    fail_user("--folds: every image is in a fold, the data's own validation rows too; give --val-fraction F to "
+              "carve validation out of the training folds, or --val-fraction 0 for none");
   }
   r.val_full = with_class_subset(open_dataset(a.data, held_out_split(a.data, data), data), a.class_subset);
   if (r.val_full->size() == 0) {
