@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "stats/proportion.h"
 #include "study/child_process.h"
+#include "study/fold_sweep.h"
 #include "study/sweep.h"
 #include "study/sweep_report.h"
 
@@ -24,6 +25,7 @@ struct SweepArgs {
   int bootstrap = 2000;
   uint64_t bootstrap_seed = 0;
   int64_t test_limit = 0, eval_batch_size = 64;
+  int folds = 0;
 };
 
 // Flags the sweep reads and also hands to every arm.
@@ -45,6 +47,7 @@ void run_sweep_command(const SweepArgs& a, CLI::App& sub) {
   c.overwrite = a.overwrite;
   c.resume = a.resume;
   c.keep_arm_checkpoints = a.keep_arm_checkpoints;
+  c.folds = a.folds;
   if (a.overwrite && a.resume) fail_user("--overwrite and --resume: give one of them");
   c.stats.ci = parse_ci_method(a.ci, "--ci");
   c.stats.bootstrap_replicates = a.bootstrap;
@@ -70,6 +73,7 @@ void run_sweep_command(const SweepArgs& a, CLI::App& sub) {
   c.train_args.insert(c.train_args.end(), extra.begin(), extra.end());
   for (const std::string& s : extra) {
     if (s == "--out" || s == "--output" || s == "--freeze-through" || s == "--overwrite") fail_user(s, ": the sweep sets it for each arm");
+    if (s == "--fold") fail_user("--fold: the sweep runs every fold of --folds K; drop --fold");
     if (s == "--unfreeze") {
       fail_user("--unfreeze: give the schedule as an arm of --freeze-through, its points joined by '+' "
                 "(e.g. --freeze-through mixed_7d,mixed_7d@0+mixed_6h@1)");
@@ -86,7 +90,7 @@ void run_sweep_command(const SweepArgs& a, CLI::App& sub) {
   for (const std::string& s : extra) cmd << ' ' << s;
   c.command_line = cmd.str();
 
-  const nlohmann::json doc = run_sweep(c, std::cerr);
+  const nlohmann::json doc = c.folds > 0 ? run_fold_sweep(c, std::cerr) : run_sweep(c, std::cerr);
   std::cout << "\n" << sweep_table(doc) << "\nreport: " << (c.out / "report.html").string() << "\n";
   int failed = 0;
   for (const auto& arm : doc["arms"]) failed += arm.value("status", "") != "complete";
@@ -114,6 +118,10 @@ void add_sweep(CLI::App& app) {
   sub->add_option("--class-subset", a->data.class_subset, "Only these classes of the data: 0-4, 5,7,9 or names");
   sub->add_option("--val-fraction", a->data.val_fraction, "Validation carved out of train (needed where the data have no val split: IDX data, plain folders)")->check(in_range(fraction_range()));
   sub->add_option("--test-fraction", a->data.test_fraction, "Test carved out of train (image data without a test split)")->check(in_range(fraction_range()));
+  sub->add_option("--folds", a->folds,
+                  "k-fold study: every arm trained K times, each fold of the image data in turn the test split "
+                  "(group-safe, class-stratified, the same folds for every arm); results per fold and pooled")
+      ->check(in_range(whole(2, 1000)));
   sub->add_option("--seed", a->data.seed, "Seed of the splits and of every arm's training")->capture_default_str()->check(in_range(seed_range()));
   sub->add_option("--input-size", a->data.input_size, "Input height and width")->capture_default_str()->check(in_range(input_size_range()));
   add_max_image_pixels_flag(sub, a->data.max_image_pixels);

@@ -57,14 +57,6 @@ fs::path arm_dir(const fs::path& out, const std::string& freeze) { return out / 
 // {estimate, lo, hi} of an eval.json value (a proportion, a bootstrap or a DeLong value).
 json interval(const json& v) { return {{"estimate", v.at("estimate")}, {"lo", v.at("lo")}, {"hi", v.at("hi")}}; }
 
-json split_metrics(const json& eval) {
-  return {{"samples", eval.at("samples")},
-          {"accuracy", interval(eval.at("accuracy"))},
-          {"balanced_accuracy", interval(eval.at("balanced_accuracy"))},
-          {"macro_f1", interval(eval.at("macro").at("f1"))},
-          {"macro_auc", interval(eval.at("macro").at("auc"))}};
-}
-
 // The arm's training figures from its run folder (summary.json), and its process's.
 void add_training_figures(json& arm, const fs::path& dir, const ChildResult& child) {
   const RunSummary s = read_run_summary(dir);
@@ -151,6 +143,14 @@ void check_weights(const SweepConfig& c) {
 }
 
 }  // namespace
+
+json split_metrics(const json& eval) {
+  return {{"samples", eval.at("samples")},
+          {"accuracy", interval(eval.at("accuracy"))},
+          {"balanced_accuracy", interval(eval.at("balanced_accuracy"))},
+          {"macro_f1", interval(eval.at("macro").at("f1"))},
+          {"macro_auc", interval(eval.at("macro").at("auc"))}};
+}
 
 bool is_unfreeze_arm(const std::string& arm) { return arm.find('@') != std::string::npos; }
 

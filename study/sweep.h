@@ -39,7 +39,12 @@ struct SweepConfig {
   std::filesystem::path plot_script;  // scripts/sweep-plots; empty: no plots
   std::filesystem::path thaw;         // the executable the arms run
   bool keep_arm_checkpoints = false;  // false: a finished arm's checkpoints go (study/arm_checkpoints.h)
+  int folds = 0;  // > 0: a k-fold study (study/fold_sweep.h)
 };
+
+// The figures a sweep keeps of one evaluation (eval.json): samples, accuracy, balanced accuracy,
+// macro F1 and macro AUC, each as {estimate, lo, hi}.
+nlohmann::json split_metrics(const nlohmann::json& eval);
 
 // Every freeze point of the architecture: "none", then each block but the head.
 std::vector<std::string> all_freeze_points(const std::string& arch);

@@ -117,13 +117,60 @@ const Plot kPlots[] = {
      "answering the test split's most frequent class (accuracy), and chance, 1/K (balanced accuracy); a model near "
      "them has learnt little."},
     {"loss_curves.png", "Loss curves",
-     "Training loss per step (faint: raw; solid: moving average) and validation loss per epoch, one colour per arm."},
+     "Training loss per step (faint: raw; solid: moving average) and validation loss per epoch, one colour per arm "
+     "(in a k-fold sweep, each arm's fold-0 run)."},
     {"confusion.png", "Confusion matrices", "Each arm on the test split: rows are true classes, columns predictions."},
 };
 
 std::string ci_display(const json& sweep) {
   const std::string m = sweep.value("ci_method", "");
   return m == "wilson" ? "Wilson" : m == "clopper-pearson" ? "Clopper-Pearson" : m;
+}
+
+bool is_fold_sweep(const json& sweep) { return sweep.value("folds", 0) > 0; }
+
+std::string report_title(const json& sweep) {
+  if (!is_fold_sweep(sweep)) return "Freeze-depth sweep";
+  return "Freeze-depth sweep, " + std::to_string(sweep["folds"].get<int>()) + "-fold cross-validation";
+}
+
+// A k-fold sweep's table by fold: each arm's test accuracy in each fold, their mean with the
+// corrected interval, and the corrected paired t-test against the best arm. First row: the titles.
+std::vector<std::vector<std::string>> fold_rows(const json& sweep) {
+  const int k = sweep["folds"].get<int>();
+  std::vector<std::vector<std::string>> rows(1, {"freeze through"});
+  for (int f = 0; f < k; ++f) rows[0].push_back("fold " + std::to_string(f));
+  rows[0].push_back("mean [corrected interval]");
+  rows[0].push_back("vs best: corrected t p");
+  for (const json& a : sweep.at("arms")) {
+    std::vector<std::string> r = {a.at("freeze_through").get<std::string>()};
+    for (int f = 0; f < k; ++f) {
+      const json& bf = a.value("by_fold", json::array());
+      r.push_back(static_cast<size_t>(f) < bf.size() ? fixed(bf[static_cast<size_t>(f)].at("test_accuracy").get<double>(), 3)
+                                                      : "-");
+    }
+    r.push_back(a.contains("across_folds") ? with_interval(a["across_folds"]["accuracy"]) : "-");
+    const bool best = a.value("status", "") == "complete" && sweep.value("best_arm", json()) == a["freeze_through"];
+    r.push_back(best ? "best" : a.contains("vs_best") ? p_value(a["vs_best"].value("corrected_t_p", json())) : "-");
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
+std::string fold_note(const json& sweep) {
+  const int k = sweep["folds"].get<int>();
+  std::ostringstream os;
+  os << "Each arm was trained " << k << " times, once per fold; each fold was in turn its test split, so every "
+     << "image was tested once, by a model that never trained on it. The main table's test columns evaluate these "
+        "out-of-fold predictions as one test set (their intervals treat the images as independent and leave out "
+        "the variation between the "
+     << k << " models); its validation columns, and the mean below, are means over the folds with Nadeau and "
+        "Bengio's corrected resampled t interval (variance (1/K + 1/(K-1)) s^2, K-1 degrees of freedom), which "
+        "counts that variation and the folds' overlapping training sets. The best arm has the highest mean "
+        "validation accuracy. Against it: McNemar's exact test on the pooled test predictions (main table, "
+        "Holm-adjusted) and the corrected resampled paired t-test of the folds' test accuracies (table by fold). "
+        "Each fold's own sweep and report are in its fold-N folder.";
+  return os.str();
 }
 
 std::string join_names(const std::vector<std::string>& names) {
@@ -143,7 +190,8 @@ std::string summary_sentence(const json& sweep, const char* strong_open, const c
     if (a["freeze_through"] == best_name) best = &a;
   }
   std::ostringstream os;
-  os << "Best by validation accuracy: " << strong_open << esc(best_name.get<std::string>()) << strong_close;
+  os << (is_fold_sweep(sweep) ? "Best by mean validation accuracy over the folds: " : "Best by validation accuracy: ")
+     << strong_open << esc(best_name.get<std::string>()) << strong_close;
   if (best != nullptr) {
     os << " (" << params(best->value("trainable_parameters", json())) << " trainable parameters; test accuracy "
        << with_interval(field(*best, "test", "accuracy")) << ").";
@@ -186,6 +234,23 @@ std::string plain(const std::string& s) { return s; }
 // How many samples the intervals rest on, where the splits came from, and where training started.
 std::string splits_and_weights(const json& sweep) {
   std::ostringstream os;
+  if (is_fold_sweep(sweep)) {
+    const json& d = sweep.value("data", json::object());
+    for (const json& a : sweep.at("arms")) {
+      if (a.value("status", "") != "complete") continue;
+      os << sweep["folds"].get<int>() << " folds of " << a["test"].value("samples", 0)
+         << " test images in all, each tested once per arm; ";
+      break;
+    }
+    os << "validation: --val-fraction " << json(d.value("val_fraction", 0.0)).dump()
+       << " of each fold's training images, seed " << d.value("seed", 0);
+    if (sweep.contains("weights")) {
+      os << "; weights "
+         << (sweep["weights"].is_string() ? sweep["weights"].get<std::string>()
+                                          : std::string("none: a seeded random initialisation"));
+    }
+    return os.str();
+  }
   for (const json& a : sweep.at("arms")) {
     if (a.value("status", "") != "complete") continue;
     os << "validation " << a["val"].value("samples", 0) << " and test " << a["test"].value("samples", 0)
@@ -269,6 +334,28 @@ std::string sweep_csv(const json& sweep) {
   return os.str();
 }
 
+std::string sweep_folds_csv(const json& sweep) {
+  std::ostringstream os;
+  os << "freeze_through,fold,val_samples,test_samples";
+  for (const char* split : {"val", "test"}) {
+    for (const char* m : {"accuracy", "balanced_accuracy", "macro_f1", "macro_auc"}) os << ',' << split << '_' << m;
+  }
+  os << '\n';
+  for (const json& a : sweep.at("arms")) {
+    for (const json& r : a.value("by_fold", json::array())) {
+      os << csv_field(a.at("freeze_through").get<std::string>()) << ',' << r.at("fold").dump() << ','
+         << r.at("val_samples").dump() << ',' << r.at("test_samples").dump();
+      for (const char* split : {"val_", "test_"}) {
+        for (const char* m : {"accuracy", "balanced_accuracy", "macro_f1", "macro_auc"}) {
+          os << ',' << r.value(std::string(split) + m, json()).dump();
+        }
+      }
+      os << '\n';
+    }
+  }
+  return os.str();
+}
+
 std::string sweep_table(const json& sweep) {
   std::vector<std::vector<std::string>> rows;
   std::vector<std::string> head;
@@ -293,7 +380,8 @@ std::string sweep_table(const json& sweep) {
   }
   const json& best = sweep.value("best_arm", json());
   if (best.is_string()) {
-    os << "best by validation accuracy: " << best.get<std::string>() << "; intervals 95% ("
+    os << (is_fold_sweep(sweep) ? "best by mean validation accuracy over the folds: " : "best by validation accuracy: ")
+       << best.get<std::string>() << "; intervals 95% ("
        << ci_display(sweep) << " for accuracy, bootstrap for balanced accuracy, macro AUC)\n";
   }
   return os.str();
@@ -301,7 +389,7 @@ std::string sweep_table(const json& sweep) {
 
 std::string sweep_markdown(const json& sweep, bool with_plots) {
   std::ostringstream os;
-  os << "# Freeze-depth sweep\n\n";
+  os << "# " << report_title(sweep) << "\n\n";
   os << "- data: `" << sweep["data"].value("spec", "") << "`";
   if (!sweep["data"].value("class_subset", "").empty()) os << ", classes " << sweep["data"]["class_subset"].get<std::string>();
   os << "\n- " << splits_and_weights(sweep) << "\n- command: `" << sweep.value("command", "") << "`\n- created: "
@@ -320,6 +408,21 @@ std::string sweep_markdown(const json& sweep, bool with_plots) {
      << " for accuracy, a seeded bootstrap for balanced accuracy and macro AUC. The best arm is chosen on the "
         "validation split; every other arm is compared with it on the test split by McNemar's exact test, "
         "the p-values Holm-adjusted across the comparisons (in brackets).\n";
+  if (is_fold_sweep(sweep)) {
+    os << "\n## Test accuracy by fold\n\n";
+    const auto rows = fold_rows(sweep);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      os << "| ";
+      for (const std::string& cell : rows[i]) os << cell << " | ";
+      os << '\n';
+      if (i == 0) {
+        os << '|';
+        for (size_t j = 0; j < rows[0].size(); ++j) os << " --- |";
+        os << '\n';
+      }
+    }
+    os << '\n' << fold_note(sweep) << '\n';
+  }
   if (with_plots) {
     for (const Plot& p : kPlots) os << "\n## " << p.title << "\n\n![" << p.title << "](plots/" << p.file << ")\n\n" << p.caption << "\n";
   } else {
@@ -345,7 +448,7 @@ std::string sweep_html(const json& sweep, const fs::path& plots_dir) {
         "img{max-width:100%;border:1px solid #e3e3e3;margin:0.5em 0}\n"
         ".error{color:#8a1f11;font-family:monospace;white-space:pre-wrap}\n"
         "</style></head><body>\n";
-  os << "<h1>Freeze-depth sweep</h1>\n<p class=\"meta\">data <code>" << html_escape(sweep["data"].value("spec", "")) << "</code>";
+  os << "<h1>" << report_title(sweep) << "</h1>\n<p class=\"meta\">data <code>" << html_escape(sweep["data"].value("spec", "")) << "</code>";
   if (!sweep["data"].value("class_subset", "").empty()) {
     os << ", classes " << html_escape(sweep["data"]["class_subset"].get<std::string>());
   }
@@ -378,6 +481,16 @@ std::string sweep_html(const json& sweep, const fs::path& plots_dir) {
         "validation split, never on the test split; every other arm is compared with it on the same test samples "
         "by McNemar's exact test, and the p-values are Holm-adjusted across those comparisons (in brackets). "
         "Peak RSS is the arm's training process's maximum resident memory.</p>\n";
+  if (is_fold_sweep(sweep)) {
+    os << "<h2>Test accuracy by fold</h2>\n<div class=\"wide\"><table>\n";
+    const auto rows = fold_rows(sweep);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      os << "<tr>";
+      for (const std::string& cell : rows[i]) os << (i == 0 ? "<th>" : "<td>") << html_escape(cell) << (i == 0 ? "</th>" : "</td>");
+      os << "</tr>\n";
+    }
+    os << "</table></div>\n<p class=\"note\">" << html_escape(fold_note(sweep)) << "</p>\n";
+  }
   bool any = false;
   for (const Plot& p : kPlots) {
     if (plots_dir.empty()) break;
@@ -395,6 +508,7 @@ std::string sweep_html(const json& sweep, const fs::path& plots_dir) {
 
 void write_sweep_report(const json& sweep, const fs::path& dir, const fs::path& plot_script, std::ostream& log) {
   write_file_atomic(dir / "sweep.csv", sweep_csv(sweep));
+  if (is_fold_sweep(sweep)) write_file_atomic(dir / "sweep_folds.csv", sweep_folds_csv(sweep));
   const fs::path plots = dir / "plots";
   bool plotted = false;
   std::error_code ec;

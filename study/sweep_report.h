@@ -14,7 +14,9 @@ namespace thaw {
 std::string with_interval(const nlohmann::json& v);
 
 std::string sweep_csv(const nlohmann::json& sweep);
-std::string sweep_table(const nlohmann::json& sweep);  // fixed-width text, for the terminal
+std::string sweep_table(const nlohmann::json& sweep);
+// A k-fold sweep's per-arm, per-fold figures (sweep_folds.csv), one row per arm and fold.
+std::string sweep_folds_csv(const nlohmann::json& sweep);  // fixed-width text, for the terminal
 std::string sweep_markdown(const nlohmann::json& sweep, bool with_plots);
 // `plots_dir`: where accuracy_vs_cost.png, loss_curves.png and confusion.png are (absent ones are
 // left out, and the report says the plots are missing).
