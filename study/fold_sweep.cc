@@ -88,8 +88,10 @@ std::string pooled_predictions(const std::vector<fs::path>& files) {
   return out;
 }
 
+// Every metric summarised here is a proportion or an AUC: the t interval, symmetric and unaware of
+// that, is clipped to [0, 1].
 json summary_json(const FoldSummary& s) {
-  return {{"estimate", s.mean}, {"lo", s.lo}, {"hi", s.hi}, {"sd", s.sd}, {"folds", s.folds}};
+  return {{"estimate", s.mean}, {"lo", std::max(0.0, s.lo)}, {"hi", std::min(1.0, s.hi)}, {"sd", s.sd}, {"folds", s.folds}};
 }
 
 double estimate(const json& split, const char* metric) { return split.at(metric).at("estimate").get<double>(); }

@@ -107,6 +107,7 @@ struct Plot {
   const char* file;
   const char* title;
   const char* caption;
+  bool folds_only = false;  // made for k-fold sweeps only
 };
 
 const Plot kPlots[] = {
@@ -120,6 +121,11 @@ const Plot kPlots[] = {
      "Training loss per step (faint: raw; solid: moving average) and validation loss per epoch, one colour per arm "
      "(in a k-fold sweep, each arm's fold-0 run)."},
     {"confusion.png", "Confusion matrices", "Each arm on the test split: rows are true classes, columns predictions."},
+    {"by_fold.png", "Fold-to-fold spread",
+     "Each arm's test accuracy in each fold (hollow markers) and their mean with its 95% corrected resampled t "
+     "interval (dot and bar). Folds far apart mean one split's figure would have depended on which images it "
+     "drew.",
+     true},
 };
 
 std::string ci_display(const json& sweep) {
@@ -424,7 +430,10 @@ std::string sweep_markdown(const json& sweep, bool with_plots) {
     os << '\n' << fold_note(sweep) << '\n';
   }
   if (with_plots) {
-    for (const Plot& p : kPlots) os << "\n## " << p.title << "\n\n![" << p.title << "](plots/" << p.file << ")\n\n" << p.caption << "\n";
+    for (const Plot& p : kPlots) {
+      if (p.folds_only && !is_fold_sweep(sweep)) continue;
+      os << "\n## " << p.title << "\n\n![" << p.title << "](plots/" << p.file << ")\n\n" << p.caption << "\n";
+    }
   } else {
     os << "\n(No plots: scripts/sweep-plots did not run; see the sweep's log.)\n";
   }
