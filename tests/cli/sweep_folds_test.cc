@@ -142,7 +142,7 @@ TEST_F(SweepFolds, WhatTheFoldsCannotTakeIsOneLineBeforeAnyWork) {
                             " --val-fraction 0.2 --input-size 75 --out " + sh_quote(dir_ / "run") + " --folds 3";
   CommandResult r = run_command(train, dir_);
   EXPECT_EQ(r.exit_code, 2) << describe(train, r);
-  EXPECT_THAT(r.err, HasSubstr("--folds requires --fold"));
+  EXPECT_THAT(r.err, HasSubstr("--folds 3: give --fold I (0 to 2), the fold this run tests on"));
   r = run_command(train + " --fold 3", dir_);
   EXPECT_EQ(r.exit_code, 2) << describe(train, r);
   EXPECT_THAT(r.err, HasSubstr("--fold"));

@@ -14,6 +14,7 @@
 #include "stats/fold_interval.h"
 #include "stats/mcnemar.h"
 #include "study/fold_sweep.h"
+#include "study/fold_report.h"
 #include "study/sweep_report.h"
 #include "tests/support/temp_dir.h"
 
@@ -33,7 +34,8 @@ std::string predictions(int first, const std::vector<int>& correct, const std::m
     const int id = first + static_cast<int>(i);
     const bool a = id % 2 == 0;
     const bool says_a = a == (correct[i] != 0);
-    const std::string hash = hash_of.count(id) ? hash_of.at(id) : "h" + std::to_string(id);
+    std::string hash = "h";
+    hash += hash_of.count(id) ? hash_of.at(id).substr(1) : std::to_string(id);
     os << "img" << id << ".jpg," << hash << ',' << (a ? "a" : "b") << ',' << (says_a ? "a" : "b") << ','
        << (says_a ? "0.8,0.2" : "0.3,0.7") << '\n';
   }
