@@ -87,6 +87,18 @@ std::unique_ptr<Dataset> open_idx(const std::string& spec, DataSplit split, cons
 
 }  // namespace
 
+std::filesystem::path data_source_root(const std::string& spec) {
+  std::string source = spec;
+  if (is_pack_dir(spec)) {
+    source = read_pack_manifest(spec).source;  // absolute as packed; it need not exist any more
+  } else if (!is_image_data(spec)) {
+    return {};
+  }
+  if (source.empty()) return {};
+  const fs::path p = fs::absolute(source).lexically_normal();
+  return is_csv(source) ? p.parent_path() : p;
+}
+
 bool is_image_data(const std::string& spec) {
   if (spec == "fashion-mnist") return false;
   if (fs::is_directory(spec)) return !has_idx_files(spec);

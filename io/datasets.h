@@ -1,5 +1,6 @@
 #pragma once
 // Opening a dataset from what the user typed after --data.
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -39,6 +40,12 @@ std::unique_ptr<Dataset> open_dataset(const std::string& spec, DataSplit split, 
 DataSplit held_out_split(const std::string& spec);
 // The same, where a --val-fraction carves a validation split out of IDX data too.
 DataSplit held_out_split(const std::string& spec, const DataOptions& options);
+
+// The folder a sample's source path is written relative to in a run's samples.csv: the folder of
+// class folders, the CSV manifest's folder, or for a pack the same of the data it was made from (so
+// a run from the pack and one from its data name their samples alike). Empty for IDX data, whose
+// samples have no files of their own.
+std::filesystem::path data_source_root(const std::string& spec);
 
 // Whether `spec` names image data (a folder of class folders or a .csv manifest) rather than IDX.
 bool is_image_data(const std::string& spec);

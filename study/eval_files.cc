@@ -5,7 +5,9 @@
 #include <sstream>
 
 #include "core/error.h"
+#include "core/sha256.h"
 #include "engine/model/batch_memory.h"
+#include "engine/run/record_env.h"
 #include "io/atomic_file.h"
 #include "io/csv.h"
 #include "stats/predictions.h"
@@ -108,6 +110,9 @@ EvalFiles evaluate_to_files(const Graph& g, ModelState<float>& state, const Eval
   const Predictions p = read_predictions(out.predictions);
   out.eval = evaluate_predictions(p, r.stats);
   out.eval["model"] = m.weights.string();
+  // Which weights, byte for byte, and on what: an evaluation is evidence only with both.
+  out.eval["model_sha256"] = sha256_file_hex(m.weights);
+  out.eval["environment"] = nlohmann::json::parse(capture_environment().dump());
   out.eval["data"] = data.describe();
   out.eval["split"] = r.split;
   write_file_atomic(out.eval_json, out.eval.dump(2) + "\n");

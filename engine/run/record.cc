@@ -97,10 +97,13 @@ ojson freeze_section(const Graph& g, const TrainConfig& cfg) {
   return j;
 }
 
-DataManifest run_manifest(const RunSetup& s) {
-  if (!s.val_data) return make_manifest({{"train", s.train_data.get()}}, s.graph.input_size);  // --val-fraction 0
-  return make_manifest({{"train", s.train_data.get()}, {"val", s.val_data.get()}}, s.graph.input_size);
+DataManifest run_manifest(const RunSetup& s, bool with_source) {
+  std::vector<std::pair<std::string, const Dataset*>> splits = {{"train", s.train_data.get()}};
+  if (s.val_data) splits.emplace_back("val", s.val_data.get());  // none with --val-fraction 0
+  return make_manifest(splits, s.graph.input_size, with_source, s.data_root);
 }
+
+bool recorded_with_sources(const ojson& record) { return record.at("data").contains("samples_columns"); }
 
 RunRecorder::RunRecorder(const std::filesystem::path& dir, const RunConfig& c, const std::string& command_line,
                          const RunSetup& s, const InitialState& init)
@@ -124,6 +127,7 @@ RunRecorder::RunRecorder(const std::filesystem::path& dir, const RunConfig& c, c
   record_["data"] = {{"spec", c.data},
                      {"manifest_sha256", manifest.sha256},
                      {"samples_file", "samples.csv"},
+                     {"samples_columns", kManifestColumns},
                      {"splits", manifest.splits}};
   record_["initial_weights"] = {{"source", init.source},
                                 {"file_sha256", init.file_sha256},

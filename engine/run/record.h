@@ -24,8 +24,10 @@ inline constexpr const char* kPrecision = "fp32";
 nlohmann::ordered_json resolved_config(const RunConfig& c, const RunSetup& s);
 // The freeze point, and the trainable and frozen parameters by name with their element counts.
 nlohmann::ordered_json freeze_section(const Graph& g, const TrainConfig& cfg);
-// The manifest of the run's training and held-out slices.
-DataManifest run_manifest(const RunSetup& s);
+// The manifest of the run's training and held-out slices; with_source false for a record made
+// before samples.csv had its source column (recorded_with_sources says which a record has).
+DataManifest run_manifest(const RunSetup& s, bool with_source = true);
+bool recorded_with_sources(const nlohmann::ordered_json& record);
 
 class RunRecorder {
  public:

@@ -104,7 +104,7 @@ void print_environment(const ojson& record, std::ostream& out, bool& bit_changin
 
 void verify_data(const std::filesystem::path& dir, const ojson& record, const RunSetup& setup, std::ostream& out) {
   const std::string want = str(record.at("data").at("manifest_sha256"));
-  const DataManifest now = run_manifest(setup);
+  const DataManifest now = run_manifest(setup, recorded_with_sources(record));
   if (now.sha256 == want) {
     out << "data: " << setup.train_data->size() << " training and " << (setup.val_data ? setup.val_data->size() : 0)
         << " held-out samples match the manifest (sha256 " << want.substr(0, 16) << "...)\n";

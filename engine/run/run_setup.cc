@@ -77,6 +77,7 @@ RunSetup setup_run(const RunConfig& a) {
   check_train_device(a);  // before any file is opened
   const DataOptions data = data_options(a);
   open_data(r, a, data);
+  r.data_root = data_source_root(a.data);
   r.classes = a.classes > 0 ? a.classes : r.train_full->num_classes();
   r.graph = build_graph_for(a.arch, a.input_size, r.classes, a.dropout, a.weights);
   r.train = resolve_train_config(a, r.graph, data.on_bad_image, std::cerr);

@@ -3,6 +3,7 @@
 // initial model state. `thaw train` and `thaw replay` both set a run up here, so a replay runs
 // exactly what the recorded run ran.
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -21,6 +22,7 @@ struct RunSetup {
   int64_t classes = 0;
   Graph graph;
   TrainConfig train;  // out_dir and interactive are the caller's
+  std::filesystem::path data_root;  // samples.csv's sources are relative to it (io/datasets.h)
 };
 
 // Opens the data, builds the graph and validates every option (UserError naming the flag).

@@ -45,7 +45,7 @@ void check_config(const ResumeSource& src, const RunSetup& setup) {
 
 void check_data(const ResumeSource& src, const RunSetup& setup) {
   const std::string want = src.record.at("data").at("manifest_sha256").get<std::string>();
-  const DataManifest now = run_manifest(setup);
+  const DataManifest now = run_manifest(setup, recorded_with_sources(src.record));
   if (now.sha256 == want) return;
   const std::filesystem::path csv_path = src.dir / "samples.csv";
   const std::string recorded_csv = read_file_or_empty(csv_path);

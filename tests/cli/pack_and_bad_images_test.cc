@@ -6,8 +6,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 
 #include "tests/cli/cli_harness.h"
+#include "tests/cli/idx_fixture.h"
+#include "core/sha256.h"
 
 namespace thaw::testing {
 namespace {
@@ -173,6 +177,67 @@ TEST_F(DataCommands, ImagesOverTheMaxImagePixelsAreRefusedByPackDataCheckAndTrai
   ASSERT_EQ(r.exit_code, 0) << describe(train, r);
   EXPECT_THAT(read_text(dir_.path() / "run" / "skipped.txt"), HasSubstr("4.jpg: image of 72x72 pixels is larger than the limit of 5150 pixels"));
   EXPECT_THAT(read_text(dir_.path() / "run" / "record.json"), HasSubstr("\"max_image_pixels\": 5150"));
+}
+
+// samples.csv names each sample's file relative to the data folder, the same from the folder and
+// from its pack; replay names the file whose bytes changed; and a record made before the column
+// (four columns, no data.samples_columns) still replays.
+std::set<std::string> sources(const std::string& csv) {
+  std::set<std::string> out;
+  std::istringstream in(csv);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "split,index,label,content_sha256,source");
+  while (std::getline(in, line)) out.insert(line.substr(line.rfind(',') + 1));
+  return out;
+}
+
+TEST_F(DataCommands, SamplesNameTheirFilesAndReplaySaysWhichChanged) {
+  const std::string train = train_args(dir_ / "data", dir_ / "run");
+  CommandResult r = run_command(train, dir_);
+  ASSERT_EQ(r.exit_code, 0) << describe(train, r);
+  const std::string csv = read_text(dir_.path() / "run" / "samples.csv");
+  const std::set<std::string> named = sources(csv);
+  ASSERT_EQ(named.size(), 10u) << csv;
+  EXPECT_TRUE(named.count("a/0.jpg")) << csv;
+  EXPECT_TRUE(named.count("b/3.png")) << csv;
+
+  const std::string pack = pack_command();
+  r = run_command(pack, dir_);
+  ASSERT_EQ(r.exit_code, 0) << describe(pack, r);
+  const std::string from_pack = train_args(dir_ / "pack", dir_ / "packrun");
+  r = run_command(from_pack, dir_);
+  ASSERT_EQ(r.exit_code, 0) << describe(from_pack, r);
+  EXPECT_EQ(sources(read_text(dir_.path() / "packrun" / "samples.csv")), named);
+
+  // The first training sample's file replaced by another image: replay names it.
+  std::istringstream lines(csv);
+  std::string line;
+  std::getline(lines, line);
+  std::getline(lines, line);
+  const std::string first = line.substr(line.rfind(',') + 1);
+  const std::string other = first == "a/0.jpg" ? "a/2.jpg" : "a/0.jpg";
+  const std::string kept = read_text(dir_.path() / "data" / first);
+  std::filesystem::copy_file(dir_.path() / "data" / other, dir_.path() / "data" / first,
+                             std::filesystem::copy_options::overwrite_existing);
+  const std::string replay = std::string(THAW_BINARY) + " replay " + sh_quote(dir_ / "run");
+  r = run_command(replay, dir_);
+  EXPECT_EQ(r.exit_code, 2) << describe(replay, r);
+  EXPECT_THAT(r.err, HasSubstr("train sample 0 (line 2 of samples.csv, " + first + "): content_sha256 recorded"));
+  std::ofstream(dir_.path() / "data" / first, std::ios::binary) << kept;
+
+  // The record as thaw wrote it before the source column: four columns, their hash, no samples_columns.
+  std::string old_csv;
+  std::istringstream all(csv);
+  while (std::getline(all, line)) old_csv += line.substr(0, line.rfind(',')) + "\n";
+  std::ofstream(dir_.path() / "run" / "samples.csv", std::ios::binary) << old_csv;
+  nlohmann::json record = read_json(dir_.path() / "run" / "record.json");
+  record["data"].erase("samples_columns");
+  record["data"]["manifest_sha256"] = sha256_hex(old_csv);
+  std::ofstream(dir_.path() / "run" / "record.json") << record.dump(2);
+  r = run_command(replay, dir_);
+  EXPECT_EQ(r.exit_code, 0) << describe(replay, r);
+  EXPECT_THAT(r.out, HasSubstr("identical"));
 }
 
 }  // namespace

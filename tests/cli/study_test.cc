@@ -5,6 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/sha256.h"
 #include "tests/cli/cli_harness.h"
 
 namespace thaw::testing {
@@ -53,6 +54,10 @@ TEST(StudyCommands, SweepMarksAFailedArmAndEvalAndStatsAgree) {
   const CommandResult st = run_command(stats, dir);
   ASSERT_EQ(st.exit_code, 0) << describe(stats, st);
   EXPECT_EQ(read_json(dir / "stats.json")["accuracy"], read_json(arm / "eval-test.json")["accuracy"]);
+  // Which weights were evaluated, byte for byte, and on what.
+  const nlohmann::json ej = read_json(arm / "eval-test.json");
+  EXPECT_EQ(ej["model_sha256"], sha256_file_hex(arm / "weights.safetensors"));
+  EXPECT_TRUE(ej["environment"].contains("thaw")) << ej["environment"].dump().substr(0, 300);
 
   // thaw eval on the arm's run folder gives the same file; on the validation split another one.
   const std::string eval = thaw + " eval --run " + sh_quote(arm.string()) + " --limit 24 --bootstrap 50 --out-dir " +

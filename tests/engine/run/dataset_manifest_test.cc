@@ -23,6 +23,8 @@ class TinyDataset final : public Dataset {
   }
   std::string describe() const override { return "tiny"; }
   std::string content_hash(int64_t i) const override { return stored_ ? sha256_hex(std::to_string(i)) : ""; }
+  std::string source_path(int64_t i) const override { return i < static_cast<int64_t>(paths_.size()) ? paths_[i] : ""; }
+  std::vector<std::string> paths_;
 
  private:
   std::vector<int32_t> labels_;
@@ -63,6 +65,32 @@ TEST(RecordData, FirstDifferenceNamesTheSampleAndTheField) {
   const std::string c = "split,index,label,content_sha256\ntrain,0,0,aa\n";
   EXPECT_NE(first_manifest_difference(a, c).find("line 3 of samples.csv (train,1,2,bb) has no sample"),
             std::string::npos);
+}
+
+TEST(RecordData, SourcesAreRelativeToTheDataRootAndQuotedWhereNeeded) {
+  TinyDataset train({0, 1, 2, 0}, true);
+  train.paths_ = {"/data/lesions/mel/a.jpg", "/data/lesions/./nev/b,2.jpg", "/elsewhere/c.jpg", ""};
+  const DataManifest m = make_manifest({{"train", &train}}, 2, true, "/data/lesions");
+  const std::string want = std::string(kManifestColumns) + "\n"
+                           "train,0,0," + sha256_hex("0") + ",mel/a.jpg\n"
+                           "train,1,1," + sha256_hex("1") + ",\"nev/b,2.jpg\"\n"
+                           "train,2,2," + sha256_hex("2") + ",../../elsewhere/c.jpg\n"
+                           "train,3,0," + sha256_hex("3") + ",\n";
+  EXPECT_EQ(m.csv, want);
+  // Without the column (records made before it): the four columns, byte for byte as they were.
+  EXPECT_EQ(make_manifest({{"train", &train}}, 2).csv.substr(0, 33), "split,index,label,content_sha256\n");
+}
+
+TEST(RecordData, FirstDifferenceNamesTheFile) {
+  const std::string a = std::string(kManifestColumns) + "\ntrain,0,0,aa,mel/a.jpg\ntrain,1,2,bb,\"nev/b,2.jpg\"\n";
+  const std::string b = std::string(kManifestColumns) + "\ntrain,0,0,aa,mel/a.jpg\ntrain,1,2,bx,\"nev/b,2.jpg\"\n";
+  EXPECT_EQ(first_manifest_difference(a, b),
+            "train sample 1 (line 3 of samples.csv, \"nev/b,2.jpg\"): content_sha256 recorded bb, now bx");
+  // A file removed shifts the next one into its place: both its hash and its name are said.
+  const std::string c = std::string(kManifestColumns) + "\ntrain,0,0,aa,mel/a.jpg\ntrain,1,2,cc,nev/c.jpg\n";
+  EXPECT_EQ(first_manifest_difference(a, c),
+            "train sample 1 (line 3 of samples.csv, \"nev/b,2.jpg\"): content_sha256 recorded bb, now cc; source "
+            "recorded \"nev/b,2.jpg\", now nev/c.jpg");
 }
 
 }  // namespace
