@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/flag_range.h"
 #include "cli/parallel_flags.h"
+#include "cli/run_file_flags.h"
 #include "cli/run_flags.h"
 #include "core/error.h"
 #include "engine/run/rank_context.h"
@@ -73,7 +74,9 @@ void add_lr_find(CLI::App& app) {
       "LR range test: train with the rate rising exponentially from --start-lr to --end-lr, stop when the loss "
       "diverges, plot loss against rate and suggest a rate. A recorded run (thaw replay repeats it); thaw "
       "train's flags apply");
+  auto sources = std::make_shared<RunSources>();
   add_run_flags(sub, *a);
+  add_run_source_flags(sub, *sources);
   sub->add_option("--start-lr", f->start_lr, "Rate of the first step")->capture_default_str()->check(in_range(real(0, 1000, true)));
   sub->add_option("--end-lr", f->end_lr, "Rate of the last step")->capture_default_str()->check(in_range(real(0, 1000, true)));
   sub->add_option("--steps", f->steps, "Steps of the test (fewer where the loss diverges first)")
@@ -83,7 +86,10 @@ void add_lr_find(CLI::App& app) {
       ->capture_default_str()->check(in_range(real(0, 1e6)));
   sub->add_option("--plot-script", f->plot_script, "The plot script (default: scripts/lr-find-plot of this build's tree)");
   add_parallel_flags(sub, *parallel);
-  sub->callback([a, f, parallel, sub] {
+  sub->callback([a, f, parallel, sources, sub] {
+    const std::string command = given_command_line("thaw lr-find", *sub);
+    apply_run_sources(*sources, *sub, *a);
+    check_fold_flags(*sub, *a, !sources->from_record.empty());
     for (const char* flag : kSetHere) {
       if (sub->get_option(flag)->count() > 0) {
         fail_user(flag, ": thaw lr-find sets it (the rates come from --start-lr and --end-lr, the length from --steps)");
@@ -100,7 +106,7 @@ void add_lr_find(CLI::App& app) {
     a->stop_on_divergence = f->stop_factor;
     RankContext ranks(parallel->options());
     ranks.run([&] {
-      const TrainingRequest request{*a, std::nullopt, 0, given_command_line("thaw lr-find", *sub)};
+      const TrainingRequest request{*a, std::nullopt, 0, command};
       check_threads(a->threads);
       if (const int code = run_training(request, ranks)) throw ExitStatus{code};
       if (ranks.is_writer()) report(a->out, f->plot_script);

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "cli/flag_range.h"
+#include "core/error.h"
 
 namespace thaw::cli {
 
@@ -44,14 +45,12 @@ void add_run_flags(CLI::App* sub, RunConfig& a) {
   sub->add_option("--contrast", a.contrast, "Contrast jitter: factor in [1-c, 1+c]")->capture_default_str()->check(in_range(real(0, 1)));
   sub->add_option("--class-subset", a.class_subset, "Only these classes of the data, renumbered: 0-4, 5,7,9 or names");
   sub->add_option("--test-fraction", a.test_fraction, "Image data: carve this fraction of train out as test first")->check(in_range(fraction_range()));
-  CLI::Option* folds = sub->add_option("--folds", a.folds,
+  sub->add_option("--folds", a.folds,
                                        "k-fold cross-validation of image data: K group-safe, class-stratified "
                                        "folds of every image; needs --fold (thaw sweep --folds K runs them all)")
                            ->check(in_range(whole(2, 1000)));
   sub->add_option("--fold", a.fold, "With --folds K: the fold (0 to K-1) this run tests on; the others train")
-      ->check(in_range(whole(0, 999)))
-      ->needs(folds);
-  folds->needs("--fold");
+      ->check(in_range(whole(0, 999)));
   sub->add_option("--augment", a.augment, "Training augmentation: random, or none (evaluation pixels)")
       ->capture_default_str();
   sub->add_option("--feature-cache", a.feature_cache,
@@ -130,6 +129,15 @@ void add_run_flags(CLI::App* sub, RunConfig& a) {
   sub->add_option("--precision", a.precision,
                   "fp32, or tf32 with --device cuda (TF32 tensor cores in convolutions and matrix products)")
       ->capture_default_str();
+}
+
+void check_fold_flags(const CLI::App& sub, const RunConfig& a, bool from_record) {
+  const bool folds = sub.get_option("--folds")->count() > 0, fold = sub.get_option("--fold")->count() > 0;
+  if (fold && a.folds == 0) fail_user("--fold: picks one of the folds of --folds K; give --folds too");
+  if (folds && !fold && !from_record) {
+    fail_user("--folds ", a.folds, ": give --fold I (0 to ", a.folds - 1,
+              "), the fold this run tests on; thaw sweep --folds K runs every fold");
+  }
 }
 
 }  // namespace thaw::cli

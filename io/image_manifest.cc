@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <optional>
 
 #include "core/error.h"
 #include "io/csv.h"
@@ -35,6 +36,92 @@ std::vector<std::string> order_classes(std::vector<std::string> names) {
   return names;
 }
 
+std::vector<fs::path> sub_folders(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
+    if (e.is_directory() && !is_hidden(e.path())) out.push_back(e.path());
+  }
+  if (ec) fail_user(dir.string(), ": cannot list the folder: ", ec.message());
+  std::sort(out.begin(), out.end(),
+            [](const fs::path& a, const fs::path& b) { return a.filename().string() < b.filename().string(); });
+  return out;
+}
+
+// The images of one class folder, at any depth, hidden files and folders left out, in path order.
+std::vector<fs::path> class_images(const fs::path& folder) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(folder, ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (is_hidden(it->path())) {
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file() && is_image_name(it->path())) files.push_back(it->path());
+  }
+  if (ec) fail_user(folder.string(), ": cannot list the folder: ", ec.message());
+  if (files.empty()) fail_user(folder.string(), ": class folder holds no .jpg, .jpeg or .png images");
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// A folder whose sub-folders are all split names (train, val, test and their spellings), train
+// among them, each holding class folders: the splits are the user's.
+bool is_split_layout(const std::vector<fs::path>& subs) {
+  bool train = false;
+  for (const fs::path& p : subs) {
+    const std::optional<DataSplit> s = parse_split(p.filename().string());
+    if (!s) return false;
+    train = train || *s == DataSplit::Train;
+  }
+  return train && !sub_folders(subs.front()).empty();
+}
+
+void add_class_folder(ImageManifest& m, const fs::path& folder, int32_t label, DataSplit split) {
+  for (fs::path& f : class_images(folder)) {
+    ImageRecord r;
+    r.path = std::move(f);
+    r.label = label;
+    r.split = split;
+    m.records.push_back(std::move(r));
+  }
+}
+
+ImageManifest scan_split_folders(const fs::path& dir, const std::vector<fs::path>& split_dirs) {
+  ImageManifest m;
+  m.source = dir.string();
+  m.has_split_column = true;
+  std::map<DataSplit, fs::path> by_split;
+  for (const fs::path& p : split_dirs) {
+    const DataSplit s = *parse_split(p.filename().string());
+    if (auto [it, fresh] = by_split.emplace(s, p); !fresh) {
+      fail_user(dir.string(), ": ", it->second.filename().string(), " and ", p.filename().string(), " both name the ",
+                split_name(s), " split; keep one");
+    }
+  }
+  // The classes are train's; a class folder only val or test has could never be learnt.
+  const std::vector<fs::path> train_classes = sub_folders(by_split.at(DataSplit::Train));
+  if (train_classes.empty()) fail_user(by_split.at(DataSplit::Train).string(), ": expected one sub-folder of images per class");
+  std::map<std::string, int32_t> label_of;
+  for (const fs::path& c : train_classes) {
+    label_of.emplace(c.filename().string(), static_cast<int32_t>(m.class_names.size()));
+    m.class_names.push_back(c.filename().string());
+  }
+  for (const auto& [split, folder] : by_split) {
+    for (const fs::path& c : sub_folders(folder)) {
+      const auto it = label_of.find(c.filename().string());
+      if (it == label_of.end()) {
+        fail_user(c.string(), ": class '", c.filename().string(), "' has no folder in ",
+                  by_split.at(DataSplit::Train).string(), ", so no model could learn it; add its training images or "
+                  "remove the folder");
+      }
+      add_class_folder(m, c, it->second, split);
+    }
+  }
+  return m;
+}
+
 }  // namespace
 
 std::string group_key(const ImageRecord& r) {
@@ -46,39 +133,16 @@ std::string group_key(const ImageRecord& r) {
 }
 
 ImageManifest scan_image_folder(const fs::path& dir) {
-  ImageManifest m;
-  m.source = dir.string();
-  std::vector<fs::path> class_dirs;
-  std::error_code ec;
-  for (const fs::directory_entry& e : fs::directory_iterator(dir, ec)) {
-    if (e.is_directory() && !is_hidden(e.path())) class_dirs.push_back(e.path());
-  }
-  if (ec) fail_user(dir.string(), ": cannot list the folder: ", ec.message());
+  const std::vector<fs::path> class_dirs = sub_folders(dir);
   if (class_dirs.empty()) {
     fail_user(dir.string(), ": expected one sub-folder of JPEG or PNG images per class (or IDX files), found none");
   }
-  std::sort(class_dirs.begin(), class_dirs.end(),
-            [](const fs::path& a, const fs::path& b) { return a.filename().string() < b.filename().string(); });
+  if (is_split_layout(class_dirs)) return scan_split_folders(dir, class_dirs);
+  ImageManifest m;
+  m.source = dir.string();
   for (size_t c = 0; c < class_dirs.size(); ++c) {
     m.class_names.push_back(class_dirs[c].filename().string());
-    std::vector<fs::path> files;
-    for (auto it = fs::recursive_directory_iterator(class_dirs[c], ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-      if (is_hidden(it->path())) {
-        if (it->is_directory()) it.disable_recursion_pending();
-        continue;
-      }
-      if (it->is_regular_file() && is_image_name(it->path())) files.push_back(it->path());
-    }
-    if (ec) fail_user(class_dirs[c].string(), ": cannot list the folder: ", ec.message());
-    if (files.empty()) fail_user(class_dirs[c].string(), ": class folder holds no .jpg, .jpeg or .png images");
-    std::sort(files.begin(), files.end());
-    for (fs::path& f : files) {
-      ImageRecord r;
-      r.path = std::move(f);
-      r.label = static_cast<int32_t>(c);
-      m.records.push_back(std::move(r));
-    }
+    add_class_folder(m, class_dirs[c], static_cast<int32_t>(c), DataSplit::Train);
   }
   return m;
 }
