@@ -20,8 +20,9 @@ import os
 
 import numpy as np
 from scipy import stats
-from sklearn.metrics import (balanced_accuracy_score, confusion_matrix, f1_score, precision_score, recall_score,
-                             roc_auc_score)
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import (average_precision_score, balanced_accuracy_score, brier_score_loss, confusion_matrix,
+                             f1_score, precision_recall_curve, precision_score, recall_score, roc_auc_score, roc_curve)
 from statsmodels.stats.contingency_tables import mcnemar
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint
@@ -256,6 +257,41 @@ def sample_size(metric, expected, half_width, prevalence):
             "exact_half_width": float(hw[exact - 1])}
 
 
+def curves(name, positive, bins=10):
+    """ROC and PR curves, Youden's point, reliability and Brier of one class's score; `positive` None:
+    the top-label view (highest probability, prediction right)."""
+    d = read_predictions(name)
+    if positive is None:
+        score = d["p"].max(axis=1)
+        y = (d["pred"] == d["y"]).astype(int)
+    else:
+        c = d["classes"].index(positive)
+        score = d["p"][:, c]
+        y = (d["y"] == c).astype(int)
+    fpr, tpr, thr = roc_curve(y, score, drop_intermediate=False)
+    prec, rec, pthr = precision_recall_curve(y, score)
+    j = int(np.argmax(tpr - fpr))  # first maximum: the highest threshold among ties
+    prob_true, prob_pred = calibration_curve(y, score, n_bins=bins, strategy="uniform")
+    counts = np.bincount(np.searchsorted(np.linspace(0.0, 1.0, bins + 1)[1:-1], score), minlength=bins)
+    counts = counts[counts != 0]
+    ece = float(np.sum(counts / len(score) * np.abs(prob_true - prob_pred)))
+    out = {"file": name, "positive": positive, "bins": bins,
+           "roc_fpr": fpr.tolist(), "roc_tpr": tpr.tolist(), "roc_thresholds": thr[1:].tolist(),
+           "pr_precision": prec.tolist(), "pr_recall": rec.tolist(), "pr_thresholds": pthr.tolist(),
+           "average_precision": float(average_precision_score(y, score)),
+           "youden_threshold": float(thr[j]), "youden_j": float(tpr[j] - fpr[j]),
+           "reliability_observed": prob_true.tolist(), "reliability_predicted": prob_pred.tolist(),
+           "reliability_counts": counts.tolist(), "ece": ece,
+           "brier": float(brier_score_loss(y, score))}
+    if positive is not None:
+        # The multi-class Brier score two ways: from its definition, and as the sum of the classes'.
+        onehot = np.eye(len(d["classes"]))[d["y"]]
+        out["multiclass_brier"] = float(np.mean(np.sum((d["p"] - onehot) ** 2, axis=1)))
+        assert abs(out["multiclass_brier"] - sum(brier_score_loss((d["y"] == k).astype(int), d["p"][:, k])
+                                                 for k in range(len(d["classes"])))) < 1e-12
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--make-data", action="store_true", help="(re)write the prediction CSVs first")
@@ -281,6 +317,8 @@ def main():
         "binary_views": [binary_view("three_class_a.csv", "malignant", 0.3), binary_view("binary.csv", "positive", 0.5),
                          binary_view("binary.csv", "positive", 0.62)],
         "comparisons": [comparison("three_class_a.csv", "three_class_b.csv")],
+        "curves": [curves("binary.csv", "positive"), curves("three_class_a.csv", "malignant"),
+                   curves("three_class_a.csv", None), curves("three_class_b.csv", "normal", bins=7)],
     }
     with open(os.path.join(DATA, "reference.json"), "w") as f:
         json.dump(ref, f, indent=1)
