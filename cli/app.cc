@@ -21,6 +21,7 @@ void add_commands(CLI::App& app) {
   add_bench_reduce(app);
   add_export(app);
   add_lr_find(app);
+  add_report(app);
 }
 
 }  // namespace thaw::cli

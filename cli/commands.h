@@ -19,6 +19,7 @@ void add_sweep(CLI::App& app);  // cli/sweep.cc
 void add_bench_reduce(CLI::App& app);  // cli/bench_reduce.cc
 void add_export(CLI::App& app);  // cli/export.cc
 void add_lr_find(CLI::App& app);  // cli/lr_find.cc
+void add_report(CLI::App& app);  // cli/report.cc
 
 // Thrown by a subcommand that ran to its end but must exit non-zero (replay: the bits differ: 3).
 struct ExitStatus {

@@ -119,4 +119,14 @@ EvalFiles evaluate_to_files(const Graph& g, ModelState<float>& state, const Eval
   return out;
 }
 
+EvalFiles evaluate_run(const std::filesystem::path& run_dir, DataSplit split, EvalFilesRequest r) {
+  const RunForEval run = run_for_eval(run_dir);
+  const std::unique_ptr<Dataset> data = open_eval_data(run.config, split);
+  const Graph g = build_eval_graph(run.model);
+  ModelState<float> state = load_eval_state(run.model, g);
+  r.split = split_name(split);
+  if (split == DataSplit::Val) r.limit = run.config.val_limit;
+  return evaluate_to_files(g, state, run.model, *data, run_dir, r);
+}
+
 }  // namespace thaw

@@ -47,6 +47,11 @@ EvalFiles evaluate_to_files(const Graph& g, ModelState<float>& state, const Eval
                             const std::filesystem::path& dir, const EvalFilesRequest& r, FeatureCache* cache = nullptr,
                             std::ostream* progress = nullptr);
 
+// A finished run's model (study/eval_model.h) on one split of its own data, written into the run
+// folder: validation on the samples its training validated on (--val-limit), test on the first
+// r.limit test samples (all when 0).
+EvalFiles evaluate_run(const std::filesystem::path& run_dir, DataSplit split, EvalFilesRequest r);
+
 // The predictions CSV text of `p` (model-space labels) for the samples of `data`.
 std::string predictions_csv(const Dataset& data, const DatasetPredictions& p, const std::vector<std::string>& classes,
                             const std::string& split);

@@ -87,19 +87,12 @@ std::string child_error(const ChildResult& r) {
 
 // Evaluates a finished arm on one split; returns its metrics.
 json evaluate_arm(const fs::path& dir, DataSplit split, const SweepConfig& c) {
-  const RunForEval run = run_for_eval(dir);
-  const std::unique_ptr<Dataset> data = open_eval_data(run.config, split);
-  const Graph g = build_eval_graph(run.model);
-  ModelState<float> state = load_eval_state(run.model, g);
   EvalFilesRequest req;
   req.stats = c.stats;
   req.batch_size = c.eval_batch_size;
   req.batch_flag = "--eval-batch-size";
-  req.split = split_name(split);
-  // Validation: the samples training validated on; test: all of them, or --test-limit.
-  req.limit = split == DataSplit::Test ? c.test_limit : run.config.val_limit;
-  const EvalFiles f = evaluate_to_files(g, state, run.model, *data, dir, req);
-  return split_metrics(f.eval);
+  req.limit = c.test_limit;  // test: all, or --test-limit; validation: what training validated on
+  return split_metrics(evaluate_run(dir, split, req).eval);
 }
 
 void write_sweep(const SweepConfig& c, json& doc) {
