@@ -18,6 +18,7 @@ struct ReportArgs {
   int bins = 10, bootstrap = 2000;
   int64_t eval_batch_size = 64, test_limit = 0;
   bool pdf = false;
+  std::vector<std::string> subgroups;
 };
 
 void run_report(const ReportArgs& a) {
@@ -29,6 +30,7 @@ void run_report(const ReportArgs& a) {
   r.stats.ci = parse_ci_method(a.ci, "--ci");
   r.stats.bootstrap_replicates = a.bootstrap;
   r.bins = a.bins;
+  r.subgroups = a.subgroups;
   r.eval_batch_size = a.eval_batch_size;
   r.test_limit = a.test_limit;
   r.plot_script = a.plot_script.empty() ? script_of_this_build("report-plots") : std::filesystem::path(a.plot_script);
@@ -57,6 +59,10 @@ void add_report(CLI::App& app) {
   sub->add_option("--eval-batch-size", a->eval_batch_size, "Images per evaluation batch, where the run is evaluated")
       ->capture_default_str()->check(in_range(whole(1, kMaxBatch)));
   sub->add_option("--test-limit", a->test_limit, "Evaluate the first N test samples only")->check(in_range(whole(0, kMaxCount, "0: all")));
+  sub->add_option("--subgroups", a->subgroups,
+                  "Columns of the run's CSV manifest (sex, site, ...): per level accuracy, sensitivity and specificity "
+                  "with intervals, and a chi-square test of difference")
+      ->delimiter(',');
   sub->add_flag("--pdf", a->pdf, "Also print the report to validation.pdf (Debian's headless chromium)");
   sub->add_option("--plot-script", a->plot_script, "The plot script (default: scripts/report-plots of this build's tree)");
   sub->callback([a] { run_report(*a); });

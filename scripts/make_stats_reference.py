@@ -20,6 +20,7 @@ import os
 
 import numpy as np
 from scipy import stats
+from scipy.stats import chi2_contingency
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import (average_precision_score, balanced_accuracy_score, brier_score_loss, confusion_matrix,
                              f1_score, precision_recall_curve, precision_score, recall_score, roc_auc_score, roc_curve)
@@ -317,6 +318,12 @@ def main():
         "binary_views": [binary_view("three_class_a.csv", "malignant", 0.3), binary_view("binary.csv", "positive", 0.5),
                          binary_view("binary.csv", "positive", 0.62)],
         "comparisons": [comparison("three_class_a.csv", "three_class_b.csv")],
+        "chi_square": [dict(zip(("table", "statistic", "p", "df", "min_expected"),
+                                (t,) + tuple(float(v) if i != 2 else int(v)
+                                             for i, v in enumerate(chi2_contingency(t, correction=False)[:3])) +
+                                (float(chi2_contingency(t, correction=False)[3].min()),)))
+                       for t in ([[10, 20], [30, 25]], [[5, 0, 3], [2, 7, 1]], [[100, 3], [90, 12], [40, 9]],
+                                 [[1, 9], [9, 1]], [[12, 30, 7, 4], [20, 25, 9, 3]])],
         "curves": [curves("binary.csv", "positive"), curves("three_class_a.csv", "malignant"),
                    curves("three_class_a.csv", None), curves("three_class_b.csv", "normal", bins=7)],
     }

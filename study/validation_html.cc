@@ -118,6 +118,28 @@ void calibration(std::ostream& os, const json& doc) {
   os << "</table>\n";
 }
 
+std::string test_text(const json& t) {
+  if (!t.value("p", json()).is_number()) return "no test (" + esc(t.value("why", "")) + ")";
+  std::string s = "chi-square " + fixed(t["statistic"].get<double>(), 2) + ", " + t["df"].dump() + " df, p = " + p_value(t["p"]);
+  if (t["min_expected"].get<double>() < 5) s += " (an expected count below 5: the approximation is rough)";
+  return s;
+}
+
+void subgroups(std::ostream& os, const json& doc) {
+  if (!doc.contains("subgroups") || doc["subgroups"].empty()) return;
+  os << "<h2>Subgroups (test split)</h2>\n";
+  for (const json& g : doc["subgroups"]) {
+    os << "<h3>" << esc(g["column"]) << "</h3>\n<table>\n";
+    row(os, {"level", "samples", "accuracy (model's call)", "sensitivity at the operating point",
+             "specificity at the operating point"}, true);
+    for (const json& l : g["levels"]) {
+      row(os, {esc(l["value"]), l["samples"].dump(), pct(l["accuracy"]), pct(l["sensitivity"]), pct(l["specificity"])});
+    }
+    os << "</table>\n<p class=\"note\">Do the levels differ? Accuracy: " << test_text(g["accuracy_test"])
+       << "; sensitivity: " << test_text(g["sensitivity_test"]) << ".</p>\n";
+  }
+}
+
 // The record says "yes"/"no" (records of older builds may hold a boolean).
 bool dirty(const json& thaw) {
   const json& d = thaw.value("dirty", json(false));
@@ -177,6 +199,7 @@ std::string validation_html(const json& doc, const fs::path& plots_dir) {
   os << "<p class=\"note\">Average precision " << fixed(doc["curves"]["pr"]["average_precision"].get<double>(), 3)
      << "; the marker on each curve is the operating point. The reliability diagram is the table below.</p>\n";
   calibration(os, doc);
+  subgroups(os, doc);
   provenance(os, doc);
   os << "</body></html>\n";
   return os.str();

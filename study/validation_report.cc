@@ -16,6 +16,7 @@
 #include "study/eval_files.h"
 #include "study/eval_model.h"
 #include "study/intended_use.h"
+#include "study/subgroups.h"
 #include "study/validation_html.h"
 
 namespace thaw {
@@ -186,6 +187,7 @@ nlohmann::ordered_json checked_run(const ValidationRequest& r, std::string& reco
     for (const std::string& c : classes) names += (names.empty() ? "" : ", ") + c;
     fail_user("--positive: '", r.positive, "' is not a class of the model (", names, ")");
   }
+  if (record.contains("config")) check_subgroup_columns(record["config"].value("data", ""), r.subgroups);
   return record;
 }
 
@@ -219,6 +221,8 @@ json write_validation_report(const ValidationRequest& r, std::ostream& log) {
   doc["confidence"] = r.stats.confidence;
   add_performance(doc, r, val, test);
   add_curves_and_calibration(doc, r, test);
+  doc["subgroups"] = subgroup_tables(record["config"].value("data", ""), r.subgroups, test, r.positive,
+                                     doc["operating_point"]["threshold"].get<double>(), r.stats);
   write_outputs(r, doc, log);
   return doc;
 }

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,7 @@ struct ValidationRequest {
   int64_t test_limit = 0;
   std::filesystem::path plot_script;   // scripts/report-plots; empty: no plots
   std::filesystem::path pdf_script;    // scripts/report-pdf; empty: no PDF
+  std::vector<std::string> subgroups;  // columns of the run's CSV manifest (study/subgroups.h)
 };
 
 // Writes OUT/validation.json, OUT/plots/*.png (when the plot script runs) and OUT/validation.html

@@ -1,11 +1,13 @@
 // ROC and precision-recall curves, Youden's operating point, the reliability table with its ECE,
 // and the Brier scores, against scikit-learn 1.2's roc_curve (drop_intermediate=False),
 // precision_recall_curve, average_precision_score, calibration_curve (uniform bins),
-// brier_score_loss (tests/stats/data/reference.json), to 1e-9.
+// brier_score_loss, and scipy's chi2_contingency (correction=False) (tests/stats/data/reference.json),
+// to 1e-9.
 #include <gtest/gtest.h>
 
 #include "core/error.h"
 #include "stats/calibration.h"
+#include "stats/chi_square.h"
 #include "stats/curves.h"
 #include "stats/predictions.h"
 #include "tests/stats/stats_reference.h"
@@ -78,6 +80,22 @@ TEST(CurvesReference, EdgesAndOneSidedData) {
   EXPECT_EQ(r.table[1].count, 2);
   const std::vector<uint8_t> all = {1, 1, 1, 1};
   EXPECT_THROW(roc_curve(p, all), UserError);
+}
+
+TEST(ChiSquareReference, MatchesScipyWithoutContinuityCorrection) {
+  const nlohmann::json ref = load_stats_reference();
+  ASSERT_GE(ref.at("chi_square").size(), 5u);
+  for (const nlohmann::json& r : ref.at("chi_square")) {
+    const ChiSquareTest t = chi_square_independence(r.at("table").get<std::vector<std::vector<int64_t>>>());
+    const std::string what = r.at("table").dump();
+    expect_near_ref(r.at("statistic"), t.statistic, what + " statistic");
+    expect_near_ref(r.at("p"), t.p, what + " p");
+    expect_near_ref(r.at("min_expected"), t.min_expected, what + " smallest expected count");
+    EXPECT_EQ(t.df, r.at("df").get<int64_t>()) << what;
+  }
+  // An empty row carries nothing and is left out; one row left is no test.
+  EXPECT_EQ(chi_square_independence({{10, 20}, {0, 0}, {30, 25}}).df, 1);
+  EXPECT_THROW(chi_square_independence({{10, 20}, {0, 0}}), UserError);
 }
 
 }  // namespace
