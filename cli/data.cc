@@ -19,6 +19,7 @@
 #include "io/image_facts.h"
 #include "io/pack_dataset.h"
 #include "io/folds.h"
+#include "io/left_out_files.h"
 #include "io/split.h"
 
 namespace thaw::cli {
@@ -304,6 +305,7 @@ void run_data_check(const DataCheckArgs& a) {
        << " of identical files lie in more than one split\n";
   }
   print_groups(os, m);
+  warn_left_out_files(a.data, os);
   if (a.folds != 0) print_folds(os, m, a.folds, a.seed);
 
   int64_t unreadable = 0;

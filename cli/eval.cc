@@ -8,6 +8,7 @@
 #include "cli/commands.h"
 #include "io/atomic_file.h"
 #include "core/error.h"
+#include "io/left_out_files.h"
 #include "io/datasets.h"
 #include "stats/summary_table.h"
 #include "study/eval_files.h"
@@ -72,6 +73,7 @@ void run_eval(EvalArgs a, const CLI::App& sub) {
   req.split = split_name(*split);
   check_eval_request(model, req);
 
+  warn_left_out_files(a.data.data, std::cerr);
   std::unique_ptr<Dataset> data = open_eval_data(a.data, *split);
   if (a.on_bad_image != "fail" && a.on_bad_image != "skip") {
     fail_user("--on-bad-image: expected fail or skip, got '", a.on_bad_image, "'");

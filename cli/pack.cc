@@ -9,6 +9,7 @@
 #include "cli/flag_range.h"
 #include "cli/commands.h"
 #include "core/error.h"
+#include "io/left_out_files.h"
 #include "io/datasets.h"
 #include "io/image_decode.h"
 #include "io/pack_writer.h"
@@ -45,6 +46,7 @@ void run_pack(const PackArgs& a) {
   DataOptions d;
   d.on_bad_image = o.on_bad_image;
   const std::string source = std::filesystem::absolute(a.data).string();
+  warn_left_out_files(source, std::cerr);
   const PackManifest pm = write_pack(open_image_manifest(source, d), a.out, o, &std::cerr);
   std::array<int64_t, 3> per_split{};
   int64_t bytes = 0;

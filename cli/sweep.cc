@@ -26,6 +26,7 @@ struct SweepArgs {
   uint64_t bootstrap_seed = 0;
   int64_t test_limit = 0, eval_batch_size = 64;
   int folds = 0;
+  std::string select_arm = "accuracy";
 };
 
 // Flags the sweep reads and also hands to every arm.
@@ -48,6 +49,8 @@ void run_sweep_command(const SweepArgs& a, CLI::App& sub) {
   c.resume = a.resume;
   c.keep_arm_checkpoints = a.keep_arm_checkpoints;
   c.folds = a.folds;
+  select_arm_field(a.select_arm);  // checked before any arm runs
+  c.select = a.select_arm;
   if (a.overwrite && a.resume) fail_user("--overwrite and --resume: give one of them");
   c.stats.ci = parse_ci_method(a.ci, "--ci");
   c.stats.bootstrap_replicates = a.bootstrap;
@@ -118,6 +121,9 @@ void add_sweep(CLI::App& app) {
   sub->add_option("--class-subset", a->data.class_subset, "Only these classes of the data: 0-4, 5,7,9 or names");
   sub->add_option("--val-fraction", a->data.val_fraction, "Validation carved out of train (needed where the data have no val split: IDX data, plain folders)")->check(in_range(fraction_range()));
   sub->add_option("--test-fraction", a->data.test_fraction, "Test carved out of train (image data without a test split)")->check(in_range(fraction_range()));
+  sub->add_option("--select-arm", a->select_arm,
+                  "The validation metric the best arm is chosen by: accuracy, balanced_accuracy or auc (macro)")
+      ->capture_default_str();
   sub->add_option("--folds", a->folds,
                   "k-fold study: every arm trained K times, each fold of the image data in turn the test split "
                   "(group-safe, class-stratified, the same folds for every arm); results per fold and pooled")

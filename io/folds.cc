@@ -5,10 +5,9 @@
 #include <map>
 #include <string>
 
-#include <xxhash.h>
-
 #include "core/error.h"
 #include "core/philox.h"
+#include "io/group_rank.h"
 
 namespace thaw {
 
@@ -59,8 +58,7 @@ std::vector<int> assign_folds(const ImageManifest& m, int folds, uint64_t seed) 
   std::vector<Group*> order;
   for (auto& [key, g] : groups) {
     g.key = key;
-    const uint64_t at = (XXH3_64bits(key.data(), key.size()) >> 2) * 2;
-    g.rank = (static_cast<uint64_t>(rng.u32_at(at)) << 32) | rng.u32_at(at + 1);
+    g.rank = group_rank(rng, key);
     order.push_back(&g);
   }
   // Largest first, as in bin packing: small groups placed last can still even out the counts.

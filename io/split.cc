@@ -5,10 +5,9 @@
 #include <bit>
 #include <map>
 
-#include <xxhash.h>
-
 #include "core/error.h"
 #include "core/philox.h"
+#include "io/group_rank.h"
 
 namespace thaw {
 
@@ -53,9 +52,7 @@ void split_off_validation(ImageManifest& m, double fraction, uint64_t seed) {
   std::vector<Group*> order;
   for (auto& [key, g] : groups) {
     g.key = key;
-    // Two words at a position picked by the name's hash: a 64-bit rank that only this name decides.
-    const uint64_t at = (XXH3_64bits(key.data(), key.size()) >> 2) * 2;
-    g.rank = (static_cast<uint64_t>(rng.u32_at(at)) << 32) | rng.u32_at(at + 1);
+    g.rank = group_rank(rng, key);
     order.push_back(&g);
   }
   std::sort(order.begin(), order.end(),

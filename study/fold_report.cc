@@ -5,6 +5,7 @@
 
 #include "io/csv.h"
 #include "study/report_format.h"
+#include "study/sweep.h"
 #include "study/sweep_report.h"
 
 namespace thaw {
@@ -46,7 +47,7 @@ std::string fold_note(const json& sweep) {
      << k << " models); its validation columns, and the mean below, are means over the folds with Nadeau and "
         "Bengio's corrected resampled t interval (variance (1/K + 1/(K-1)) s^2, K-1 degrees of freedom), which "
         "counts that variation and the folds' overlapping training sets. The best arm has the highest mean "
-        "validation accuracy. Against it: McNemar's exact test on the pooled test predictions (main table, "
+     << selection_words(sweep) << ". Against it: McNemar's exact test on the pooled test predictions (main table, "
         "Holm-adjusted) and the corrected resampled paired t-test of the folds' test accuracies (table by fold). "
         "Each fold's own sweep and report are in its fold-N folder.";
   return os.str();

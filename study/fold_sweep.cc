@@ -1,13 +1,12 @@
 #include "study/fold_sweep.h"
 
 #include <algorithm>
-#include <chrono>
-#include <ctime>
 #include <filesystem>
 #include <map>
 #include <string>
 
 #include "core/error.h"
+#include "core/utc_now.h"
 #include "engine/run/run_lock.h"
 #include "io/atomic_file.h"
 #include "io/csv.h"
@@ -30,15 +29,6 @@ using json = nlohmann::json;
 constexpr const char* kMetrics[] = {"accuracy", "balanced_accuracy", "macro_f1", "macro_auc"};
 
 std::string fold_name(int f) { return "fold-" + std::to_string(f); }
-
-std::string utc_now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 SweepConfig fold_config(const SweepConfig& c, int f) {
   SweepConfig s = c;
@@ -141,6 +131,8 @@ json pooled_arm(const SweepConfig& c, const std::string& name, const std::vector
   arm["images_per_s"] = seconds > 0 ? images / seconds : 0.0;
   arm["peak_rss_bytes"] = peak;
   arm["by_fold"] = by_fold;
+  arm["fold_provenance"] = json::array();
+  for (const json* a : per_fold) arm["fold_provenance"].push_back(a->value("provenance", json(nullptr)));
   arm["epochs"] = per_fold.front()->value("epochs", json::array());  // the loss plot's: fold 0's run
   json val = {{"samples", val_samples}}, across = json::object();
   for (const char* m : kMetrics) {
@@ -225,6 +217,7 @@ json pool_fold_sweeps(const SweepConfig& c, const std::vector<json>& folds) {
   doc["ci_method"] = ci_method_name(c.stats.ci);
   doc["confidence"] = c.stats.confidence;
   doc["test_limit"] = c.test_limit;
+  doc["select"] = c.select;
   doc["fold_interval_method"] =
       "mean over the folds with Nadeau and Bengio's corrected resampled t interval: variance (1/K + 1/(K-1)) s^2, "
       "K-1 degrees of freedom";
@@ -256,7 +249,7 @@ json pool_fold_sweeps(const SweepConfig& c, const std::vector<json>& folds) {
   try {
     compare_arms(doc, c.out);
     add_fold_tests(doc, c.folds);
-    doc["best_by"] = "mean validation accuracy over the folds (ties: fewer trainable parameters)";
+    doc["best_by"] = "mean " + selection_words(doc) + " over the folds (ties: fewer trainable parameters)";
   } catch (const std::exception& e) {
     doc["comparison_error"] = e.what();
   }

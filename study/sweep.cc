@@ -1,15 +1,14 @@
 #include "study/sweep.h"
 
 #include <algorithm>
-#include <chrono>
 #include <csignal>
-#include <ctime>
 #include <fstream>
 #include <limits>
 #include <set>
 #include <sstream>
 
 #include "core/error.h"
+#include "core/utc_now.h"
 #include "engine/run/run_lock.h"
 #include "engine/model/weights_origin.h"
 #include "engine/run/run_summary.h"
@@ -26,6 +25,7 @@
 #include "study/child_process.h"
 #include "study/eval_files.h"
 #include "study/eval_model.h"
+#include "study/run_provenance.h"
 #include "study/sweep_data_check.h"
 #include "study/sweep_report.h"
 #include "io/file_bytes.h"
@@ -36,15 +36,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-std::string utc_now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 json read_json(const fs::path& p) {
   json j = json::parse(read_file_bytes(p), nullptr, false);
@@ -199,8 +190,20 @@ std::vector<std::string> parse_freeze_points(const std::string& list, const std:
   return out;
 }
 
+std::string select_arm_field(const std::string& metric) {
+  if (metric == "accuracy" || metric == "balanced_accuracy") return metric;
+  if (metric == "auc") return "macro_auc";
+  fail_user("--select-arm: expected accuracy, balanced_accuracy or auc, got '", metric, "'");
+}
+
+std::string selection_words(const json& sweep) {
+  const std::string m = sweep.value("select", "accuracy");
+  return m == "balanced_accuracy" ? "validation balanced accuracy" : m == "auc" ? "validation macro AUC" : "validation accuracy";
+}
+
 void compare_arms(json& sweep, const fs::path& dir) {
   json& arms = sweep.at("arms");
+  const std::string field = select_arm_field(sweep.value("select", "accuracy"));
   int best = -1;
   for (size_t i = 0; i < arms.size(); ++i) {
     const json& a = arms[i];
@@ -210,14 +213,14 @@ void compare_arms(json& sweep, const fs::path& dir) {
       continue;
     }
     const json& b = arms[static_cast<size_t>(best)];
-    const double va = a.at("val").at("accuracy").at("estimate").get<double>();
-    const double vb = b.at("val").at("accuracy").at("estimate").get<double>();
+    const double va = a.at("val").at(field).at("estimate").get<double>();
+    const double vb = b.at("val").at(field).at("estimate").get<double>();
     if (va > vb || (va == vb && a.at("trainable_parameters").get<int64_t>() < b.at("trainable_parameters").get<int64_t>())) {
       best = static_cast<int>(i);
     }
   }
   sweep["best_arm"] = best < 0 ? json(nullptr) : arms[static_cast<size_t>(best)].at("freeze_through");
-  sweep["best_by"] = "validation accuracy (ties: fewer trainable parameters)";
+  sweep["best_by"] = selection_words(sweep) + " (ties: fewer trainable parameters)";
   if (best < 0) return;
   const std::string best_name = arms[static_cast<size_t>(best)].at("freeze_through").get<std::string>();
   const Predictions pb = read_predictions(arm_dir(dir, best_name) / "predictions-test.csv");
@@ -270,6 +273,7 @@ json new_sweep_doc(const SweepConfig& c, const std::string& weights, const json&
   doc["ci_method"] = ci_method_name(c.stats.ci);
   doc["confidence"] = c.stats.confidence;
   doc["test_limit"] = c.test_limit;
+  doc["select"] = c.select;
   doc["arms"] = json::array();
   for (const std::string& f : c.freeze_points) {
     if (kept.contains(f)) {
@@ -312,6 +316,7 @@ void run_arm(const SweepConfig& c, json& doc, size_t i, std::ostream& log) {
   }
   try {
     add_training_figures(arm, dir, child);
+    arm["provenance"] = run_provenance(dir);
     log << "thaw: evaluating arm " << f << " on the validation and test splits\n";
     arm["val"] = evaluate_arm(dir, DataSplit::Val, c);
     arm["test"] = evaluate_arm(dir, DataSplit::Test, c);

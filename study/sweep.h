@@ -40,7 +40,15 @@ struct SweepConfig {
   std::filesystem::path thaw;         // the executable the arms run
   bool keep_arm_checkpoints = false;  // false: a finished arm's checkpoints go (study/arm_checkpoints.h)
   int folds = 0;  // > 0: a k-fold study (study/fold_sweep.h)
+  std::string select = "accuracy";  // the validation metric the best arm is chosen by (select_arm_metric)
 };
+
+// --select-arm: accuracy, balanced_accuracy or auc (macro one-vs-rest), as the arms' "val" field it
+// reads ("accuracy", "balanced_accuracy", "macro_auc"); anything else is a UserError naming the flag.
+std::string select_arm_field(const std::string& metric);
+// "validation accuracy", "validation balanced accuracy", "validation macro AUC" for a sweep document
+// (older documents chose by accuracy).
+std::string selection_words(const nlohmann::json& sweep);
 
 // The figures a sweep keeps of one evaluation (eval.json): samples, accuracy, balanced accuracy,
 // macro F1 and macro AUC, each as {estimate, lo, hi}.
@@ -63,7 +71,8 @@ std::vector<std::string> parse_freeze_points(const std::string& list, const std:
 // them, writes sweep.json, sweep.csv, report.md and report.html. Returns sweep.json's document.
 nlohmann::json run_sweep(const SweepConfig& c, std::ostream& log);
 
-// The comparison part: for the document's complete arms, the best by validation accuracy (ties:
+// The comparison part: for the document's complete arms, the best by the validation metric of its
+// "select" (accuracy in older documents; ties:
 // fewer trainable parameters) and McNemar's exact test of every other arm against it on the test
 // predictions, with Holm's adjustment across them. Fills "best_arm" and each arm's "vs_best".
 void compare_arms(nlohmann::json& sweep, const std::filesystem::path& dir);

@@ -10,6 +10,7 @@
 #include "io/dataset.h"
 #include "io/dataset_view.h"
 #include "io/datasets.h"
+#include "io/left_out_files.h"
 #include "io/pack_format.h"
 
 namespace thaw {
@@ -30,39 +31,6 @@ bool starts_as_image(const std::string& path) {
   const bool jpeg = n >= 3 && u(0) == 0xFF && u(1) == 0xD8 && u(2) == 0xFF;
   const bool png = n == 8 && std::string(b, 8) == std::string("\x89PNG\r\n\x1a\n", 8);
   return jpeg || png;
-}
-
-bool image_name(const std::filesystem::path& p) {
-  std::string ext = p.extension().string();
-  for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
-}
-
-bool hidden(const std::filesystem::path& p) { return p.filename().string().rfind('.', 0) == 0; }
-
-// Files in the class folders that thaw leaves out because of their names (docs/data.md): said, so
-// that no image of a class goes missing from a study unnoticed (a .tif, a .heic), but not an error,
-// since Thumbs.db and notes beside the images are common.
-void warn_left_out_files(const std::string& folder, std::ostream& log) {
-  namespace fs = std::filesystem;
-  std::vector<std::string> left_out;
-  std::error_code ec;
-  for (const fs::directory_entry& c : fs::directory_iterator(folder, ec)) {
-    if (!c.is_directory() || hidden(c.path())) continue;
-    for (auto it = fs::recursive_directory_iterator(c.path(), ec); !ec && it != fs::recursive_directory_iterator();
-         it.increment(ec)) {
-      if (hidden(it->path())) {
-        if (it->is_directory()) it.disable_recursion_pending();
-        continue;
-      }
-      if (it->is_regular_file() && !image_name(it->path())) left_out.push_back(it->path().string());
-    }
-  }
-  if (left_out.empty()) return;
-  std::sort(left_out.begin(), left_out.end());
-  log << "thaw: warning: " << left_out.size() << " file" << (left_out.size() == 1 ? "" : "s")
-      << " in the class folders of " << folder << " " << (left_out.size() == 1 ? "is" : "are") << " not .jpg, .jpeg or .png and left out: "
-      << left_out.front() << (left_out.size() > 1 ? ", ..." : "") << "\n";
 }
 
 int64_t int_arg(const std::vector<std::string>& args, const std::string& flag, int64_t fallback) {

@@ -9,9 +9,11 @@
 
 #include "io/atomic_file.h"
 #include "io/csv.h"
+#include "study/arm_provenance_report.h"
 #include "study/child_process.h"
 #include "study/fold_report.h"
 #include "study/report_format.h"
+#include "study/sweep.h"
 #include "io/file_bytes.h"
 
 namespace thaw {
@@ -124,7 +126,7 @@ std::string summary_sentence(const json& sweep, const char* strong_open, const c
     if (a["freeze_through"] == best_name) best = &a;
   }
   std::ostringstream os;
-  os << (is_fold_sweep(sweep) ? "Best by mean validation accuracy over the folds: " : "Best by validation accuracy: ")
+  os << "Best by " << (is_fold_sweep(sweep) ? "mean " + selection_words(sweep) + " over the folds: " : selection_words(sweep) + ": ")
      << strong_open << esc(best_name.get<std::string>()) << strong_close;
   if (best != nullptr) {
     os << " (" << params(best->value("trainable_parameters", json())) << " trainable parameters; test accuracy "
@@ -292,7 +294,7 @@ std::string sweep_table(const json& sweep) {
   }
   const json& best = sweep.value("best_arm", json());
   if (best.is_string()) {
-    os << (is_fold_sweep(sweep) ? "best by mean validation accuracy over the folds: " : "best by validation accuracy: ")
+    os << "best by " << (is_fold_sweep(sweep) ? "mean " + selection_words(sweep) + " over the folds: " : selection_words(sweep) + ": ")
        << best.get<std::string>() << "; intervals 95% ("
        << ci_display(sweep) << " for accuracy, bootstrap for balanced accuracy, macro AUC)\n";
   }
@@ -321,6 +323,7 @@ std::string sweep_markdown(const json& sweep, bool with_plots) {
         "validation split; every other arm is compared with it on the test split by McNemar's exact test, "
         "the p-values Holm-adjusted across the comparisons (in brackets).\n";
   if (is_fold_sweep(sweep)) os << fold_markdown(sweep);
+  os << arm_provenance_markdown(sweep);
   if (with_plots) {
     for (const Plot& p : kPlots) {
       if (p.folds_only && !is_fold_sweep(sweep)) continue;
@@ -383,6 +386,7 @@ std::string sweep_html(const json& sweep, const fs::path& plots_dir) {
         "by McNemar's exact test, and the p-values are Holm-adjusted across those comparisons (in brackets). "
         "Peak RSS is the arm's training process's maximum resident memory.</p>\n";
   if (is_fold_sweep(sweep)) os << fold_html(sweep);
+  os << arm_provenance_html(sweep);
   bool any = false;
   for (const Plot& p : kPlots) {
     if (plots_dir.empty()) break;

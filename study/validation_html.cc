@@ -5,6 +5,7 @@
 #include "io/file_bytes.h"
 #include "study/intended_use.h"
 #include "study/report_format.h"
+#include "study/run_provenance.h"
 #include "study/sweep_report.h"
 
 namespace thaw {
@@ -140,18 +141,12 @@ void subgroups(std::ostream& os, const json& doc) {
   }
 }
 
-// The record says "yes"/"no" (records of older builds may hold a boolean).
-bool dirty(const json& thaw) {
-  const json& d = thaw.value("dirty", json(false));
-  return d.is_boolean() ? d.get<bool>() : d.is_string() && d.get<std::string>() == "yes";
-}
-
 void provenance(std::ostream& os, const json& doc) {
   const json& p = doc["provenance"];
   os << "<h2>Provenance</h2>\n<table class=\"prov\">\n";
   const json& t = p["thaw"];
   const std::string thaw = t.is_object() ? esc(t.value("version", "")) + " (" + esc(t.value("git_describe", "")) + ", commit " +
-                                               esc(t.value("git_commit", "")) + (dirty(t) ? ", built from a tree with uncommitted changes" : ", clean tree") + ")"
+                                               esc(t.value("git_commit", "")) + (built_dirty(p) ? ", built from a tree with uncommitted changes" : ", clean tree") + ")"
                                          : "-";
   row(os, {"run", esc(p["run_id"]) + " (" + esc(p["run_created_utc"]) + ")"});
   row(os, {"run folder", esc(doc["run_dir"])});

@@ -1,10 +1,9 @@
 #include "study/validation_report.h"
 
 #include <algorithm>
-#include <chrono>
-#include <ctime>
 
 #include "core/error.h"
+#include "core/utc_now.h"
 #include "core/sha256.h"
 #include "engine/run/record_read.h"
 #include "io/atomic_file.h"
@@ -16,6 +15,7 @@
 #include "study/eval_files.h"
 #include "study/eval_model.h"
 #include "study/intended_use.h"
+#include "study/run_provenance.h"
 #include "study/subgroups.h"
 #include "study/validation_html.h"
 
@@ -25,15 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-std::string utc_now() {
-  const std::time_t t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
 
 // The run's predictions on one split: the files in the run folder when they are of these weights,
 // else a fresh evaluation.
@@ -74,28 +65,6 @@ json reliability_json(const Reliability& r) {
                      {"observed", b.observed}});
   }
   return {{"ece", r.ece}, {"table", table}};
-}
-
-json provenance(const ValidationRequest& r, const nlohmann::ordered_json& record, const std::string& record_text,
-                const std::string& weights_sha) {
-  json p;
-  p["run_id"] = record.value("run_id", "");
-  p["run_created_utc"] = record.value("created_utc", "");
-  p["command"] = record.value("command", "");
-  const auto& env = record.contains("environment") ? record["environment"] : nlohmann::ordered_json::object();
-  p["thaw"] = env.contains("thaw") ? json::parse(env["thaw"].dump()) : json(nullptr);
-  p["record_sha256"] = sha256_hex(record_text);
-  const RecordedSteps steps = read_steps(r.run / "steps.jsonl");
-  p["steps"] = steps.lines.size();
-  p["final_param_checksum"] = steps.lines.empty() ? json(nullptr) : json(steps.lines.back().value("param_checksum", ""));
-  p["manifest_sha256"] = record.contains("data") ? record["data"].value("manifest_sha256", "") : "";
-  p["data"] = record.contains("data") ? record["data"].value("spec", "") : "";
-  p["weights_sha256"] = weights_sha;
-  if (record.contains("initial_weights")) {
-    p["initial_weights"] = {{"source", record["initial_weights"].value("source", "")},
-                            {"file_sha256", record["initial_weights"].value("file_sha256", "")}};
-  }
-  return p;
 }
 
 // The figures at the operating point (chosen on validation) and at the model's own call.
@@ -206,7 +175,7 @@ json write_validation_report(const ValidationRequest& r, std::ostream& log) {
   doc["version"] = 1;
   doc["created_utc"] = utc_now();
   doc["run_dir"] = fs::absolute(r.run).lexically_normal().string();
-  doc["provenance"] = provenance(r, record, record_text, weights_sha);
+  doc["provenance"] = run_provenance(r.run);
   doc["intended_use"] = json::array();
   for (const auto& [key, texts] : use.fields) doc["intended_use"].push_back({{"field", key}, {"texts", texts}});
   doc["intended_use_file"] = r.intended_use.empty() ? json(nullptr) : json(r.intended_use.string());

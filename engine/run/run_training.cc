@@ -25,6 +25,7 @@
 #include "engine/train/interrupt.h"
 #include "engine/train/trainer.h"
 #include "engine/train/unfreeze.h"
+#include "io/left_out_files.h"
 #include "io/free_space.h"
 #include "io/temp_leftovers.h"
 
@@ -171,6 +172,7 @@ void announce(const Prepared& p) {
   } else if (!p.init.note.empty()) {
     std::cerr << "thaw: " << p.init.note << "\n";
   }
+  warn_left_out_files(a.data, std::cerr);
   if (!p.run.val_data) {
     std::cerr << "thaw: training " << p.run.train_data->describe()
               << "; --val-fraction 0: no held-out evaluation, so no held-out loss or accuracy per epoch\n";

@@ -179,6 +179,27 @@ TEST_F(DataCommands, ImagesOverTheMaxImagePixelsAreRefusedByPackDataCheckAndTrai
   EXPECT_THAT(read_text(dir_.path() / "run" / "record.json"), HasSubstr("\"max_image_pixels\": 5150"));
 }
 
+// A .dcm and a .tif in the class folders: train, data check and pack each name them in one warning.
+TEST_F(DataCommands, FilesLeftOutByTheirNamesAreNamedByEveryCommand) {
+  std::ofstream(dir_.path() / "data" / "a" / "scan.dcm") << "DICM";
+  std::ofstream(dir_.path() / "data" / "b" / "slide.tif") << "II*";
+  const std::string warning = "thaw: warning: 2 files in the class folders of " + (dir_.path() / "data").string() +
+                              " are not .jpg, .jpeg or .png and left out: " +
+                              (dir_.path() / "data" / "a" / "scan.dcm").string() + ", " +
+                              (dir_.path() / "data" / "b" / "slide.tif").string() + "\n";
+  const std::string train = train_args(dir_ / "data", dir_ / "run");
+  CommandResult r = run_command(train, dir_);
+  ASSERT_EQ(r.exit_code, 0) << describe(train, r);
+  EXPECT_THAT(r.err, HasSubstr(warning));
+  const std::string check = std::string(THAW_BINARY) + " data check " + sh_quote(dir_ / "data");
+  r = run_command(check, dir_);
+  EXPECT_EQ(r.exit_code, 0) << describe(check, r);
+  EXPECT_THAT(r.out, HasSubstr(warning));
+  r = run_command(pack_command(), dir_);
+  ASSERT_EQ(r.exit_code, 0) << describe(pack_command(), r);
+  EXPECT_THAT(r.err, HasSubstr(warning));
+}
+
 // samples.csv names each sample's file relative to the data folder, the same from the folder and
 // from its pack; replay names the file whose bytes changed; and a record made before the column
 // (four columns, no data.samples_columns) still replays.

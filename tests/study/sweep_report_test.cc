@@ -115,6 +115,31 @@ TEST(SweepCompare, BestByValidationThenMcNemarWithHolm) {
   }
 }
 
+TEST(SweepCompare, SelectArmChoosesByTheNamedValidationMetric) {
+  TempDir dir;
+  std::vector<int> all(20, 1);
+  write(dir.path() / "arms/a/predictions-test.csv", predictions(all));
+  write(dir.path() / "arms/b/predictions-test.csv", predictions(all));
+  json a = complete_arm("a", 0.9, 100), b = complete_arm("b", 0.8, 100);
+  a["val"]["balanced_accuracy"] = {{"estimate", 0.6}, {"lo", 0.5}, {"hi", 0.7}};
+  b["val"]["balanced_accuracy"] = {{"estimate", 0.75}, {"lo", 0.6}, {"hi", 0.9}};
+  a["val"]["macro_auc"] = {{"estimate", 0.95}, {"lo", 0.9}, {"hi", 1.0}};
+  b["val"]["macro_auc"] = {{"estimate", 0.85}, {"lo", 0.8}, {"hi", 0.9}};
+  json sweep = {{"arms", json::array({a, b})}};
+  compare_arms(sweep, dir.path());  // no "select": accuracy, as sweeps before the option
+  EXPECT_EQ(sweep["best_arm"], "a");
+  sweep["select"] = "balanced_accuracy";
+  compare_arms(sweep, dir.path());
+  EXPECT_EQ(sweep["best_arm"], "b");
+  EXPECT_EQ(sweep["best_by"], "validation balanced accuracy (ties: fewer trainable parameters)");
+  EXPECT_THAT(sweep_table(sweep), HasSubstr("best by validation balanced accuracy: b"));
+  sweep["select"] = "auc";
+  compare_arms(sweep, dir.path());
+  EXPECT_EQ(sweep["best_arm"], "a");
+  EXPECT_EQ(select_arm_field("auc"), "macro_auc");
+  EXPECT_THROW(select_arm_field("val_loss"), UserError);
+}
+
 TEST(SweepReport, Base64MatchesRfc4648) {
   EXPECT_EQ(base64(""), "");
   EXPECT_EQ(base64("f"), "Zg==");
