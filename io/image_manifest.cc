@@ -10,8 +10,6 @@
 
 namespace thaw {
 
-namespace {
-
 namespace fs = std::filesystem;
 
 bool is_image_name(const fs::path& p) {
@@ -21,6 +19,8 @@ bool is_image_name(const fs::path& p) {
 }
 
 bool is_hidden(const fs::path& p) { return !p.filename().empty() && p.filename().string()[0] == '.'; }
+
+namespace {
 
 bool all_digits(const std::string& s) {
   return !s.empty() && s.size() <= 18 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });

@@ -42,6 +42,11 @@ ImageManifest scan_image_folder(const std::filesystem::path& dir);
 // require_files = false keeps rows whose image is missing (--on-bad-image skip: they fail to load).
 ImageManifest read_csv_manifest(const std::filesystem::path& csv, bool require_files = true);
 
+// Whether a file in a class folder is read as an image (.jpg, .jpeg, .png in any case), and whether a
+// name is hidden (starts with '.'; such files and folders are not looked at).
+bool is_image_name(const std::filesystem::path& p);
+bool is_hidden(const std::filesystem::path& p);
+
 // The group a record belongs to for splitting: its group, or a name of its own when it has none.
 std::string group_key(const ImageRecord& r);
 

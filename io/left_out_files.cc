@@ -1,21 +1,14 @@
 #include "io/left_out_files.h"
 
 #include <algorithm>
-#include <cctype>
+
+#include "io/image_manifest.h"
 
 namespace thaw {
 
 namespace {
 
 namespace fs = std::filesystem;
-
-bool image_name(const fs::path& p) {
-  std::string ext = p.extension().string();
-  for (char& ch : ext) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
-}
-
-bool hidden(const fs::path& p) { return p.filename().string().rfind('.', 0) == 0; }
 
 constexpr size_t kNamed = 5;
 
@@ -26,14 +19,14 @@ std::vector<std::string> left_out_files(const std::string& data_spec) {
   std::error_code ec;
   if (!fs::is_directory(data_spec, ec)) return out;
   for (const fs::directory_entry& c : fs::directory_iterator(data_spec, ec)) {
-    if (!c.is_directory() || hidden(c.path())) continue;
+    if (!c.is_directory() || is_hidden(c.path())) continue;
     for (auto it = fs::recursive_directory_iterator(c.path(), ec); !ec && it != fs::recursive_directory_iterator();
          it.increment(ec)) {
-      if (hidden(it->path())) {
+      if (is_hidden(it->path())) {
         if (it->is_directory()) it.disable_recursion_pending();
         continue;
       }
-      if (it->is_regular_file() && !image_name(it->path())) out.push_back(it->path().string());
+      if (it->is_regular_file() && !is_image_name(it->path())) out.push_back(it->path().string());
     }
   }
   std::sort(out.begin(), out.end());
