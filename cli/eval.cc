@@ -8,6 +8,8 @@
 #include "cli/commands.h"
 #include "io/atomic_file.h"
 #include "core/error.h"
+#include "engine/model/tensor_checks.h"
+#include "io/safetensors.h"
 #include "io/left_out_files.h"
 #include "io/datasets.h"
 #include "stats/summary_table.h"
@@ -56,7 +58,15 @@ void run_eval(EvalArgs a, const CLI::App& sub) {
   } else {
     if (!given("--data")) fail_user("--data: required with --weights (the dataset to evaluate on)");
     if (given("--folds") != given("--fold")) fail_user("--folds and --fold: give both (the folds, and the one to evaluate on)");
-    model = model_from_weights(a.weights, a.arch, a.input_size);
+    int64_t size = a.input_size;
+    if (!given("--input-size")) {
+      const int64_t from_file = metadata_input_size(SafeTensorsFile::read(a.weights).metadata(), a.weights);
+      if (from_file > 0) {
+        size = from_file;
+        std::cerr << "thaw: input size " << size << " from " << a.weights << " (metadata thaw_input_size)\n";
+      }
+    }
+    model = model_from_weights(a.weights, a.arch, size);
   }
   if (model.input_size < 75) fail_user("--input-size: expected at least 75, got ", model.input_size);
   const std::optional<DataSplit> split = parse_split(a.split);
@@ -109,7 +119,7 @@ void add_eval(CLI::App& app) {
   sub->add_option("--weights", a->weights, "Weights to evaluate (safetensors); or --run");
   sub->add_option("--run", a->run, "A run folder (thaw train): its weights, input size, data and class subset");
   sub->add_option("--arch", a->arch, "With --weights: the architecture (default: the file's, else inception_v4)");
-  sub->add_option("--input-size", a->input_size, "With --weights: input height and width")->capture_default_str()->check(in_range(input_size_range()));
+  sub->add_option("--input-size", a->input_size, "With --weights: input height and width (default: the weights' thaw_input_size, else 299)")->capture_default_str()->check(in_range(input_size_range()));
   sub->add_option("--data", a->data.data, "Dataset (as thaw train's --data); with --run the run's by default");
   sub->add_option("--split", a->split, "train, val or test")->capture_default_str();
   sub->add_option("--class-subset", a->data.class_subset, "Only these classes of the data: 0-4, 5,7,9 or names");

@@ -11,6 +11,9 @@
 #include "engine/gpu/cuda_device.h"
 #include "engine/gpu/cuda_predict.h"
 #include "engine/model/executor.h"
+#include "engine/model/tensor_checks.h"
+#include "io/safetensors.h"
+#include "study/eval_model.h"
 #include "engine/model/weights_origin.h"
 #include "io/image_decode.h"
 #include "io/npy.h"
@@ -24,17 +27,35 @@ struct PredictArgs {
   std::string on_bad_image = "fail";
   int64_t max_image_pixels = kMaxImagePixels;
   std::string arch = "inception_v4";
-  int64_t classes = 1000;
+  int64_t classes = 0;  // 0: the weights' classifier's
   std::string device = "cpu";
   int64_t batch_size = 16;
   int threads = 0;
-  int64_t input_size = 299;              // image input only
+  int64_t input_size = 0;                // image input only; 0: the weights' metadata, else 299
   std::vector<std::string> class_names;  // image input only
 };
 
-void run_predict(const PredictArgs& a) {
-  if (a.device != "cpu" && a.device != "cuda") fail_user("--device: expected cpu or cuda, got '", a.device, "'");
-  if (a.device == "cuda") require_cuda_device();
+// What the weights say of themselves: the classifier's class count and the input size they were
+// trained at (metadata thaw_input_size), where the flags do not say.
+PredictArgs with_weights_defaults(PredictArgs a) {
+  check_weights_arch(a.arch, a.weights);  // weights of the other architecture: that, not a missing tensor
+  if (a.classes == 0) a.classes = model_from_weights(a.weights, a.arch, 299).classes;
+  if (a.input_size == 0) {
+    a.input_size = metadata_input_size(SafeTensorsFile::read(a.weights).metadata(), a.weights);
+    if (a.input_size > 0) {
+      std::cerr << "thaw: input size " << a.input_size << " from " << a.weights << " (metadata thaw_input_size)\n";
+    } else {
+      a.input_size = 299;
+    }
+  }
+  return a;
+}
+
+void run_predict(const PredictArgs& given) {
+  // The device before any file is read.
+  if (given.device != "cpu" && given.device != "cuda") fail_user("--device: expected cpu or cuda, got '", given.device, "'");
+  if (given.device == "cuda") require_cuda_device();
+  const PredictArgs a = with_weights_defaults(given);
   if (a.batch_size < 1) fail_user("--batch-size: expected at least 1, got ", a.batch_size);
   check_threads(a.threads);
   if (is_image_input(a.input)) {
@@ -88,12 +109,12 @@ void add_predict(CLI::App& app) {
       "predict", "Logits for normalised images (.npy in, .npy out), or class probabilities for JPEG/PNG files (CSV out)");
   sub->add_option("--weights", a->weights, "Weights (safetensors with timm keys)")->required();
   sub->add_option("--arch", a->arch, "inception_v4 or inception_v3 (as the weights)")->capture_default_str();
-  sub->add_option("--classes", a->classes, "Number of classes of the weights' head")->capture_default_str()->check(in_range(whole(1, kMaxClasses)));
+  sub->add_option("--classes", a->classes, "Number of classes of the weights' head (default: the file's classifier)")->check(in_range(whole(1, kMaxClasses)));
   sub->add_option("--input", a->input, "float32 N x 3 x H x W, normalised (.npy); or a JPEG/PNG file or a folder of them")
       ->required();
   sub->add_option("--output", a->output, "float32 N x K logits (.npy); for images a CSV: path,predicted,<class>...")
       ->required();
-  sub->add_option("--input-size", a->input_size, "Images: input height and width")->capture_default_str()->check(in_range(input_size_range()));
+  sub->add_option("--input-size", a->input_size, "Images: input height and width (default: the weights' thaw_input_size, else 299)")->check(in_range(input_size_range()));
   sub->add_option("--class-names", a->class_names, "Images: class names, comma separated (default: from the weights)")
       ->delimiter(',');
   sub->add_option("--device", a->device, "cpu or cuda")->capture_default_str();

@@ -53,4 +53,14 @@ std::vector<std::string> metadata_class_names(const std::map<std::string, std::s
   return names;
 }
 
+int64_t metadata_input_size(const std::map<std::string, std::string>& metadata, std::string_view origin) {
+  const auto it = metadata.find("thaw_input_size");
+  if (it == metadata.end()) return 0;
+  const nlohmann::json j = nlohmann::json::parse(it->second, nullptr, false);
+  if (!j.is_number_integer() || j.get<int64_t>() < 75 || j.get<int64_t>() > 4096) {
+    fail_user(origin, ": metadata thaw_input_size is not an input size (75 to 4096): ", it->second.substr(0, 40));
+  }
+  return j.get<int64_t>();
+}
+
 }  // namespace thaw

@@ -25,4 +25,8 @@ void check_finite(std::span<const T> values, std::string_view origin, std::strin
 std::vector<std::string> metadata_class_names(const std::map<std::string, std::string>& metadata,
                                               std::string_view origin);
 
+// The metadata's "thaw_input_size" (written by thaw train since it was added): 0 where the file has
+// none; a value that is not a size of at least 75 is a UserError naming the file.
+int64_t metadata_input_size(const std::map<std::string, std::string>& metadata, std::string_view origin);
+
 }  // namespace thaw

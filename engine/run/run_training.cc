@@ -189,6 +189,14 @@ std::map<std::string, std::string> weights_metadata(const Prepared& p) {
   // The class order of the outputs, for `thaw predict` on images (only when the head has exactly these).
   const std::vector<std::string> names = p.run.train_full->class_names();
   if (static_cast<int64_t>(names.size()) == p.run.classes) meta["thaw_class_names"] = nlohmann::json(names).dump();
+  // How an image becomes this model's input (io/augment.h), so that predict and eval need no flags for it.
+  meta["thaw_input_size"] = std::to_string(p.run.graph.input_size);
+  meta["thaw_preprocess"] = nlohmann::json{{"colour", "8-bit RGB, EXIF orientation applied"},
+                                           {"resize", "shorter side to floor(input_size / 0.875), antialiased bilinear"},
+                                           {"crop", "centre, input_size x input_size"},
+                                           {"mean", {0.5, 0.5, 0.5}},
+                                           {"std", {0.5, 0.5, 0.5}}}
+                                .dump();
   return meta;
 }
 

@@ -179,6 +179,23 @@ TEST_F(DataCommands, ImagesOverTheMaxImagePixelsAreRefusedByPackDataCheckAndTrai
   EXPECT_THAT(read_text(dir_.path() / "run" / "record.json"), HasSubstr("\"max_image_pixels\": 5150"));
 }
 
+// The weights carry their preprocessing: predict needs neither --classes nor --input-size.
+TEST_F(DataCommands, WeightsCarryInputSizeAndPreprocessingForPredict) {
+  const std::string train = train_args(dir_ / "data", dir_ / "run");
+  CommandResult r = run_command(train, dir_);
+  ASSERT_EQ(r.exit_code, 0) << describe(train, r);
+  const std::string weights = (dir_.path() / "run" / "weights.safetensors").string();
+  const std::string text = read_text(weights);
+  EXPECT_THAT(text, HasSubstr("\"thaw_input_size\":\"75\""));
+  EXPECT_THAT(text, HasSubstr("thaw_preprocess"));
+  const std::string predict = std::string(THAW_BINARY) + " predict --weights " + sh_quote(weights) + " --input " +
+                              sh_quote(dir_ / "data") + " --output " + sh_quote(dir_ / "p.csv");
+  r = run_command(predict, dir_);
+  ASSERT_EQ(r.exit_code, 0) << describe(predict, r);
+  EXPECT_THAT(r.err, HasSubstr("input size 75 from " + weights + " (metadata thaw_input_size)"));
+  EXPECT_EQ(read_text(dir_.path() / "p.csv").substr(0, read_text(dir_.path() / "p.csv").find('\n')), "path,predicted,a,b");
+}
+
 // A .dcm and a .tif in the class folders: train, data check and pack each name them in one warning.
 TEST_F(DataCommands, FilesLeftOutByTheirNamesAreNamedByEveryCommand) {
   std::ofstream(dir_.path() / "data" / "a" / "scan.dcm") << "DICM";
