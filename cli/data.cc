@@ -176,8 +176,7 @@ void check_idx(const DataCheckArgs& a, std::ostream& os) {
 
 // The k-fold assignment `thaw sweep --folds K` and `thaw train --folds K --fold I` make of this
 // data (io/folds.h), per class and fold, so that a user sees the folds before training on them.
-void print_folds(std::ostream& os, const ImageManifest& m, int folds, uint64_t seed) {
-  const std::vector<int> fold_of = assign_folds(m, folds, seed);
+void print_folds(std::ostream& os, const ImageManifest& m, const std::vector<int>& fold_of, int folds, uint64_t seed) {
   std::vector<std::vector<int64_t>> counts(m.class_names.size(), std::vector<int64_t>(static_cast<size_t>(folds), 0));
   std::vector<std::set<std::string>> groups(static_cast<size_t>(folds));
   for (size_t i = 0; i < m.records.size(); ++i) {
@@ -286,7 +285,7 @@ void run_data_check(const DataCheckArgs& a) {
   opt.seed = a.seed;
   const ImageManifest m = open_image_manifest(a.data, opt);
   // Before any decoding: a folds count the data cannot take is one line, not the end of a long check.
-  if (a.folds != 0) (void)assign_folds(m, a.folds, a.seed);
+  const std::vector<int> fold_of = a.folds != 0 ? assign_folds(m, a.folds, a.seed) : std::vector<int>{};
   os << "data: " << m.source << " (" << m.records.size() << " images, " << m.class_names.size() << " classes";
   if (a.val_fraction != 0) os << "; validation split " << a.val_fraction << " from seed " << a.seed;
   os << ")\n";
@@ -306,7 +305,7 @@ void run_data_check(const DataCheckArgs& a) {
   }
   print_groups(os, m);
   warn_left_out_files(a.data, os);
-  if (a.folds != 0) print_folds(os, m, a.folds, a.seed);
+  if (a.folds != 0) print_folds(os, m, fold_of, a.folds, a.seed);
 
   int64_t unreadable = 0;
   for (const ImageFacts& f : facts) {

@@ -8,8 +8,6 @@
 #include "cli/commands.h"
 #include "io/atomic_file.h"
 #include "core/error.h"
-#include "engine/model/tensor_checks.h"
-#include "io/safetensors.h"
 #include "io/left_out_files.h"
 #include "io/datasets.h"
 #include "stats/summary_table.h"
@@ -58,15 +56,10 @@ void run_eval(EvalArgs a, const CLI::App& sub) {
   } else {
     if (!given("--data")) fail_user("--data: required with --weights (the dataset to evaluate on)");
     if (given("--folds") != given("--fold")) fail_user("--folds and --fold: give both (the folds, and the one to evaluate on)");
-    int64_t size = a.input_size;
-    if (!given("--input-size")) {
-      const int64_t from_file = metadata_input_size(SafeTensorsFile::read(a.weights).metadata(), a.weights);
-      if (from_file > 0) {
-        size = from_file;
-        std::cerr << "thaw: input size " << size << " from " << a.weights << " (metadata thaw_input_size)\n";
-      }
+    model = model_from_weights(a.weights, a.arch, given("--input-size") ? a.input_size : 0);
+    if (model.input_size_from_metadata) {
+      std::cerr << "thaw: input size " << model.input_size << " from " << a.weights << " (metadata thaw_input_size)\n";
     }
-    model = model_from_weights(a.weights, a.arch, size);
   }
   if (model.input_size < 75) fail_user("--input-size: expected at least 75, got ", model.input_size);
   const std::optional<DataSplit> split = parse_split(a.split);

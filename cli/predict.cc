@@ -11,8 +11,6 @@
 #include "engine/gpu/cuda_device.h"
 #include "engine/gpu/cuda_predict.h"
 #include "engine/model/executor.h"
-#include "engine/model/tensor_checks.h"
-#include "io/safetensors.h"
 #include "study/eval_model.h"
 #include "engine/model/weights_origin.h"
 #include "io/image_decode.h"
@@ -39,14 +37,12 @@ struct PredictArgs {
 // trained at (metadata thaw_input_size), where the flags do not say.
 PredictArgs with_weights_defaults(PredictArgs a) {
   check_weights_arch(a.arch, a.weights);  // weights of the other architecture: that, not a missing tensor
-  if (a.classes == 0) a.classes = model_from_weights(a.weights, a.arch, 299).classes;
-  if (a.input_size == 0) {
-    a.input_size = metadata_input_size(SafeTensorsFile::read(a.weights).metadata(), a.weights);
-    if (a.input_size > 0) {
-      std::cerr << "thaw: input size " << a.input_size << " from " << a.weights << " (metadata thaw_input_size)\n";
-    } else {
-      a.input_size = 299;
-    }
+  if (a.classes > 0 && a.input_size > 0) return a;
+  const EvalModel m = model_from_weights(a.weights, a.arch, a.input_size);  // one read for both
+  if (a.classes == 0) a.classes = m.classes;
+  a.input_size = m.input_size;
+  if (m.input_size_from_metadata) {
+    std::cerr << "thaw: input size " << a.input_size << " from " << a.weights << " (metadata thaw_input_size)\n";
   }
   return a;
 }

@@ -1,6 +1,5 @@
 #include "study/arm_provenance_report.h"
 
-#include <sstream>
 #include <vector>
 
 #include "study/report_format.h"
@@ -41,37 +40,15 @@ std::vector<std::vector<std::string>> rows(const json& sweep) {
 std::string arm_provenance_markdown(const json& sweep) {
   const auto r = rows(sweep);
   if (r.size() < 2) return "";
-  std::ostringstream os;
-  os << "\n## Provenance of the arms\n\n";
-  for (size_t i = 0; i < r.size(); ++i) {
-    os << "|";
-    for (const std::string& c : r[i]) os << ' ' << (i == 0 ? c : "`" + c + "`") << " |";
-    os << '\n';
-    if (i == 0) {
-      os << '|';
-      for (size_t j = 0; j < r[0].size(); ++j) os << " --- |";
-      os << '\n';
-    }
-  }
-  os << "\n`thaw replay` of an arm's run folder proves its training bit for bit.\n";
-  return os.str();
+  return "\n## Provenance of the arms\n\n" + markdown_table(r, true) +
+         "\n`thaw replay` of an arm's run folder proves its training bit for bit.\n";
 }
 
 std::string arm_provenance_html(const json& sweep) {
   const auto r = rows(sweep);
   if (r.size() < 2) return "";
-  std::ostringstream os;
-  os << "<h2>Provenance of the arms</h2>\n<div class=\"wide\"><table>\n";
-  for (size_t i = 0; i < r.size(); ++i) {
-    os << "<tr>";
-    for (const std::string& c : r[i]) {
-      os << (i == 0 ? "<th>" : "<td><code>") << html_escape(c) << (i == 0 ? "</th>" : "</code></td>");
-    }
-    os << "</tr>\n";
-  }
-  os << "</table></div>\n<p class=\"note\"><code>thaw replay</code> of an arm's run folder proves its training bit "
-        "for bit.</p>\n";
-  return os.str();
+  return "<h2>Provenance of the arms</h2>\n" + html_table(r, true) +
+         "<p class=\"note\"><code>thaw replay</code> of an arm's run folder proves its training bit for bit.</p>\n";
 }
 
 }  // namespace thaw

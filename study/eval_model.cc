@@ -30,15 +30,20 @@ std::string name_list(const std::vector<std::string>& names) {
 EvalModel model_from_weights(const std::filesystem::path& weights, const std::string& arch, int64_t input_size) {
   EvalModel m;
   m.weights = weights;
-  m.input_size = input_size;
   const SafeTensorsFile file = SafeTensorsFile::read(weights);
+  m.input_size = input_size;
+  if (m.input_size <= 0) {
+    m.input_size = metadata_input_size(file.metadata(), cat_str("--weights ", weights.string()));
+    m.input_size_from_metadata = m.input_size > 0;
+    if (!m.input_size_from_metadata) m.input_size = 299;
+  }
   const auto meta = [&](const char* key) -> std::string {
     const auto it = file.metadata().find(key);
     return it == file.metadata().end() ? std::string() : it->second;
   };
   m.arch = arch.empty() ? (meta("arch").empty() ? "inception_v4" : meta("arch")) : arch;
   // The head's bias names the class count: its name comes from the architecture's graph.
-  const Graph probe = build_network(m.arch, input_size, 2);
+  const Graph probe = build_network(m.arch, m.input_size, 2);
   const Node& head = probe.nodes[static_cast<size_t>(probe.output_node())];
   const std::string& bias = probe.tensors[static_cast<size_t>(head.tensors.back())].name;
   if (!file.has(bias)) fail_user("--weights ", weights.string(), ": no classifier tensor ", bias, " (", m.arch, ")");

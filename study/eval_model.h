@@ -23,9 +23,11 @@ struct EvalModel {
   int64_t input_size = 299;
   int64_t classes = 0;
   std::vector<std::string> class_names;  // empty when the weights name none
+  bool input_size_from_metadata = false;  // input_size came from the file's thaw_input_size
 };
 
 // The classifier's class count from the file's head, the names from its thaw_class_names metadata.
+// input_size 0: the file's thaw_input_size metadata, else 299.
 EvalModel model_from_weights(const std::filesystem::path& weights, const std::string& arch, int64_t input_size);
 
 // RUN_DIR/record.json's config (as given), with RUN_DIR/weights.safetensors as the model. A run

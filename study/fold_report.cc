@@ -58,34 +58,12 @@ std::string fold_note(const json& sweep) {
 bool is_fold_sweep(const json& sweep) { return sweep.value("folds", 0) > 0; }
 
 std::string fold_markdown(const json& sweep) {
-  std::ostringstream os;
-  os << "\n## Test accuracy by fold\n\n";
-  const auto rows = fold_rows(sweep);
-  for (size_t i = 0; i < rows.size(); ++i) {
-    os << "| ";
-    for (const std::string& cell : rows[i]) os << cell << " | ";
-    os << '\n';
-    if (i == 0) {
-      os << '|';
-      for (size_t j = 0; j < rows[0].size(); ++j) os << " --- |";
-      os << '\n';
-    }
-  }
-  os << '\n' << fold_note(sweep) << '\n';
-  return os.str();
+  return "\n## Test accuracy by fold\n\n" + markdown_table(fold_rows(sweep)) + "\n" + fold_note(sweep) + "\n";
 }
 
 std::string fold_html(const json& sweep) {
-  std::ostringstream os;
-  os << "<h2>Test accuracy by fold</h2>\n<div class=\"wide\"><table>\n";
-  const auto rows = fold_rows(sweep);
-  for (size_t i = 0; i < rows.size(); ++i) {
-    os << "<tr>";
-    for (const std::string& cell : rows[i]) os << (i == 0 ? "<th>" : "<td>") << html_escape(cell) << (i == 0 ? "</th>" : "</td>");
-    os << "</tr>\n";
-  }
-  os << "</table></div>\n<p class=\"note\">" << html_escape(fold_note(sweep)) << "</p>\n";
-  return os.str();
+  return "<h2>Test accuracy by fold</h2>\n" + html_table(fold_rows(sweep)) + "<p class=\"note\">" +
+         html_escape(fold_note(sweep)) + "</p>\n";
 }
 
 std::string sweep_folds_csv(const json& sweep) {

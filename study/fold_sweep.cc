@@ -6,12 +6,10 @@
 #include <string>
 
 #include "core/error.h"
-#include "core/utc_now.h"
 #include "engine/run/run_lock.h"
 #include "io/atomic_file.h"
 #include "io/csv.h"
 #include "io/datasets.h"
-#include "io/file_bytes.h"
 #include "io/pack_format.h"
 #include "stats/evaluation.h"
 #include "stats/fold_interval.h"
@@ -197,27 +195,12 @@ void check_fold_sweep(const SweepConfig& c) {
 }  // namespace
 
 json pool_fold_sweeps(const SweepConfig& c, const std::vector<json>& folds) {
-  json doc;
-  doc["format"] = kSweepFormat;
-  doc["version"] = kSweepVersion;
-  doc["created_utc"] = utc_now();
-  doc["command"] = c.command_line;
+  json doc = sweep_header(c, folds.empty() ? json(nullptr) : folds.front().value("weights", json()));
   doc["folds"] = c.folds;
   doc["fold_dirs"] = json::array();
   for (int f = 0; f < c.folds; ++f) doc["fold_dirs"].push_back(fold_name(f));
   doc["folds_done"] = folds.size();
-  doc["data"] = {{"spec", c.data.data},
-                 {"class_subset", c.data.class_subset},
-                 {"val_fraction", c.data.val_fraction},
-                 {"test_fraction", 0},
-                 {"folds", c.folds},
-                 {"seed", c.data.seed}};
-  doc["train_args"] = c.train_args;
-  doc["weights"] = folds.empty() ? json(nullptr) : folds.front().value("weights", json());
-  doc["ci_method"] = ci_method_name(c.stats.ci);
-  doc["confidence"] = c.stats.confidence;
-  doc["test_limit"] = c.test_limit;
-  doc["select"] = c.select;
+  doc["data"]["folds"] = c.folds;
   doc["fold_interval_method"] =
       "mean over the folds with Nadeau and Bengio's corrected resampled t interval: variance (1/K + 1/(K-1)) s^2, "
       "K-1 degrees of freedom";
@@ -264,7 +247,8 @@ json run_fold_sweep(const SweepConfig& c, std::ostream& log) {
     fail_user("--out: ", c.out.string(), " already holds a sweep; pass --resume to finish it or --overwrite");
   }
   // The folds the data can take, before anything is written (io/folds.h names the class that cannot).
-  check_sweep_data(fold_config(c, 0).data, fold_config(c, 0).train_args, log);
+  const SweepConfig first = fold_config(c, 0);
+  check_sweep_data(first.data, first.train_args, log);
   const RunFolderLock lock(c.out, "--out");
   std::vector<json> done;
   for (int f = 0; f < c.folds; ++f) {

@@ -1,6 +1,7 @@
 #include "study/report_format.h"
 
 #include <cstdio>
+#include <sstream>
 
 namespace thaw {
 
@@ -37,6 +38,39 @@ std::string html_escape(const std::string& s) {
     }
   }
   return out;
+}
+
+std::string markdown_table(const std::vector<std::vector<std::string>>& rows, bool code) {
+  std::ostringstream os;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    os << '|';
+    for (const std::string& c : rows[i]) os << ' ' << (i > 0 && code ? "`" + c + "`" : c) << " |";
+    os << '\n';
+    if (i == 0) {
+      os << '|';
+      for (size_t j = 0; j < rows[0].size(); ++j) os << " --- |";
+      os << '\n';
+    }
+  }
+  return os.str();
+}
+
+std::string html_table(const std::vector<std::vector<std::string>>& rows, bool code) {
+  std::ostringstream os;
+  os << "<div class=\"wide\"><table>\n";
+  for (size_t i = 0; i < rows.size(); ++i) {
+    os << "<tr>";
+    for (const std::string& c : rows[i]) {
+      if (i == 0) {
+        os << "<th>" << html_escape(c) << "</th>";
+      } else {
+        os << "<td>" << (code ? "<code>" : "") << html_escape(c) << (code ? "</code>" : "") << "</td>";
+      }
+    }
+    os << "</tr>\n";
+  }
+  os << "</table></div>\n";
+  return os.str();
 }
 
 }  // namespace thaw

@@ -190,6 +190,26 @@ std::vector<std::string> parse_freeze_points(const std::string& list, const std:
   return out;
 }
 
+json sweep_header(const SweepConfig& c, const json& weights) {
+  json doc;
+  doc["format"] = kSweepFormat;
+  doc["version"] = kSweepVersion;
+  doc["created_utc"] = utc_now();
+  doc["command"] = c.command_line;
+  doc["data"] = {{"spec", c.data.data},
+                 {"class_subset", c.data.class_subset},
+                 {"val_fraction", c.data.val_fraction},
+                 {"test_fraction", c.data.test_fraction},
+                 {"seed", c.data.seed}};
+  doc["train_args"] = c.train_args;
+  doc["weights"] = weights;
+  doc["ci_method"] = ci_method_name(c.stats.ci);
+  doc["confidence"] = c.stats.confidence;
+  doc["test_limit"] = c.test_limit;
+  doc["select"] = c.select;
+  return doc;
+}
+
 std::string select_arm_field(const std::string& metric) {
   if (metric == "accuracy" || metric == "balanced_accuracy") return metric;
   if (metric == "auc") return "macro_auc";
@@ -258,22 +278,7 @@ namespace {
 
 // sweep.json as it starts: what the sweep is, and every arm pending or kept from an earlier sweep.
 json new_sweep_doc(const SweepConfig& c, const std::string& weights, const json& kept) {
-  json doc;
-  doc["format"] = kSweepFormat;
-  doc["version"] = kSweepVersion;
-  doc["created_utc"] = utc_now();
-  doc["command"] = c.command_line;
-  doc["data"] = {{"spec", c.data.data},
-                 {"class_subset", c.data.class_subset},
-                 {"val_fraction", c.data.val_fraction},
-                 {"test_fraction", c.data.test_fraction},
-                 {"seed", c.data.seed}};
-  doc["train_args"] = c.train_args;
-  doc["weights"] = weights.empty() ? json(nullptr) : json(fs::absolute(weights).lexically_normal().string());
-  doc["ci_method"] = ci_method_name(c.stats.ci);
-  doc["confidence"] = c.stats.confidence;
-  doc["test_limit"] = c.test_limit;
-  doc["select"] = c.select;
+  json doc = sweep_header(c, weights.empty() ? json(nullptr) : json(fs::absolute(weights).lexically_normal().string()));
   doc["arms"] = json::array();
   for (const std::string& f : c.freeze_points) {
     if (kept.contains(f)) {

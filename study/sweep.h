@@ -54,6 +54,10 @@ std::string selection_words(const nlohmann::json& sweep);
 // macro F1 and macro AUC, each as {estimate, lo, hi}.
 nlohmann::json split_metrics(const nlohmann::json& eval);
 
+// What sweep.json says of the sweep as a whole, before its arms: format, version, time, command,
+// data, the arms' flags, `weights` (an absolute path, or null), interval method, test limit, select.
+nlohmann::json sweep_header(const SweepConfig& c, const nlohmann::json& weights);
+
 // Every freeze point of the architecture: "none", then each block but the head.
 std::vector<std::string> all_freeze_points(const std::string& arch);
 

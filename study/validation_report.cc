@@ -4,7 +4,6 @@
 
 #include "core/error.h"
 #include "core/utc_now.h"
-#include "core/sha256.h"
 #include "engine/run/record_read.h"
 #include "io/atomic_file.h"
 #include "io/file_bytes.h"
@@ -141,11 +140,10 @@ void write_outputs(const ValidationRequest& r, const json& doc, std::ostream& lo
 
 // The run's record (a finished run), and the class checked against its model before any evaluation,
 // which can take minutes.
-nlohmann::ordered_json checked_run(const ValidationRequest& r, std::string& record_text) {
+nlohmann::ordered_json checked_run(const ValidationRequest& r) {
   const fs::path record_file = r.run / "record.json";
   if (!fs::is_regular_file(record_file)) fail_user("RUN_DIR: ", record_file.string(), " not found (expected a thaw run folder)");
-  record_text = read_file_bytes(record_file);
-  nlohmann::ordered_json record = parse_record(record_text, record_file.string());
+  nlohmann::ordered_json record = parse_record(read_file_bytes(record_file), record_file.string());
   if (record.value("status", "") != "complete" || !fs::exists(r.run / "weights.safetensors")) {
     fail_user("RUN_DIR: ", r.run.string(), ": the run did not finish (no weights.safetensors); nothing to report");
   }
@@ -163,10 +161,11 @@ nlohmann::ordered_json checked_run(const ValidationRequest& r, std::string& reco
 }  // namespace
 
 json write_validation_report(const ValidationRequest& r, std::ostream& log) {
-  std::string record_text;
-  const nlohmann::ordered_json record = checked_run(r, record_text);
+  const nlohmann::ordered_json record = checked_run(r);
   const IntendedUse use = r.intended_use.empty() ? IntendedUse{} : read_intended_use(r.intended_use);
-  const std::string weights_sha = sha256_file_hex(r.run / "weights.safetensors");
+  // The weights' SHA-256 once, for the provenance and to know whose predictions the folder holds.
+  const json provenance = run_provenance(r.run);
+  const std::string weights_sha = provenance.at("weights_sha256").get<std::string>();
   const Predictions val = split_predictions(r, DataSplit::Val, weights_sha, log);
   const Predictions test = split_predictions(r, DataSplit::Test, weights_sha, log);
 
@@ -175,7 +174,7 @@ json write_validation_report(const ValidationRequest& r, std::ostream& log) {
   doc["version"] = 1;
   doc["created_utc"] = utc_now();
   doc["run_dir"] = fs::absolute(r.run).lexically_normal().string();
-  doc["provenance"] = run_provenance(r.run);
+  doc["provenance"] = provenance;
   doc["intended_use"] = json::array();
   for (const auto& [key, texts] : use.fields) doc["intended_use"].push_back({{"field", key}, {"texts", texts}});
   doc["intended_use_file"] = r.intended_use.empty() ? json(nullptr) : json(r.intended_use.string());
