@@ -41,6 +41,7 @@ void on_read(png_structp png, png_bytep out, size_t n) {
 struct Result {
   int64_t width, height;
   int channels;  // of the decoded rows: 3 (RGB), 4 (RGBA) or 1 (palette indices, one per byte)
+  bool sixteen;  // rows of 16-bit samples in the machine's byte order
   int palette_entries;
   uint8_t palette[256 * 3];
   int64_t max_pixels;
@@ -89,8 +90,9 @@ bool run_libpng(Cursor& cursor, bool header_only, Result& res) {
   }
   const int color_type = png_get_color_type(png, info);
   const int bit_depth = png_get_bit_depth(png, info);
-  // 16-bit samples keep their high byte (what PIL does for RGB), rather than a rounded rescale.
-  if (bit_depth == 16) png_set_strip_16(png);
+  // 16-bit samples are kept whole (io/pixel_mapping.h), in the machine's byte order.
+  res.sixteen = bit_depth == 16;
+  if (res.sixteen) png_set_swap(png);
   // Palette images come back as indices, mapped to colours in decode_png where an index past the
   // palette is an error (libpng would give such a pixel black without a word).
   res.palette_entries = 0;
@@ -151,9 +153,22 @@ ImageHeader read_png_header(std::string_view bytes, const std::string& name, int
   return h;
 }
 
+namespace {
+
+// RGB or RGBA rows of 16-bit samples to a full-precision image, alpha dropped.
+Image sixteen_bit_image(const Result& r, const std::vector<uint8_t>& rows) {
+  const size_t n = static_cast<size_t>(r.width * r.height);
+  std::vector<uint16_t> rgb16(3 * n);
+  for (size_t i = 0; i < n; ++i) std::memcpy(rgb16.data() + 3 * i, rows.data() + 2 * r.channels * i, 6);
+  return image_from_rgb16(r.width, r.height, std::move(rgb16));
+}
+
+}  // namespace
+
 Image decode_png(std::string_view bytes, const std::string& name, int64_t max_pixels) {
   std::vector<uint8_t> rows;
   const Result r = run(bytes, name, false, max_pixels, &rows);
+  if (r.sixteen) return sixteen_bit_image(r, rows);
   Image img;
   img.width = r.width;
   img.height = r.height;

@@ -77,6 +77,28 @@ Placement placement(const Orientation& o, int64_t w, int64_t h) {
   return {first, to(1, 0) - first, to(0, 1) - first};
 }
 
+// A source sample in grey levels 0..255: 8-bit as it is, full precision (Image::rgb16) v / 257, so
+// that a 16-bit image of 257 * u gives exactly the floats of the 8-bit image u.
+float level(uint8_t v) { return static_cast<float>(v); }
+float level(uint16_t v) { return static_cast<float>(v) / 257.0f; }
+
+template <typename T>
+void horizontal_pass(const T* in, const AxisFilter& fx, int64_t out_w, float* out) {
+  for (int64_t x = 0; x < out_w; ++x) {
+    const float* w = fx.weights.data() + x * fx.max_taps;
+    const T* p = in + fx.first[x] * 3;
+    float r = 0, g = 0, b = 0;
+    for (int64_t k = 0; k < fx.count[x]; ++k) {
+      r += w[k] * level(p[3 * k]);
+      g += w[k] * level(p[3 * k + 1]);
+      b += w[k] * level(p[3 * k + 2]);
+    }
+    out[3 * x] = r;
+    out[3 * x + 1] = g;
+    out[3 * x + 2] = b;
+  }
+}
+
 }  // namespace
 
 void resample_rgb(const Image& src, const Box& box, int64_t out_w, int64_t out_h, float* chw,
@@ -93,20 +115,11 @@ void resample_rgb(const Image& src, const Box& box, int64_t out_w, int64_t out_h
   std::vector<float> mid(static_cast<size_t>(ring * out_w * 3));
   int64_t next_row = 0;  // source rows below this one have been through the horizontal pass
   const auto horizontal = [&](int64_t y) {
-    const uint8_t* in = src.row(y);
     float* out = mid.data() + (y % ring) * out_w * 3;
-    for (int64_t x = 0; x < out_w; ++x) {
-      const float* w = fx.weights.data() + x * fx.max_taps;
-      const uint8_t* p = in + fx.first[x] * 3;
-      float r = 0, g = 0, b = 0;
-      for (int64_t k = 0; k < fx.count[x]; ++k) {
-        r += w[k] * static_cast<float>(p[3 * k]);
-        g += w[k] * static_cast<float>(p[3 * k + 1]);
-        b += w[k] * static_cast<float>(p[3 * k + 2]);
-      }
-      out[3 * x] = r;
-      out[3 * x + 1] = g;
-      out[3 * x + 2] = b;
+    if (src.high_precision()) {
+      horizontal_pass(src.row16(y), fx, out_w, out);
+    } else {
+      horizontal_pass(src.row(y), fx, out_w, out);
     }
   };
   const int64_t plane = out_w * out_h;

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "io/exif.h"
 #include "io/image_decode.h"
@@ -50,6 +51,10 @@ TEST_F(ImageDecode, EveryCaseGivesTheExpectedPixelsExactly) {
     int64_t differing = 0;
     for (size_t i = 0; i < want.size(); ++i) differing += img.rgb[i] != want[i];
     EXPECT_EQ(differing, 0);
+    // 16-bit PNGs keep every bit (io/pixel_mapping.h), 8-bit ones have no second copy.
+    const std::string wide = slurp(dir_ / (c.name + ".rgb16"));
+    ASSERT_EQ(img.rgb16.size() * 2, wide.size());
+    if (!wide.empty()) EXPECT_EQ(std::memcmp(img.rgb16.data(), wide.data(), wide.size()), 0);
     const ImageHeader h = read_image_header(slurp(file(c)), c.name);
     EXPECT_EQ(h.format, c.ext == "png" ? "png" : "jpeg");
     EXPECT_EQ(h.width, c.width);
@@ -141,7 +146,7 @@ TEST_F(ImageDecode, BadFilesAreUserErrorsNamingTheFile) {
   spit(dir_ / "crc.png", crc);
   EXPECT_THAT(user_error_of([&] { read_image(dir_ / "crc.png"); }), HasSubstr("crc.png: corrupt or unsupported PNG"));
   spit(dir_ / "text.png", "not an image at all");
-  EXPECT_THAT(user_error_of([&] { read_image(dir_ / "text.png"); }), HasSubstr("text.png: not a JPEG or PNG image"));
+  EXPECT_THAT(user_error_of([&] { read_image(dir_ / "text.png"); }), HasSubstr("text.png: not a JPEG, PNG, TIFF or DICOM image"));
   spit(dir_ / "empty.jpg", "");
   EXPECT_THAT(user_error_of([&] { read_image(dir_ / "empty.jpg"); }), HasSubstr("empty.jpg: empty file"));
   EXPECT_THAT(user_error_of([&] { read_image(dir_ / "missing.jpg"); }), HasSubstr("missing.jpg"));

@@ -11,7 +11,8 @@
 
 namespace thaw::testing {
 
-// Writes <name>.<ext> and <name>.rgb (expected RGB, upright) and a line "name ext width height" in
+// Writes <name>.<ext> and <name>.rgb (expected RGB, upright; for 16-bit PNGs also <name>.rgb16, the
+// full-precision samples, little-endian) and a line "name ext width height" in
 // cases.txt for every case.
 inline constexpr const char* kImageFixtureScript = R"PY(
 import struct, zlib
@@ -21,7 +22,9 @@ from PIL import Image, ImageOps
 rng = np.random.default_rng(7)
 cases = open("cases.txt", "w")
 
-def record(name, ext, rgb):
+def record(name, ext, rgb, rgb16=None):
+    if rgb16 is not None:  # full precision, kept beside the rounded 8 bits
+        np.ascontiguousarray(rgb16, dtype="<u2").tofile(name + ".rgb16")
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
     open(name + ".rgb", "wb").write(rgb.tobytes())
     cases.write("%s %s %d %d\n" % (name, ext, rgb.shape[1], rgb.shape[0]))
@@ -74,16 +77,16 @@ for depth in (1, 2, 4, 8, 16):
     name = "png_grey%d" % depth
     write_png(name + ".png", W, H, 0, depth, g)
     scale = {1: 255, 2: 85, 4: 17, 8: 1}
-    v = (g >> 8) if depth == 16 else g * scale[depth]
-    record(name, "png", np.repeat(v, 3, axis=2))
+    v = (2 * g + 257) // 514 if depth == 16 else g * scale[depth]  # 16 bits: round(g / 257)
+    record(name, "png", np.repeat(v, 3, axis=2), np.repeat(g, 3, axis=2) if depth == 16 else None)
 for depth in (8, 16):
     for ctype, ch, label in ((4, 2, "greyalpha"), (2, 3, "rgb"), (6, 4, "rgba")):
         px = rng.integers(0, 2 ** depth, size=(H, W, ch))
         name = "png_%s%d" % (label, depth)
         write_png(name + ".png", W, H, ctype, depth, px)
-        v = (px >> 8) if depth == 16 else px
-        colour = np.repeat(v[:, :, :1], 3, axis=2) if ch == 2 else v[:, :, :3]
-        record(name, "png", colour)
+        v = (2 * px + 257) // 514 if depth == 16 else px
+        pick = lambda a: np.repeat(a[:, :, :1], 3, axis=2) if ch == 2 else a[:, :, :3]
+        record(name, "png", pick(v), pick(px) if depth == 16 else None)
 for depth in (4, 8):
     n = 2 ** depth
     plte = rng.integers(0, 256, size=(n, 3))
