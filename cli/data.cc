@@ -33,6 +33,8 @@ struct DataCheckArgs {
   uint64_t seed = 0;
   int threads = 0;
   int64_t max_image_pixels = kMaxImagePixels;
+  std::string window;
+  int64_t dicom_frame = 0;
 };
 
 constexpr int kSplits = 3;
@@ -293,10 +295,11 @@ void run_data_check(const DataCheckArgs& a) {
   for (const ImageRecord& r : m.records) ++counts[r.label][static_cast<int>(r.split)];
   print_counts(os, m.class_names, counts);
 
+  const PixelMapping mapping = pixel_mapping_of(a.window, a.dicom_frame);
   const int64_t n = static_cast<int64_t>(m.records.size());
   std::vector<ImageFacts> facts(m.records.size());
 #pragma omp parallel for schedule(dynamic, 16)
-  for (int64_t i = 0; i < n; ++i) facts[i] = inspect_image_file(m.records[i].path, a.max_image_pixels);
+  for (int64_t i = 0; i < n; ++i) facts[i] = inspect_image_file(m.records[i].path, a.max_image_pixels, mapping);
   print_sizes(os, facts);
   const int64_t dup_crossing = print_duplicates(os, m, facts);
   if (dup_crossing > 0) {
@@ -335,6 +338,7 @@ void add_data(CLI::App& app) {
   check->add_option("--seed", a->seed, "Seed of that split")->capture_default_str()->check(in_range(seed_range()));
   check->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
   add_max_image_pixels_flag(check, a->max_image_pixels);
+  add_pixel_mapping_flags(check, a->window, a->dicom_frame);
   check->callback([a] { run_data_check(*a); });
 }
 

@@ -51,6 +51,8 @@ void run_eval(EvalArgs a, const CLI::App& sub) {
     if (given("--fold")) d.fold = a.data.fold;
     if (given("--seed")) d.seed = a.data.seed;
     if (given("--max-image-pixels")) d.max_image_pixels = a.data.max_image_pixels;
+    if (given("--window")) d.window = a.data.window;
+    if (given("--dicom-frame")) d.dicom_frame = a.data.dicom_frame;
     a.data = d;
     if (a.out_dir.empty()) out_dir = a.run;
   } else {
@@ -138,6 +140,7 @@ void add_eval(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
   add_max_image_pixels_flag(sub, a->data.max_image_pixels);
+  add_pixel_mapping_flags(sub, a->data.window, a->data.dicom_frame);
   sub->callback([a, sub] { run_eval(*a, *sub); });
 }
 

@@ -1,13 +1,16 @@
 #include "cli/flag_range.h"
 
 #include "io/image_decode.h"
+#include "io/pixel_mapping.h"
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <iomanip>
+#include <limits>
 #include <sstream>
 
+#include "core/error.h"
 #include "graph/inception_v3.h"
 #include "graph/inception_v4.h"
 
@@ -74,6 +77,25 @@ CLI::Option* add_max_image_pixels_flag(CLI::App* sub, int64_t& pixels) {
                    "image take 768 MiB of RGB)")
       ->capture_default_str()
       ->check(in_range(whole(1, kMaxImagePixelsFlag)));
+}
+
+void add_pixel_mapping_flags(CLI::App* sub, std::string& window, int64_t& frame) {
+  const auto window_error = [](std::string& text) -> std::string {
+    try {
+      parse_window(text);
+    } catch (const UserError& e) {
+      const std::string m = e.what();
+      const std::string flag = "--window: ";
+      return m.rfind(flag, 0) == 0 ? m.substr(flag.size()) : m;
+    }
+    return {};
+  };
+  sub->add_option("--window", window,
+                  "DICOM VOI window CENTRE,WIDTH for every DICOM file, in place of each file's own (e.g. 40,400)")
+      ->check(CLI::Validator(window_error, "CENTRE,WIDTH", "window"));
+  sub->add_option("--dicom-frame", frame, "The frame read from a multi-frame DICOM file, from 0")
+      ->capture_default_str()
+      ->check(in_range(whole(0, std::numeric_limits<int32_t>::max())));
 }
 
 }  // namespace thaw::cli

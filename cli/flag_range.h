@@ -50,5 +50,8 @@ FlagRange input_size_range();  // [the architectures' smallest input, kMaxInputS
 
 // --max-image-pixels, the same on every command that decodes images (io/image_decode.h).
 CLI::Option* add_max_image_pixels_flag(CLI::App* sub, int64_t& pixels);
+// --window C,W and --dicom-frame N, the same on every command that decodes images
+// (io/pixel_mapping.h); --window is checked while the command line is parsed.
+void add_pixel_mapping_flags(CLI::App* sub, std::string& window, int64_t& frame);
 
 }  // namespace thaw::cli

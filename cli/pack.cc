@@ -26,6 +26,8 @@ struct PackArgs {
   int workers = 0;
   std::string on_bad_image = "fail";
   int64_t max_image_pixels = kMaxImagePixels;
+  std::string window;
+  int64_t dicom_frame = 0;
   bool overwrite = false;
 };
 
@@ -42,6 +44,7 @@ void run_pack(const PackArgs& a) {
   o.workers = a.workers;
   o.on_bad_image = parse_bad_image_policy(a.on_bad_image);
   o.max_image_pixels = a.max_image_pixels;
+  o.pixel_mapping = pixel_mapping_of(a.window, a.dicom_frame);
   o.overwrite = a.overwrite;
   DataOptions d;
   d.on_bad_image = o.on_bad_image;
@@ -74,6 +77,7 @@ void add_pack(CLI::App& app) {
   sub->add_option("--shard-mb", a->shard_mb, "Largest shard file, MiB")->capture_default_str()->check(in_range(whole(1, 1 << 20)));
   sub->add_option("--workers", a->workers, "Decoding threads (0: one per core)")->capture_default_str()->check(in_range(whole(0, kMaxThreads, "0: one per core")));
   add_max_image_pixels_flag(sub, a->max_image_pixels);
+  add_pixel_mapping_flags(sub, a->window, a->dicom_frame);
   sub->add_option("--on-bad-image", a->on_bad_image, "An unreadable image: fail, or skip (listed in pack.json)")
       ->capture_default_str();
   sub->add_flag("--overwrite", a->overwrite, "Replace a pack already in --out");

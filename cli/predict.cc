@@ -24,6 +24,8 @@ struct PredictArgs {
   std::string weights, input, output;
   std::string on_bad_image = "fail";
   int64_t max_image_pixels = kMaxImagePixels;
+  std::string window;
+  int64_t dicom_frame = 0;
   std::string arch = "inception_v4";
   int64_t classes = 0;  // 0: the weights' classifier's
   std::string device = "cpu";
@@ -60,7 +62,8 @@ void run_predict(const PredictArgs& given) {
       fail_user("--on-bad-image: expected fail or skip, got '", a.on_bad_image, "'");
     }
     predict_images({a.weights, a.input, a.output, a.classes, a.input_size, a.class_names, a.batch_size, a.arch,
-                    a.on_bad_image == "skip", a.max_image_pixels});
+                    a.on_bad_image == "skip", a.max_image_pixels,
+                    pixel_mapping_of(a.window, a.dicom_frame)});
     return;
   }
   const NpyArray in = read_npy(a.input);
@@ -120,6 +123,7 @@ void add_predict(CLI::App& app) {
       ->capture_default_str();
   sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
   add_max_image_pixels_flag(sub, a->max_image_pixels);
+  add_pixel_mapping_flags(sub, a->window, a->dicom_frame);
   sub->callback([a] { run_predict(*a); });
 }
 

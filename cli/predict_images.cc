@@ -19,6 +19,7 @@
 #include "io/augment.h"
 #include "io/csv.h"
 #include "io/image_decode.h"
+#include "io/image_manifest.h"
 #include "io/safetensors.h"
 
 namespace thaw::cli {
@@ -26,12 +27,6 @@ namespace thaw::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-bool has_image_extension(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
-}
 
 std::vector<fs::path> image_paths(const std::string& input) {
   if (!fs::is_directory(input)) {
@@ -42,10 +37,10 @@ std::vector<fs::path> image_paths(const std::string& input) {
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(input, ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    if (it->is_regular_file() && has_image_extension(it->path())) paths.push_back(it->path());
+    if (it->is_regular_file() && is_image_name(it->path())) paths.push_back(it->path());
   }
   if (ec) fail_user("--input: cannot list ", input, ": ", ec.message());
-  if (paths.empty()) fail_user("--input: ", input, " holds no .jpg, .jpeg or .png images");
+  if (paths.empty()) fail_user("--input: ", input, " holds no ", kImageNames, " images");
   std::sort(paths.begin(), paths.end());
   return paths;
 }
@@ -83,7 +78,7 @@ std::string what_of(const std::exception_ptr& e) {
   }
 }
 
-bool is_image_input(const std::string& input) { return fs::is_directory(input) || has_image_extension(input); }
+bool is_image_input(const std::string& input) { return fs::is_directory(input) || is_image_name(input); }
 
 void predict_images(const PredictImagesArgs& a) {
   if (a.input_size < 75) fail_user("--input-size: expected at least 75, got ", a.input_size);
@@ -113,7 +108,7 @@ void predict_images(const PredictImagesArgs& a) {
     for (int64_t i = 0; i < b; ++i) {
       try {
         const fs::path& p = paths[start + i];
-        preprocess_eval(read_image(p, eval_resize_short_side(s), a.max_image_pixels), s, batch.data() + i * per);
+        preprocess_eval(read_image(p, eval_resize_short_side(s), a.max_image_pixels, a.pixel_mapping), s, batch.data() + i * per);
       } catch (...) {
         errors[i] = std::current_exception();
       }

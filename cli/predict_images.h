@@ -1,5 +1,5 @@
 #pragma once
-// `thaw predict` on JPEG and PNG files: a file, or a folder searched recursively (sorted paths).
+// `thaw predict` on image files (io/image_manifest.h kImageNames): a file, or a folder searched recursively (sorted paths).
 // Each image gets the evaluation preprocessing (io/augment.h) at --input-size; the output is a CSV
 // with a header `path,predicted,<class>,...`: the image's path, the predicted class name and the
 // softmax probability of every class. Class names come from --class-names, else from the weights'
@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+#include "io/pixel_mapping.h"
 
 namespace thaw::cli {
 
@@ -22,6 +24,7 @@ struct PredictImagesArgs {
   // <output>.skipped.txt, instead of stopping the run.
   bool skip_bad_images = false;
   int64_t max_image_pixels = 0;  // --max-image-pixels
+  PixelMapping pixel_mapping;    // --window, --dicom-frame
 };
 
 // Whether --input names images (an image file by extension, or a folder) rather than a .npy array.

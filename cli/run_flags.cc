@@ -110,6 +110,7 @@ void add_run_flags(CLI::App* sub, RunConfig& a) {
   sub->add_flag("--overwrite", a.overwrite, "Replace a run already in --out");
   sub->add_option("--threads", a.threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
   add_max_image_pixels_flag(sub, a.max_image_pixels);
+  add_pixel_mapping_flags(sub, a.window, a.dicom_frame);
   sub->add_option("--train-limit", a.train_limit, "Use only the first N training samples")->check(in_range(whole(0, kMaxCount, "0: all")));
   sub->add_option("--val-limit", a.val_limit, "Use only the first N held-out samples")->check(in_range(whole(0, kMaxCount, "0: all")));
   sub->add_option("--max-steps", a.max_steps, "Stop after N steps")->check(in_range(whole(0, kMaxCount, "0: no limit")));

@@ -31,7 +31,8 @@ struct SweepArgs {
 
 // Flags the sweep reads and also hands to every arm.
 constexpr const char* kForwarded[] = {"--data", "--arch", "--class-subset", "--val-fraction", "--test-fraction",
-                                      "--seed", "--input-size", "--eval-batch-size", "--max-image-pixels"};
+                                      "--seed", "--input-size", "--eval-batch-size", "--max-image-pixels",
+                                      "--window", "--dicom-frame"};
 
 void run_sweep_command(const SweepArgs& a, CLI::App& sub) {
   SweepConfig c;
@@ -131,6 +132,7 @@ void add_sweep(CLI::App& app) {
   sub->add_option("--seed", a->data.seed, "Seed of the splits and of every arm's training")->capture_default_str()->check(in_range(seed_range()));
   sub->add_option("--input-size", a->data.input_size, "Input height and width")->capture_default_str()->check(in_range(input_size_range()));
   add_max_image_pixels_flag(sub, a->data.max_image_pixels);
+  add_pixel_mapping_flags(sub, a->data.window, a->data.dicom_frame);
   sub->add_option("--eval-batch-size", a->eval_batch_size, "Images per evaluation batch")->capture_default_str()->check(in_range(whole(1, kMaxBatch)));
   sub->add_option("--ci", a->ci, "Interval for proportions: wilson or exact (Clopper-Pearson)")->capture_default_str();
   sub->add_option("--bootstrap", a->bootstrap, "Bootstrap replicates for the macro metrics")->capture_default_str()->check(in_range(whole(1, 1000000)));

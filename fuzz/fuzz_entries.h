@@ -66,6 +66,7 @@ inline void image(std::string_view data) {
     try {
       const Image img = decode_image(data, "fuzz.img", min_side);
       if (static_cast<int64_t>(img.rgb.size()) != img.width * img.height * 3) fail_internal("image size mismatch");
+      if (img.high_precision() && img.rgb16.size() != img.rgb.size()) fail_internal("rgb16 size mismatch");
     } catch (const UserError&) {
     }
   }

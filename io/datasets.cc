@@ -133,7 +133,13 @@ void apply_split_options(ImageManifest& m, const DataOptions& options) {
 }
 
 std::unique_ptr<Dataset> open_dataset(const std::string& spec, DataSplit split, const DataOptions& options) {
-  if (is_pack_dir(spec)) return std::make_unique<PackDataset>(PackData::open(spec), split, options);
+  if (is_pack_dir(spec)) {
+    if (options.pixel_mapping.window || options.pixel_mapping.frame != 0) {
+      fail_user("--window and --dicom-frame: the pack ", spec, " holds pixels already mapped (pack.json pixel_mapping); "
+                "give them to thaw pack instead");
+    }
+    return std::make_unique<PackDataset>(PackData::open(spec), split, options);
+  }
   if (spec == "fashion-mnist" || (fs::is_directory(spec) && has_idx_files(spec))) {
     return open_idx(spec, split, options);
   }
@@ -142,7 +148,8 @@ std::unique_ptr<Dataset> open_dataset(const std::string& spec, DataSplit split, 
               ".csv manifest, got '", spec, "'");
   }
   const ImageManifest m = open_image_manifest(spec, options);
-  return std::make_unique<ImageDataset>(m, split, options.seed, options.augment, options.max_image_pixels);
+  return std::make_unique<ImageDataset>(m, split, options.seed, options.augment, options.max_image_pixels,
+                                        options.pixel_mapping);
 }
 
 DataSplit held_out_split(const std::string& spec) { return is_image_data(spec) ? DataSplit::Val : DataSplit::Test; }

@@ -26,6 +26,8 @@ struct DataOptions {
   BadImagePolicy on_bad_image = BadImagePolicy::Fail;
   // Images with more pixels are unreadable (--max-image-pixels; io/image_decode.h).
   int64_t max_image_pixels = kMaxImagePixels;
+  // DICOM window and frame (--window, --dicom-frame; io/pixel_mapping.h).
+  PixelMapping pixel_mapping;
 };
 
 // "fashion-mnist": Debian's dataset-fashion-mnist package (/usr/share/datasets/fashion-mnist);

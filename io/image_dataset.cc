@@ -11,8 +11,8 @@
 namespace thaw {
 
 ImageDataset::ImageDataset(const ImageManifest& m, DataSplit split, uint64_t seed, const AugmentConfig& augment,
-                           int64_t max_pixels)
-    : class_names_(m.class_names), seed_(seed), augment_(augment), max_pixels_(max_pixels),
+                           int64_t max_pixels, const PixelMapping& mapping)
+    : class_names_(m.class_names), seed_(seed), augment_(augment), max_pixels_(max_pixels), mapping_(mapping),
       name_(cat_str(m.source, " ", split_name(split))) {
   validate_augment(augment_);
   if (m.records.size() > std::numeric_limits<uint32_t>::max()) {
@@ -31,7 +31,7 @@ ImageDataset::ImageDataset(const ImageManifest& m, DataSplit split, uint64_t see
 void ImageDataset::load(int64_t i, int64_t size, LoadMode mode, float* chw) const {
   const std::filesystem::path& p = paths_[static_cast<size_t>(i)];
   const Image img =
-      decode_image(read_file_bytes(p), p.string(), decode_min_short_side(size, mode.train, augment_), max_pixels_);
+      decode_image(read_file_bytes(p), p.string(), decode_min_short_side(size, mode.train, augment_), max_pixels_, mapping_);
   if (!mode.train) {
     preprocess_eval(img, size, chw);
     return;

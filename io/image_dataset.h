@@ -8,14 +8,16 @@
 #include "io/augment.h"
 #include "io/dataset.h"
 #include "io/image_manifest.h"
+#include "io/pixel_mapping.h"
 
 namespace thaw {
 
 class ImageDataset final : public Dataset {
  public:
-  // max_pixels: larger images are refused as unreadable (io/image_decode.h).
+  // max_pixels: larger images are refused as unreadable (io/image_decode.h); mapping: the DICOM
+  // window and frame (io/pixel_mapping.h).
   ImageDataset(const ImageManifest& m, DataSplit split, uint64_t seed, const AugmentConfig& augment,
-               int64_t max_pixels);
+               int64_t max_pixels, const PixelMapping& mapping = {});
   int64_t size() const override { return static_cast<int64_t>(paths_.size()); }
   int64_t num_classes() const override { return static_cast<int64_t>(class_names_.size()); }
   std::vector<std::string> class_names() const override { return class_names_; }
@@ -37,6 +39,7 @@ class ImageDataset final : public Dataset {
   uint64_t seed_;
   AugmentConfig augment_;
   int64_t max_pixels_;
+  PixelMapping mapping_;
   std::string name_;
 };
 

@@ -8,15 +8,15 @@
 
 namespace thaw {
 
-ImageFacts inspect_image_file(const std::filesystem::path& path, int64_t max_pixels) {
+ImageFacts inspect_image_file(const std::filesystem::path& path, int64_t max_pixels, const PixelMapping& mapping) {
   ImageFacts f;
   try {
     const std::string bytes = read_file_bytes(path);
     const XXH128_hash_t h = XXH3_128bits(bytes.data(), bytes.size());
     f.hash_high = h.high64;
     f.hash_low = h.low64;
-    const ImageHeader header = read_image_header(bytes, path.string(), max_pixels);
-    decode_image(bytes, path.string(), 1, max_pixels);
+    const ImageHeader header = read_image_header(bytes, path.string(), max_pixels, mapping);
+    decode_image(bytes, path.string(), 1, max_pixels, mapping);
     f.format = header.format;
     f.width = header.width;
     f.height = header.height;

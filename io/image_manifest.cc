@@ -15,7 +15,8 @@ namespace fs = std::filesystem;
 bool is_image_name(const fs::path& p) {
   std::string ext = p.extension().string();
   for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return ext == ".jpg" || ext == ".jpeg" || ext == ".png";
+  return ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".tif" || ext == ".tiff" || ext == ".dcm" ||
+         ext == ".dicom";
 }
 
 bool is_hidden(const fs::path& p) { return !p.filename().empty() && p.filename().string()[0] == '.'; }
@@ -61,7 +62,7 @@ std::vector<fs::path> class_images(const fs::path& folder) {
     if (it->is_regular_file() && is_image_name(it->path())) files.push_back(it->path());
   }
   if (ec) fail_user(folder.string(), ": cannot list the folder: ", ec.message());
-  if (files.empty()) fail_user(folder.string(), ": class folder holds no .jpg, .jpeg or .png images");
+  if (files.empty()) fail_user(folder.string(), ": class folder holds no ", kImageNames, " images");
   std::sort(files.begin(), files.end());
   return files;
 }

@@ -2,8 +2,8 @@
 // The list of labelled image files behind an image dataset, before any pixels are read: from a
 // folder with one sub-folder per class, or from a CSV manifest.
 //
-// Folder: every sub-folder (hidden ones excepted) is a class, named after it; its .jpg, .jpeg and
-// .png files (any case, sub-folders included) are its images. Classes are in byte order of their
+// Folder: every sub-folder (hidden ones excepted) is a class, named after it; its files named as
+// kImageNames says (any case, sub-folders included) are its images. Classes are in byte order of their
 // names, files in byte order of their paths. Every image is its own group; all are train.
 //
 // CSV: a header naming the columns `path` (or `file`) and `label`, and optionally `split` and
@@ -42,7 +42,10 @@ ImageManifest scan_image_folder(const std::filesystem::path& dir);
 // require_files = false keeps rows whose image is missing (--on-bad-image skip: they fail to load).
 ImageManifest read_csv_manifest(const std::filesystem::path& csv, bool require_files = true);
 
-// Whether a file in a class folder is read as an image (.jpg, .jpeg, .png in any case), and whether a
+// The names read as images, for messages.
+inline constexpr const char* kImageNames = ".jpg, .jpeg, .png, .tif, .tiff, .dcm or .dicom";
+
+// Whether a file in a class folder is read as an image (kImageNames, in any case), and whether a
 // name is hidden (starts with '.'; such files and folders are not looked at).
 bool is_image_name(const std::filesystem::path& p);
 bool is_hidden(const std::filesystem::path& p);

@@ -37,7 +37,7 @@ void warn_left_out_files(const std::string& data_spec, std::ostream& log) {
   const std::vector<std::string> files = left_out_files(data_spec);
   if (files.empty()) return;
   log << "thaw: warning: " << files.size() << " file" << (files.size() == 1 ? "" : "s") << " in the class folders of "
-      << data_spec << " " << (files.size() == 1 ? "is" : "are") << " not .jpg, .jpeg or .png and left out: ";
+      << data_spec << " " << (files.size() == 1 ? "is" : "are") << " not " << kImageNames << " and left out: ";
   for (size_t i = 0; i < files.size() && i < kNamed; ++i) log << (i ? ", " : "") << files[i];
   if (files.size() > kNamed) log << " and " << files.size() - kNamed << " more";
   log << "\n";

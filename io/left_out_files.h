@@ -1,6 +1,6 @@
 #pragma once
 // Files in a folder of class folders (or of train/val/test folders of class folders) that thaw
-// leaves out because their names are not .jpg, .jpeg or .png (docs/data.md): a .dcm, .tif or .heic
+// leaves out because their names are not .jpg, .jpeg, .png, .tif, .tiff, .dcm or .dicom (docs/data.md): a .heic, .bmp or .nii
 // there is an image a study would lose without a word, so every command that reads such a folder
 // counts and names them in one warning line. Not an error: Thumbs.db and notes beside the images are
 // common. Hidden files and folders are not counted.
@@ -15,7 +15,7 @@ namespace thaw {
 std::vector<std::string> left_out_files(const std::string& data_spec);
 
 // One line on `log` when there are any: "thaw: warning: 3 files in the class folders of D are not
-// .jpg, .jpeg or .png and are left out: a.tif, b.dcm, notes.txt" (the first 5 named, then "and N more").
+// <kImageNames> and are left out: a.heic, b.bmp, notes.txt" (the first 5 named, then "and N more").
 void warn_left_out_files(const std::string& data_spec, std::ostream& log);
 
 }  // namespace thaw

@@ -22,6 +22,7 @@ std::string pack_manifest_json(const PackManifest& m) {
   j["shards"] = nlohmann::ordered_json::array();
   for (const PackShard& s : m.shards) j["shards"].push_back({{"file", s.file}, {"bytes", s.bytes}});
   j["skipped"] = m.skipped;
+  j["pixel_mapping"] = m.pixel_mapping;
   j["samples"] = nlohmann::ordered_json::array();
   for (const PackSample& s : m.samples) {
     j["samples"].push_back({{"path", s.path},
@@ -91,6 +92,7 @@ PackManifest parse_pack_manifest(std::string_view text, const std::string& name)
   m.has_split_column = field<bool>(j, "has_split_column", name);
   m.has_group_column = field<bool>(j, "has_group_column", name);
   m.skipped = field<std::vector<std::string>>(j, "skipped", name);
+  if (j.contains("pixel_mapping")) m.pixel_mapping = field<std::string>(j, "pixel_mapping", name);
   if (m.class_names.empty()) fail_user(name, ": no classes");
   if (m.input_size < 1 || m.side < 1) fail_user(name, ": input_size and side must be positive");
   for (const nlohmann::json& s : field<nlohmann::json>(j, "shards", name)) {

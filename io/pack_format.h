@@ -58,6 +58,8 @@ struct PackManifest {
   std::vector<PackShard> shards;
   std::vector<PackSample> samples;
   std::vector<std::string> skipped;  // files left out (--on-bad-image skip), each with its reason
+  // How the source samples became 8-bit pixels (io/pixel_mapping.h); empty in packs older than it.
+  std::string pixel_mapping;
 
   int64_t sample_bytes(size_t i) const { return samples[i].width * samples[i].height * 3; }
 };

@@ -55,7 +55,7 @@ struct Packed {
 
 // Reads, hashes, decodes and reduces records [first, last) on `workers` threads, each into its slot.
 std::vector<Packed> pack_chunk(const ImageManifest& m, size_t first, size_t last, int64_t side, int64_t max_pixels,
-                               int workers) {
+                               const PixelMapping& mapping, int workers) {
   std::vector<Packed> out(last - first);
   std::atomic<size_t> next{first};
   auto work = [&] {
@@ -65,7 +65,7 @@ std::vector<Packed> pack_chunk(const ImageManifest& m, size_t first, size_t last
         const std::string path = m.records[i].path.string();
         const std::string bytes = read_file_bytes(m.records[i].path);
         p.source_sha256 = sha256_hex(bytes);
-        p.img = pack_image(decode_image(bytes, path, side, max_pixels), side);
+        p.img = pack_image(decode_image(bytes, path, side, max_pixels, mapping), side);
         p.sha256 = sha256_hex({reinterpret_cast<const char*>(p.img.rgb.data()), p.img.rgb.size()});
       } catch (...) {
         p.error = std::current_exception();
@@ -81,9 +81,11 @@ std::vector<Packed> pack_chunk(const ImageManifest& m, size_t first, size_t last
 
 // Names the pack's shards after its settings and sources, so that a different pack written into
 // the same folder cannot replace a shard the old pack.json still names.
-std::string pack_id(const ImageManifest& m, int64_t input_size, int64_t side, int64_t shard_bytes) {
+std::string pack_id(const ImageManifest& m, int64_t input_size, int64_t side, int64_t shard_bytes,
+                    const std::string& mapping) {
   Sha256 h;
   h.update(cat_str(kPackFormat, " ", kPackVersion, " ", input_size, " ", side, " ", shard_bytes, "\n"));
+  h.update(cat_str("pixel_mapping\t", mapping, "\n"));
   for (const std::string& c : m.class_names) h.update(cat_str("class\t", c, "\n"));
   for (const ImageRecord& r : m.records) {
     std::error_code ec;
@@ -170,7 +172,8 @@ PackManifest write_pack(const ImageManifest& m, const fs::path& dir, const PackO
   pm.class_names = m.class_names;
   pm.has_split_column = m.has_split_column;
   pm.has_group_column = m.has_group_column;
-  const std::string id = pack_id(m, o.input_size, side, o.shard_bytes);
+  pm.pixel_mapping = describe_pixel_mapping(o.pixel_mapping);
+  const std::string id = pack_id(m, o.input_size, side, o.shard_bytes, pm.pixel_mapping);
 
   // Records are decoded a chunk at a time, in parallel, and written in manifest order.
   const size_t chunk = static_cast<size_t>(std::max(16, 8 * workers));
@@ -180,7 +183,7 @@ PackManifest write_pack(const ImageManifest& m, const fs::path& dir, const PackO
   auto take = [&](size_t i) -> Packed& {
     if (i >= done_first + done.size()) {
       done_first = i;
-      done = pack_chunk(m, i, std::min(n, i + chunk), side, o.max_image_pixels, workers);
+      done = pack_chunk(m, i, std::min(n, i + chunk), side, o.max_image_pixels, o.pixel_mapping, workers);
     }
     return done[i - done_first];
   };

@@ -23,6 +23,7 @@ struct PackOptions {
   int workers = 0;                           // decoding threads; 0: one per core
   BadImagePolicy on_bad_image = BadImagePolicy::Fail;
   int64_t max_image_pixels = kMaxImagePixels;  // larger source images are unreadable
+  PixelMapping pixel_mapping;                  // DICOM window and frame (io/pixel_mapping.h)
   bool overwrite = false;                    // replace a pack already in the folder
 };
 

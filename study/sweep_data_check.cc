@@ -9,6 +9,7 @@
 #include "engine/run/split_options.h"
 #include "io/dataset.h"
 #include "io/dataset_view.h"
+#include "io/image_decode.h"
 #include "io/datasets.h"
 #include "io/left_out_files.h"
 #include "io/pack_format.h"
@@ -22,15 +23,11 @@ std::unique_ptr<Dataset> open_split(const RunConfig& c, DataSplit split) {
   return with_class_subset(open_dataset(c.data, split, o), c.class_subset);
 }
 
-bool starts_as_image(const std::string& path) {
+bool file_starts_as_image(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
-  char b[8] = {};
+  char b[132] = {};
   in.read(b, sizeof b);
-  const std::streamsize n = in.gcount();
-  const auto u = [&](int i) { return static_cast<unsigned char>(b[i]); };
-  const bool jpeg = n >= 3 && u(0) == 0xFF && u(1) == 0xD8 && u(2) == 0xFF;
-  const bool png = n == 8 && std::string(b, 8) == std::string("\x89PNG\r\n\x1a\n", 8);
-  return jpeg || png;
+  return starts_as_image(std::string_view(b, static_cast<size_t>(in.gcount())));
 }
 
 int64_t int_arg(const std::vector<std::string>& args, const std::string& flag, int64_t fallback) {
@@ -92,8 +89,8 @@ void check_sweep_data(const RunConfig& c, const std::vector<std::string>& train_
     if (!sniff) break;
     for (int64_t i = 0; i < d->size(); ++i) {
       const std::string path = d->source_path(i);
-      if (!path.empty() && !starts_as_image(path)) {
-        fail_user(path, ": not a JPEG or PNG image (its first bytes are neither); expected only images in ", c.data,
+      if (!path.empty() && !file_starts_as_image(path)) {
+        fail_user(path, ": not a JPEG, PNG, TIFF or DICOM image (its first bytes are none of them); expected only images in ", c.data,
                   " (remove it, or give --on-bad-image skip to leave unreadable images out)");
       }
     }

@@ -6,7 +6,7 @@
 //   set without them is told which of --val-fraction and --test-fraction to give, both at once;
 // - at least two classes to tell apart;
 // - a training split of at least one batch (--batch-size, --train-limit from the arms' flags);
-// - image files that start as a JPEG or PNG does (unless the arms skip bad images).
+// - image files that start as a JPEG, PNG, TIFF or DICOM file does (unless the arms skip bad images).
 // Files in a class folder that are not named as images are left out, as thaw train does; they are
 // said on `log` in one warning line.
 #include <ostream>

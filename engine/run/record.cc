@@ -14,10 +14,18 @@
 #include "engine/model/state_hash.h"
 #include "io/atomic_file.h"
 #include "io/file_bytes.h"
+#include "io/pack_format.h"
+#include "io/pixel_mapping.h"
 
 namespace thaw {
 
 namespace {
+
+// A pack's pixels were mapped when it was written: its rule, not the run's flags, made them.
+std::string pixel_mapping_of_data(const RunConfig& c) {
+  if (is_pack_dir(c.data)) return read_pack_manifest(c.data).pixel_mapping;
+  return describe_pixel_mapping(pixel_mapping_of(c.window, c.dicom_frame));
+}
 
 using ojson = nlohmann::ordered_json;
 
@@ -128,7 +136,8 @@ RunRecorder::RunRecorder(const std::filesystem::path& dir, const RunConfig& c, c
                      {"manifest_sha256", manifest.sha256},
                      {"samples_file", "samples.csv"},
                      {"samples_columns", kManifestColumns},
-                     {"splits", manifest.splits}};
+                     {"splits", manifest.splits},
+                     {"pixel_mapping", pixel_mapping_of_data(c)}};
   record_["initial_weights"] = {{"source", init.source},
                                 {"file_sha256", init.file_sha256},
                                 {"state_sha256", state_sha256(s.graph, init.state)},

@@ -82,6 +82,10 @@ struct RunConfig {
   // Images with more pixels are unreadable (io/image_decode.h); records made before the option ran
   // with this default.
   int64_t max_image_pixels = kMaxImagePixels;
+  // --window C,W and --dicom-frame (io/pixel_mapping.h): "" (each DICOM file's own window) and 0 in
+  // records made before the options, which read no DICOM files.
+  std::string window;
+  int64_t dicom_frame = 0;
   // --select / --patience (engine/train/best_epoch.h): "" and 0 (off) in older records.
   std::string select;
   int64_t patience = 0;
@@ -106,19 +110,31 @@ struct RunConfig {
 };
 
 // to_json / from_json with the struct's field names; a field missing from the JSON keeps its
-// default (records written before the option existed ran with that default).
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(RunConfig, data, arch, weights, classes, freeze_through, epochs,
-                                                batch_size,
-                                                lr, lr_schedule, warmup_steps, warmup_start_factor, lr_step_size,
-                                                lr_gamma, min_lr, beta1, beta2, eps, optimizer, momentum, nesterov,
-                                                weight_decay, label_smoothing, class_weights, bn, dropout, seed,
-                                                input_size, out, overwrite, threads, train_limit, val_limit,
-                                                max_steps, eval_batch_size, val_fraction, rrc_scale, rrc_ratio,
-                                                workers, on_bad_image, brightness, contrast, shards, class_subset,
-                                                test_fraction, augment, feature_cache, feature_cache_mb,
-                                                checkpoint_every, keep_checkpoints, device, precision,
-                                                layer_decay, lr_groups, max_image_pixels, select,
-                                                patience, mlflow, tensorboard, stop_on_divergence, unfreeze, held_out,
-                                                folds, fold)
+// default (records written before the option existed ran with that default). Written out as
+// NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT would, in two lists: that macro takes at most 63
+// fields.
+#define THAW_RUN_CONFIG_FIELDS_1                                                                                    \
+  data, arch, weights, classes, freeze_through, epochs, batch_size, lr, lr_schedule, warmup_steps,                 \
+      warmup_start_factor, lr_step_size, lr_gamma, min_lr, beta1, beta2, eps, optimizer, momentum, nesterov,       \
+      weight_decay, label_smoothing, class_weights, bn, dropout, seed, input_size, out, overwrite, threads,         \
+      train_limit, val_limit, max_steps, eval_batch_size, val_fraction, rrc_scale, rrc_ratio, workers, on_bad_image
+#define THAW_RUN_CONFIG_FIELDS_2                                                                                    \
+  brightness, contrast, shards, class_subset, test_fraction, augment, feature_cache, feature_cache_mb,             \
+      checkpoint_every, keep_checkpoints, device, precision, layer_decay, lr_groups, max_image_pixels, select,      \
+      patience, mlflow, tensorboard, stop_on_divergence, unfreeze, held_out, folds, fold, window, dicom_frame
+
+inline void to_json(nlohmann::json& nlohmann_json_j, const RunConfig& nlohmann_json_t) {
+  NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(NLOHMANN_JSON_TO, THAW_RUN_CONFIG_FIELDS_1))
+  NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(NLOHMANN_JSON_TO, THAW_RUN_CONFIG_FIELDS_2))
+}
+
+inline void from_json(const nlohmann::json& nlohmann_json_j, RunConfig& nlohmann_json_t) {
+  const RunConfig nlohmann_json_default_obj;
+  NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(NLOHMANN_JSON_FROM_WITH_DEFAULT, THAW_RUN_CONFIG_FIELDS_1))
+  NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(NLOHMANN_JSON_FROM_WITH_DEFAULT, THAW_RUN_CONFIG_FIELDS_2))
+}
+
+#undef THAW_RUN_CONFIG_FIELDS_1
+#undef THAW_RUN_CONFIG_FIELDS_2
 
 }  // namespace thaw

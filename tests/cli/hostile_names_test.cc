@@ -91,7 +91,7 @@ TEST_F(HostileNames, RoundTripThroughEveryCsvAndAreEscapedInTheReport) {
                                   const std::string& said) {
     const CommandResult stop = thaw(cmd);
     EXPECT_EQ(stop.exit_code, 2) << describe(cmd, stop);
-    EXPECT_THAT(stop.err, HasSubstr("broken.png: not a JPEG or PNG image"));
+    EXPECT_THAT(stop.err, HasSubstr("broken.png: not a JPEG, PNG, TIFF or DICOM image"));
     const CommandResult skip = thaw(cmd + " --on-bad-image skip");
     ASSERT_EQ(skip.exit_code, 0) << describe(cmd + " --on-bad-image skip", skip);
     EXPECT_EQ(read_csv(dir_ / csv).rows.size(), rows);

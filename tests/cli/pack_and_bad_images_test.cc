@@ -196,14 +196,14 @@ TEST_F(DataCommands, WeightsCarryInputSizeAndPreprocessingForPredict) {
   EXPECT_EQ(read_text(dir_.path() / "p.csv").substr(0, read_text(dir_.path() / "p.csv").find('\n')), "path,predicted,a,b");
 }
 
-// A .dcm and a .tif in the class folders: train, data check and pack each name them in one warning.
+// A .nii and a .heic in the class folders: train, data check and pack each name them in one warning.
 TEST_F(DataCommands, FilesLeftOutByTheirNamesAreNamedByEveryCommand) {
-  std::ofstream(dir_.path() / "data" / "a" / "scan.dcm") << "DICM";
-  std::ofstream(dir_.path() / "data" / "b" / "slide.tif") << "II*";
+  std::ofstream(dir_.path() / "data" / "a" / "scan.nii") << "n+1";
+  std::ofstream(dir_.path() / "data" / "b" / "slide.heic") << "ftyp";
   const std::string warning = "thaw: warning: 2 files in the class folders of " + (dir_.path() / "data").string() +
-                              " are not .jpg, .jpeg or .png and left out: " +
-                              (dir_.path() / "data" / "a" / "scan.dcm").string() + ", " +
-                              (dir_.path() / "data" / "b" / "slide.tif").string() + "\n";
+                              " are not .jpg, .jpeg, .png, .tif, .tiff, .dcm or .dicom and left out: " +
+                              (dir_.path() / "data" / "a" / "scan.nii").string() + ", " +
+                              (dir_.path() / "data" / "b" / "slide.heic").string() + "\n";
   const std::string train = train_args(dir_ / "data", dir_ / "run");
   CommandResult r = run_command(train, dir_);
   ASSERT_EQ(r.exit_code, 0) << describe(train, r);

@@ -63,10 +63,10 @@ TEST(SweepData, AUserFolderTheSweepCannotUseIsOneLineBeforeAnyWork) {
   } named[] = {
       {one, "--data " + one.string() + ": 1 class ('melanoma'); expected at least 2 classes to tell apart (one "
             "sub-folder of images per class)"},
-      {data, (data / "nevus" / "notes.jpg").string() + ": not a JPEG or PNG image (its first bytes are neither); "
+      {data, (data / "nevus" / "notes.jpg").string() + ": not a JPEG, PNG, TIFF or DICOM image (its first bytes are none of them); "
              "expected only images in " + data.string() + " (remove it, or give --on-bad-image skip"},
-      {dir.path() / "empty", (dir.path() / "empty" / "nevus").string() + ": class folder holds no .jpg, .jpeg or "
-                                                                         ".png images"},
+      {dir.path() / "empty", (dir.path() / "empty" / "nevus").string() + ": class folder holds no .jpg, .jpeg, "
+                                                                         ".png, .tif, .tiff, .dcm or .dicom images"},
   };
   for (const auto& c : named) {
     const std::string cmd = sweep + sh_quote(c.data.string()) + fractions + " --batch-size 4";
@@ -78,16 +78,17 @@ TEST(SweepData, AUserFolderTheSweepCannotUseIsOneLineBeforeAnyWork) {
   }
 
   // A file not named as an image is left out, as thaw train does, and said in one warning line
-  // (Thumbs.db and notes beside the images are common; a .tif would be an image lost).
+  // (Thumbs.db and notes beside the images are common; a .heic would be an image lost).
   const std::filesystem::path stray = dir.path() / "stray";
   write_fake_jpegs(stray / "a", 10);
   write_fake_jpegs(stray / "b", 10);
-  std::ofstream(stray / "b" / "scan.tif") << "II*";
+  std::ofstream(stray / "b" / "scan.heic") << "ftyp";
   const std::string cmd = sweep + sh_quote(stray.string()) + fractions + " --batch-size 64";
   const CommandResult r = run_command(cmd, dir);
   EXPECT_EQ(r.exit_code, 2) << describe(cmd, r);  // the batch, not the stray file
   EXPECT_NE(r.err.find("thaw: warning: 1 file in the class folders of " + stray.string() +
-                       " is not .jpg, .jpeg or .png and left out: " + (stray / "b" / "scan.tif").string() + "\n"),
+                       " is not .jpg, .jpeg, .png, .tif, .tiff, .dcm or .dicom and left out: " +
+                           (stray / "b" / "scan.heic").string() + "\n"),
             std::string::npos)
       << describe(cmd, r);
   EXPECT_NE(r.err.find("has 12 images"), std::string::npos) << describe(cmd, r);

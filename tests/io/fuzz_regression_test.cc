@@ -11,7 +11,7 @@ using testkit::replay_fuzz_inputs;
 
 TEST(FuzzRegression, SafetensorsInputs) { EXPECT_GE(replay_fuzz_inputs("safetensors", fuzz::safetensors), 5u); }
 TEST(FuzzRegression, CsvInputs) { EXPECT_GE(replay_fuzz_inputs("csv", fuzz::csv), 4u); }
-TEST(FuzzRegression, ImageInputs) { EXPECT_GE(replay_fuzz_inputs("image", fuzz::image), 5u); }
+TEST(FuzzRegression, ImageInputs) { EXPECT_GE(replay_fuzz_inputs("image", fuzz::image), 9u); }
 TEST(FuzzRegression, NpyInputs) { EXPECT_GE(replay_fuzz_inputs("npy", fuzz::npy), 4u); }
 TEST(FuzzRegression, ExifInputs) { EXPECT_GE(replay_fuzz_inputs("exif", fuzz::exif), 7u); }
 TEST(FuzzRegression, IdxInputs) { EXPECT_GE(replay_fuzz_inputs("idx", fuzz::idx), 6u); }

@@ -132,7 +132,7 @@ TEST_F(ImageFolder, TrainingPixelsDependOnSeedEpochAndSampleOnly) {
 TEST_F(ImageFolder, EmptyClassFolderAndNoClassesAreUserErrors) {
   fs::create_directories(dir_ / "data" / "empty_class");
   EXPECT_THAT(user_error_of([&] { scan_image_folder(dir_ / "data"); }),
-              HasSubstr("empty_class: class folder holds no .jpg, .jpeg or .png images"));
+              HasSubstr("empty_class: class folder holds no .jpg, .jpeg, .png, .tif, .tiff, .dcm or .dicom images"));
   fs::create_directories(dir_ / "flat");
   spit(dir_ / "flat" / "a.jpg", "x");
   EXPECT_THAT(user_error_of([&] { scan_image_folder(dir_ / "flat"); }), HasSubstr("expected one sub-folder"));

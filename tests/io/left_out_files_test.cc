@@ -23,17 +23,18 @@ TEST(LeftOutFiles, CountedAndNamedInOneLine) {
   fs::create_directories(dir / "d/b/.cache");
   spit(dir / "d/a/1.jpg", "x");
   spit(dir / "d/a/2.PNG", "x");
-  spit(dir / "d/a/scan.dcm", "x");
-  spit(dir / "d/a/deeper/slide.tif", "x");
+  spit(dir / "d/a/scan.dcm", "x");  // read (io/dicom_decode.cc), so not left out
+  spit(dir / "d/a/scan.nii", "x");
+  spit(dir / "d/a/deeper/slide.heic", "x");
   spit(dir / "d/b/.hidden.tif", "x");
   spit(dir / "d/b/.cache/x.tif", "x");
   spit(dir / "d/readme.txt", "x");  // beside the class folders, not in one
   const std::vector<std::string> files = left_out_files((dir / "d").string());
-  EXPECT_THAT(files, ::testing::ElementsAre((dir / "d/a/deeper/slide.tif").string(), (dir / "d/a/scan.dcm").string()));
+  EXPECT_THAT(files, ::testing::ElementsAre((dir / "d/a/deeper/slide.heic").string(), (dir / "d/a/scan.nii").string()));
   std::ostringstream log;
   warn_left_out_files((dir / "d").string(), log);
   EXPECT_EQ(log.str(), "thaw: warning: 2 files in the class folders of " + (dir / "d").string() +
-                           " are not .jpg, .jpeg or .png and left out: " + files[0] + ", " + files[1] + "\n");
+                           " are not .jpg, .jpeg, .png, .tif, .tiff, .dcm or .dicom and left out: " + files[0] + ", " + files[1] + "\n");
   for (int i = 0; i < 6; ++i) spit(dir / ("d/b/n" + std::to_string(i) + ".heic"), "x");
   log.str("");
   warn_left_out_files((dir / "d").string(), log);
