@@ -76,10 +76,16 @@ struct Opened {
 
 // Debian's GDCM is built with its assertions on, so a file that trips one would abort thaw. Those
 // found are refused first: a file meta group that runs to the end of the file, a Frame Increment
-// Pointer without a Number of Frames (pydicom's rtdose_1frame.dcm).
+// Pointer without a Number of Frames (pydicom's rtdose_1frame.dcm). GDCM also allocates what a
+// value's length claims before reading it: a Pixel Data claim past the end of the file is refused
+// here (other elements are not looked at: that would be a DICOM parser of thaw's own).
 void refuse_what_aborts_gdcm(std::string_view bytes, const std::string& name) {
   if (!meta_group_complete(bytes)) {
     fail_user(name, ": truncated or corrupt DICOM (its file meta information does not end before the file does)");
+  }
+  if (const std::optional<PixelDataClaim> c = pixel_data_claim(bytes); c && c->length > bytes.size() - c->value_at) {
+    fail_user(name, ": truncated DICOM (its pixel data claim ", c->length, " bytes; the file ends ",
+              bytes.size() - c->value_at, " bytes into them)");
   }
   ViewBuf buf(bytes);
   std::istream in(&buf);
@@ -170,8 +176,7 @@ std::vector<int32_t> frame_values(const Opened& o, const std::vector<char>& all,
   return v;
 }
 
-std::vector<char> decode_all_frames(const Opened& o, std::string_view bytes, const std::string& name,
-                                    int64_t max_pixels) {
+std::vector<char> decode_all_frames(const Opened& o, const std::string& name, int64_t max_pixels) {
   const gdcm::Image& im = o.reader.GetImage();
   const uint64_t length = im.GetBufferLength();
   const uint64_t expected =
@@ -183,7 +188,7 @@ std::vector<char> decode_all_frames(const Opened& o, std::string_view bytes, con
               " bytes (thaw decodes at most ", 8 * max_pixels, " bytes of one file, --max-image-pixels)");
   }
   // Uncompressed YBR_FULL_422 stores two samples a pixel (Y Y Cb Cr per pair); GDCM expands them.
-  check_pixel_data_length(o.reader.GetFile().GetDataSet(), bytes,
+  check_pixel_data_length(o.reader.GetFile().GetDataSet(),
                           o.photometric == "YBR_FULL_422" ? expected / 3 * 2 : expected, name);
   std::vector<char> all(static_cast<size_t>(length));
   if (!im.GetBuffer(all.data())) {
@@ -254,7 +259,7 @@ Image decode_dicom(std::string_view bytes, const std::string& name, int64_t max_
   Opened o;
   open_dicom(bytes, name, max_pixels, o);
   check_supported(o, name, mapping);
-  const std::vector<int32_t> v = frame_values(o, decode_all_frames(o, bytes, name, max_pixels), mapping.frame);
+  const std::vector<int32_t> v = frame_values(o, decode_all_frames(o, name, max_pixels), mapping.frame);
   if (o.samples == 1) return grey_image(o, v, mapping, name);
   return colour_image(o, v, o.reader.GetImage().GetPlanarConfiguration() == 1, name);
 }

@@ -23,15 +23,19 @@ struct GreyRule {
 // an unknown VOI LUT Function, a value that is not a number.
 GreyRule grey_rule(const gdcm::DataSet& ds, const PixelMapping& mapping, const std::string& name);
 
-// Native (uncompressed) pixel data shorter than the frames need, or a file that ends before the
-// pixel data its header declares: a truncated file, refused by name (GDCM pads it with zeros and
-// says nothing). `bytes` is the whole file.
-void check_pixel_data_length(const gdcm::DataSet& ds, std::string_view bytes, uint64_t expected_bytes,
-                             const std::string& name);
+// Native (uncompressed) pixel data shorter than the frames need: a truncated file, refused by name.
+void check_pixel_data_length(const gdcm::DataSet& ds, uint64_t expected_bytes, const std::string& name);
 
-// Where the value of a Pixel Data element of length `vl` starts in `bytes` (the element's header,
-// little- or big-endian, explicit or implicit VR, found whole), or npos.
-size_t pixel_data_value_at(std::string_view bytes, uint32_t vl);
+// The Pixel Data element's declared value, from the first (7fe0,0010) tag after the preamble:
+// where its value starts and how long it says it is (explicit or implicit VR, either byte order);
+// nullopt when there is none or its length is undefined (compressed fragments). GDCM allocates a
+// declared length before reading it, and pads a short one with zeros without a word, so a claim
+// past the end of the file is refused before GDCM reads it.
+struct PixelDataClaim {
+  size_t value_at = 0;
+  uint64_t length = 0;
+};
+std::optional<PixelDataClaim> pixel_data_claim(std::string_view bytes);
 
 // YBR_FULL to RGB (PS3.3 C.7.6.3.1.2, the coefficients of ITU-R BT.601 at full range), each
 // channel rounded half up and clamped to 0..255.

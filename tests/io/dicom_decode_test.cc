@@ -212,13 +212,17 @@ TEST(DicomDecode, RefusalsNameTheFileAndWhatWasExpected) {
               HasSubstr("ct.dcm: image of 128x128 pixels is larger than the limit"));
 }
 
-// Not pixel data at all: a corrupt file, the preamble alone.
+// Not pixel data at all: a corrupt file, the preamble alone, a claim past the end of the file.
 TEST(DicomDecode, CorruptAndUndecodableFilesAreOneLine) {
   std::string preamble(128, '\0');
   preamble += "DICM";
   EXPECT_THAT(user_error_of([&] { decode_image(preamble, "empty.dcm"); }), HasSubstr("empty.dcm: "));
   std::string junk = preamble + std::string(64, '\xff');
   EXPECT_THAT(user_error_of([&] { decode_image(junk, "junk.dcm"); }), HasSubstr("junk.dcm: "));
+  // A Pixel Data claiming 4 GiB in a 200-byte file: refused before GDCM would allocate the claim.
+  const std::string huge = slurp(std::string(THAW_SOURCE_DIR) + "/tests/io/data/fuzz/image/hand-dicom-huge-pixel-length");
+  EXPECT_THAT(user_error_of([&] { decode_image(huge, "huge.dcm"); }),
+              HasSubstr("huge.dcm: truncated DICOM (its pixel data claim 4294967280 bytes; the file ends 8 bytes"));
 }
 
 }  // namespace
