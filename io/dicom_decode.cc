@@ -55,14 +55,20 @@ void quiet_gdcm() {
   });
 }
 
+// Parses the file with a plain reader (no image extraction), all of it or up to `before`;
+// false when GDCM cannot. The reader keeps what it parsed, not the stream.
+bool parse(std::string_view bytes, gdcm::Reader& r, const std::optional<gdcm::Tag>& before = std::nullopt) {
+  ViewBuf buf(bytes);
+  std::istream in(&buf);
+  r.SetStream(in);
+  return before ? r.ReadUpToTag(*before) : r.Read();
+}
+
 // Whether the file parses as DICOM and holds a Pixel Data element: tells "no image in it" from
 // "corrupt" when GDCM's image reader refuses a file.
 bool has_pixel_data(std::string_view bytes) {
-  ViewBuf buf(bytes);
-  std::istream in(&buf);
   gdcm::Reader r;
-  r.SetStream(in);
-  return !r.Read() || r.GetFile().GetDataSet().FindDataElement(gdcm::Tag(0x7fe0, 0x0010));
+  return !parse(bytes, r) || r.GetFile().GetDataSet().FindDataElement(gdcm::Tag(0x7fe0, 0x0010));
 }
 
 // What a decoder needs of one file, its pixel data not yet decoded.
@@ -87,11 +93,10 @@ void refuse_what_aborts_gdcm(std::string_view bytes, const std::string& name) {
     fail_user(name, ": truncated DICOM (its pixel data claim ", c->length, " bytes; the file ends ",
               bytes.size() - c->value_at, " bytes into them)");
   }
-  ViewBuf buf(bytes);
-  std::istream in(&buf);
+  // Up to the element after Number of Frames (0028,0008) and Frame Increment Pointer (0028,0009):
+  // the rest of the header is the image reader's to parse.
   gdcm::Reader r;
-  r.SetStream(in);
-  if (!r.ReadUpToTag(gdcm::Tag(0x7fe0, 0x0010))) return;  // the image reader says why
+  if (!parse(bytes, r, gdcm::Tag(0x0028, 0x000a))) return;  // the image reader says why
   const gdcm::DataSet& ds = r.GetFile().GetDataSet();
   if (ds.FindDataElement(gdcm::Tag(0x0028, 0x0009)) && !ds.FindDataElement(gdcm::Tag(0x0028, 0x0008))) {
     fail_user(name, ": DICOM Frame Increment Pointer without Number of Frames (expected both, or neither)");
@@ -126,7 +131,10 @@ void open_dicom(std::string_view bytes, const std::string& name, int64_t max_pix
   if (o.width * o.height > max_pixels) fail_too_many_pixels(name, o.width, o.height, max_pixels);
 }
 
-// Refusals of what thaw does not read, each naming the file and what was expected.
+bool is_ybr_full(const Opened& o) { return o.photometric == "YBR_FULL" || o.photometric == "YBR_FULL_422"; }
+
+// Refusals of what thaw does not read, each naming the file and what was expected; the same for the
+// header alone and for the pixels.
 void check_supported(const Opened& o, const std::string& name, const PixelMapping& mapping) {
   const bool grey = o.photometric == "MONOCHROME1" || o.photometric == "MONOCHROME2";
   const bool colour = o.photometric == "RGB" || o.photometric == "YBR_FULL" || o.photometric == "YBR_FULL_422" ||
@@ -140,6 +148,9 @@ void check_supported(const Opened& o, const std::string& name, const PixelMappin
               " stored are not read (expected 8 or 16 bits allocated)");
   }
   if (colour && o.is_signed) fail_user(name, ": signed colour DICOM pixels are not read (expected unsigned RGB)");
+  if (is_ybr_full(o) && o.bits_allocated == 16) {
+    fail_user(name, ": 16-bit YBR_FULL DICOM pixels are not read (expected RGB)");
+  }
   // GDCM 3.0 puts the bytes of 16-bit colour RLE in the wrong order (pydicom's SC_rgb_rle_16bit.dcm
   // comes out as other colours; tests/io/dicom_decode_test.cc), so it is refused, not misread.
   if (colour && o.bits_allocated == 16 && o.reader.GetImage().GetTransferSyntax() == gdcm::TransferSyntax::RLELossless) {
@@ -156,7 +167,7 @@ std::vector<int32_t> frame_values(const Opened& o, const std::vector<char>& all,
   const int64_t n = o.width * o.height * o.samples;
   const int bytes = o.bits_allocated / 8;
   const char* at = all.data() + frame * n * bytes;
-  const uint32_t mask = o.bits_stored >= 32 ? 0xffffffffu : (uint32_t{1} << o.bits_stored) - 1;
+  const uint32_t mask = (uint32_t{1} << o.bits_stored) - 1;  // at most 16 bits (check_supported)
   const uint32_t sign = uint32_t{1} << (o.bits_stored - 1);
   std::vector<int32_t> v(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
@@ -198,25 +209,31 @@ std::vector<char> decode_all_frames(const Opened& o, const std::string& name, in
   return all;
 }
 
-Image grey_image(const Opened& o, const std::vector<int32_t>& v, const PixelMapping& mapping, const std::string& name) {
-  const GreyRule rule = grey_rule(o.reader.GetFile().GetDataSet(), mapping, name);
+Image grey_image(const Opened& o, const std::vector<int32_t>& v, const GreyRule& rule) {
   std::vector<double> m(v.size());
   for (size_t i = 0; i < v.size(); ++i) m[i] = v[i] * rule.slope + rule.intercept;
-  const auto [lo, hi] = std::minmax_element(m.begin(), m.end());
+  // Without a window: the frame's lowest to highest value.
+  double lo = 0, range = 0;
+  if (!rule.window) {
+    const auto [min, max] = std::minmax_element(m.begin(), m.end());
+    lo = *min;
+    range = *max - *min;
+  }
   const bool invert = o.photometric == "MONOCHROME1";
   std::vector<uint16_t> rgb16(v.size() * 3);
   for (size_t i = 0; i < m.size(); ++i) {
-    double y = rule.window ? voi_apply(m[i], *rule.window, rule.function) : (*hi > *lo ? (m[i] - *lo) / (*hi - *lo) : 0.0);
+    double y = rule.window ? voi_apply(m[i], *rule.window, rule.function)
+                           : (range > 0 ? (m[i] - lo) / range : 0.0);
     if (invert) y = 1 - y;
     std::fill_n(rgb16.begin() + static_cast<std::ptrdiff_t>(3 * i), 3, unit_to_u16(y));
   }
   return image_from_rgb16(o.width, o.height, std::move(rgb16));
 }
 
-Image colour_image(const Opened& o, const std::vector<int32_t>& v, bool planar, const std::string& name) {
+Image colour_image(const Opened& o, const std::vector<int32_t>& v, bool planar) {
   const size_t n = static_cast<size_t>(o.width * o.height);
   const auto sample = [&](size_t pixel, int c) { return planar ? v[c * n + pixel] : v[3 * pixel + c]; };
-  const bool ybr = o.photometric == "YBR_FULL" || o.photometric == "YBR_FULL_422";
+  const bool ybr = is_ybr_full(o);
   if (o.bits_allocated == 8) {
     Image img;
     img.width = o.width;
@@ -232,7 +249,6 @@ Image colour_image(const Opened& o, const std::vector<int32_t>& v, bool planar, 
     }
     return img;
   }
-  if (ybr) fail_user(name, ": 16-bit YBR_FULL DICOM pixels are not read (expected RGB)");
   const double full = std::ldexp(1.0, o.bits_stored) - 1;
   std::vector<uint16_t> rgb16(3 * n);
   for (size_t p = 0; p < n; ++p) {
@@ -248,6 +264,7 @@ ImageHeader read_dicom_header(std::string_view bytes, const std::string& name, i
   Opened o;
   open_dicom(bytes, name, max_pixels, o);
   check_supported(o, name, mapping);
+  if (o.samples == 1) grey_rule(o.reader.GetFile().GetDataSet(), mapping, name);  // its refusals too
   ImageHeader h;
   h.format = "dicom";
   h.width = o.width;
@@ -259,9 +276,12 @@ Image decode_dicom(std::string_view bytes, const std::string& name, int64_t max_
   Opened o;
   open_dicom(bytes, name, max_pixels, o);
   check_supported(o, name, mapping);
+  // The rule's refusals (a Modality LUT Sequence, an unknown VOI LUT Function) before any decoding.
+  const std::optional<GreyRule> rule =
+      o.samples == 1 ? std::optional(grey_rule(o.reader.GetFile().GetDataSet(), mapping, name)) : std::nullopt;
   const std::vector<int32_t> v = frame_values(o, decode_all_frames(o, name, max_pixels), mapping.frame);
-  if (o.samples == 1) return grey_image(o, v, mapping, name);
-  return colour_image(o, v, o.reader.GetImage().GetPlanarConfiguration() == 1, name);
+  if (rule) return grey_image(o, v, *rule);
+  return colour_image(o, v, o.reader.GetImage().GetPlanarConfiguration() == 1);
 }
 
 }  // namespace thaw

@@ -10,9 +10,9 @@
 // (PS3.3 C.11): the stored value through the modality transform (Rescale Slope and Intercept),
 // then the VOI window of --window C,W or else the file's first Window Center/Width, by the file's
 // VOI LUT Function (LINEAR, the default, as PS3.3 C.11.2.1.2.1 defines it; LINEAR_EXACT; SIGMOID);
-// a file with neither is scaled from its frame's lowest to highest
-// value. MONOCHROME1 is then inverted (its low values are white). The result, in [0, 1], is kept
-// to 1/65535 (Image::rgb16). RGB files are taken as they are (8 bits: as 8-bit images).
+// a file with neither is scaled from its frame's lowest to highest value. MONOCHROME1 is then
+// inverted (its low values are white). The result, in [0, 1], is kept to 1/65535 (Image::rgb16).
+// RGB files are taken as they are (8 bits: as 8-bit images).
 #include <cstdint>
 #include <optional>
 #include <string>

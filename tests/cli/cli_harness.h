@@ -4,6 +4,7 @@
 // Debian's python with torch).
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -39,6 +40,13 @@ inline std::string sh_quote(const std::string& s) {
 }
 
 inline std::string read_text(const std::filesystem::path& p) { return read_file_or_empty(p); }
+
+// Lines of a command's output ("one line" is the error rule's test).
+inline size_t count_lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
+
+// Idle OpenMP threads sleep instead of spinning: on a loaded 2-core machine spinning takes the cores
+// from the loader's workers (and costs a test most of its time). Put before a command.
+inline constexpr const char* kPassive = "OMP_WAIT_POLICY=passive ";
 
 // The tests' scratch folder (tests/support/temp_dir.h); `dir / "name"` is a path inside it, as a
 // string for building command lines.

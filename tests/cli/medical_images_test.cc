@@ -55,10 +55,6 @@ for i in range(2):
     Image.fromarray(rng.integers(0, 65536, (65, 63)).astype(np.uint16)).save(os.path.join(root, "b", "p%d.png" % i))
 )PY";
 
-constexpr const char* kPassive = "OMP_WAIT_POLICY=passive ";
-
-size_t count_lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
-
 class MedicalImages : public ::testing::Test {
  protected:
   void SetUp() override {

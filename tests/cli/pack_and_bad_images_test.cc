@@ -32,9 +32,6 @@ for c in ("a", "b"):
         Image.fromarray(px).save(os.path.join(root, "data", c, "%d.%s" % (i, "png" if i % 2 else "jpg")))
 )PY";
 
-// Idle OpenMP threads sleep instead of spinning: on a loaded 2-core machine spinning takes the cores
-// from the loader's workers (and costs this test most of its time).
-constexpr const char* kPassive = "OMP_WAIT_POLICY=passive ";
 
 // A small run that loads every one of the 10 samples, whichever the split picks (it is keyed by the
 // paths, which change with the scratch folder): 2 per class in validation, 3 steps of 2 over the 6

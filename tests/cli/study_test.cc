@@ -15,8 +15,6 @@ constexpr const char* kFashion = "/usr/share/datasets/fashion-mnist/t10k-images-
 
 nlohmann::json read_json(const std::filesystem::path& p) { return nlohmann::json::parse(read_text(p)); }
 
-size_t count_lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
-
 TEST(StudyCommands, SweepMarksAFailedArmAndEvalAndStatsAgree) {
   if (!thaw_binary_exists()) GTEST_SKIP() << "thaw binary not built: " << THAW_BINARY;
   if (!std::filesystem::exists(kFashion)) GTEST_SKIP() << "Debian's dataset-fashion-mnist is not installed";

@@ -15,8 +15,6 @@ void write_fake_jpegs(const std::filesystem::path& dir, int n) {
   for (int i = 0; i < n; ++i) std::ofstream(dir / (std::to_string(i) + ".jpg"), std::ios::binary) << "\xFF\xD8\xFF rest";
 }
 
-size_t count_lines(const std::string& s) { return static_cast<size_t>(std::count(s.begin(), s.end(), '\n')); }
-
 TEST(SweepData, AUserFolderTheSweepCannotUseIsOneLineBeforeAnyWork) {
   if (!thaw_binary_exists()) GTEST_SKIP() << "thaw binary not built: " << THAW_BINARY;
   ScratchDir dir;

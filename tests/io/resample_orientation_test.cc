@@ -7,18 +7,12 @@
 #include <vector>
 
 #include "io/resample.h"
+#include "tests/io/patterned_image.h"
 
 namespace thaw {
 namespace {
 
-Image test_image(int64_t w, int64_t h) {
-  Image img;
-  img.width = w;
-  img.height = h;
-  img.rgb.resize(static_cast<size_t>(w * h * 3));
-  for (size_t i = 0; i < img.rgb.size(); ++i) img.rgb[i] = static_cast<uint8_t>((i * 53 + i / 7) % 256);
-  return img;
-}
+using testing::patterned_image;
 
 // The oriented plane by definition, from the upright one.
 std::vector<float> oriented(const std::vector<float>& up, int64_t w, int64_t h, const Orientation& o) {
@@ -48,7 +42,7 @@ std::vector<float> oriented(const std::vector<float>& up, int64_t w, int64_t h, 
 }
 
 TEST(ResampleOrientation, EveryFlipAndTurnMovesTheUprightValues) {
-  const Image img = test_image(37, 29);
+  const Image img = patterned_image(37, 29);
   const Box box{3.5, 2.25, 30.0, 27.0};
   const int64_t n = 11;
   std::vector<float> up(3 * n * n), got(3 * n * n);
@@ -68,7 +62,7 @@ TEST(ResampleOrientation, EveryFlipAndTurnMovesTheUprightValues) {
 }
 
 TEST(ResampleOrientation, FlipsOnANonSquareOutput) {
-  const Image img = test_image(40, 25);
+  const Image img = patterned_image(40, 25);
   const Box box{0, 0, 40, 25};
   std::vector<float> up(3 * 13 * 7), got(3 * 13 * 7);
   resample_rgb(img, box, 13, 7, up.data());

@@ -5,21 +5,13 @@
 #include <vector>
 
 #include "io/resample.h"
+#include "tests/io/patterned_image.h"
 
 namespace thaw {
 namespace {
 
-Image eight_bit(int64_t w, int64_t h) {
-  Image img;
-  img.width = w;
-  img.height = h;
-  img.rgb.resize(static_cast<size_t>(w * h * 3));
-  for (size_t i = 0; i < img.rgb.size(); ++i) img.rgb[i] = static_cast<uint8_t>((i * 29 + i / 5) % 256);
-  return img;
-}
-
 TEST(ResampleRgb16, TimesTwoFiftySevenIsTheEightBitImage) {
-  const Image small = eight_bit(37, 23);
+  const Image small = testing::patterned_image(37, 23);
   std::vector<uint16_t> wide(small.rgb.size());
   for (size_t i = 0; i < wide.size(); ++i) wide[i] = static_cast<uint16_t>(257 * small.rgb[i]);
   const Image big = image_from_rgb16(37, 23, wide);
