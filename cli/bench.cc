@@ -18,6 +18,7 @@
 #include "engine/optim/param_refs.h"
 #include "engine/optim/optimizer.h"
 #include "engine/data/synthetic.h"
+#include "engine/run/train_options.h"
 #include "graph/network.h"
 #include "kernels/cpu/loss.h"
 
@@ -28,6 +29,7 @@ namespace {
 struct BenchArgs {
   std::string device = "cpu";
   std::string precision = "fp32";
+  bool emulate_bf16 = false;
   std::string arch = "inception_v4";
   int64_t batch_size = 8;
   int64_t input_size = 299;
@@ -115,15 +117,7 @@ void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
 
 void run_bench(const BenchArgs& a) {
   if (a.device != "cpu" && a.device != "cuda") fail_user("--device: expected cpu or cuda, got '", a.device, "'");
-  if (a.precision == "bf16") {
-    fail_user("--precision bf16: not built yet; fp32, and tf32 with --device cuda, are");
-  }
-  if (a.precision != "fp32" && a.precision != "tf32") {
-    fail_user("--precision: expected fp32, tf32 or bf16, got '", a.precision, "'");
-  }
-  if (a.precision == "tf32" && a.device != "cuda") {
-    fail_user("--precision tf32: TF32 is a GPU tensor-core mode; give --device cuda (the CPU computes in fp32)");
-  }
+  check_precision(a.precision, a.emulate_bf16, a.device);
   if (a.batch_size < 1) fail_user("--batch-size: expected at least 1, got ", a.batch_size);
   if (a.steps < 1) fail_user("--steps: expected at least 1, got ", a.steps);
   if (a.warmup < 0) fail_user("--warmup: expected 0 or more, got ", a.warmup);
@@ -133,6 +127,7 @@ void run_bench(const BenchArgs& a) {
   if (a.device == "cuda") return run_bench_cuda(a, g, plan);
   ModelState<float> state = ModelState<float>::random(g, 0);
   Executor<float> exec(g, plan, state);
+  exec.set_bf16(a.emulate_bf16);
   const std::vector<ParamRef<float>> refs = trainable_param_refs(g, plan, state, exec);
   OptimizerConfig oc;
   Optimizer<float> opt(oc, refs);
@@ -155,6 +150,7 @@ void run_bench(const BenchArgs& a) {
   const double flops_per_image = model_flops_per_image(g, plan);
   const double ips = static_cast<double>(a.steps * a.batch_size) / seconds;
   nlohmann::json j = {{"device", "cpu"},
+                      {"precision", a.emulate_bf16 ? "bf16-emulated" : "fp32"},
                       {"arch", g.arch},
                       {"threads", omp_get_max_threads()},
                       {"batch_size", a.batch_size},
@@ -186,8 +182,11 @@ void add_bench(CLI::App& app) {
   sub->add_option("--device", a->device, "cpu or cuda")->capture_default_str();
   sub->add_option("--arch", a->arch, "inception_v4 or inception_v3")->capture_default_str();
   sub->add_option("--precision", a->precision,
-                  "fp32, or tf32 (--device cuda: TF32 tensor cores in convolutions and matrix products)")
+                  "fp32; tf32 (--device cuda: TF32 tensor cores in convolutions and matrix products); bf16 (on "
+                  "the CPU with --emulate-bf16)")
       ->capture_default_str();
+  sub->add_flag("--emulate-bf16", a->emulate_bf16,
+                "With --precision bf16 on the CPU: the GPU's bf16 rounding emulated in fp32 arithmetic");
   sub->add_option("--batch-size", a->batch_size, "Images per step")->capture_default_str()->check(in_range(whole(1, kMaxBatch)));
   sub->add_option("--input-size", a->input_size, "Input height and width (>= 75)")->capture_default_str()->check(in_range(input_size_range()));
   sub->add_option("--classes", a->classes, "Number of output classes")->capture_default_str()->check(in_range(whole(1, kMaxClasses)));

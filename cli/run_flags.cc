@@ -128,8 +128,12 @@ void add_run_flags(CLI::App* sub, RunConfig& a) {
                   "Where the training step runs: cpu, or cuda (GPU 0, one rank; evaluation stays on the CPU)")
       ->capture_default_str();
   sub->add_option("--precision", a.precision,
-                  "fp32, or tf32 with --device cuda (TF32 tensor cores in convolutions and matrix products)")
+                  "fp32; tf32 with --device cuda (TF32 tensor cores in convolutions and matrix products); bf16 "
+                  "(bf16 activations and weight copies, fp32 master weights; on the CPU with --emulate-bf16)")
       ->capture_default_str();
+  sub->add_flag("--emulate-bf16", a.emulate_bf16,
+                "With --precision bf16 on the CPU: the GPU's bf16 rounding emulated in fp32 arithmetic (slower "
+                "than fp32; for checking what bf16 does to a run without a GPU)");
 }
 
 void check_fold_flags(const CLI::App& sub, const RunConfig& a, bool from_record) {

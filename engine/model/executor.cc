@@ -1,6 +1,10 @@
 #include "engine/model/executor.h"
 
+#include <type_traits>
+
+#include "core/bf16.h"
 #include "core/error.h"
+#include "engine/model/mixed_precision.h"
 #include "graph/node_geometry.h"
 #include "core/philox.h"
 #include "kernels/cpu/batchnorm.h"
@@ -40,6 +44,55 @@ Executor<T>::Executor(const Graph& g, const Plan& plan, ModelState<T>& state)
 }
 
 template <typename T>
+void Executor<T>::set_bf16(bool on) {
+  if constexpr (std::is_same_v<T, float>) {
+    bf16_ = on;
+    working_.assign(on ? g_.tensors.size() : 0, Tensor<T>());
+  } else {
+    THAW_CHECK(!on, "the bf16 rule is emulated in fp32 only, not in an Executor<double>");
+  }
+}
+
+template <typename T>
+void Executor<T>::refresh_working_copies(int node) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (!bf16_ || !bf16_weight_operands(g_.nodes[node].kind)) return;
+    for (int t : g_.nodes[node].tensors) {
+      working_[t] = state_.values[t];
+      round_to_bf16(working_[t].data(), working_[t].numel());
+    }
+  }
+}
+
+template <typename T>
+const T* Executor<T>::operand(int node, int k) {
+  if (bf16_ && bf16_weight_operands(g_.nodes[node].kind)) return working_[g_.nodes[node].tensors[k]].data();
+  return param(node, k);
+}
+
+template <typename T>
+void Executor<T>::round_after_forward(int node) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (bf16_) round_to_bf16(out_[node].data(), out_[node].numel());
+  }
+}
+
+template <typename T>
+void Executor<T>::round_after_backward(int node) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (!bf16_) return;
+    const Node& n = g_.nodes[node];
+    // Each addition into an input's gradient is stored in bf16, as the GPU's buffer holds it.
+    for (int src : n.inputs) {
+      if (plan_.trainable[src] && !dout_[src].empty()) round_to_bf16(dout_[src].data(), dout_[src].numel());
+    }
+    if (bf16_weight_operands(n.kind)) {
+      for (int t : n.tensors) round_to_bf16(grads_[t].data(), grads_[t].numel());
+    }
+  }
+}
+
+template <typename T>
 const Tensor<T>& Executor<T>::forward(const Tensor<T>& x, Phase phase, const StepKey& key) {
   const Shape want = batched(x.rank() ? x.dim(0) : 0, g_.nodes[0].out);
   if (x.rank() != 4 || x.shape() != want) {
@@ -48,6 +101,7 @@ const Tensor<T>& Executor<T>::forward(const Tensor<T>& x, Phase phase, const Ste
   batch_ = x.dim(0);
   for (auto& o : out_) o.release();
   out_[0] = x;
+  round_after_forward(0);
   for (size_t i = 1; i < g_.nodes.size(); ++i) {
     forward_node(static_cast<int>(i), phase, key);
     // Free inputs as soon as their last reader has run, unless backward needs them.
@@ -80,6 +134,7 @@ const Tensor<T>& Executor<T>::forward_until(const Tensor<T>& x, int node, Phase 
   batch_ = x.dim(0);
   for (auto& o : out_) o.release();
   out_[0] = x;
+  round_after_forward(0);
   forward_nodes(1, node, phase, {});
   return out_[node];
 }
@@ -99,12 +154,20 @@ const Tensor<T>& Executor<T>::forward_from(int node, const Tensor<T>& activation
   batch_ = activations.dim(0);
   for (auto& o : out_) o.release();
   out_[node] = activations;
+  round_after_forward(node);
   forward_nodes(node + 1, last, phase, key);
   return out_.back();
 }
 
 template <typename T>
 void Executor<T>::forward_node(int i, Phase phase, const StepKey& key) {
+  refresh_working_copies(i);
+  forward_op(i, phase, key);
+  round_after_forward(i);
+}
+
+template <typename T>
+void Executor<T>::forward_op(int i, Phase phase, const StepKey& key) {
   const Node& n = g_.nodes[i];
   const bool train = phase == Phase::Train && plan_.trainable[i];
   const Tensor<T>& x = out_[n.inputs[0]];
@@ -112,7 +175,7 @@ void Executor<T>::forward_node(int i, Phase phase, const StepKey& key) {
   Tensor<T>& y = out_[i];
   y.reshape_uninit(batched(batch_, n.out));
   switch (n.kind) {
-    case OpKind::Conv: cpu::conv2d_forward(conv_geom(n, in, batch_), x.data(), param(i, 0), y.data()); break;
+    case OpKind::Conv: cpu::conv2d_forward(conv_geom(n, in, batch_), x.data(), operand(i, 0), y.data()); break;
     case OpKind::BatchNorm: {
       const BnGeom bg = bn_geom(n, batch_);
       if (train && plan_.bn == BnPolicy::Train) {
@@ -170,7 +233,7 @@ void Executor<T>::forward_node(int i, Phase phase, const StepKey& key) {
     }
     case OpKind::Linear: {
       const LinearGeom lg{batch_, in[0], n.out[0]};
-      cpu::linear_forward(lg, x.data(), param(i, 0), param(i, 1), y.data());
+      cpu::linear_forward(lg, x.data(), operand(i, 0), operand(i, 1), y.data());
       break;
     }
     case OpKind::Input: fail_internal("input node inside the graph body");
@@ -199,6 +262,9 @@ void Executor<T>::backward(const Tensor<T>& dlogits) {
     return;
   }
   dout_[last] = dlogits;
+  if constexpr (std::is_same_v<T, float>) {
+    if (bf16_) round_to_bf16(dout_[last].data(), dout_[last].numel());
+  }
   for (int i = last; i > 0; --i) {
     if (!plan_.trainable[i]) continue;
     if (!dout_[i].empty()) {
@@ -220,6 +286,12 @@ void Executor<T>::tell_grads_ready(int node) {
 
 template <typename T>
 void Executor<T>::backward_node(int i) {
+  backward_op(i);
+  round_after_backward(i);
+}
+
+template <typename T>
+void Executor<T>::backward_op(int i) {
   const Node& n = g_.nodes[i];
   const T* dy = dout_[i].data();
   const Shape& in = g_.nodes[n.inputs[0]].out;
@@ -228,7 +300,7 @@ void Executor<T>::backward_node(int i) {
     case OpKind::Conv: {
       const ConvGeom cg = conv_geom(n, in, batch_);
       cpu::conv2d_backward_weight(cg, out_[n.inputs[0]].data(), dy, grad(0));
-      if (Tensor<T>* dx = grad_of_input(i, 0)) cpu::conv2d_backward_data(cg, dy, param(i, 0), dx->data());
+      if (Tensor<T>* dx = grad_of_input(i, 0)) cpu::conv2d_backward_data(cg, dy, operand(i, 0), dx->data());
       break;
     }
     case OpKind::BatchNorm: {
@@ -277,7 +349,7 @@ void Executor<T>::backward_node(int i) {
     case OpKind::Linear: {
       const LinearGeom lg{batch_, in[0], n.out[0]};
       Tensor<T>* dx = grad_of_input(i, 0);
-      cpu::linear_backward(lg, out_[n.inputs[0]].data(), param(i, 0), dy, dx ? dx->data() : nullptr, grad(0), grad(1));
+      cpu::linear_backward(lg, out_[n.inputs[0]].data(), operand(i, 0), dy, dx ? dx->data() : nullptr, grad(0), grad(1));
       break;
     }
     case OpKind::Input: break;

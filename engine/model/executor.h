@@ -55,6 +55,11 @@ class Executor {
   // earlier layers' backward goes on (engine/parallel/grad_buckets.h). Empty: nobody is told.
   void set_grad_ready(std::function<void(int tensor)> ready) { grad_ready_ = std::move(ready); }
 
+  // On: the bf16 rule of engine/model/mixed_precision.h, emulated in fp32 arithmetic (every value
+  // the rule stores as bf16 is rounded to it where the GPU step stores it). Executor<float> only.
+  void set_bf16(bool on);
+  bool bf16() const { return bf16_; }
+
   // Per Graph::tensors index; allocated only for the plan's trainable tensors.
   const std::vector<Tensor<T>>& grads() const { return grads_; }
   std::vector<Tensor<T>>& grads() { return grads_; }
@@ -64,10 +69,18 @@ class Executor {
  private:
   void forward_node(int i, Phase phase, const StepKey& key);
   void forward_nodes(int first, int last, Phase phase, const StepKey& key);  // forward's loop over [first, last]
+  void forward_op(int i, Phase phase, const StepKey& key);  // the op itself, without the bf16 rule's rounding
   void backward_node(int i);
+  void backward_op(int i);
   void tell_grads_ready(int node);
   Tensor<T>* grad_of_input(int node, int which);  // null when no gradient flows into that input
   T* param(int node, int k) { return state_.values[g_.nodes[node].tensors[k]].data(); }
+  // A learnable tensor as the op's arithmetic reads it: the master value, or under the bf16 rule
+  // the working copy that refresh_working_copies made for a Conv or Linear node.
+  const T* operand(int node, int k);
+  void refresh_working_copies(int node);
+  void round_after_forward(int node);
+  void round_after_backward(int node);
 
   const Graph& g_;
   Plan plan_;
@@ -82,6 +95,8 @@ class Executor {
   bool collect_bn_stats_ = false;
   std::vector<Tensor<T>> bn_batch_mean_, bn_batch_var_;
   std::function<void(int)> grad_ready_;
+  bool bf16_ = false;
+  std::vector<Tensor<T>> working_;  // per Graph::tensors index: bf16 working copies (bf16_ only)
 };
 
 }  // namespace thaw

@@ -71,9 +71,13 @@ struct RunConfig {
   // Where the training step runs (engine/run/train_options.h): "cpu", or "cuda" (GPU 0, one rank).
   // Records made before the option trained on the CPU.
   std::string device = "cpu";
-  // Arithmetic of the GPU step's convolutions and matrix products: "fp32", or "tf32" (TF32 tensor
-  // cores, --device cuda only). Records made before the option ran in fp32.
+  // Arithmetic of the training step: "fp32", "tf32" (TF32 tensor cores in the GPU step's
+  // convolutions and matrix products, --device cuda only) or "bf16" (the bf16 rule of
+  // engine/model/mixed_precision.h). Records made before the option ran in fp32.
   std::string precision = "fp32";
+  // --emulate-bf16: --precision bf16 on the CPU, the GPU's bf16 rounding emulated in fp32
+  // (engine/model/mixed_precision.h). false in older records.
+  bool emulate_bf16 = false;
   // timm's layer-wise learning-rate decay (engine/optim/layer_decay.h): 1 (off) in records made
   // before the option.
   double layer_decay = 1.0;
@@ -121,7 +125,7 @@ struct RunConfig {
 #define THAW_RUN_CONFIG_FIELDS_2                                                                                    \
   brightness, contrast, shards, class_subset, test_fraction, augment, feature_cache, feature_cache_mb,             \
       checkpoint_every, keep_checkpoints, device, precision, layer_decay, lr_groups, max_image_pixels, select,      \
-      patience, mlflow, tensorboard, stop_on_divergence, unfreeze, held_out, folds, fold, window, dicom_frame
+      patience, mlflow, tensorboard, stop_on_divergence, unfreeze, held_out, folds, fold, window, dicom_frame, emulate_bf16
 
 inline void to_json(nlohmann::json& nlohmann_json_j, const RunConfig& nlohmann_json_t) {
   NLOHMANN_JSON_EXPAND(NLOHMANN_JSON_PASTE(NLOHMANN_JSON_TO, THAW_RUN_CONFIG_FIELDS_1))

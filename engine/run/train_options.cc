@@ -3,6 +3,7 @@
 #include "core/error.h"
 #include "engine/data/loader.h"
 #include "engine/gpu/cuda_device.h"
+#include "engine/model/mixed_precision.h"
 #include "engine/optim/layer_decay.h"
 #include "engine/parallel/shards.h"
 #include "io/datasets.h"
@@ -55,6 +56,12 @@ void set_feature_cache(TrainConfig& cfg, const RunConfig& c) {
 void apply_train_device(TrainConfig& cfg, const RunConfig& c, std::ostream& note) {
   cfg.cuda = c.device == "cuda";
   cfg.tf32 = c.precision == "tf32";
+  cfg.bf16 = c.precision == "bf16";
+  if (cfg.bf16 && cfg.cache_train && c.freeze_through != "none") {
+    // The cache's frozen part computes in fp32; the bf16 rule rounds inside it.
+    note << "thaw: --precision bf16: the feature cache does not hold bf16 activations yet; training without it\n";
+    cfg.cache_train = false;
+  }
   if (!cfg.cuda) return;
   if ((cfg.cache_train || cfg.cache_eval) && c.freeze_through != "none") {
     note << "thaw: --device cuda: the feature cache is not on the GPU path yet; training without it\n";
@@ -64,15 +71,29 @@ void apply_train_device(TrainConfig& cfg, const RunConfig& c, std::ostream& note
 
 }  // namespace
 
-void check_train_device(const RunConfig& c) {
-  if (c.device != "cpu" && c.device != "cuda") fail_user("--device: expected cpu or cuda, got '", c.device, "'");
-  if (c.precision == "bf16") fail_user("--precision bf16: not built yet; fp32, and tf32 with --device cuda, are");
-  if (c.precision != "fp32" && c.precision != "tf32") {
-    fail_user("--precision: expected fp32, tf32 or bf16, got '", c.precision, "'");
-  }
-  if (c.precision == "tf32" && c.device != "cuda") {
+void check_precision(std::string_view precision, bool emulate_bf16, std::string_view device) {
+  const Numerics n = parse_numerics(precision);
+  if (n == Numerics::Tf32 && device != "cuda") {
     fail_user("--precision tf32: TF32 is a GPU tensor-core mode; give --device cuda (the CPU computes in fp32)");
   }
+  if (emulate_bf16 && n != Numerics::Bf16) {
+    fail_user("--emulate-bf16: emulates --precision bf16 on the CPU; give --precision bf16 too");
+  }
+  if (emulate_bf16 && device != "cpu") {
+    fail_user("--emulate-bf16: a CPU option (the GPU computes in bf16 itself); leave it out with --device cuda");
+  }
+  if (n == Numerics::Bf16 && device == "cpu" && !emulate_bf16) {
+    fail_user("--precision bf16: the CPU has no fast bf16 arithmetic; give --emulate-bf16 to run the GPU's bf16 "
+              "rounding in fp32 (slower than fp32), or --device cuda");
+  }
+  if (n == Numerics::Bf16 && device == "cuda") {
+    fail_user("--precision bf16 --device cuda: not built yet; the bf16 rule runs on the CPU with --emulate-bf16");
+  }
+}
+
+void check_train_device(const RunConfig& c) {
+  if (c.device != "cpu" && c.device != "cuda") fail_user("--device: expected cpu or cuda, got '", c.device, "'");
+  check_precision(c.precision, c.emulate_bf16, c.device);
   if (c.device == "cuda" && (c.layer_decay != 1.0 || !c.lr_groups.empty())) {
     fail_user(c.layer_decay != 1.0 ? "--layer-decay" : "--lr-groups",
               ": the GPU step has one learning rate for every parameter yet; use --device cpu");

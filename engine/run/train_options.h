@@ -13,9 +13,13 @@
 
 namespace thaw {
 
-// --device cpu|cuda and --precision fp32|tf32, checked before any file is opened: anything else,
-// tf32 without cuda, and cuda where no GPU can run it (a build without CUDA, no usable device) are
-// UserErrors naming the flag.
+// --precision fp32|tf32|bf16 and --emulate-bf16 for a step on `device` (cpu or cuda): anything
+// else, tf32 without cuda, bf16 on the CPU without --emulate-bf16 (or that flag without bf16, or
+// on the GPU) and bf16 on the GPU (not built yet) are UserErrors naming the flag.
+void check_precision(std::string_view precision, bool emulate_bf16, std::string_view device);
+
+// --device cpu|cuda and check_precision, before any file is opened: anything else, and cuda where
+// no GPU can run it (a build without CUDA, no usable device), are UserErrors naming the flag.
 void check_train_device(const RunConfig& c);
 
 enum class Augment { Random, None };

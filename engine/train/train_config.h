@@ -57,6 +57,9 @@ struct TrainConfig {
   bool cuda = false;
   // --precision tf32: the GPU step's convolutions and matrix products on TF32 tensor cores.
   bool tf32 = false;
+  // --precision bf16: the step follows the bf16 rule (engine/model/mixed_precision.h); on the CPU
+  // emulated in fp32 arithmetic (--emulate-bf16). Evaluation computes in fp32 either way.
+  bool bf16 = false;
   // Floats per gradient bucket (engine/parallel/grad_buckets.h; 0: kOverlapBucketFloats). Never changes
   // the bits; tests make it small to get many buckets.
   int64_t gradient_bucket_floats = 0;

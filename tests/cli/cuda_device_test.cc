@@ -71,9 +71,13 @@ TEST(CudaDevice, BenchPrecisionIsCheckedBeforeAnyWork) {
   const std::pair<const char*, const char*> cases[] = {
       {"--precision tf32", "thaw: error: --precision tf32: TF32 is a GPU tensor-core mode; give --device cuda (the "
                            "CPU computes in fp32)"},
-      {"--precision bf16 --device cuda", "thaw: error: --precision bf16: not built yet; fp32, and tf32 with --device "
-                                         "cuda, are"},
+      {"--precision bf16 --device cuda", "thaw: error: --precision bf16 --device cuda: not built yet; the bf16 rule "
+                                         "runs on the CPU with --emulate-bf16"},
       {"--precision fp16", "thaw: error: --precision: expected fp32, tf32 or bf16, got 'fp16'"},
+      {"--precision bf16", "thaw: error: --precision bf16: the CPU has no fast bf16 arithmetic; give --emulate-bf16 "
+                           "to run the GPU's bf16 rounding in fp32 (slower than fp32), or --device cuda"},
+      {"--emulate-bf16", "thaw: error: --emulate-bf16: emulates --precision bf16 on the CPU; give --precision bf16 "
+                         "too"},
   };
   for (const auto& [flags, expected] : cases) {
     const std::string cmd = sh_quote(THAW_BINARY) + " bench --steps 1 " + flags;
@@ -88,7 +92,12 @@ TEST(CudaDevice, TrainPrecisionIsCheckedBeforeAnyFile) {
   const std::pair<const char*, const char*> cases[] = {
       {"--precision tf32", "thaw: error: --precision tf32: TF32 is a GPU tensor-core mode; give --device cuda (the "
                            "CPU computes in fp32)"},
-      {"--precision bf16", "thaw: error: --precision bf16: not built yet; fp32, and tf32 with --device cuda, are"},
+      {"--precision bf16", "thaw: error: --precision bf16: the CPU has no fast bf16 arithmetic; give --emulate-bf16 "
+                           "to run the GPU's bf16 rounding in fp32 (slower than fp32), or --device cuda"},
+      {"--precision bf16 --emulate-bf16 --device cuda", "thaw: error: --emulate-bf16: a CPU option (the GPU computes "
+                                                        "in bf16 itself); leave it out with --device cuda"},
+      {"--precision tf32 --emulate-bf16", "thaw: error: --precision tf32: TF32 is a GPU tensor-core mode; give "
+                                          "--device cuda (the CPU computes in fp32)"},
   };
   for (const auto& [flags, expected] : cases) {
     const std::string cmd = sh_quote(THAW_BINARY) + " train --data missing-data --out run " + flags;

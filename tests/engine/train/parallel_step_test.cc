@@ -139,6 +139,19 @@ TEST(ParallelStep, OneTwoAndFourThreadRanksGiveTheSameBits) {
 }
 
 // Gradients as the optimizer saw them after a step, one vector per trainable tensor.
+// The bf16 rule (--precision bf16 --emulate-bf16) keeps the bits independent of N, and is not fp32.
+TEST(ParallelStep, Bf16StepsGiveTheSameBitsOnOneAndTwoRanks) {
+  const Graph g = build_inception_v4(kSize, kClasses, 0.25);
+  TrainConfig cfg = base_config(g);
+  const RunResult fp32 = run_with_ranks(g, cfg, 1);
+  cfg.bf16 = true;
+  const RunResult one = run_with_ranks(g, cfg, 1), two = run_with_ranks(g, cfg, 2);
+  ASSERT_EQ(one.lines.size(), 2u);
+  EXPECT_EQ(two.lines, one.lines);
+  EXPECT_EQ(two.state, one.state);
+  EXPECT_NE(one.state, fp32.state);
+}
+
 std::vector<std::vector<float>> grads_of(const TrainStep& step) {
   std::vector<std::vector<float>> out;
   for (const ParamRef<float>& p : step.params()) out.emplace_back(p.grad, p.grad + p.size);
