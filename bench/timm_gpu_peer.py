@@ -3,8 +3,10 @@
 
 Runs on the lent GPU machine with its PyTorch venv (timm installed there). For each freeze point,
 precision and batch size: images/s of a full training step (forward, cross-entropy, backward of the
-trainable part, SGD momentum), channels_last, bf16 through autocast. The frozen front runs in eval
-mode under no_grad, as thaw runs it. Prints one JSON line per configuration, plus the measured bf16
+trainable part, SGD momentum), channels_last, bf16 through autocast, cuDNN's autotuner on
+(cudnn.benchmark: the fastest engines whatever their determinism, as a speed-minded user runs it),
+eager and, with --compile, torch.compile. The frozen front runs in eval mode under no_grad, as thaw
+runs it. Prints one JSON line per configuration, plus the measured bf16
 matrix rate that model-FLOP utilisation is reported against.
 """
 import argparse
@@ -109,8 +111,9 @@ def main():
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--compile", default="", help="freeze points to also time with torch.compile (bf16)")
     args = ap.parse_args()
+    torch.backends.cudnn.benchmark = True
     print(json.dumps({"bf16_matmul_tflops": matmul_peak() / 1e12}), flush=True)
-    for freeze in args.freeze.split(","):
+    for freeze in filter(None, args.freeze.split(",")):
         for precision in args.precision.split(","):
             for batch in map(int, args.batch.split(",")):
                 print(json.dumps(run(args, freeze, precision, batch, False)), flush=True)
