@@ -27,8 +27,10 @@ const char* step_buffer_kind_name(StepBufferKind k) {
   return "?";
 }
 
-StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch) : batch_(batch) {
+StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, int64_t activation_bytes)
+    : batch_(batch) {
   THAW_CHECK(batch >= 1, "step memory plan for batch ", batch);
+  THAW_CHECK(activation_bytes == 2 || activation_bytes == 4, "activations of ", activation_bytes, " bytes");
   const int n = static_cast<int>(g.nodes.size());
   THAW_CHECK(n >= 2 && static_cast<int>(plan.trainable.size()) == n, "plan for ", plan.trainable.size(),
              " nodes, graph of ", n);
@@ -59,10 +61,10 @@ StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch) 
     const bool train = plan.trainable[i] != 0;
     // Node 0 (the image) belongs to the caller; every other output lives in the arena.
     THAW_CHECK(output_last[i] >= forward_time(i), "node ", node.name, " has no reader");
-    add(StepBufferKind::Output, i, elems * 4, forward_time(i), output_last[i]);
+    add(StepBufferKind::Output, i, elems * activation_bytes, forward_time(i), output_last[i]);
     // The logits' gradient belongs to the executor; the boundary and frozen nodes get none.
     if (train && i != last_node_ && first_grad_writer[i] > 0) {
-      add(StepBufferKind::OutputGrad, i, elems * 4, backward_time(first_grad_writer[i]), backward_time(i));
+      add(StepBufferKind::OutputGrad, i, elems * activation_bytes, backward_time(first_grad_writer[i]), backward_time(i));
     }
     switch (node.kind) {
       case OpKind::MaxPool:

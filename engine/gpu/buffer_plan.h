@@ -35,7 +35,8 @@ class StepMemoryPlan {
 
   // The layout for Phase::Train. A Phase::Eval forward uses the same layout: it writes a subset of
   // the buffers and reads nothing past its own last reader, so the training lifetimes cover it.
-  StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch);
+  // Activations and their gradients take `activation_bytes` each (4: fp32, 2: bf16).
+  StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, int64_t activation_bytes = 4);
 
   int64_t batch() const { return batch_; }
   int64_t arena_bytes() const { return arena_bytes_; }

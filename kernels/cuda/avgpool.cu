@@ -31,35 +31,37 @@ __device__ Span span_of(int64_t o, int64_t stride, int64_t pad, int64_t k, int64
 // The CPU twin sums separably in double: each input row's taps (columns in order), then the rows
 // in order, and divides once by rows * columns. Float inputs make these short double sums exact in
 // practice, and the order is the same anyway.
-__global__ void avgpool_forward_kernel(PoolDims d, const float* x, float* y) {
+template <typename S>
+__global__ void avgpool_forward_kernel(PoolDims d, const S* x, S* y) {
   const int64_t total = d.planes * d.h_out * d.w_out;
   for (int64_t o = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; o < total; o += int64_t{gridDim.x} * blockDim.x) {
     const int64_t ow = o % d.w_out, oh = (o / d.w_out) % d.h_out, plane = o / (d.w_out * d.h_out);
-    const float* xp = x + plane * d.h_in * d.w_in;
+    const S* xp = x + plane * d.h_in * d.w_in;
     const Span rows = span_of(oh, d.stride, d.pad, d.k, d.h_in, d.count_pad);
     const Span cols = span_of(ow, d.stride, d.pad, d.k, d.w_in, d.count_pad);
     double s = 0.0;
     for (int64_t ih = rows.lo; ih < rows.hi; ++ih) {
       double r = 0.0;
-      for (int64_t iw = cols.lo; iw < cols.hi; ++iw) r += static_cast<double>(xp[ih * d.w_in + iw]);
+      for (int64_t iw = cols.lo; iw < cols.hi; ++iw) r += static_cast<double>(ld(xp[ih * d.w_in + iw]));
       s += r;
     }
-    y[o] = static_cast<float>(s / (rows.count() * cols.count()));
+    y[o] = st<S>(static_cast<float>(s / (rows.count() * cols.count())));
   }
 }
 
 // A gather in the CPU twin's order: for input cell (ih, iw), window columns ow by increasing tap
 // kj (ow = (iw + pad - kj) / stride), each adding, rounded to float, the double sum over window
 // rows oh (in order) of dy / cells.
-__global__ void avgpool_backward_kernel(PoolDims d, const float* dy, float* dx) {
+template <typename S>
+__global__ void avgpool_backward_kernel(PoolDims d, const S* dy, S* dx) {
   const int64_t total = d.planes * d.h_in * d.w_in;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total; i += int64_t{gridDim.x} * blockDim.x) {
     const int64_t iw = i % d.w_in, ih = (i / d.w_in) % d.h_in, plane = i / (d.w_in * d.h_in);
     const int64_t oh_lo_num = ih + d.pad - d.k + 1;
     const int64_t oh_lo = oh_lo_num <= 0 ? 0 : (oh_lo_num + d.stride - 1) / d.stride;
     const int64_t oh_hi = min((ih + d.pad) / d.stride, d.h_out - 1);
-    const float* dyp = dy + plane * d.h_out * d.w_out;
-    float acc = dx[i];
+    const S* dyp = dy + plane * d.h_out * d.w_out;
+    float acc = ld(dx[i]);
     for (int64_t kj = 0; kj < d.k; ++kj) {
       const int64_t t = iw + d.pad - kj;
       if (t < 0 || t % d.stride != 0) continue;
@@ -69,11 +71,11 @@ __global__ void avgpool_backward_kernel(PoolDims d, const float* dy, float* dx) 
       double cs = 0.0;
       for (int64_t oh = oh_lo; oh <= oh_hi; ++oh) {
         const double rows = span_of(oh, d.stride, d.pad, d.k, d.h_in, d.count_pad).count();
-        cs += static_cast<double>(dyp[oh * d.w_out + ow]) / (rows * cols);
+        cs += static_cast<double>(ld(dyp[oh * d.w_out + ow])) / (rows * cols);
       }
       acc += static_cast<float>(cs);
     }
-    dx[i] = acc;
+    dx[i] = st<S>(acc);
   }
 }
 
@@ -87,16 +89,23 @@ PoolDims dims_of(const PoolGeom& g) {
 
 }  // namespace
 
-void avgpool_forward(Context& ctx, const PoolGeom& g, const float* x, float* y) {
+template <typename S>
+void avgpool_forward(Context& ctx, const PoolGeom& g, const S* x, S* y) {
   const PoolDims d = dims_of(g);
   avgpool_forward_kernel<<<elementwise_blocks(g.y_size()), kElementwiseThreads, 0, ctx.stream()>>>(d, x, y);
   THAW_CUDA_LAUNCH_CHECK("avgpool_forward");
 }
 
-void avgpool_backward(Context& ctx, const PoolGeom& g, const float* dy, float* dx) {
+template <typename S>
+void avgpool_backward(Context& ctx, const PoolGeom& g, const S* dy, S* dx) {
   const PoolDims d = dims_of(g);
   avgpool_backward_kernel<<<elementwise_blocks(g.x_size()), kElementwiseThreads, 0, ctx.stream()>>>(d, dy, dx);
   THAW_CUDA_LAUNCH_CHECK("avgpool_backward");
 }
+
+#define THAW_AVGPOOL(S)                                                      \
+  template void avgpool_forward<S>(Context&, const PoolGeom&, const S*, S*); \
+  template void avgpool_backward<S>(Context&, const PoolGeom&, const S*, S*);
+THAW_FOR_STORAGE_TYPES(THAW_AVGPOOL)
 
 }  // namespace thaw::cuda

@@ -2,14 +2,18 @@
 // Average pool over NCHW fp32, the twin of the CPU avgpool in kernels/cpu/pool.h, with the same
 // divisor rule (PoolGeom::count_pad). Sums are in double in the CPU twin's (separable) order;
 // backward is a gather: each input element adds the dy/count of every window containing it.
+#include "kernels/cuda/storage.h"
 #include "kernels/geometry.h"
 
 namespace thaw::cuda {
 
 class Context;
 
-void avgpool_forward(Context& ctx, const PoolGeom& g, const float* x, float* y);
+// S: float or bf16 (kernels/cuda/storage.h).
+template <typename S>
+void avgpool_forward(Context& ctx, const PoolGeom& g, const S* x, S* y);
 // Accumulates into dx.
-void avgpool_backward(Context& ctx, const PoolGeom& g, const float* dy, float* dx);
+template <typename S>
+void avgpool_backward(Context& ctx, const PoolGeom& g, const S* dy, S* dx);
 
 }  // namespace thaw::cuda

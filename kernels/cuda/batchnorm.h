@@ -3,6 +3,7 @@
 // PyTorch semantics, the same formulas (statistics in double, the per-element work in float), and
 // the same accumulate-into-gradients rule. Every per-channel sum is one block per channel with a
 // fixed thread count and a fixed tree, so the bits never depend on timing (no atomics).
+#include "kernels/cuda/storage.h"
 #include "kernels/geometry.h"
 
 namespace thaw::cuda {
@@ -10,19 +11,20 @@ namespace thaw::cuda {
 class Context;
 
 // save_mean / save_invstd: per channel, kept for backward. running_* are updated in place.
-void batchnorm_forward_train(Context& ctx, const BnGeom& g, const float* x, const float* gamma,
-                             const float* beta, float* running_mean, float* running_var, float* y,
-                             float* save_mean, float* save_invstd);
-void batchnorm_forward_infer(Context& ctx, const BnGeom& g, const float* x, const float* gamma,
-                             const float* beta, const float* running_mean, const float* running_var,
-                             float* y);
-// Accumulates; dx may be null (no input gradient wanted), dgamma/dbeta may be null.
-void batchnorm_backward_train(Context& ctx, const BnGeom& g, const float* x, const float* dy,
-                              const float* gamma, const float* save_mean, const float* save_invstd,
-                              float* dx, float* dgamma, float* dbeta);
-// Backward of the running-statistics form (BN policy "frozen" inside trainable blocks).
-void batchnorm_backward_infer(Context& ctx, const BnGeom& g, const float* x, const float* dy,
-                              const float* gamma, const float* running_mean, const float* running_var,
-                              float* dx, float* dgamma, float* dbeta);
+// S: float or bf16 (kernels/cuda/storage.h) for x, y, dy and dx; gamma, beta, the statistics and
+// the parameter gradients are fp32 either way.
+template <typename S>
+void batchnorm_forward_train(Context& ctx, const BnGeom& g, const S* x, const float* gamma, const float* beta,
+                             float* running_mean, float* running_var, S* y, float* save_mean, float* save_invstd);
+template <typename S>
+void batchnorm_forward_infer(Context& ctx, const BnGeom& g, const S* x, const float* gamma, const float* beta,
+                             const float* running_mean, const float* running_var, S* y);
+template <typename S>
+void batchnorm_backward_train(Context& ctx, const BnGeom& g, const S* x, const S* dy, const float* gamma,
+                              const float* save_mean, const float* save_invstd, S* dx, float* dgamma, float* dbeta);
+template <typename S>
+void batchnorm_backward_infer(Context& ctx, const BnGeom& g, const S* x, const S* dy, const float* gamma,
+                              const float* running_mean, const float* running_var, S* dx, float* dgamma,
+                              float* dbeta);
 
 }  // namespace thaw::cuda

@@ -10,32 +10,33 @@ namespace thaw::cuda {
 namespace {
 
 // dst[s, j] += src[s * src_stride + j] for s < n, j < len.
-__global__ void add_rows_kernel(int64_t n, int64_t len, const float* src, int64_t src_stride, float* dst) {
+template <typename S>
+__global__ void add_rows_kernel(int64_t n, int64_t len, const S* src, int64_t src_stride, S* dst) {
   const int64_t total = n * len;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total; i += int64_t{gridDim.x} * blockDim.x) {
     const int64_t s = i / len, j = i % len;
-    dst[i] += src[s * src_stride + j];
+    dst[i] = st<S>(ld(dst[i]) + ld(src[s * src_stride + j]));
   }
 }
 
 }  // namespace
 
-void concat_forward(Context& ctx, int64_t n, int64_t hw, const std::vector<ChannelSlice<const float>>& inputs,
-                    float* y) {
+template <typename S>
+void concat_forward(Context& ctx, int64_t n, int64_t hw, const std::vector<ChannelSlice<const S>>& inputs, S* y) {
   int64_t c_total = 0;
   for (const auto& in : inputs) c_total += in.c;
   int64_t offset = 0;
   for (const auto& in : inputs) {
     THAW_CHECK(in.ptr != nullptr && in.c >= 1, "concat input with ", in.c, " channels and pointer ", in.ptr);
-    const size_t row = static_cast<size_t>(in.c * hw) * sizeof(float);
-    THAW_CUDA_CHECK(cudaMemcpy2DAsync(y + offset * hw, static_cast<size_t>(c_total * hw) * sizeof(float), in.ptr, row,
+    const size_t row = static_cast<size_t>(in.c * hw) * sizeof(S);
+    THAW_CUDA_CHECK(cudaMemcpy2DAsync(y + offset * hw, static_cast<size_t>(c_total * hw) * sizeof(S), in.ptr, row,
                                       row, static_cast<size_t>(n), cudaMemcpyDeviceToDevice, ctx.stream()));
     offset += in.c;
   }
 }
 
-void concat_backward(Context& ctx, int64_t n, int64_t hw, const float* dy,
-                     const std::vector<ChannelSlice<float>>& dinputs) {
+template <typename S>
+void concat_backward(Context& ctx, int64_t n, int64_t hw, const S* dy, const std::vector<ChannelSlice<S>>& dinputs) {
   int64_t c_total = 0;
   for (const auto& d : dinputs) c_total += d.c;
   int64_t offset = 0;
@@ -49,5 +50,10 @@ void concat_backward(Context& ctx, int64_t n, int64_t hw, const float* dy,
     offset += d.c;
   }
 }
+
+#define THAW_CONCAT(S)                                                                                     \
+  template void concat_forward<S>(Context&, int64_t, int64_t, const std::vector<ChannelSlice<const S>>&, S*); \
+  template void concat_backward<S>(Context&, int64_t, int64_t, const S*, const std::vector<ChannelSlice<S>>&);
+THAW_FOR_STORAGE_TYPES(THAW_CONCAT)
 
 }  // namespace thaw::cuda

@@ -1,9 +1,11 @@
 #pragma once
-// Channel concatenation of NCHW fp32 tensors sharing n, h, w: the twin of kernels/cpu/concat.h.
+// Channel concatenation of NCHW tensors sharing n, h, w: the twin of kernels/cpu/concat.h.
 // Forward is one strided copy per input; backward adds each channel slice of dy to its input's
 // gradient. Both are exact.
 #include <cstdint>
 #include <vector>
+
+#include "kernels/cuda/storage.h"
 
 namespace thaw::cuda {
 
@@ -14,10 +16,11 @@ template <typename T> struct ChannelSlice {
   int64_t c;  // its channel count
 };
 
-void concat_forward(Context& ctx, int64_t n, int64_t hw, const std::vector<ChannelSlice<const float>>& inputs,
-                    float* y);
+// S: float or bf16 (kernels/cuda/storage.h).
+template <typename S>
+void concat_forward(Context& ctx, int64_t n, int64_t hw, const std::vector<ChannelSlice<const S>>& inputs, S* y);
 // dx_i += the matching channel slice of dy; a null ptr skips that input.
-void concat_backward(Context& ctx, int64_t n, int64_t hw, const float* dy,
-                     const std::vector<ChannelSlice<float>>& dinputs);
+template <typename S>
+void concat_backward(Context& ctx, int64_t n, int64_t hw, const S* dy, const std::vector<ChannelSlice<S>>& dinputs);
 
 }  // namespace thaw::cuda

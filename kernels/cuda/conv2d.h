@@ -1,25 +1,30 @@
 #pragma once
-// Convolution without bias, NCHW fp32 x OIHW -> NCHW, on device pointers: the twin of
+// Convolution without bias, NCHW x OIHW -> NCHW, on device pointers: the twin of
 // kernels/cpu/conv2d.h, through cuDNN's backend API with deterministic engines only (conv_plan.h).
 // Plans are built on first use of a problem and cached in the Context.
 #include <string>
 
 #include "kernels/cuda/conv_plan.h"
 #include "kernels/cuda/output_mode.h"
+#include "kernels/cuda/storage.h"
 #include "kernels/geometry.h"
 
 namespace thaw::cuda {
 
 class Context;
 
-void conv2d_forward(Context& ctx, const ConvGeom& g, const float* x, const float* w, float* y);
+// S: float (the Context's fp32 or TF32 math) or bf16 (ConvMath::bf16: bf16 operands, fp32 sums,
+// the output rounded once; kernels/cuda/storage.h).
+template <typename S>
+void conv2d_forward(Context& ctx, const ConvGeom& g, const S* x, const S* w, S* y);
 // `mode` says whether dx / dw are overwritten or added to. The CPU twin always adds; a weight
 // gradient written once per shard uses overwrite (cuDNN's beta 0), which never reads the output.
-// Accumulation runs the plan into the Context's scratch area, then adds in a separate pass.
-void conv2d_backward_data(Context& ctx, const ConvGeom& g, const float* dy, const float* w, float* dx,
-                          OutputMode mode);
-void conv2d_backward_weight(Context& ctx, const ConvGeom& g, const float* x, const float* dy, float* dw,
-                            OutputMode mode);
+// Accumulation runs the plan into the Context's scratch area, then adds in a separate pass (in
+// bf16: the product rounded, then the sum rounded, as the CPU twin's bf16 rule does it).
+template <typename S>
+void conv2d_backward_data(Context& ctx, const ConvGeom& g, const S* dy, const S* w, S* dx, OutputMode mode);
+template <typename S>
+void conv2d_backward_weight(Context& ctx, const ConvGeom& g, const S* x, const S* dy, S* dw, OutputMode mode);
 
 // The chosen engine for the problem, in one line (building the plan if needed): for run records.
 std::string conv2d_plan_report(Context& ctx, ConvDirection dir, const ConvGeom& g);

@@ -27,12 +27,13 @@ std::vector<int> excluded_notes(ConvMath math) {
   return v;
 }
 
-BackendDescriptor make_tensor(int64_t uid, const std::vector<int64_t>& dims) {
+BackendDescriptor make_tensor(int64_t uid, const std::vector<int64_t>& dims, ConvMath math) {
   // Packed NCHW / KCRS strides; dims always in logical order.
   std::vector<int64_t> strides(dims.size(), 1);
   for (size_t i = dims.size() - 1; i > 0; --i) strides[i - 1] = strides[i] * dims[i];
   BackendDescriptor t(CUDNN_BACKEND_TENSOR_DESCRIPTOR);
-  const cudnnDataType_t type = CUDNN_DATA_FLOAT;
+  // bf16 operands (the bf16 rule: fp32 products summed in fp32, the output rounded once).
+  const cudnnDataType_t type = math == ConvMath::bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT;
   t.set(CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &type, "CUDNN_ATTR_TENSOR_DATA_TYPE");
   t.set_int64(CUDNN_ATTR_TENSOR_DIMENSIONS, dims, "CUDNN_ATTR_TENSOR_DIMENSIONS");
   t.set_int64(CUDNN_ATTR_TENSOR_STRIDES, strides, "CUDNN_ATTR_TENSOR_STRIDES");
@@ -188,7 +189,14 @@ const char* direction_name(ConvDirection d) {
   return "?";
 }
 
-const char* math_name(ConvMath m) { return m == ConvMath::fp32 ? "fp32" : "tf32"; }
+const char* math_name(ConvMath m) {
+  switch (m) {
+    case ConvMath::fp32: return "fp32";
+    case ConvMath::tf32: return "tf32";
+    case ConvMath::bf16: return "bf16";
+  }
+  return "?";
+}
 
 std::string EngineCandidate::describe() const {
   std::string s = cat_str(source, " engine ", global_index, " knobs{");
@@ -212,9 +220,9 @@ ConvPlan::ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath 
   THAW_CHECK(g.n >= 1 && g.c_in >= 1 && g.c_out >= 1 && g.kh >= 1 && g.kw >= 1 && g.sh >= 1 && g.sw >= 1 &&
                  g.ph >= 0 && g.pw >= 0 && g.h_out() >= 1 && g.w_out() >= 1,
              "invalid convolution ", problem);
-  x_ = make_tensor(kUidX, {g.n, g.c_in, g.h_in, g.w_in});
-  w_ = make_tensor(kUidW, {g.c_out, g.c_in, g.kh, g.kw});
-  y_ = make_tensor(kUidY, {g.n, g.c_out, g.h_out(), g.w_out()});
+  x_ = make_tensor(kUidX, {g.n, g.c_in, g.h_in, g.w_in}, math);
+  w_ = make_tensor(kUidW, {g.c_out, g.c_in, g.kh, g.kw}, math);
+  y_ = make_tensor(kUidY, {g.n, g.c_out, g.h_out(), g.w_out()}, math);
   conv_ = make_conv(g);
   op_ = make_operation(dir, x_, w_, y_, conv_);
   graph_ = BackendDescriptor(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);

@@ -22,12 +22,13 @@ namespace thaw::cuda {
 class Context;
 
 enum class ConvDirection { forward, backward_data, backward_weight };
-// fp32: true FP32 arithmetic (PyTorch's rule with TF32 off). tf32: tensor cores allowed; only for
-// probing engine lists for now, the ops use fp32.
-enum class ConvMath { fp32, tf32 };
+// fp32: true FP32 arithmetic (PyTorch's rule with TF32 off). tf32: fp32 operands, tensor cores
+// allowed (--precision tf32). bf16: bf16 operands and output, fp32 compute type, tensor cores allowed
+// (--precision bf16; engine/model/mixed_precision.h); reduced-precision reductions stay excluded.
+enum class ConvMath { fp32, tf32, bf16 };
 
 const char* direction_name(ConvDirection d);  // "fwd", "dgrad", "wgrad"
-const char* math_name(ConvMath m);            // "fp32", "tf32"
+const char* math_name(ConvMath m);            // "fp32", "tf32", "bf16"
 
 struct EngineCandidate {
   std::string source;  // "A#0", "fallback#3": heuristic list and rank

@@ -14,34 +14,43 @@ float keep_scale(double p) {
   return p < 1.0 ? static_cast<float>(1.0 / (1.0 - p)) : 0.0f;
 }
 
-__global__ void dropout_forward_kernel(int64_t count, float scale, const uint8_t* keep, const float* x, float* y) {
+template <typename S>
+__global__ void dropout_forward_kernel(int64_t count, float scale, const uint8_t* keep, const S* x, S* y) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x) {
-    y[i] = keep[i] ? x[i] * scale : 0.0f;
+    y[i] = st<S>(keep[i] ? ld(x[i]) * scale : 0.0f);
   }
 }
 
-__global__ void dropout_backward_kernel(int64_t count, float scale, const uint8_t* keep, const float* dy, float* dx) {
+template <typename S>
+__global__ void dropout_backward_kernel(int64_t count, float scale, const uint8_t* keep, const S* dy, S* dx) {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x) {
     // Rounded product, then rounded sum, as the CPU twin writes it (no fused multiply-add).
-    dx[i] = __fadd_rn(dx[i], keep[i] ? __fmul_rn(dy[i], scale) : 0.0f);
+    dx[i] = st<S>(__fadd_rn(ld(dx[i]), keep[i] ? __fmul_rn(ld(dy[i]), scale) : 0.0f));
   }
 }
 
 }  // namespace
 
-void dropout_forward(Context& ctx, int64_t count, double p, const uint8_t* keep, const float* x, float* y) {
+template <typename S>
+void dropout_forward(Context& ctx, int64_t count, double p, const uint8_t* keep, const S* x, S* y) {
   const float scale = keep_scale(p);
   if (count <= 0) return;
   dropout_forward_kernel<<<elementwise_blocks(count), kElementwiseThreads, 0, ctx.stream()>>>(count, scale, keep, x, y);
   THAW_CUDA_LAUNCH_CHECK("dropout_forward");
 }
 
-void dropout_backward(Context& ctx, int64_t count, double p, const uint8_t* keep, const float* dy, float* dx) {
+template <typename S>
+void dropout_backward(Context& ctx, int64_t count, double p, const uint8_t* keep, const S* dy, S* dx) {
   const float scale = keep_scale(p);
   if (count <= 0) return;
   dropout_backward_kernel<<<elementwise_blocks(count), kElementwiseThreads, 0, ctx.stream()>>>(count, scale, keep, dy,
                                                                                                dx);
   THAW_CUDA_LAUNCH_CHECK("dropout_backward");
 }
+
+#define THAW_DROPOUT(S)                                                                           \
+  template void dropout_forward<S>(Context&, int64_t, double, const uint8_t*, const S*, S*); \
+  template void dropout_backward<S>(Context&, int64_t, double, const uint8_t*, const S*, S*);
+THAW_FOR_STORAGE_TYPES(THAW_DROPOUT)
 
 }  // namespace thaw::cuda

@@ -4,12 +4,17 @@
 // p = 1 gives zeros.
 #include <cstdint>
 
+#include "kernels/cuda/storage.h"
+
 namespace thaw::cuda {
 
 class Context;
 
-void dropout_forward(Context& ctx, int64_t count, double p, const uint8_t* keep, const float* x, float* y);
+// S: float or bf16 (kernels/cuda/storage.h).
+template <typename S>
+void dropout_forward(Context& ctx, int64_t count, double p, const uint8_t* keep, const S* x, S* y);
 // Accumulates into dx.
-void dropout_backward(Context& ctx, int64_t count, double p, const uint8_t* keep, const float* dy, float* dx);
+template <typename S>
+void dropout_backward(Context& ctx, int64_t count, double p, const uint8_t* keep, const S* dy, S* dx);
 
 }  // namespace thaw::cuda

@@ -3,12 +3,17 @@
 // output is one thread's sum in double over its hw values in order, so the bits are fixed.
 #include <cstdint>
 
+#include "kernels/cuda/storage.h"
+
 namespace thaw::cuda {
 
 class Context;
 
-void global_avgpool_forward(Context& ctx, int64_t n, int64_t c, int64_t hw, const float* x, float* y);
+// S: float or bf16 (kernels/cuda/storage.h; bf16 results are the float result rounded once more).
+template <typename S>
+void global_avgpool_forward(Context& ctx, int64_t n, int64_t c, int64_t hw, const S* x, S* y);
 // dx += float(dy / hw), broadcast over each plane.
-void global_avgpool_backward(Context& ctx, int64_t n, int64_t c, int64_t hw, const float* dy, float* dx);
+template <typename S>
+void global_avgpool_backward(Context& ctx, int64_t n, int64_t c, int64_t hw, const S* dy, S* dx);
 
 }  // namespace thaw::cuda

@@ -13,35 +13,37 @@ struct PoolDims {
   int64_t planes, h_in, w_in, h_out, w_out, k, stride, pad;
 };
 
-__global__ void maxpool_forward_kernel(PoolDims d, const float* x, float* y, int32_t* argmax) {
+template <typename S>
+__global__ void maxpool_forward_kernel(PoolDims d, const S* x, S* y, int32_t* argmax) {
   const int64_t total = d.planes * d.h_out * d.w_out;
   for (int64_t o = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; o < total; o += int64_t{gridDim.x} * blockDim.x) {
     const int64_t ow = o % d.w_out, oh = (o / d.w_out) % d.h_out, plane = o / (d.w_out * d.h_out);
-    const float* xp = x + plane * d.h_in * d.w_in;
+    const S* xp = x + plane * d.h_in * d.w_in;
     // Windows are clipped to the input (padded cells never win); the scan starts at the first
     // cell inside and moves only on a strictly greater value, so on ties (and past NaNs) the first
     // cell in window order keeps the gradient, exactly as the CPU twin.
     const int64_t h0 = max(oh * d.stride - d.pad, int64_t{0}), h1 = min(oh * d.stride - d.pad + d.k, d.h_in);
     const int64_t w0 = max(ow * d.stride - d.pad, int64_t{0}), w1 = min(ow * d.stride - d.pad + d.k, d.w_in);
     int64_t best_at = h0 * d.w_in + w0;
-    float best = xp[best_at];
+    float best = ld(xp[best_at]);
     for (int64_t ih = h0; ih < h1; ++ih) {
       for (int64_t iw = w0; iw < w1; ++iw) {
-        const float v = xp[ih * d.w_in + iw];
+        const float v = ld(xp[ih * d.w_in + iw]);
         if (v > best) {
           best = v;
           best_at = ih * d.w_in + iw;
         }
       }
     }
-    y[o] = best;
+    y[o] = st<S>(best);
     argmax[o] = static_cast<int32_t>(best_at);
   }
 }
 
 // One thread per input element: the windows containing (ih, iw) are those with
 // oh*stride - pad <= ih <= oh*stride - pad + k - 1, visited in output raster order.
-__global__ void maxpool_backward_kernel(PoolDims d, const float* dy, const int32_t* argmax, float* dx) {
+template <typename S>
+__global__ void maxpool_backward_kernel(PoolDims d, const S* dy, const int32_t* argmax, S* dx) {
   const int64_t total = d.planes * d.h_in * d.w_in;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total; i += int64_t{gridDim.x} * blockDim.x) {
     const int64_t iw = i % d.w_in, ih = (i / d.w_in) % d.h_in, plane = i / (d.w_in * d.h_in);
@@ -52,14 +54,14 @@ __global__ void maxpool_backward_kernel(PoolDims d, const float* dy, const int32
     const int64_t oh_hi = min((ih + d.pad) / d.stride, d.h_out - 1);
     const int64_t ow_hi = min((iw + d.pad) / d.stride, d.w_out - 1);
     const int64_t out_base = plane * d.h_out * d.w_out;
-    float acc = dx[i];
+    float acc = ld(dx[i]);
     for (int64_t oh = oh_lo; oh <= oh_hi; ++oh) {
       for (int64_t ow = ow_lo; ow <= ow_hi; ++ow) {
         const int64_t o = out_base + oh * d.w_out + ow;
-        if (argmax[o] == self) acc += dy[o];
+        if (argmax[o] == self) acc += ld(dy[o]);
       }
     }
-    dx[i] = acc;
+    dx[i] = st<S>(acc);
   }
 }
 
@@ -74,17 +76,24 @@ PoolDims dims_of(const PoolGeom& g) {
 
 }  // namespace
 
-void maxpool_forward(Context& ctx, const PoolGeom& g, const float* x, float* y, int32_t* argmax) {
+template <typename S>
+void maxpool_forward(Context& ctx, const PoolGeom& g, const S* x, S* y, int32_t* argmax) {
   const PoolDims d = dims_of(g);
   maxpool_forward_kernel<<<elementwise_blocks(g.y_size()), kElementwiseThreads, 0, ctx.stream()>>>(d, x, y, argmax);
   THAW_CUDA_LAUNCH_CHECK("maxpool_forward");
 }
 
-void maxpool_backward(Context& ctx, const PoolGeom& g, const float* dy, const int32_t* argmax, float* dx) {
+template <typename S>
+void maxpool_backward(Context& ctx, const PoolGeom& g, const S* dy, const int32_t* argmax, S* dx) {
   const PoolDims d = dims_of(g);
   maxpool_backward_kernel<<<elementwise_blocks(g.x_size()), kElementwiseThreads, 0, ctx.stream()>>>(d, dy, argmax,
                                                                                                     dx);
   THAW_CUDA_LAUNCH_CHECK("maxpool_backward");
 }
+
+#define THAW_MAXPOOL(S)                                                                       \
+  template void maxpool_forward<S>(Context&, const PoolGeom&, const S*, S*, int32_t*);        \
+  template void maxpool_backward<S>(Context&, const PoolGeom&, const S*, const int32_t*, S*);
+THAW_FOR_STORAGE_TYPES(THAW_MAXPOOL)
 
 }  // namespace thaw::cuda

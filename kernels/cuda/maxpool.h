@@ -6,14 +6,18 @@
 // so the bits never depend on timing (cuDNN's max-pool backward is non-deterministic and unused).
 #include <cstdint>
 
+#include "kernels/cuda/storage.h"
 #include "kernels/geometry.h"
 
 namespace thaw::cuda {
 
 class Context;
 
-void maxpool_forward(Context& ctx, const PoolGeom& g, const float* x, float* y, int32_t* argmax);
+// S: float or bf16 (kernels/cuda/storage.h).
+template <typename S>
+void maxpool_forward(Context& ctx, const PoolGeom& g, const S* x, S* y, int32_t* argmax);
 // Accumulates into dx.
-void maxpool_backward(Context& ctx, const PoolGeom& g, const float* dy, const int32_t* argmax, float* dx);
+template <typename S>
+void maxpool_backward(Context& ctx, const PoolGeom& g, const S* dy, const int32_t* argmax, S* dx);
 
 }  // namespace thaw::cuda

@@ -3,12 +3,17 @@
 // bit: selection and one addition per element).
 #include <cstdint>
 
+#include "kernels/cuda/storage.h"
+
 namespace thaw::cuda {
 
 class Context;
 
-void relu_forward(Context& ctx, int64_t count, const float* x, float* y);  // y may alias x
+// S: float or bf16 (kernels/cuda/storage.h), computed in fp32 and rounded once per store.
+template <typename S>
+void relu_forward(Context& ctx, int64_t count, const S* x, S* y);  // y may alias x
 // dx += dy where the forward OUTPUT y > 0.
-void relu_backward(Context& ctx, int64_t count, const float* y, const float* dy, float* dx);
+template <typename S>
+void relu_backward(Context& ctx, int64_t count, const S* y, const S* dy, S* dx);
 
 }  // namespace thaw::cuda
