@@ -78,6 +78,21 @@ void Executor<T>::round_after_forward(int node) {
 }
 
 template <typename T>
+template <typename F>
+void Executor<T>::add_input_grad(Tensor<T>& dx, const F& add_into) {
+  if (!bf16_) {
+    add_into(dx.data());
+    return;
+  }
+  // The GPU's library call writes its own bf16 result, which is then added into the gradient
+  // (kernels/cuda/conv2d.h): rounded, then the sum rounded.
+  Tensor<T> own(dx.shape());
+  add_into(own.data());
+  if constexpr (std::is_same_v<T, float>) round_to_bf16(own.data(), own.numel());
+  for (int64_t e = 0; e < dx.numel(); ++e) dx[e] += own[e];
+}
+
+template <typename T>
 void Executor<T>::round_after_backward(int node) {
   if constexpr (std::is_same_v<T, float>) {
     if (!bf16_) return;
@@ -300,7 +315,9 @@ void Executor<T>::backward_op(int i) {
     case OpKind::Conv: {
       const ConvGeom cg = conv_geom(n, in, batch_);
       cpu::conv2d_backward_weight(cg, out_[n.inputs[0]].data(), dy, grad(0));
-      if (Tensor<T>* dx = grad_of_input(i, 0)) cpu::conv2d_backward_data(cg, dy, operand(i, 0), dx->data());
+      if (Tensor<T>* dx = grad_of_input(i, 0)) {
+        add_input_grad(*dx, [&](T* into) { cpu::conv2d_backward_data(cg, dy, operand(i, 0), into); });
+      }
       break;
     }
     case OpKind::BatchNorm: {
@@ -348,8 +365,13 @@ void Executor<T>::backward_op(int i) {
       break;
     case OpKind::Linear: {
       const LinearGeom lg{batch_, in[0], n.out[0]};
+      const T* x = out_[n.inputs[0]].data();
       Tensor<T>* dx = grad_of_input(i, 0);
-      cpu::linear_backward(lg, out_[n.inputs[0]].data(), operand(i, 0), dy, dx ? dx->data() : nullptr, grad(0), grad(1));
+      if (!dx) {
+        cpu::linear_backward(lg, x, operand(i, 0), dy, static_cast<T*>(nullptr), grad(0), grad(1));
+      } else {
+        add_input_grad(*dx, [&](T* into) { cpu::linear_backward(lg, x, operand(i, 0), dy, into, grad(0), grad(1)); });
+      }
       break;
     }
     case OpKind::Input: break;

@@ -81,6 +81,9 @@ class Executor {
   void refresh_working_copies(int node);
   void round_after_forward(int node);
   void round_after_backward(int node);
+  // A conv's or linear's input gradient added into dx by add_into (which adds into its argument).
+  template <typename F>
+  void add_input_grad(Tensor<T>& dx, const F& add_into);
 
   const Graph& g_;
   Plan plan_;

@@ -7,8 +7,10 @@
 //
 //  - bf16: the image as uploaded; every node's output (activations); the working copies of the
 //    convolution weights and of the classifier's weight and bias; every gradient flowing between
-//    nodes (the gradient of the logits included), rounded after each addition into it; the
-//    gradients of the convolution weights and of the classifier's weight and bias.
+//    nodes (the logits' gradient included), rounded after each addition into it (a convolution's
+//    or the classifier's input gradient is rounded once before it is added too: the GPU's library
+//    call stores it in bf16 first); the gradients of the convolution weights and of the
+//    classifier's weight and bias.
 //  - fp32: the arithmetic inside every op (products summed in fp32, batch-norm statistics, pooling
 //    sums); the master weights, optimizer state and checkpoints; batch norm's gamma, beta, running
 //    statistics and their gradients; the loss.
