@@ -18,6 +18,7 @@
 #include "engine/optim/param_refs.h"
 #include "engine/optim/optimizer.h"
 #include "engine/data/synthetic.h"
+#include "engine/model/mixed_precision.h"
 #include "engine/run/train_options.h"
 #include "graph/network.h"
 #include "kernels/cpu/loss.h"
@@ -69,7 +70,7 @@ constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
   require_cuda_device();
-  const CudaBenchResult r = cuda_bench(g, plan, a.batch_size, a.steps, a.warmup, a.precision == "tf32");
+  const CudaBenchResult r = cuda_bench(g, plan, a.batch_size, a.steps, a.warmup, parse_numerics(a.precision));
   const double ips = static_cast<double>(a.batch_size) / (r.step_ms / 1000.0);
   const double flops = model_flops_per_image(g, plan);
   nlohmann::json j = {{"device", "cuda"},

@@ -5,5 +5,8 @@ namespace thaw {
 
 // Throws UserError "--device cuda: no usable CUDA device (<reason>)" unless a device answers.
 void require_cuda_device();
+// require_cuda_device, and GPU 0 has bf16 tensor cores (compute capability 8.0 or later); else a
+// UserError naming --precision bf16 and the card.
+void require_bf16_device();
 
 }  // namespace thaw

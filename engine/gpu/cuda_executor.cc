@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "core/bf16.h"
 #include "core/error.h"
 #include "graph/node_geometry.h"
 #include "core/philox.h"
@@ -14,6 +15,7 @@
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/concat.h"
 #include "kernels/cuda/conv2d.h"
+#include "kernels/cuda/convert.h"
 #include "kernels/cuda/dropout.h"
 #include "kernels/cuda/global_avgpool.h"
 #include "kernels/cuda/linear.h"
@@ -53,8 +55,9 @@ void with_node_context(const Node& n, const char* direction, const F& f) {
 
 }  // namespace
 
-CudaExecutor::CudaExecutor(cuda::Context& ctx, const Graph& g, const Plan& plan, const ModelState<float>& state)
-    : ctx_(ctx), g_(g), plan_(plan) {
+CudaExecutor::CudaExecutor(cuda::Context& ctx, const Graph& g, const Plan& plan, const ModelState<float>& state,
+                           bool bf16)
+    : ctx_(ctx), g_(g), plan_(plan), bf16_(bf16) {
   const size_t nt = g.tensors.size();
   THAW_CHECK(plan_.trainable.size() == g.nodes.size(), "plan for ", plan_.trainable.size(), " nodes, graph of ",
              g.nodes.size());
@@ -76,6 +79,14 @@ CudaExecutor::CudaExecutor(cuda::Context& ctx, const Graph& g, const Plan& plan,
   grads_ = cuda::DeviceBuffer<float>(static_cast<size_t>(std::max<int64_t>(trainable_span_, kTensorAlign)));
   grads_.fill_bytes(0, ctx_.stream());
   grad_started_.assign(g.nodes.size(), 0);
+  if (bf16_) {
+    working_ = cuda::DeviceBuffer<cuda::bf16>(values_.size());
+    int64_t largest_conv = 1;
+    for (const Node& n : g.nodes) {
+      if (n.kind == OpKind::Conv) largest_conv = std::max(largest_conv, shape_numel(g.tensors[n.tensors[0]].shape));
+    }
+    wgrad16_ = cuda::DeviceBuffer<cuda::bf16>(static_cast<size_t>(largest_conv));
+  }
   upload(state);
 }
 
@@ -93,6 +104,7 @@ void CudaExecutor::upload(const ModelState<float>& state) {
   ctx_.synchronize("CudaExecutor::upload (before)");
   values_.upload(host, ctx_.stream());
   batches_tracked_ = state.batches_tracked;
+  frozen_copies_ready_ = false;
 }
 
 void CudaExecutor::download(ModelState<float>& state) {
@@ -110,12 +122,14 @@ void CudaExecutor::download(ModelState<float>& state) {
 }
 
 int64_t CudaExecutor::device_bytes() const {
-  return static_cast<int64_t>(values_.bytes() + grads_.bytes() + arena_.bytes() + dlogits_.bytes());
+  return static_cast<int64_t>(values_.bytes() + grads_.bytes() + arena_.bytes() + dlogits_.bytes() +
+                              working_.bytes() + input16_.bytes() + dlogits16_.bytes() + wgrad16_.bytes() +
+                              linear16_.bytes() + logits32_.bytes() + linear32_.bytes());
 }
 
 void CudaExecutor::prepare(int64_t batch) {
   if (mem_ && batch == batch_) return;
-  mem_ = std::make_unique<StepMemoryPlan>(g_, plan_, batch);
+  mem_ = std::make_unique<StepMemoryPlan>(g_, plan_, batch, bf16_ ? 2 : 4);
   batch_ = batch;
   const auto need = static_cast<size_t>(mem_->arena_bytes());
   const auto logits = static_cast<size_t>(batch * g_.num_classes);
@@ -128,24 +142,32 @@ void CudaExecutor::prepare(int64_t batch) {
     }
     if (dlogits_.size() < logits) dlogits_ = cuda::DeviceBuffer<float>(logits);
   }
+  if (bf16_) prepare_bf16(batch);
 }
 
-template <typename T>
-T* CudaExecutor::arena_at(StepBufferKind kind, int node) {
-  const int64_t off = mem_->offset(kind, node);
-  THAW_CHECK(off >= 0, "no ", step_buffer_kind_name(kind), " buffer planned for node ", g_.nodes[node].name);
-  return reinterpret_cast<T*>(arena_.data() + off);
+void CudaExecutor::prepare_bf16(int64_t batch) {
+  ctx_.synchronize("CudaExecutor: the bf16 buffers");
+  const auto logits = static_cast<size_t>(batch * g_.num_classes);
+  const int lin = g_.output_node();
+  THAW_CHECK(g_.nodes[lin].kind == OpKind::Linear, "the last node is not the classifier");
+  const auto features = static_cast<size_t>(shape_numel(g_.nodes[g_.nodes[lin].inputs[0]].out));
+  const auto k = static_cast<size_t>(g_.num_classes), n = static_cast<size_t>(batch);
+  input16_ = cuda::DeviceBuffer<cuda::bf16>(n * static_cast<size_t>(shape_numel(g_.nodes[0].out)));
+  dlogits16_ = cuda::DeviceBuffer<cuda::bf16>(logits);
+  logits32_ = cuda::DeviceBuffer<float>(logits);
+  linear16_ = cuda::DeviceBuffer<cuda::bf16>(n * features);
+  // linear_forward_bf16 / linear_backward_bf16: x, w, b, y or dy, dx.
+  linear32_ = cuda::DeviceBuffer<float>(n * features + k * features + k + n * k + n * features);
 }
 
-float* CudaExecutor::out(int node) {
-  // The image is the caller's and only ever read.
-  if (node == 0) return const_cast<float*>(input_);
-  return arena_at<float>(StepBufferKind::Output, node);
-}
-
-float* CudaExecutor::dout(int node) {
-  if (node == g_.output_node()) return const_cast<float*>(dlogits_in_);
-  return arena_at<float>(StepBufferKind::OutputGrad, node);
+void CudaExecutor::refresh_working_copies() {
+  // Trainable masters change at every step; the frozen ones only on upload.
+  if (!frozen_copies_ready_) {
+    cuda::to_bf16(ctx_, static_cast<int64_t>(values_.size()), values_.data(), working_.data());
+    frozen_copies_ready_ = true;
+    return;
+  }
+  cuda::to_bf16(ctx_, trainable_span_, values_.data(), working_.data());
 }
 
 const float* CudaExecutor::forward(const float* x, int64_t batch, Phase phase, const StepKey& key) {
@@ -155,80 +177,32 @@ const float* CudaExecutor::forward(const float* x, int64_t batch, Phase phase, c
   input_ = x;
   loss_ready_ = false;
   forward_train_ = phase == Phase::Train;
+  if (bf16_) {
+    refresh_working_copies();
+    cuda::to_bf16(ctx_, batch * shape_numel(g_.nodes[0].out), x, input16_.data());
+  }
   for (size_t i = 1; i < g_.nodes.size(); ++i) {
     const int node = static_cast<int>(i);
-    with_node_context(g_.nodes[i], "forward", [&] { forward_node(node, phase, key); });
+    with_node_context(g_.nodes[i], "forward", [&] {
+      if (bf16_) {
+        forward_node<cuda::bf16>(node, phase, key);
+      } else {
+        forward_node<float>(node, phase, key);
+      }
+    });
   }
-  return out(g_.output_node());
+  if (!bf16_) return out(g_.output_node());
+  // The bf16 logits' values in fp32, for the loss and the callers.
+  cuda::to_float(ctx_, batch * g_.num_classes, out_as<cuda::bf16>(g_.output_node()), logits32_.data());
+  return logits32_.data();
 }
 
-void CudaExecutor::forward_node(int i, Phase phase, const StepKey& key) {
-  const Node& n = g_.nodes[i];
-  const bool train = phase == Phase::Train && plan_.trainable[i];
-  const float* x = out(n.inputs[0]);
-  const Shape& in = g_.nodes[n.inputs[0]].out;
-  float* y = out(i);
-  const int64_t count = batch_ * shape_numel(n.out);
-  switch (n.kind) {
-    case OpKind::Conv: cuda::conv2d_forward(ctx_, conv_geom(n, in, batch_), x, param(i, 0), y); break;
-    case OpKind::BatchNorm: {
-      const BnGeom bg = bn_geom(n, batch_);
-      if (train && plan_.bn == BnPolicy::Train) {
-        cuda::batchnorm_forward_train(ctx_, bg, x, param(i, 0), param(i, 1), param(i, 2), param(i, 3), y,
-                                      arena_at<float>(StepBufferKind::BnMean, i),
-                                      arena_at<float>(StepBufferKind::BnInvstd, i));
-        ++batches_tracked_[n.tensors[4]];
-      } else {
-        cuda::batchnorm_forward_infer(ctx_, bg, x, param(i, 0), param(i, 1), param(i, 2), param(i, 3), y);
-      }
-      break;
-    }
-    case OpKind::Relu: cuda::relu_forward(ctx_, count, x, y); break;
-    case OpKind::MaxPool:
-      cuda::maxpool_forward(ctx_, pool_geom(n, in, batch_), x, y, arena_at<int32_t>(StepBufferKind::Argmax, i));
-      break;
-    case OpKind::AvgPool: cuda::avgpool_forward(ctx_, pool_geom(n, in, batch_), x, y); break;
-    case OpKind::Concat: {
-      std::vector<cuda::ChannelSlice<const float>> parts;
-      for (int src : n.inputs) parts.push_back({out(src), g_.nodes[src].out[0]});
-      cuda::concat_forward(ctx_, batch_, n.out[1] * n.out[2], parts, y);
-      break;
-    }
-    case OpKind::GlobalAvgPool: cuda::global_avgpool_forward(ctx_, batch_, in[0], in[1] * in[2], x, y); break;
-    case OpKind::Dropout: {
-      if (!train || n.dropout == 0.0) {
-        THAW_CUDA_CHECK(cudaMemcpyAsync(y, x, static_cast<size_t>(count) * sizeof(float), cudaMemcpyDeviceToDevice,
-                                        ctx_.stream()));
-        break;
-      }
-      // The same mask as the CPU executor: element e of sample s from (seed, step, offset + s).
-      const int64_t per = n.out[0];
-      host_mask_.resize(static_cast<size_t>(count));
-      for (int64_t s = 0; s < batch_; ++s) {
-        const CounterRng rng(key.seed, RngPurpose::Dropout, static_cast<uint32_t>(key.step),
-                             static_cast<uint32_t>(key.sample_offset + s));
-        for (int64_t e = 0; e < per; ++e) host_mask_[s * per + e] = rng.uniform_double_at(e) >= n.dropout;
-      }
-      uint8_t* keep = arena_at<uint8_t>(StepBufferKind::DropoutMask, i);
-      THAW_CUDA_CHECK(cudaMemcpyAsync(keep, host_mask_.data(), host_mask_.size(), cudaMemcpyHostToDevice, ctx_.stream()));
-      // The host mask is rewritten by the next step: the copy must be done before then.
-      ctx_.synchronize("dropout mask upload");
-      cuda::dropout_forward(ctx_, count, n.dropout, keep, x, y);
-      break;
-    }
-    case OpKind::Linear: {
-      const LinearGeom lg{batch_, in[0], n.out[0]};
-      cuda::linear_forward(ctx_, lg, x, param(i, 0), param(i, 1), y);
-      break;
-    }
-    case OpKind::Input: fail_internal("input node inside the graph body");
-  }
-}
+const float* CudaExecutor::logits() { return bf16_ ? logits32_.data() : out(g_.output_node()); }
 
 double CudaExecutor::loss(const int32_t* labels, double label_smoothing, const float* class_weights) {
   THAW_CHECK(mem_ && input_, "CudaExecutor::loss before any forward");
-  const double l = cuda::softmax_cross_entropy(ctx_, batch_, g_.num_classes, out(g_.output_node()), labels,
-                                               label_smoothing, class_weights, dlogits_.data());
+  const double l = cuda::softmax_cross_entropy(ctx_, batch_, g_.num_classes, logits(), labels, label_smoothing,
+                                               class_weights, dlogits_.data());
   loss_ready_ = true;
   return l;
 }
@@ -236,7 +210,7 @@ double CudaExecutor::loss(const int32_t* labels, double label_smoothing, const f
 std::vector<float> CudaExecutor::logits_to_host() {
   THAW_CHECK(mem_ && input_, "CudaExecutor::logits_to_host before any forward");
   std::vector<float> host(static_cast<size_t>(batch_ * g_.num_classes));
-  copy_to_host(ctx_, host.data(), out(g_.output_node()), static_cast<int64_t>(host.size()), "logits download");
+  copy_to_host(ctx_, host.data(), logits(), static_cast<int64_t>(host.size()), "logits download");
   return host;
 }
 
@@ -259,8 +233,17 @@ const StepBuffer& CudaExecutor::kept_after_forward(StepBufferKind kind, int node
 
 std::vector<float> CudaExecutor::output_to_host(int node) {
   const StepBuffer& b = kept_after_forward(StepBufferKind::Output, node);
-  std::vector<float> host(static_cast<size_t>(b.bytes) / sizeof(float));
-  copy_to_host(ctx_, host.data(), out(node), static_cast<int64_t>(host.size()), "output download");
+  if (!bf16_) {
+    std::vector<float> host(static_cast<size_t>(b.bytes) / sizeof(float));
+    copy_to_host(ctx_, host.data(), out(node), static_cast<int64_t>(host.size()), "output download");
+    return host;
+  }
+  std::vector<uint16_t> bits(static_cast<size_t>(b.bytes) / sizeof(uint16_t));
+  THAW_CUDA_CHECK(cudaMemcpyAsync(bits.data(), out_as<cuda::bf16>(node), bits.size() * sizeof(uint16_t),
+                                  cudaMemcpyDeviceToHost, ctx_.stream()));
+  ctx_.synchronize("output download");
+  std::vector<float> host(bits.size());
+  for (size_t e = 0; e < bits.size(); ++e) host[e] = bf16_value(bits[e]);
   return host;
 }
 
@@ -282,6 +265,16 @@ void CudaExecutor::backward(const float* dlogits) {
   THAW_CHECK(mem_ && input_, "CudaExecutor::backward before any forward");
   THAW_CHECK(forward_train_, "CudaExecutor::backward after a Phase::Eval forward (nothing was kept)");
   THAW_CHECK(dlogits != nullptr, "CudaExecutor::backward: null dlogits");
+  if (bf16_) {
+    // The rule's one rounding of the logits' gradient.
+    cuda::to_bf16(ctx_, batch_ * g_.num_classes, dlogits, dlogits16_.data());
+    backward_from(dlogits16_.data());
+  } else {
+    backward_from(dlogits);
+  }
+}
+
+void CudaExecutor::backward_from(const void* dlogits) {
   THAW_CUDA_CHECK_CTX(cudaMemsetAsync(grads_.data(), 0, grads_.bytes(), ctx_.stream()), "zeroing the gradients");
   const int last = g_.output_node();
   if (!plan_.trainable[last]) return;
@@ -290,109 +283,15 @@ void CudaExecutor::backward(const float* dlogits) {
   grad_started_[last] = 1;
   for (int i = last; i > 0; --i) {
     if (!plan_.trainable[i] || !grad_started_[i]) continue;
-    with_node_context(g_.nodes[i], "backward", [&] { backward_node(i); });
+    with_node_context(g_.nodes[i], "backward", [&] {
+      if (bf16_) {
+        backward_node<cuda::bf16>(i);
+      } else {
+        backward_node<float>(i);
+      }
+    });
   }
   dlogits_in_ = nullptr;
-}
-
-float* CudaExecutor::grad_target(int node, int which, cuda::OutputMode* mode) {
-  const int src = g_.nodes[node].inputs[which];
-  // No input-gradient into the frozen boundary or the image.
-  if (!plan_.trainable[src]) return nullptr;
-  float* d = dout(src);
-  if (grad_started_[src]) {
-    if (mode) *mode = cuda::OutputMode::accumulate;
-    return d;
-  }
-  grad_started_[src] = 1;
-  if (mode) {
-    *mode = cuda::OutputMode::overwrite;
-  } else {
-    const int64_t count = batch_ * shape_numel(g_.nodes[src].out);
-    THAW_CUDA_CHECK(cudaMemsetAsync(d, 0, static_cast<size_t>(count) * sizeof(float), ctx_.stream()));
-  }
-  return d;
-}
-
-void CudaExecutor::backward_node(int i) {
-  const Node& n = g_.nodes[i];
-  const float* dy = dout(i);
-  const Shape& in = g_.nodes[n.inputs[0]].out;
-  const int64_t count = batch_ * shape_numel(n.out);
-  switch (n.kind) {
-    case OpKind::Conv: {
-      const ConvGeom cg = conv_geom(n, in, batch_);
-      // The weight is read by this node only, and the gradients were zeroed: write it.
-      cuda::conv2d_backward_weight(ctx_, cg, out(n.inputs[0]), dy, grad(i, 0), cuda::OutputMode::overwrite);
-      cuda::OutputMode mode{};
-      if (float* dx = grad_target(i, 0, &mode)) cuda::conv2d_backward_data(ctx_, cg, dy, param(i, 0), dx, mode);
-      break;
-    }
-    case OpKind::BatchNorm: {
-      const BnGeom bg = bn_geom(n, batch_);
-      float* dx = grad_target(i, 0, nullptr);
-      const float* x = out(n.inputs[0]);
-      if (plan_.bn == BnPolicy::Train) {
-        cuda::batchnorm_backward_train(ctx_, bg, x, dy, param(i, 0), arena_at<float>(StepBufferKind::BnMean, i),
-                                       arena_at<float>(StepBufferKind::BnInvstd, i), dx, grad(i, 0), grad(i, 1));
-      } else {
-        cuda::batchnorm_backward_infer(ctx_, bg, x, dy, param(i, 0), param(i, 2), param(i, 3), dx, grad(i, 0),
-                                       grad(i, 1));
-      }
-      break;
-    }
-    case OpKind::Relu:
-      if (float* dx = grad_target(i, 0, nullptr)) cuda::relu_backward(ctx_, count, out(i), dy, dx);
-      break;
-    case OpKind::MaxPool:
-      if (float* dx = grad_target(i, 0, nullptr)) {
-        cuda::maxpool_backward(ctx_, pool_geom(n, in, batch_), dy, arena_at<int32_t>(StepBufferKind::Argmax, i), dx);
-      }
-      break;
-    case OpKind::AvgPool:
-      if (float* dx = grad_target(i, 0, nullptr)) cuda::avgpool_backward(ctx_, pool_geom(n, in, batch_), dy, dx);
-      break;
-    case OpKind::Concat: {
-      std::vector<cuda::ChannelSlice<float>> parts;
-      for (size_t k = 0; k < n.inputs.size(); ++k) {
-        parts.push_back({grad_target(i, static_cast<int>(k), nullptr), g_.nodes[n.inputs[k]].out[0]});
-      }
-      cuda::concat_backward(ctx_, batch_, n.out[1] * n.out[2], dy, parts);
-      break;
-    }
-    case OpKind::GlobalAvgPool:
-      if (float* dx = grad_target(i, 0, nullptr)) cuda::global_avgpool_backward(ctx_, batch_, in[0], in[1] * in[2], dy, dx);
-      break;
-    case OpKind::Dropout: {
-      if (n.dropout > 0.0) {
-        if (float* dx = grad_target(i, 0, nullptr)) {
-          cuda::dropout_backward(ctx_, count, n.dropout, arena_at<uint8_t>(StepBufferKind::DropoutMask, i), dy, dx);
-        }
-        break;
-      }
-      cuda::OutputMode mode{};
-      if (float* dx = grad_target(i, 0, &mode)) {
-        if (mode == cuda::OutputMode::overwrite) {
-          THAW_CUDA_CHECK(cudaMemcpyAsync(dx, dy, static_cast<size_t>(count) * sizeof(float),
-                                          cudaMemcpyDeviceToDevice, ctx_.stream()));
-        } else {
-          cuda::accumulate(ctx_, count, dy, dx);
-        }
-      }
-      break;
-    }
-    case OpKind::Linear: {
-      const LinearGeom lg{batch_, in[0], n.out[0]};
-      const float* x = out(n.inputs[0]);
-      cuda::linear_backward(ctx_, lg, x, param(i, 0), dy, nullptr, grad(i, 0), grad(i, 1), cuda::OutputMode::overwrite);
-      cuda::OutputMode mode{};
-      if (float* dx = grad_target(i, 0, &mode)) {
-        cuda::linear_backward(ctx_, lg, x, param(i, 0), dy, dx, nullptr, nullptr, mode);
-      }
-      break;
-    }
-    case OpKind::Input: break;
-  }
 }
 
 }  // namespace thaw

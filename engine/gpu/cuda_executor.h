@@ -1,6 +1,9 @@
 #pragma once
-// The GPU twin of engine/model/executor.h, fp32 NCHW: the same Plan, the same Phase semantics and the
-// same freezing rules (frozen nodes run as inference and keep nothing, no gradient flows into the
+// The GPU twin of engine/model/executor.h, NCHW, in fp32 or under the bf16 rule of
+// engine/model/mixed_precision.h (bf16 activations and activation gradients in the arena, bf16
+// working copies of the conv and linear weights refreshed from the fp32 masters at each forward;
+// the classifier computes in fp32 from bf16 values, its results rounded): the same Plan, the same
+// Phase semantics and the same freezing rules (frozen nodes run as inference and keep nothing, no gradient flows into the
 // boundary, every output is dead after its last reader), on the ops of kernels/cuda/.
 //
 // Memory: the state_dict values (parameters and running statistics) and the trainable gradients
@@ -17,6 +20,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/error.h"
 #include "engine/gpu/buffer_plan.h"
 #include "engine/model/executor.h"
 #include "engine/model/model_state.h"
@@ -24,26 +28,30 @@
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/output_mode.h"
+#include "kernels/cuda/storage.h"
 
 namespace thaw {
 
 class CudaExecutor {
  public:
   // Uploads every value of `state`; the state is not referenced afterwards (download() copies back).
-  CudaExecutor(cuda::Context& ctx, const Graph& g, const Plan& plan, const ModelState<float>& state);
+  // bf16: the bf16 rule (the CPU twin is Executor<float>::set_bf16).
+  CudaExecutor(cuda::Context& ctx, const Graph& g, const Plan& plan, const ModelState<float>& state,
+               bool bf16 = false);
   CudaExecutor(const CudaExecutor&) = delete;
   CudaExecutor& operator=(const CudaExecutor&) = delete;
 
-  // x: device [batch, 3, H, W], normalised. When the stem trains, backward reads x again, so it must
-  // stay unchanged until backward() returns. Returns the device logits [batch, K], valid until the
-  // next forward. In Phase::Train, trainable batch norms (policy Train) use batch statistics and
+  // x: device [batch, 3, H, W], normalised (fp32; under the bf16 rule rounded into a copy). When
+  // the stem trains, backward reads x again, so it must stay unchanged until backward() returns.
+  // Returns the device logits [batch, K] in fp32 (under the bf16 rule: bf16 values), valid until
+  // the next forward. In Phase::Train, trainable batch norms (policy Train) use batch statistics and
   // move their running statistics.
   const float* forward(const float* x, int64_t batch, Phase phase, const StepKey& key = {});
   // Softmax cross-entropy of the last forward's logits against device labels [batch]; keeps d loss /
   // d logits for backward(). Waits for the stream (the loss comes back to the host).
   double loss(const int32_t* labels, double label_smoothing = 0.0, const float* class_weights = nullptr);
   // Gradients of the trainable tensors (overwritten) from the gradient loss() kept, or from device
-  // dlogits [batch, K].
+  // dlogits [batch, K] (fp32; rounded under the bf16 rule).
   void backward();
   void backward(const float* dlogits);
 
@@ -71,22 +79,46 @@ class CudaExecutor {
   const Plan& plan() const { return plan_; }
   cuda::Context& context() { return ctx_; }
   int64_t batch() const { return batch_; }
+  bool bf16() const { return bf16_; }
   // Device bytes held: values, gradients, the step arena and the logits' gradient.
   int64_t device_bytes() const;
   int64_t arena_bytes() const { return static_cast<int64_t>(arena_.bytes()); }
 
  private:
   void prepare(int64_t batch);
+  void prepare_bf16(int64_t batch);
+  void backward_from(const void* dlogits);  // dlogits of the activations' storage type
+  const float* logits();                    // the last forward's logits in fp32
+  // The node's op on activations of storage type S (float, or cuda::bf16 under the bf16 rule);
+  // defined in cuda_executor_nodes.cc.
+  template <typename S>
   void forward_node(int i, Phase phase, const StepKey& key);
+  template <typename S>
   void backward_node(int i);
+  // The classifier under the bf16 rule: fp32 arithmetic on the bf16 values, results rounded.
+  void linear_forward_bf16(int i, const cuda::bf16* x, cuda::bf16* y);
+  void linear_backward_bf16(int i, const cuda::bf16* x, const cuda::bf16* dy);
   // Where node `node`'s backward adds the gradient of its input `which`, or null where none flows
   // (frozen input, image). The first writer of a step may overwrite when its op can (`mode` non-null
   // then says which); otherwise the buffer is zeroed before its first use.
-  float* grad_target(int node, int which, cuda::OutputMode* mode);
-  float* out(int node);
-  float* dout(int node);
+  template <typename S>
+  S* grad_target(int node, int which, cuda::OutputMode* mode);
+  float* out(int node) { return out_as<float>(node); }
+  template <typename S>
+  S* out_as(int node);
+  template <typename S>
+  S* dout(int node);
+  // A conv or linear weight operand as the op reads it: the master, or its bf16 working copy.
+  template <typename S>
+  const S* weight(int node, int k);
+  void refresh_working_copies();
+  std::vector<float> download_activations(const void* src, int64_t count, const char* what);
   template <typename T>
-  T* arena_at(StepBufferKind kind, int node);
+  T* arena_at(StepBufferKind kind, int node) {
+    const int64_t off = mem_->offset(kind, node);
+    THAW_CHECK(off >= 0, "no ", step_buffer_kind_name(kind), " buffer planned for node ", g_.nodes[node].name);
+    return reinterpret_cast<T*>(arena_.data() + off);
+  }
   // The (kind, node) buffer, checked to be still live after the forward.
   const StepBuffer& kept_after_forward(StepBufferKind kind, int node) const;
   float* param(int node, int k) { return values_.data() + value_offset_[g_.nodes[node].tensors[k]]; }
@@ -106,7 +138,13 @@ class CudaExecutor {
   cuda::DeviceBuffer<unsigned char> arena_;
   cuda::DeviceBuffer<float> dlogits_;
   const float* input_ = nullptr;
-  const float* dlogits_in_ = nullptr;  // the gradient backward starts from
+  const void* dlogits_in_ = nullptr;  // the gradient backward starts from (S of the activations)
+  // The bf16 rule's buffers (empty without it).
+  bool bf16_ = false;
+  bool frozen_copies_ready_ = false;             // the frozen weights' copies are made once per upload
+  cuda::DeviceBuffer<cuda::bf16> working_;        // bf16 copies of values_, at the same offsets
+  cuda::DeviceBuffer<cuda::bf16> input16_, dlogits16_, wgrad16_, linear16_;
+  cuda::DeviceBuffer<float> logits32_, linear32_;
   bool loss_ready_ = false;
   bool forward_train_ = false;  // the last forward ran in Phase::Train
   std::vector<char> grad_started_;  // per node: its output gradient was written this backward

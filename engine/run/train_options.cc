@@ -86,9 +86,7 @@ void check_precision(std::string_view precision, bool emulate_bf16, std::string_
     fail_user("--precision bf16: the CPU has no fast bf16 arithmetic; give --emulate-bf16 to run the GPU's bf16 "
               "rounding in fp32 (slower than fp32), or --device cuda");
   }
-  if (n == Numerics::Bf16 && device == "cuda") {
-    fail_user("--precision bf16 --device cuda: not built yet; the bf16 rule runs on the CPU with --emulate-bf16");
-  }
+  if (n == Numerics::Bf16 && device == "cuda") require_bf16_device();
 }
 
 void check_train_device(const RunConfig& c) {

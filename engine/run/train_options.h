@@ -15,7 +15,7 @@ namespace thaw {
 
 // --precision fp32|tf32|bf16 and --emulate-bf16 for a step on `device` (cpu or cuda): anything
 // else, tf32 without cuda, bf16 on the CPU without --emulate-bf16 (or that flag without bf16, or
-// on the GPU) and bf16 on the GPU (not built yet) are UserErrors naming the flag.
+// on the GPU) and bf16 on a GPU without bf16 tensor cores are UserErrors naming the flag.
 void check_precision(std::string_view precision, bool emulate_bf16, std::string_view device);
 
 // --device cpu|cuda and check_precision, before any file is opened: anything else, and cuda where

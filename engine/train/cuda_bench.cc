@@ -45,11 +45,12 @@ int64_t device_used_bytes() {
   return static_cast<int64_t>(total_b - free_b);
 }
 
-TrainConfig bench_config(int64_t batch, bool tf32) {
+TrainConfig bench_config(int64_t batch, Numerics numerics) {
   TrainConfig cfg;
   cfg.batch_size = batch;
   cfg.shards = 1;
-  cfg.tf32 = tf32;
+  cfg.tf32 = numerics == Numerics::Tf32;
+  cfg.bf16 = numerics == Numerics::Bf16;
   cfg.optimizer = OptimizerConfig{};  // SGD, momentum 0.9, no weight decay
   cfg.schedule.base_lr = 1e-3;
   return cfg;
@@ -58,14 +59,14 @@ TrainConfig bench_config(int64_t batch, bool tf32) {
 }  // namespace
 
 CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int64_t steps, int64_t warmup,
-                           bool tf32) {
+                           Numerics numerics) {
   require_cuda_device();
   CudaBenchResult r;
   r.steps = steps;
   r.warmup = warmup;
   const int64_t used_before = device_used_bytes();
   ModelState<float> state = ModelState<float>::random(g, 0);
-  const TrainConfig cfg = bench_config(batch, tf32);
+  const TrainConfig cfg = bench_config(batch, numerics);
   CudaTrainStep step(g, plan, state, cfg, CudaTrainStep::HostCopy::Never);
   cuda::Context& ctx = step.context();
   r.gpu = ctx.info().describe();
@@ -106,7 +107,7 @@ CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int6
 
 namespace thaw {
 
-CudaBenchResult cuda_bench(const Graph&, const Plan&, int64_t, int64_t, int64_t, bool) {
+CudaBenchResult cuda_bench(const Graph&, const Plan&, int64_t, int64_t, int64_t, Numerics) {
   require_cuda_device();
   return {};
 }

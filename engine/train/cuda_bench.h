@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/model/mixed_precision.h"
 #include "engine/model/plan.h"
 #include "graph/graph.h"
 
@@ -32,6 +33,6 @@ struct CudaBenchResult {
 // is not refreshed after each step (the run record's need, not the step's). `warmup` untimed steps
 // first (they build the cuDNN plans and grow the workspaces).
 CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int64_t steps, int64_t warmup,
-                           bool tf32 = false);
+                           Numerics numerics = Numerics::Fp32);
 
 }  // namespace thaw

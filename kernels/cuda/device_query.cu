@@ -16,4 +16,16 @@ int device_count(std::string* why) {
   return n;
 }
 
+int compute_capability(int ordinal, std::string* name) {
+  cudaDeviceProp p{};
+  const cudaError_t err = cudaGetDeviceProperties(&p, ordinal);
+  if (err != cudaSuccess) {
+    if (name) *name = cudaGetErrorString(err);
+    cudaGetLastError();
+    return -1;
+  }
+  if (name) *name = p.name;
+  return p.major * 10 + p.minor;
+}
+
 }  // namespace thaw::cuda

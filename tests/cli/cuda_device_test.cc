@@ -66,13 +66,16 @@ TEST(CudaDevice, BenchTf32WithoutADeviceIsAUserError) {
   expect_no_device_error("bench --device cuda --precision tf32 --batch-size 1 --input-size 75 --steps 1");
 }
 
+TEST(CudaDevice, Bf16WithoutADeviceIsAUserError) {
+  expect_no_device_error("bench --device cuda --precision bf16 --batch-size 1 --input-size 75 --steps 1");
+  expect_no_device_error("train --device cuda --precision bf16 --data missing-data --out run --max-steps 1");
+}
+
 TEST(CudaDevice, BenchPrecisionIsCheckedBeforeAnyWork) {
   const ScratchDir dir;
   const std::pair<const char*, const char*> cases[] = {
       {"--precision tf32", "thaw: error: --precision tf32: TF32 is a GPU tensor-core mode; give --device cuda (the "
                            "CPU computes in fp32)"},
-      {"--precision bf16 --device cuda", "thaw: error: --precision bf16 --device cuda: not built yet; the bf16 rule "
-                                         "runs on the CPU with --emulate-bf16"},
       {"--precision fp16", "thaw: error: --precision: expected fp32, tf32 or bf16, got 'fp16'"},
       {"--precision bf16", "thaw: error: --precision bf16: the CPU has no fast bf16 arithmetic; give --emulate-bf16 "
                            "to run the GPU's bf16 rounding in fp32 (slower than fp32), or --device cuda"},

@@ -1,7 +1,7 @@
 #pragma once
 // Three SGD steps of a whole network on the GPU from `init` (synthetic batches of seed 5, the
 // step's key), for the determinism tests: run twice, they must leave the same bits. Returns the
-// state after the steps; each step's loss is appended to `losses`.
+// state after the steps; each step's loss is appended to `losses`. bf16: under the bf16 rule.
 #include <cstdint>
 #include <vector>
 
@@ -13,8 +13,9 @@ namespace thaw::cuda_test {
 
 inline ModelState<float> three_sgd_steps(cuda::Context& ctx, const Graph& g, const Plan& plan,
                                          const ModelState<float>& init, const OptimizerConfig& oc, int64_t batch,
-                                         int64_t size, int64_t classes, std::vector<double>& losses) {
-  CudaExecutor exec(ctx, g, plan, init);
+                                         int64_t size, int64_t classes, std::vector<double>& losses,
+                                         bool bf16 = false) {
+  CudaExecutor exec(ctx, g, plan, init, bf16);
   CudaOptimizer opt(exec, oc);
   Tensor<float> x;
   std::vector<int32_t> labels;

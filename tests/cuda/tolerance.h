@@ -52,6 +52,15 @@ inline Tolerance float_dot(int64_t k, double max_term) {
           "float dot product: rtol 1e-5, atol 2 eps * k * max|term| (k = " + std::to_string(k) + ")"};
 }
 
+// bf16 storage (engine/model/mixed_precision.h): both sides compute in fp32 and round the result to
+// bf16 once. Where the fp32 results differ in their last bits (another summation order), the two
+// roundings may land on neighbouring bf16 values, one bf16 ulp apart: at most 2^-7 of the value.
+// atol covers results that cancel to near zero: the fp32 difference itself, allowed up to
+// `fp32_atol` (the op's own fp32 rule, elementwise() or float_dot()).
+inline Tolerance bf16_store(double fp32_atol) {
+  return {0x1p-7, fp32_atol + 1e-30, "bf16 store: rtol 2^-7 (one bf16 ulp), atol the op's fp32 allowance"};
+}
+
 // The whole network (tests/cuda/network_parity_test.cc). Through ~150 convolutions, batch norms in
 // training mode and the backward pass, per-op bounds compound into nothing useful, so the test
 // measures the compounding instead: it runs the CPU executor in float and in double from the same

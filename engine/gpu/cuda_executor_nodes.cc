@@ -1,0 +1,286 @@
+// CudaExecutor's per-node forward and backward, for activations of storage type S: float, or bf16
+// under the bf16 rule (engine/model/mixed_precision.h), where every op reads bf16, computes in fp32
+// and stores bf16, and the conv and linear weights are read from their bf16 working copies.
+#include "engine/gpu/cuda_executor.h"
+
+#if THAW_HAVE_CUDA
+
+#include <type_traits>
+
+#include "core/error.h"
+#include "core/philox.h"
+#include "graph/node_geometry.h"
+#include "kernels/cuda/accumulate.h"
+#include "kernels/cuda/avgpool.h"
+#include "kernels/cuda/batchnorm.h"
+#include "kernels/cuda/check.h"
+#include "kernels/cuda/concat.h"
+#include "kernels/cuda/conv2d.h"
+#include "kernels/cuda/convert.h"
+#include "kernels/cuda/dropout.h"
+#include "kernels/cuda/global_avgpool.h"
+#include "kernels/cuda/linear.h"
+#include "kernels/cuda/maxpool.h"
+#include "kernels/cuda/relu.h"
+
+namespace thaw {
+
+template <typename S>
+S* CudaExecutor::out_as(int node) {
+  if (node == 0) {
+    if constexpr (std::is_same_v<S, cuda::bf16>) return input16_.data();
+    // The image is the caller's and only ever read.
+    else return const_cast<float*>(input_);
+  }
+  return arena_at<S>(StepBufferKind::Output, node);
+}
+
+template <typename S>
+S* CudaExecutor::dout(int node) {
+  if (node == g_.output_node()) return static_cast<S*>(const_cast<void*>(dlogits_in_));
+  return arena_at<S>(StepBufferKind::OutputGrad, node);
+}
+
+template <typename S>
+const S* CudaExecutor::weight(int node, int k) {
+  const int t = g_.nodes[node].tensors[k];
+  if constexpr (std::is_same_v<S, cuda::bf16>) {
+    return working_.data() + value_offset_[t];
+  } else {
+    return values_.data() + value_offset_[t];
+  }
+}
+
+template <typename S>
+void CudaExecutor::forward_node(int i, Phase phase, const StepKey& key) {
+  const Node& n = g_.nodes[i];
+  const bool train = phase == Phase::Train && plan_.trainable[i];
+  const S* x = out_as<S>(n.inputs[0]);
+  const Shape& in = g_.nodes[n.inputs[0]].out;
+  S* y = out_as<S>(i);
+  const int64_t count = batch_ * shape_numel(n.out);
+  switch (n.kind) {
+    case OpKind::Conv: cuda::conv2d_forward<S>(ctx_, conv_geom(n, in, batch_), x, weight<S>(i, 0), y); break;
+    case OpKind::BatchNorm: {
+      const BnGeom bg = bn_geom(n, batch_);
+      if (train && plan_.bn == BnPolicy::Train) {
+        cuda::batchnorm_forward_train<S>(ctx_, bg, x, param(i, 0), param(i, 1), param(i, 2), param(i, 3), y,
+                                         arena_at<float>(StepBufferKind::BnMean, i),
+                                         arena_at<float>(StepBufferKind::BnInvstd, i));
+        ++batches_tracked_[n.tensors[4]];
+      } else {
+        cuda::batchnorm_forward_infer<S>(ctx_, bg, x, param(i, 0), param(i, 1), param(i, 2), param(i, 3), y);
+      }
+      break;
+    }
+    case OpKind::Relu: cuda::relu_forward<S>(ctx_, count, x, y); break;
+    case OpKind::MaxPool:
+      cuda::maxpool_forward<S>(ctx_, pool_geom(n, in, batch_), x, y, arena_at<int32_t>(StepBufferKind::Argmax, i));
+      break;
+    case OpKind::AvgPool: cuda::avgpool_forward<S>(ctx_, pool_geom(n, in, batch_), x, y); break;
+    case OpKind::Concat: {
+      std::vector<cuda::ChannelSlice<const S>> parts;
+      for (int src : n.inputs) parts.push_back({out_as<S>(src), g_.nodes[src].out[0]});
+      cuda::concat_forward<S>(ctx_, batch_, n.out[1] * n.out[2], parts, y);
+      break;
+    }
+    case OpKind::GlobalAvgPool: cuda::global_avgpool_forward<S>(ctx_, batch_, in[0], in[1] * in[2], x, y); break;
+    case OpKind::Dropout: {
+      if (!train || n.dropout == 0.0) {
+        THAW_CUDA_CHECK(cudaMemcpyAsync(y, x, static_cast<size_t>(count) * sizeof(S), cudaMemcpyDeviceToDevice,
+                                        ctx_.stream()));
+        break;
+      }
+      // The same mask as the CPU executor: element e of sample s from (seed, step, offset + s).
+      const int64_t per = n.out[0];
+      host_mask_.resize(static_cast<size_t>(count));
+      for (int64_t s = 0; s < batch_; ++s) {
+        const CounterRng rng(key.seed, RngPurpose::Dropout, static_cast<uint32_t>(key.step),
+                             static_cast<uint32_t>(key.sample_offset + s));
+        for (int64_t e = 0; e < per; ++e) host_mask_[s * per + e] = rng.uniform_double_at(e) >= n.dropout;
+      }
+      uint8_t* keep = arena_at<uint8_t>(StepBufferKind::DropoutMask, i);
+      THAW_CUDA_CHECK(cudaMemcpyAsync(keep, host_mask_.data(), host_mask_.size(), cudaMemcpyHostToDevice, ctx_.stream()));
+      // The host mask is rewritten by the next step: the copy must be done before then.
+      ctx_.synchronize("dropout mask upload");
+      cuda::dropout_forward<S>(ctx_, count, n.dropout, keep, x, y);
+      break;
+    }
+    case OpKind::Linear: {
+      if constexpr (std::is_same_v<S, cuda::bf16>) {
+        linear_forward_bf16(i, x, y);
+      } else {
+        cuda::linear_forward(ctx_, LinearGeom{batch_, in[0], n.out[0]}, x, param(i, 0), param(i, 1), y);
+      }
+      break;
+    }
+    case OpKind::Input: fail_internal("input node inside the graph body");
+  }
+}
+
+template <typename S>
+S* CudaExecutor::grad_target(int node, int which, cuda::OutputMode* mode) {
+  const int src = g_.nodes[node].inputs[which];
+  // No input-gradient into the frozen boundary or the image.
+  if (!plan_.trainable[src]) return nullptr;
+  S* d = dout<S>(src);
+  if (grad_started_[src]) {
+    if (mode) *mode = cuda::OutputMode::accumulate;
+    return d;
+  }
+  grad_started_[src] = 1;
+  if (mode) {
+    *mode = cuda::OutputMode::overwrite;
+  } else {
+    const int64_t count = batch_ * shape_numel(g_.nodes[src].out);
+    THAW_CUDA_CHECK(cudaMemsetAsync(d, 0, static_cast<size_t>(count) * sizeof(S), ctx_.stream()));
+  }
+  return d;
+}
+
+template <typename S>
+void CudaExecutor::backward_node(int i) {
+  const Node& n = g_.nodes[i];
+  const S* dy = dout<S>(i);
+  const Shape& in = g_.nodes[n.inputs[0]].out;
+  const int64_t count = batch_ * shape_numel(n.out);
+  switch (n.kind) {
+    case OpKind::Conv: {
+      const ConvGeom cg = conv_geom(n, in, batch_);
+      // The weight is read by this node only, and the gradients were zeroed: write it.
+      if constexpr (std::is_same_v<S, cuda::bf16>) {
+        cuda::conv2d_backward_weight<S>(ctx_, cg, out_as<S>(n.inputs[0]), dy, wgrad16_.data(), cuda::OutputMode::overwrite);
+        cuda::to_float(ctx_, cg.w_size(), wgrad16_.data(), grad(i, 0));
+      } else {
+        cuda::conv2d_backward_weight(ctx_, cg, out(n.inputs[0]), dy, grad(i, 0), cuda::OutputMode::overwrite);
+      }
+      cuda::OutputMode mode{};
+      if (S* dx = grad_target<S>(i, 0, &mode)) cuda::conv2d_backward_data<S>(ctx_, cg, dy, weight<S>(i, 0), dx, mode);
+      break;
+    }
+    case OpKind::BatchNorm: {
+      const BnGeom bg = bn_geom(n, batch_);
+      S* dx = grad_target<S>(i, 0, nullptr);
+      const S* x = out_as<S>(n.inputs[0]);
+      if (plan_.bn == BnPolicy::Train) {
+        cuda::batchnorm_backward_train<S>(ctx_, bg, x, dy, param(i, 0), arena_at<float>(StepBufferKind::BnMean, i),
+                                          arena_at<float>(StepBufferKind::BnInvstd, i), dx, grad(i, 0), grad(i, 1));
+      } else {
+        cuda::batchnorm_backward_infer<S>(ctx_, bg, x, dy, param(i, 0), param(i, 2), param(i, 3), dx, grad(i, 0),
+                                          grad(i, 1));
+      }
+      break;
+    }
+    case OpKind::Relu:
+      if (S* dx = grad_target<S>(i, 0, nullptr)) cuda::relu_backward<S>(ctx_, count, out_as<S>(i), dy, dx);
+      break;
+    case OpKind::MaxPool:
+      if (S* dx = grad_target<S>(i, 0, nullptr)) {
+        cuda::maxpool_backward<S>(ctx_, pool_geom(n, in, batch_), dy, arena_at<int32_t>(StepBufferKind::Argmax, i), dx);
+      }
+      break;
+    case OpKind::AvgPool:
+      if (S* dx = grad_target<S>(i, 0, nullptr)) cuda::avgpool_backward<S>(ctx_, pool_geom(n, in, batch_), dy, dx);
+      break;
+    case OpKind::Concat: {
+      std::vector<cuda::ChannelSlice<S>> parts;
+      for (size_t k = 0; k < n.inputs.size(); ++k) {
+        parts.push_back({grad_target<S>(i, static_cast<int>(k), nullptr), g_.nodes[n.inputs[k]].out[0]});
+      }
+      cuda::concat_backward<S>(ctx_, batch_, n.out[1] * n.out[2], dy, parts);
+      break;
+    }
+    case OpKind::GlobalAvgPool:
+      if (S* dx = grad_target<S>(i, 0, nullptr)) {
+        cuda::global_avgpool_backward<S>(ctx_, batch_, in[0], in[1] * in[2], dy, dx);
+      }
+      break;
+    case OpKind::Dropout: {
+      if (n.dropout > 0.0) {
+        if (S* dx = grad_target<S>(i, 0, nullptr)) {
+          cuda::dropout_backward<S>(ctx_, count, n.dropout, arena_at<uint8_t>(StepBufferKind::DropoutMask, i), dy, dx);
+        }
+        break;
+      }
+      cuda::OutputMode mode{};
+      if (S* dx = grad_target<S>(i, 0, &mode)) {
+        if (mode == cuda::OutputMode::overwrite) {
+          THAW_CUDA_CHECK(cudaMemcpyAsync(dx, dy, static_cast<size_t>(count) * sizeof(S), cudaMemcpyDeviceToDevice,
+                                          ctx_.stream()));
+        } else {
+          cuda::accumulate<S>(ctx_, count, dy, dx);
+        }
+      }
+      break;
+    }
+    case OpKind::Linear: {
+      if constexpr (std::is_same_v<S, cuda::bf16>) {
+        linear_backward_bf16(i, out_as<S>(n.inputs[0]), dy);
+      } else {
+        const LinearGeom lg{batch_, in[0], n.out[0]};
+        const float* x = out(n.inputs[0]);
+        cuda::linear_backward(ctx_, lg, x, param(i, 0), dy, nullptr, grad(i, 0), grad(i, 1),
+                              cuda::OutputMode::overwrite);
+        cuda::OutputMode mode{};
+        if (float* dx = grad_target<float>(i, 0, &mode)) {
+          cuda::linear_backward(ctx_, lg, x, param(i, 0), dy, dx, nullptr, nullptr, mode);
+        }
+      }
+      break;
+    }
+    case OpKind::Input: break;
+  }
+}
+
+// linear32_ holds, in order: x [batch, in], w [out, in], b [out], y or dy [batch, out], dx [batch, in].
+void CudaExecutor::linear_forward_bf16(int i, const cuda::bf16* x, cuda::bf16* y) {
+  const Node& n = g_.nodes[i];
+  const LinearGeom lg{batch_, g_.nodes[n.inputs[0]].out[0], n.out[0]};
+  float* x32 = linear32_.data();
+  float* w32 = x32 + lg.n * lg.in;
+  float* b32 = w32 + lg.out * lg.in;
+  float* y32 = b32 + lg.out;
+  cuda::to_float(ctx_, lg.n * lg.in, x, x32);
+  cuda::to_float(ctx_, lg.out * lg.in, weight<cuda::bf16>(i, 0), w32);
+  cuda::to_float(ctx_, lg.out, weight<cuda::bf16>(i, 1), b32);
+  cuda::linear_forward(ctx_, lg, x32, w32, b32, y32);
+  cuda::to_bf16(ctx_, lg.n * lg.out, y32, y);
+}
+
+void CudaExecutor::linear_backward_bf16(int i, const cuda::bf16* x, const cuda::bf16* dy) {
+  const Node& n = g_.nodes[i];
+  const LinearGeom lg{batch_, g_.nodes[n.inputs[0]].out[0], n.out[0]};
+  float* x32 = linear32_.data();
+  float* w32 = x32 + lg.n * lg.in;
+  float* b32 = w32 + lg.out * lg.in;
+  float* dy32 = b32 + lg.out;
+  float* dx32 = dy32 + lg.n * lg.out;
+  cuda::to_float(ctx_, lg.n * lg.in, x, x32);
+  cuda::to_float(ctx_, lg.out * lg.in, weight<cuda::bf16>(i, 0), w32);
+  cuda::to_float(ctx_, lg.n * lg.out, dy, dy32);
+  cuda::linear_backward(ctx_, lg, x32, w32, dy32, nullptr, grad(i, 0), grad(i, 1), cuda::OutputMode::overwrite);
+  // The rule rounds the classifier's weight and bias gradients to bf16 before the fp32 optimizer.
+  cuda::round_to_bf16(ctx_, lg.out * lg.in, grad(i, 0));
+  cuda::round_to_bf16(ctx_, lg.out, grad(i, 1));
+  cuda::OutputMode mode{};
+  cuda::bf16* dx = grad_target<cuda::bf16>(i, 0, &mode);
+  if (!dx) return;
+  cuda::linear_backward(ctx_, lg, x32, w32, dy32, dx32, nullptr, nullptr, cuda::OutputMode::overwrite);
+  if (mode == cuda::OutputMode::overwrite) {
+    cuda::to_bf16(ctx_, lg.n * lg.in, dx32, dx);
+  } else {
+    cuda::to_bf16(ctx_, lg.n * lg.in, dx32, linear16_.data());
+    cuda::accumulate<cuda::bf16>(ctx_, lg.n * lg.in, linear16_.data(), dx);
+  }
+}
+
+template void CudaExecutor::forward_node<float>(int, Phase, const StepKey&);
+template void CudaExecutor::forward_node<cuda::bf16>(int, Phase, const StepKey&);
+template void CudaExecutor::backward_node<float>(int);
+template void CudaExecutor::backward_node<cuda::bf16>(int);
+template float* CudaExecutor::out_as<float>(int);
+template cuda::bf16* CudaExecutor::out_as<cuda::bf16>(int);
+
+}  // namespace thaw
+
+#endif  // THAW_HAVE_CUDA
