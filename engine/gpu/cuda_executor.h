@@ -95,6 +95,8 @@ class CudaExecutor {
   void forward_node(int i, Phase phase, const StepKey& key);
   template <typename S>
   void backward_node(int i);
+  template <typename S>
+  void conv_backward(int i, const S* dy);
   // The classifier under the bf16 rule: fp32 arithmetic on the bf16 values, results rounded.
   void linear_forward_bf16(int i, const cuda::bf16* x, cuda::bf16* y);
   void linear_backward_bf16(int i, const cuda::bf16* x, const cuda::bf16* dy);

@@ -139,25 +139,28 @@ S* CudaExecutor::grad_target(int node, int which, cuda::OutputMode* mode) {
 }
 
 template <typename S>
+void CudaExecutor::conv_backward(int i, const S* dy) {
+  const Node& n = g_.nodes[i];
+  const ConvGeom cg = conv_geom(n, g_.nodes[n.inputs[0]].out, batch_);
+  // The weight is read by this node only, and the gradients were zeroed: write it.
+  if constexpr (std::is_same_v<S, cuda::bf16>) {
+    cuda::conv2d_backward_weight<S>(ctx_, cg, out_as<S>(n.inputs[0]), dy, wgrad16_.data(), cuda::OutputMode::overwrite);
+    cuda::to_float(ctx_, cg.w_size(), wgrad16_.data(), grad(i, 0));
+  } else {
+    cuda::conv2d_backward_weight(ctx_, cg, out(n.inputs[0]), dy, grad(i, 0), cuda::OutputMode::overwrite);
+  }
+  cuda::OutputMode mode{};
+  if (S* dx = grad_target<S>(i, 0, &mode)) cuda::conv2d_backward_data<S>(ctx_, cg, dy, weight<S>(i, 0), dx, mode);
+}
+
+template <typename S>
 void CudaExecutor::backward_node(int i) {
   const Node& n = g_.nodes[i];
   const S* dy = dout<S>(i);
   const Shape& in = g_.nodes[n.inputs[0]].out;
   const int64_t count = batch_ * shape_numel(n.out);
   switch (n.kind) {
-    case OpKind::Conv: {
-      const ConvGeom cg = conv_geom(n, in, batch_);
-      // The weight is read by this node only, and the gradients were zeroed: write it.
-      if constexpr (std::is_same_v<S, cuda::bf16>) {
-        cuda::conv2d_backward_weight<S>(ctx_, cg, out_as<S>(n.inputs[0]), dy, wgrad16_.data(), cuda::OutputMode::overwrite);
-        cuda::to_float(ctx_, cg.w_size(), wgrad16_.data(), grad(i, 0));
-      } else {
-        cuda::conv2d_backward_weight(ctx_, cg, out(n.inputs[0]), dy, grad(i, 0), cuda::OutputMode::overwrite);
-      }
-      cuda::OutputMode mode{};
-      if (S* dx = grad_target<S>(i, 0, &mode)) cuda::conv2d_backward_data<S>(ctx_, cg, dy, weight<S>(i, 0), dx, mode);
-      break;
-    }
+    case OpKind::Conv: conv_backward<S>(i, dy); break;
     case OpKind::BatchNorm: {
       const BnGeom bg = bn_geom(n, batch_);
       S* dx = grad_target<S>(i, 0, nullptr);
