@@ -100,6 +100,7 @@ class CudaExecutor {
   // The classifier under the bf16 rule: fp32 arithmetic on the bf16 values, results rounded.
   void linear_forward_bf16(int i, const cuda::bf16* x, cuda::bf16* y);
   void linear_backward_bf16(int i, const cuda::bf16* x, const cuda::bf16* dy);
+  void linear_backward_fp32(int i, const float* dy);
   // Where node `node`'s backward adds the gradient of its input `which`, or null where none flows
   // (frozen input, image). The first writer of a step may overwrite when its op can (`mode` non-null
   // then says which); otherwise the buffer is zeroed before its first use.

@@ -216,22 +216,25 @@ void CudaExecutor::backward_node(int i) {
       }
       break;
     }
-    case OpKind::Linear: {
+    case OpKind::Linear:
       if constexpr (std::is_same_v<S, cuda::bf16>) {
         linear_backward_bf16(i, out_as<S>(n.inputs[0]), dy);
       } else {
-        const LinearGeom lg{batch_, in[0], n.out[0]};
-        const float* x = out(n.inputs[0]);
-        cuda::linear_backward(ctx_, lg, x, param(i, 0), dy, nullptr, grad(i, 0), grad(i, 1),
-                              cuda::OutputMode::overwrite);
-        cuda::OutputMode mode{};
-        if (float* dx = grad_target<float>(i, 0, &mode)) {
-          cuda::linear_backward(ctx_, lg, x, param(i, 0), dy, dx, nullptr, nullptr, mode);
-        }
+        linear_backward_fp32(i, dy);
       }
       break;
-    }
     case OpKind::Input: break;
+  }
+}
+
+void CudaExecutor::linear_backward_fp32(int i, const float* dy) {
+  const Node& n = g_.nodes[i];
+  const LinearGeom lg{batch_, g_.nodes[n.inputs[0]].out[0], n.out[0]};
+  const float* x = out(n.inputs[0]);
+  cuda::linear_backward(ctx_, lg, x, param(i, 0), dy, nullptr, grad(i, 0), grad(i, 1), cuda::OutputMode::overwrite);
+  cuda::OutputMode mode{};
+  if (float* dx = grad_target<float>(i, 0, &mode)) {
+    cuda::linear_backward(ctx_, lg, x, param(i, 0), dy, dx, nullptr, nullptr, mode);
   }
 }
 
