@@ -151,13 +151,13 @@ void CudaExecutor::prepare_bf16(int64_t batch) {
   const int lin = g_.output_node();
   THAW_CHECK(g_.nodes[lin].kind == OpKind::Linear, "the last node is not the classifier");
   const auto features = static_cast<size_t>(shape_numel(g_.nodes[g_.nodes[lin].inputs[0]].out));
-  const auto k = static_cast<size_t>(g_.num_classes), n = static_cast<size_t>(batch);
+  const auto n = static_cast<size_t>(batch);
   input16_ = cuda::DeviceBuffer<cuda::bf16>(n * static_cast<size_t>(shape_numel(g_.nodes[0].out)));
   dlogits16_ = cuda::DeviceBuffer<cuda::bf16>(logits);
   logits32_ = cuda::DeviceBuffer<float>(logits);
   linear16_ = cuda::DeviceBuffer<cuda::bf16>(n * features);
-  // linear_forward_bf16 / linear_backward_bf16: x, w, b, y or dy, dx.
-  linear32_ = cuda::DeviceBuffer<float>(n * features + k * features + k + n * k + n * features);
+  const LinearGeom lg{batch, static_cast<int64_t>(features), g_.num_classes};
+  linear32_ = cuda::DeviceBuffer<float>(static_cast<size_t>(linear_scratch_floats(lg)));
 }
 
 void CudaExecutor::refresh_working_copies() {

@@ -29,6 +29,7 @@
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/output_mode.h"
 #include "kernels/cuda/storage.h"
+#include "kernels/geometry.h"
 
 namespace thaw {
 
@@ -101,6 +102,7 @@ class CudaExecutor {
   void linear_forward_bf16(int i, const cuda::bf16* x, cuda::bf16* y);
   void linear_backward_bf16(int i, const cuda::bf16* x, const cuda::bf16* dy);
   void linear_backward_fp32(int i, const float* dy);
+  static int64_t linear_scratch_floats(const LinearGeom& g);  // linear32_'s size for the classifier
   // Where node `node`'s backward adds the gradient of its input `which`, or null where none flows
   // (frozen input, image). The first writer of a step may overwrite when its op can (`mode` non-null
   // then says which); otherwise the buffer is zeroed before its first use.

@@ -238,29 +238,49 @@ void CudaExecutor::linear_backward_fp32(int i, const float* dy) {
   }
 }
 
-// linear32_ holds, in order: x [batch, in], w [out, in], b [out], y or dy [batch, out], dx [batch, in].
+namespace {
+
+// Where linear32_ holds the classifier's fp32 operands under the bf16 rule: x [batch, in], w [out,
+// in], b [out], y or dy [batch, out], dx [batch, in], each at a 256-byte boundary (what cuBLASLt is
+// promised for every operand).
+struct LinearScratch {
+  int64_t x = 0, w = 0, b = 0, y = 0, dx = 0, floats = 0;
+  explicit LinearScratch(const LinearGeom& g) {
+    auto next = [this](int64_t count) {
+      const int64_t at = floats;
+      floats += (count + 63) / 64 * 64;
+      return at;
+    };
+    x = next(g.n * g.in);
+    w = next(g.out * g.in);
+    b = next(g.out);
+    y = next(g.n * g.out);
+    dx = next(g.n * g.in);
+  }
+};
+
+}  // namespace
+
+int64_t CudaExecutor::linear_scratch_floats(const LinearGeom& g) { return LinearScratch(g).floats; }
+
 void CudaExecutor::linear_forward_bf16(int i, const cuda::bf16* x, cuda::bf16* y) {
   const Node& n = g_.nodes[i];
   const LinearGeom lg{batch_, g_.nodes[n.inputs[0]].out[0], n.out[0]};
-  float* x32 = linear32_.data();
-  float* w32 = x32 + lg.n * lg.in;
-  float* b32 = w32 + lg.out * lg.in;
-  float* y32 = b32 + lg.out;
-  cuda::to_float(ctx_, lg.n * lg.in, x, x32);
-  cuda::to_float(ctx_, lg.out * lg.in, weight<cuda::bf16>(i, 0), w32);
-  cuda::to_float(ctx_, lg.out, weight<cuda::bf16>(i, 1), b32);
-  cuda::linear_forward(ctx_, lg, x32, w32, b32, y32);
-  cuda::to_bf16(ctx_, lg.n * lg.out, y32, y);
+  const LinearScratch at(lg);
+  float* base = linear32_.data();
+  cuda::to_float(ctx_, lg.n * lg.in, x, base + at.x);
+  cuda::to_float(ctx_, lg.out * lg.in, weight<cuda::bf16>(i, 0), base + at.w);
+  cuda::to_float(ctx_, lg.out, weight<cuda::bf16>(i, 1), base + at.b);
+  cuda::linear_forward(ctx_, lg, base + at.x, base + at.w, base + at.b, base + at.y);
+  cuda::to_bf16(ctx_, lg.n * lg.out, base + at.y, y);
 }
 
 void CudaExecutor::linear_backward_bf16(int i, const cuda::bf16* x, const cuda::bf16* dy) {
   const Node& n = g_.nodes[i];
   const LinearGeom lg{batch_, g_.nodes[n.inputs[0]].out[0], n.out[0]};
-  float* x32 = linear32_.data();
-  float* w32 = x32 + lg.n * lg.in;
-  float* b32 = w32 + lg.out * lg.in;
-  float* dy32 = b32 + lg.out;
-  float* dx32 = dy32 + lg.n * lg.out;
+  const LinearScratch at(lg);
+  float* base = linear32_.data();
+  float *x32 = base + at.x, *w32 = base + at.w, *dy32 = base + at.y, *dx32 = base + at.dx;
   cuda::to_float(ctx_, lg.n * lg.in, x, x32);
   cuda::to_float(ctx_, lg.out * lg.in, weight<cuda::bf16>(i, 0), w32);
   cuda::to_float(ctx_, lg.n * lg.out, dy, dy32);
