@@ -15,6 +15,7 @@
 #include "engine/gpu/cuda_device.h"
 #include "engine/train/cuda_bench.h"
 #include "engine/model/executor.h"
+#include "engine/model/step_profile.h"
 #include "engine/optim/param_refs.h"
 #include "engine/optim/optimizer.h"
 #include "engine/data/synthetic.h"
@@ -40,6 +41,7 @@ struct BenchArgs {
   int64_t warmup = 1;
   int threads = 0;
   bool json = false;
+  bool profile = false;
 };
 
 // Peak resident memory of this process, from the kernel's high-water mark.
@@ -70,7 +72,9 @@ constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
 void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
   require_cuda_device();
-  const CudaBenchResult r = cuda_bench(g, plan, a.batch_size, a.steps, a.warmup, parse_numerics(a.precision));
+  StepProfile profile(g);
+  const CudaBenchResult r =
+      cuda_bench(g, plan, a.batch_size, a.steps, a.warmup, parse_numerics(a.precision), a.profile ? &profile : nullptr);
   const double ips = static_cast<double>(a.batch_size) / (r.step_ms / 1000.0);
   const double flops = model_flops_per_image(g, plan);
   nlohmann::json j = {{"device", "cuda"},
@@ -101,10 +105,12 @@ void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
                       {"peak_gpu_mem_gib", static_cast<double>(r.allocated_bytes) / kGiB},
                       {"device_used_gib", static_cast<double>(r.device_used_bytes) / kGiB}};
   if (!std::isfinite(r.last_loss)) std::fprintf(stderr, "thaw bench: warning: the loss is not finite (%g)\n", r.last_loss);
+  if (a.profile) j["profile"] = profile.to_json();
   if (a.json) {
     std::cout << j.dump() << "\n";
     return;
   }
+  if (a.profile) profile.write_report(std::cout);
   for (size_t s = 0; s < r.step_ms_each.size(); ++s) {
     std::fprintf(stderr, "step %zu: %.1f ms%s\n", s, r.step_ms_each[s], static_cast<int64_t>(s) < a.warmup ? " (warm-up)" : "");
   }
@@ -116,6 +122,8 @@ void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
               r.last_loss);
 }
 
+void run_bench_cpu(const BenchArgs& a, const Graph& g, const Plan& plan);
+
 void run_bench(const BenchArgs& a) {
   if (a.device != "cpu" && a.device != "cuda") fail_user("--device: expected cpu or cuda, got '", a.device, "'");
   check_precision(a.precision, a.emulate_bf16, a.device);
@@ -126,6 +134,10 @@ void run_bench(const BenchArgs& a) {
   const Graph g = build_network(a.arch, a.input_size, a.classes);
   const Plan plan = make_plan(g, g.find_block(a.freeze_through), BnPolicy::Train);
   if (a.device == "cuda") return run_bench_cuda(a, g, plan);
+  run_bench_cpu(a, g, plan);
+}
+
+void run_bench_cpu(const BenchArgs& a, const Graph& g, const Plan& plan) {
   ModelState<float> state = ModelState<float>::random(g, 0);
   Executor<float> exec(g, plan, state);
   exec.set_bf16(a.emulate_bf16);
@@ -135,16 +147,28 @@ void run_bench(const BenchArgs& a) {
   Tensor<float> x, dlogits;
   std::vector<int32_t> labels;
   double seconds = 0;
+  StepProfile profile(g);
+  using Clock = std::chrono::steady_clock;
+  auto ms_since = [](Clock::time_point t) { return std::chrono::duration<double, std::milli>(Clock::now() - t).count(); };
   for (int64_t s = 0; s < a.warmup + a.steps; ++s) {
     synthetic_batch(1, s, a.batch_size, a.input_size, a.classes, x, labels);
-    const auto t0 = std::chrono::steady_clock::now();
+    const bool profiled = a.profile && s >= a.warmup;
+    exec.set_profile(profiled ? &profile : nullptr);
+    const auto t0 = Clock::now();
     const Tensor<float>& logits = exec.forward(x, Phase::Train, {0, s, 0});
     dlogits.reshape_uninit(logits.shape());
+    const auto t_loss = Clock::now();
     cpu::softmax_cross_entropy<float>(a.batch_size, a.classes, logits.data(), labels.data(), 0.0, nullptr,
                                       dlogits.data());
+    if (profiled) profile.add_other("loss", ms_since(t_loss));
     exec.backward(dlogits);
+    const auto t_opt = Clock::now();
     opt.step(1e-3);
-    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (profiled) {
+      profile.add_other("optimizer", ms_since(t_opt));
+      profile.end_step();
+    }
+    const double dt = std::chrono::duration<double>(Clock::now() - t0).count();
     if (s >= a.warmup) seconds += dt;
     if (!a.json) std::fprintf(stderr, "step %lld: %.3f s\n", static_cast<long long>(s), dt);
   }
@@ -164,6 +188,8 @@ void run_bench(const BenchArgs& a) {
                       {"trainable_params", plan.trainable_parameter_count(g)},
                       {"kept_activation_mib", static_cast<double>(plan.kept_bytes_per_sample(g, 4) * a.batch_size) / (1 << 20)},
                       {"peak_rss_mib", peak_rss_mib()}};
+  if (a.profile) j["profile"] = profile.to_json();
+  if (a.profile && !a.json) profile.write_report(std::cout);
   if (a.json) {
     std::cout << j.dump() << "\n";
   } else {
@@ -196,6 +222,9 @@ void add_bench(CLI::App& app) {
   sub->add_option("--warmup", a->warmup, "Untimed steps first")->capture_default_str()->check(in_range(whole(0, 1000000)));
   sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
   sub->add_flag("--json", a->json, "Print one JSON line");
+  sub->add_flag("--profile", a->profile,
+                "Time every op of the timed steps: per op kind (conv fwd/dgrad/wgrad, batch norm, pools, concat, "
+                "...) and per block");
   sub->callback([a] { run_bench(*a); });
 }
 

@@ -3,29 +3,13 @@
 #include <cmath>
 #include <numbers>
 
+#include "core/philox_core.h"
+
 namespace thaw {
 
-namespace {
-constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;
-constexpr uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;
-
-inline void mulhilo(uint32_t a, uint32_t b, uint32_t& hi, uint32_t& lo) {
-  const uint64_t p = static_cast<uint64_t>(a) * b;
-  hi = static_cast<uint32_t>(p >> 32);
-  lo = static_cast<uint32_t>(p);
-}
-}  // namespace
-
 std::array<uint32_t, 4> philox4x32_10(std::array<uint32_t, 4> c, std::array<uint32_t, 2> k) {
-  for (int round = 0; round < 10; ++round) {
-    uint32_t hi0, lo0, hi1, lo1;
-    mulhilo(kM0, c[0], hi0, lo0);
-    mulhilo(kM1, c[2], hi1, lo1);
-    c = {hi1 ^ c[1] ^ k[0], lo1, hi0 ^ c[3] ^ k[1], lo0};
-    k[0] += kW0;
-    k[1] += kW1;
-  }
-  return c;
+  const philox::Block b = philox::philox4x32_10(c[0], c[1], c[2], c[3], k[0], k[1]);
+  return {b.w[0], b.w[1], b.w[2], b.w[3]};
 }
 
 uint32_t hash32(std::string_view s) {
@@ -44,10 +28,9 @@ CounterRng::CounterRng(uint64_t seed, RngPurpose purpose, uint32_t a, uint32_t b
       b_(b) {}
 
 std::array<uint32_t, 4> CounterRng::block(uint64_t blk) const {
-  // Counter layout: [block lo32, purpose<<24 | block hi24, a, b].
-  const uint32_t lo = static_cast<uint32_t>(blk);
-  const uint32_t hi = static_cast<uint32_t>(blk >> 32) & 0x00FFFFFFu;
-  return philox4x32_10({lo, (purpose_ << 24) | hi, a_, b_}, key_);
+  const uint64_t seed = static_cast<uint64_t>(key_[1]) << 32 | key_[0];
+  const philox::Block b = philox::stream_block(seed, purpose_, a_, b_, blk);
+  return {b.w[0], b.w[1], b.w[2], b.w[3]};
 }
 
 uint32_t CounterRng::u32_at(uint64_t position) const { return block(position / 4)[position % 4]; }
@@ -58,8 +41,7 @@ float CounterRng::uniform_float_at(uint64_t position) const {
 
 double CounterRng::uniform_double_at(uint64_t position) const {
   const auto w = block(position);
-  const uint64_t bits = (static_cast<uint64_t>(w[0]) << 21) ^ (w[1] >> 11);
-  return static_cast<double>(bits & ((uint64_t{1} << 53) - 1)) * (1.0 / 9007199254740992.0);
+  return philox::uniform_double(philox::Block{{w[0], w[1], w[2], w[3]}});
 }
 
 double CounterRng::normal_at(uint64_t i) const {

@@ -184,17 +184,48 @@ const float* CudaExecutor::forward(const float* x, int64_t batch, Phase phase, c
   for (size_t i = 1; i < g_.nodes.size(); ++i) {
     const int node = static_cast<int>(i);
     with_node_context(g_.nodes[i], "forward", [&] {
-      if (bf16_) {
-        forward_node<cuda::bf16>(node, phase, key);
-      } else {
-        forward_node<float>(node, phase, key);
-      }
+      timed(node, ProfilePart::Forward, [&] {
+        if (bf16_) {
+          forward_node<cuda::bf16>(node, phase, key);
+        } else {
+          forward_node<float>(node, phase, key);
+        }
+      });
     });
   }
   if (!bf16_) return out(g_.output_node());
   // The bf16 logits' values in fp32, for the loss and the callers.
   cuda::to_float(ctx_, batch * g_.num_classes, out_as<cuda::bf16>(g_.output_node()), logits32_.data());
   return logits32_.data();
+}
+
+void CudaExecutor::set_profile(StepProfile* profile) {
+  profile_ = profile;
+  if (profile_ && !timeline_) timeline_ = std::make_unique<cuda::EventTimeline>(ctx_.stream());
+}
+
+int CudaExecutor::profile_mark() {
+  THAW_CHECK(profile_ && timeline_, "profile_mark without a profile");
+  return timeline_->mark();
+}
+
+void CudaExecutor::profile_other(const std::string& what, int from_mark, int to_mark) {
+  THAW_CHECK(profile_, "profile_other without a profile");
+  pending_.push_back({-1, ProfilePart::Forward, what, from_mark, to_mark});
+}
+
+void CudaExecutor::flush_profile() {
+  if (!profile_ || !timeline_) return;
+  for (const PendingTime& p : pending_) {
+    const double ms = timeline_->elapsed_ms(p.from, p.to);
+    if (p.node < 0) {
+      profile_->add_other(p.what, ms);
+    } else {
+      profile_->add(p.node, p.part, ms);
+    }
+  }
+  pending_.clear();
+  timeline_->reset();
 }
 
 const float* CudaExecutor::logits() { return bf16_ ? logits32_.data() : out(g_.output_node()); }
@@ -205,6 +236,14 @@ double CudaExecutor::loss(const int32_t* labels, double label_smoothing, const f
                                                class_weights, dlogits_.data());
   loss_ready_ = true;
   return l;
+}
+
+void CudaExecutor::loss_async(const int32_t* labels, double label_smoothing, const float* class_weights,
+                              double* loss_out, int* bad_row_out) {
+  THAW_CHECK(mem_ && input_, "CudaExecutor::loss_async before any forward");
+  cuda::softmax_cross_entropy_async(ctx_, batch_, g_.num_classes, logits(), labels, label_smoothing, class_weights,
+                                    dlogits_.data(), loss_out, bad_row_out);
+  loss_ready_ = true;
 }
 
 std::vector<float> CudaExecutor::logits_to_host() {
@@ -284,10 +323,18 @@ void CudaExecutor::backward_from(const void* dlogits) {
   for (int i = last; i > 0; --i) {
     if (!plan_.trainable[i] || !grad_started_[i]) continue;
     with_node_context(g_.nodes[i], "backward", [&] {
-      if (bf16_) {
-        backward_node<cuda::bf16>(i);
+      auto run = [&] {
+        if (bf16_) {
+          backward_node<cuda::bf16>(i);
+        } else {
+          backward_node<float>(i);
+        }
+      };
+      // A convolution times its two gradients apart (conv_backward).
+      if (g_.nodes[i].kind == OpKind::Conv) {
+        run();
       } else {
-        backward_node<float>(i);
+        timed(i, ProfilePart::Backward, run);
       }
     });
   }

@@ -18,15 +18,18 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "core/error.h"
 #include "engine/gpu/buffer_plan.h"
 #include "engine/model/executor.h"
 #include "engine/model/model_state.h"
+#include "engine/model/step_profile.h"
 #include "graph/graph.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/device_buffer.h"
+#include "kernels/cuda/event_timeline.h"
 #include "kernels/cuda/output_mode.h"
 #include "kernels/cuda/storage.h"
 #include "kernels/geometry.h"
@@ -51,6 +54,10 @@ class CudaExecutor {
   // Softmax cross-entropy of the last forward's logits against device labels [batch]; keeps d loss /
   // d logits for backward(). Waits for the stream (the loss comes back to the host).
   double loss(const int32_t* labels, double label_smoothing = 0.0, const float* class_weights = nullptr);
+  // The same without waiting (kernels/cuda/loss.h, softmax_cross_entropy_async): the mean loss into
+  // device `loss_out`, a label outside the classes into device `bad_row_out`.
+  void loss_async(const int32_t* labels, double label_smoothing, const float* class_weights, double* loss_out,
+                  int* bad_row_out);
   // Gradients of the trainable tensors (overwritten) from the gradient loss() kept, or from device
   // dlogits [batch, K] (fp32; rounded under the bf16 rule).
   void backward();
@@ -81,6 +88,15 @@ class CudaExecutor {
   cuda::Context& context() { return ctx_; }
   int64_t batch() const { return batch_; }
   bool bf16() const { return bf16_; }
+
+  // Non-null: every op is bracketed by CUDA events (kernels/cuda/event_timeline.h) and, at
+  // flush_profile() (which waits for the stream), its time goes into `profile`. profile_mark and
+  // profile_other time work outside the nodes (the loss, the optimizer, uploads) the same way.
+  void set_profile(StepProfile* profile);
+  StepProfile* profile() const { return profile_; }
+  int profile_mark();
+  void profile_other(const std::string& what, int from_mark, int to_mark);
+  void flush_profile();
   // Device bytes held: values, gradients, the step arena and the logits' gradient.
   int64_t device_bytes() const;
   int64_t arena_bytes() const { return static_cast<int64_t>(arena_.bytes()); }
@@ -153,8 +169,30 @@ class CudaExecutor {
   bool loss_ready_ = false;
   bool forward_train_ = false;  // the last forward ran in Phase::Train
   std::vector<char> grad_started_;  // per node: its output gradient was written this backward
-  std::vector<uint8_t> host_mask_;
+  // --profile: marks per op, read at flush_profile.
+  struct PendingTime {
+    int node;  // -1: other work, named by `what`
+    ProfilePart part;
+    std::string what;
+    int from, to;
+  };
+  template <typename F>
+  void timed(int node, ProfilePart part, const F& f);
+  StepProfile* profile_ = nullptr;
+  std::unique_ptr<cuda::EventTimeline> timeline_;
+  std::vector<PendingTime> pending_;
 };
+
+template <typename F>
+void CudaExecutor::timed(int node, ProfilePart part, const F& f) {
+  if (!profile_) {
+    f();
+    return;
+  }
+  const int from = timeline_->mark();
+  f();
+  pending_.push_back({node, part, {}, from, timeline_->mark()});
+}
 
 }  // namespace thaw
 

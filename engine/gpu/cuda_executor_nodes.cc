@@ -8,7 +8,6 @@
 #include <type_traits>
 
 #include "core/error.h"
-#include "core/philox.h"
 #include "graph/node_geometry.h"
 #include "kernels/cuda/accumulate.h"
 #include "kernels/cuda/avgpool.h"
@@ -91,18 +90,10 @@ void CudaExecutor::forward_node(int i, Phase phase, const StepKey& key) {
                                         ctx_.stream()));
         break;
       }
-      // The same mask as the CPU executor: element e of sample s from (seed, step, offset + s).
-      const int64_t per = n.out[0];
-      host_mask_.resize(static_cast<size_t>(count));
-      for (int64_t s = 0; s < batch_; ++s) {
-        const CounterRng rng(key.seed, RngPurpose::Dropout, static_cast<uint32_t>(key.step),
-                             static_cast<uint32_t>(key.sample_offset + s));
-        for (int64_t e = 0; e < per; ++e) host_mask_[s * per + e] = rng.uniform_double_at(e) >= n.dropout;
-      }
+      // The CPU executor's mask, made on the device (no upload, no wait): element e of sample s
+      // from (seed, step, offset + s).
       uint8_t* keep = arena_at<uint8_t>(StepBufferKind::DropoutMask, i);
-      THAW_CUDA_CHECK(cudaMemcpyAsync(keep, host_mask_.data(), host_mask_.size(), cudaMemcpyHostToDevice, ctx_.stream()));
-      // The host mask is rewritten by the next step: the copy must be done before then.
-      ctx_.synchronize("dropout mask upload");
+      cuda::dropout_mask(ctx_, key.seed, key.step, key.sample_offset, batch_, n.out[0], n.dropout, keep);
       cuda::dropout_forward<S>(ctx_, count, n.dropout, keep, x, y);
       break;
     }
@@ -143,14 +134,19 @@ void CudaExecutor::conv_backward(int i, const S* dy) {
   const Node& n = g_.nodes[i];
   const ConvGeom cg = conv_geom(n, g_.nodes[n.inputs[0]].out, batch_);
   // The weight is read by this node only, and the gradients were zeroed: write it.
-  if constexpr (std::is_same_v<S, cuda::bf16>) {
-    cuda::conv2d_backward_weight<S>(ctx_, cg, out_as<S>(n.inputs[0]), dy, wgrad16_.data(), cuda::OutputMode::overwrite);
-    cuda::to_float(ctx_, cg.w_size(), wgrad16_.data(), grad(i, 0));
-  } else {
-    cuda::conv2d_backward_weight(ctx_, cg, out(n.inputs[0]), dy, grad(i, 0), cuda::OutputMode::overwrite);
-  }
+  timed(i, ProfilePart::BackwardWeight, [&] {
+    if constexpr (std::is_same_v<S, cuda::bf16>) {
+      cuda::conv2d_backward_weight<S>(ctx_, cg, out_as<S>(n.inputs[0]), dy, wgrad16_.data(),
+                                      cuda::OutputMode::overwrite);
+      cuda::to_float(ctx_, cg.w_size(), wgrad16_.data(), grad(i, 0));
+    } else {
+      cuda::conv2d_backward_weight(ctx_, cg, out(n.inputs[0]), dy, grad(i, 0), cuda::OutputMode::overwrite);
+    }
+  });
   cuda::OutputMode mode{};
-  if (S* dx = grad_target<S>(i, 0, &mode)) cuda::conv2d_backward_data<S>(ctx_, cg, dy, weight<S>(i, 0), dx, mode);
+  if (S* dx = grad_target<S>(i, 0, &mode)) {
+    timed(i, ProfilePart::BackwardData, [&] { cuda::conv2d_backward_data<S>(ctx_, cg, dy, weight<S>(i, 0), dx, mode); });
+  }
 }
 
 template <typename S>

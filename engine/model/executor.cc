@@ -1,5 +1,6 @@
 #include "engine/model/executor.h"
 
+#include <chrono>
 #include <type_traits>
 
 #include "core/bf16.h"
@@ -175,10 +176,24 @@ const Tensor<T>& Executor<T>::forward_from(int node, const Tensor<T>& activation
 }
 
 template <typename T>
+template <typename F>
+void Executor<T>::timed(int node, ProfilePart part, const F& f) {
+  if (!profile_) {
+    f();
+    return;
+  }
+  const auto t0 = std::chrono::steady_clock::now();
+  f();
+  profile_->add(node, part, std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+}
+
+template <typename T>
 void Executor<T>::forward_node(int i, Phase phase, const StepKey& key) {
-  refresh_working_copies(i);
-  forward_op(i, phase, key);
-  round_after_forward(i);
+  timed(i, ProfilePart::Forward, [&] {
+    refresh_working_copies(i);
+    forward_op(i, phase, key);
+    round_after_forward(i);
+  });
 }
 
 template <typename T>
@@ -301,8 +316,16 @@ void Executor<T>::tell_grads_ready(int node) {
 
 template <typename T>
 void Executor<T>::backward_node(int i) {
-  backward_op(i);
-  round_after_backward(i);
+  // A convolution times its two gradients apart (backward_op).
+  if (g_.nodes[i].kind == OpKind::Conv) {
+    backward_op(i);
+    round_after_backward(i);
+    return;
+  }
+  timed(i, ProfilePart::Backward, [&] {
+    backward_op(i);
+    round_after_backward(i);
+  });
 }
 
 template <typename T>
@@ -314,9 +337,11 @@ void Executor<T>::backward_op(int i) {
   switch (n.kind) {
     case OpKind::Conv: {
       const ConvGeom cg = conv_geom(n, in, batch_);
-      cpu::conv2d_backward_weight(cg, out_[n.inputs[0]].data(), dy, grad(0));
+      timed(i, ProfilePart::BackwardWeight, [&] { cpu::conv2d_backward_weight(cg, out_[n.inputs[0]].data(), dy, grad(0)); });
       if (Tensor<T>* dx = grad_of_input(i, 0)) {
-        add_input_grad(*dx, [&](T* into) { cpu::conv2d_backward_data(cg, dy, operand(i, 0), into); });
+        timed(i, ProfilePart::BackwardData, [&] {
+          add_input_grad(*dx, [&](T* into) { cpu::conv2d_backward_data(cg, dy, operand(i, 0), into); });
+        });
       }
       break;
     }

@@ -9,6 +9,7 @@
 #include "core/tensor.h"
 #include "engine/model/model_state.h"
 #include "engine/model/plan.h"
+#include "engine/model/step_profile.h"
 #include "graph/graph.h"
 
 namespace thaw {
@@ -60,6 +61,9 @@ class Executor {
   void set_bf16(bool on);
   bool bf16() const { return bf16_; }
 
+  // Non-null: every op's time is added to `profile` (engine/model/step_profile.h), host clock.
+  void set_profile(StepProfile* profile) { profile_ = profile; }
+
   // Per Graph::tensors index; allocated only for the plan's trainable tensors.
   const std::vector<Tensor<T>>& grads() const { return grads_; }
   std::vector<Tensor<T>>& grads() { return grads_; }
@@ -81,6 +85,9 @@ class Executor {
   void refresh_working_copies(int node);
   void round_after_forward(int node);
   void round_after_backward(int node);
+  // Runs f, adding its time to the profile when there is one.
+  template <typename F>
+  void timed(int node, ProfilePart part, const F& f);
   // A conv's or linear's input gradient added into dx by add_into (which adds into its argument).
   template <typename F>
   void add_input_grad(Tensor<T>& dx, const F& add_into);
@@ -99,6 +106,7 @@ class Executor {
   std::vector<Tensor<T>> bn_batch_mean_, bn_batch_var_;
   std::function<void(int)> grad_ready_;
   bool bf16_ = false;
+  StepProfile* profile_ = nullptr;
   std::vector<Tensor<T>> working_;  // per Graph::tensors index: bf16 working copies (bf16_ only)
 };
 

@@ -59,7 +59,7 @@ TrainConfig bench_config(int64_t batch, Numerics numerics) {
 }  // namespace
 
 CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int64_t steps, int64_t warmup,
-                           Numerics numerics) {
+                           Numerics numerics, StepProfile* profile) {
   require_cuda_device();
   CudaBenchResult r;
   r.steps = steps;
@@ -93,6 +93,16 @@ CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int6
   stop.record(ctx.stream());
   r.step_ms = steps > 0 ? stop.since(start) / static_cast<double>(steps) : 0.0;
   r.wall_step_ms = steps > 0 ? 1000.0 * wall / static_cast<double>(steps) : 0.0;
+  if (profile) {
+    // Apart from the timed steps: reading the events waits for each step.
+    step.executor().set_profile(profile);
+    for (int64_t s = 0; s < steps; ++s) {
+      step.run({&x, labels, 0}, warmup + steps + s, 1e-3);
+      step.executor().flush_profile();
+      profile->end_step();
+    }
+    step.executor().set_profile(nullptr);
+  }
   ctx.synchronize("cuda bench");
   r.arena_bytes = step.executor().arena_bytes();
   r.state_bytes = step.executor().device_bytes() - r.arena_bytes + step.device_optimizer().device_bytes();
@@ -107,7 +117,7 @@ CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int6
 
 namespace thaw {
 
-CudaBenchResult cuda_bench(const Graph&, const Plan&, int64_t, int64_t, int64_t, Numerics) {
+CudaBenchResult cuda_bench(const Graph&, const Plan&, int64_t, int64_t, int64_t, Numerics, StepProfile*) {
   require_cuda_device();
   return {};
 }

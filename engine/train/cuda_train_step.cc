@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/loss.h"
 #include "engine/parallel/tree_reduce.h"
 #include "kernels/cuda/scale.h"
 
@@ -86,15 +87,30 @@ void CudaTrainStep::upload_batch(const StepBatch& batch, const std::vector<int64
   labels_.upload(batch.labels.data(), batch.labels.size(), ctx_->stream());
 }
 
-double CudaTrainStep::shard(size_t j, int64_t start, int64_t rows, int64_t step) {
+void CudaTrainStep::shard(size_t j, int64_t start, int64_t rows, int64_t step) {
   // Dropout masks are keyed by the global batch position, as on the CPU (the GPU step holds the
   // whole batch: rows from position 0).
   const StepKey key{cfg_.seed, step, start};
   exec_->forward(x_.data() + staging_.offsets[j], rows, Phase::Train, key);
-  const double loss = exec_->loss(labels_.data() + start, cfg_.label_smoothing,
-                                  class_weights_.empty() ? nullptr : class_weights_.data());
+  // The loss stays on the device until every shard has run: one wait per step, not per shard.
+  timed_other("loss", [&] {
+    exec_->loss_async(labels_.data() + start, cfg_.label_smoothing,
+                      class_weights_.empty() ? nullptr : class_weights_.data(), shard_losses_.data() + j,
+                      bad_rows_.data() + j);
+  });
   exec_->backward();
-  return loss;
+}
+
+std::vector<double> CudaTrainStep::shard_losses(const std::vector<int64_t>& starts, int64_t rows) {
+  std::vector<double> losses(starts.size());
+  std::vector<int> bad(starts.size());
+  THAW_CUDA_CHECK(cudaMemcpyAsync(losses.data(), shard_losses_.data(), losses.size() * sizeof(double),
+                                  cudaMemcpyDeviceToHost, ctx_->stream()));
+  THAW_CUDA_CHECK(cudaMemcpyAsync(bad.data(), bad_rows_.data(), bad.size() * sizeof(int), cudaMemcpyDeviceToHost,
+                                  ctx_->stream()));
+  ctx_->synchronize("shard losses");
+  for (size_t j = 0; j < starts.size(); ++j) cuda::check_cross_entropy(labels_.data() + starts[j], rows, g_.num_classes, bad[j]);
+  return losses;
 }
 
 double CudaTrainStep::run(const StepBatch& batch, int64_t step, double lr) {
@@ -107,27 +123,27 @@ double CudaTrainStep::run(const StepBatch& batch, int64_t step, double lr) {
     opt_->from_host(host_opt_);
     uploaded_optimizer_ = true;
   }
-  upload_batch(batch, starts, layout_.shard_size());
-  double loss = 0;
-  if (layout_.shards == 1) {
-    loss = shard(0, 0, rows, step);
-    if (!std::isfinite(loss) && !(cfg_.stop_on_divergence > 0)) fail_diverged(step, loss, cfg_.schedule.base_lr);
-  } else {
-    const int64_t b = layout_.shard_size();
-    std::vector<double> losses(static_cast<size_t>(layout_.shards));
-    for (int64_t s = 0; s < layout_.shards; ++s) {
-      const auto j = static_cast<size_t>(s);
-      losses[j] = shard(j, starts[j], b, step);
-      leaves_->push(exec_->trainable_grads());
-    }
-    loss = tree_sum(losses) / static_cast<double>(layout_.shards);
-    if (!std::isfinite(loss) && !(cfg_.stop_on_divergence > 0)) fail_diverged(step, loss, cfg_.schedule.base_lr);
+  timed_other("batch upload", [&] { upload_batch(batch, starts, layout_.shard_size()); });
+  const int64_t b = layout_.shard_size();
+  if (shard_losses_.size() < starts.size()) {
+    shard_losses_ = cuda::DeviceBuffer<double>(starts.size());
+    bad_rows_ = cuda::DeviceBuffer<int>(starts.size());
+  }
+  bad_rows_.fill_bytes(0x7f, ctx_->stream());
+  for (size_t j = 0; j < starts.size(); ++j) {
+    shard(j, starts[j], b, step);
+    if (layout_.shards > 1) timed_other("shard gradient sum", [&] { leaves_->push(exec_->trainable_grads()); });
+  }
+  const std::vector<double> losses = shard_losses(starts, b);
+  const double loss = layout_.shards == 1 ? losses[0] : tree_sum(losses) / static_cast<double>(layout_.shards);
+  if (!std::isfinite(loss) && !(cfg_.stop_on_divergence > 0)) fail_diverged(step, loss, cfg_.schedule.base_lr);
+  if (layout_.shards > 1) {
     // 1/V is a power of two: the scaling is exact. The optimizer reads the executor's gradients.
     const float scale = 1.0f / static_cast<float>(layout_.shards);
     cuda::scale_into(*ctx_, exec_->trainable_span(), scale, leaves_->result(), exec_->trainable_grads());
   }
   // A range test's non-finite loss: no update (the loop stops after this step, engine/train/trainer.cc).
-  if (std::isfinite(loss)) opt_->step(lr);
+  if (std::isfinite(loss)) timed_other("optimizer", [&] { opt_->step(lr); });
   if (host_copy_ == HostCopy::EveryStep) sync_host();
   return loss;
 }

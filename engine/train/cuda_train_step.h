@@ -64,9 +64,23 @@ class CudaTrainStep final : public StepRunner {
  private:
   // The host batch into x_, shard j's rows [starts[j], starts[j] + shard_rows) at staging_.offsets[j].
   void upload_batch(const StepBatch& batch, const std::vector<int64_t>& starts, int64_t shard_rows);
-  // Shard j: rows [start, start + rows) of the batch, staged at staging_.offsets[j].
-  double shard(size_t j, int64_t start, int64_t rows, int64_t step);
+  // Shard j: rows [start, start + rows) of the batch, staged at staging_.offsets[j]; its loss is
+  // left in shard_losses_[j].
+  void shard(size_t j, int64_t start, int64_t rows, int64_t step);
+  // The shards' losses, brought to the host in one wait, their labels checked.
+  std::vector<double> shard_losses(const std::vector<int64_t>& starts, int64_t rows);
   void sync_host();
+  // f's GPU time under `what` in the executor's profile, when one is set (engine/model/step_profile.h).
+  template <typename F>
+  void timed_other(const char* what, const F& f) {
+    if (!exec_->profile()) {
+      f();
+      return;
+    }
+    const int from = exec_->profile_mark();
+    f();
+    exec_->profile_other(what, from, exec_->profile_mark());
+  }
 
   const Graph& g_;
   const TrainConfig& cfg_;
@@ -81,6 +95,8 @@ class CudaTrainStep final : public StepRunner {
   std::vector<float> host_span_;  // a download of the trainable gradient span
   cuda::DeviceBuffer<float> x_, class_weights_;
   cuda::DeviceBuffer<int32_t> labels_;
+  cuda::DeviceBuffer<double> shard_losses_;
+  cuda::DeviceBuffer<int> bad_rows_;
   int64_t per_row_ = 0;
   StagingLayout staging_;
   HostCopy host_copy_;

@@ -1,6 +1,8 @@
 #include "kernels/cuda/dropout.h"
 
 #include "core/error.h"
+#include "core/philox.h"
+#include "core/philox_core.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/launch.h"
@@ -29,7 +31,27 @@ __global__ void dropout_backward_kernel(int64_t count, float scale, const uint8_
   }
 }
 
+__global__ void dropout_mask_kernel(uint64_t seed, uint32_t step, uint32_t sample_offset, int64_t per, int64_t count,
+                                    double p, uint8_t* keep) {
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x) {
+    const int64_t s = i / per, e = i % per;
+    const philox::Block b = philox::stream_block(seed, static_cast<uint32_t>(RngPurpose::Dropout), step,
+                                                 sample_offset + static_cast<uint32_t>(s), static_cast<uint64_t>(e));
+    keep[i] = philox::uniform_double(b) >= p;
+  }
+}
+
 }  // namespace
+
+void dropout_mask(Context& ctx, uint64_t seed, int64_t step, int64_t sample_offset, int64_t batch, int64_t per,
+                  double p, uint8_t* keep) {
+  const int64_t count = batch * per;
+  if (count <= 0) return;
+  // The CPU keys by the 32-bit step and sample position (engine/model/executor.cc): the same casts.
+  dropout_mask_kernel<<<elementwise_blocks(count), kElementwiseThreads, 0, ctx.stream()>>>(
+      seed, static_cast<uint32_t>(step), static_cast<uint32_t>(sample_offset), per, count, p, keep);
+  THAW_CUDA_LAUNCH_CHECK("dropout_mask");
+}
 
 template <typename S>
 void dropout_forward(Context& ctx, int64_t count, double p, const uint8_t* keep, const S* x, S* y) {

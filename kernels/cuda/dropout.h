@@ -10,6 +10,12 @@ namespace thaw::cuda {
 
 class Context;
 
+// The keep mask of `batch` samples of `per` elements, made on the device: element e of sample s is
+// kept when CounterRng(seed, Dropout, step, sample_offset + s).uniform_double_at(e) >= p, the CPU
+// executor's mask bit for bit (core/philox_core.h is the one code of both).
+void dropout_mask(Context& ctx, uint64_t seed, int64_t step, int64_t sample_offset, int64_t batch, int64_t per,
+                  double p, uint8_t* keep);
+
 // S: float or bf16 (kernels/cuda/storage.h).
 template <typename S>
 void dropout_forward(Context& ctx, int64_t count, double p, const uint8_t* keep, const S* x, S* y);

@@ -88,9 +88,11 @@ __global__ void __launch_bounds__(kReduceThreads) ce_total_kernel(int64_t n, Row
   }
 }
 
-// d loss / d z_c = ((1-e) w_y (p_c - [c = y]) + (e/K) (S_w p_c - w_c)) / sum_i w[y_i].
+// d loss / d z_c = ((1-e) w_y (p_c - [c = y]) + (e/K) (S_w p_c - w_c)) / sum_i w[y_i]; S_w is
+// *weight_sum with class weights, else k.
 __global__ void ce_grad_kernel(int64_t n, int64_t k, const float* logits, const int32_t* labels, double smoothing,
-                               const float* weights, double weight_sum, RowStats st, float* dlogits) {
+                               const float* weights, const double* weight_sum_dev, RowStats st, float* dlogits) {
+  const double weight_sum = weights ? *weight_sum_dev : static_cast<double>(k);
   const int64_t total = n * k;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total; i += int64_t{gridDim.x} * blockDim.x) {
     const int64_t row = i / k, c = i % k;
@@ -100,6 +102,12 @@ __global__ void ce_grad_kernel(int64_t n, int64_t k, const float* logits, const 
     const double g = (1.0 - smoothing) * st.wy[row] * (p - hit) + smoothing / k * (weight_sum * p - wc);
     dlogits[i] = static_cast<float>(g / st.total[1]);
   }
+}
+
+// The mean loss where the caller reads it, and the smallest bad row where the caller checks it.
+__global__ void ce_finish_kernel(RowStats st, double* loss_out, int* bad_row_out) {
+  *loss_out = st.total[0] / st.total[1];
+  atomicMin(bad_row_out, *st.bad_row);
 }
 
 __global__ void __launch_bounds__(kReduceThreads) weight_sum_kernel(int64_t k, const float* weights, double* out) {
@@ -122,16 +130,20 @@ __global__ void __launch_bounds__(kReduceThreads) softmax_kernel(int64_t k, cons
 
 size_t align_up(size_t v) { return (v + 255) & ~size_t{255}; }
 
+// The row statistics' bytes in the Context's scratch area for n rows.
+size_t stats_bytes(int64_t n) { return 3 * align_up(static_cast<size_t>(n) * sizeof(double)) + 3 * 256; }
+
 }  // namespace
 
-double softmax_cross_entropy(Context& ctx, int64_t n, int64_t k, const float* logits, const int32_t* labels,
-                             double label_smoothing, const float* class_weights, float* dlogits) {
+void softmax_cross_entropy_async(Context& ctx, int64_t n, int64_t k, const float* logits, const int32_t* labels,
+                                 double label_smoothing, const float* class_weights, float* dlogits, double* loss_out,
+                                 int* bad_row_out) {
   THAW_CHECK(n >= 1 && k >= 1 && n <= 0x7fffffff, "cross-entropy over n=", n, " rows of k=", k, " classes");
   THAW_CHECK(label_smoothing >= 0.0 && label_smoothing <= 1.0, "label smoothing must lie in [0, 1], got ",
              label_smoothing);
   const size_t row_bytes = align_up(static_cast<size_t>(n) * sizeof(double));
   const size_t total_at = 3 * row_bytes, bad_at = total_at + 256, wsum_at = bad_at + 256;
-  char* base = static_cast<char*>(ctx.scratch(wsum_at + 256));
+  char* base = static_cast<char*>(ctx.scratch(stats_bytes(n)));
   RowStats st{reinterpret_cast<double*>(base), reinterpret_cast<double*>(base + row_bytes),
               reinterpret_cast<double*>(base + 2 * row_bytes), reinterpret_cast<double*>(base + total_at),
               reinterpret_cast<int*>(base + bad_at)};
@@ -143,29 +155,47 @@ double softmax_cross_entropy(Context& ctx, int64_t n, int64_t k, const float* lo
   THAW_CUDA_LAUNCH_CHECK("softmax_cross_entropy rows");
   ce_total_kernel<<<1, kReduceThreads, 0, ctx.stream()>>>(n, st);
   THAW_CUDA_LAUNCH_CHECK("softmax_cross_entropy total");
-  double weight_sum = static_cast<double>(k);
   if (class_weights) {
     weight_sum_kernel<<<1, kReduceThreads, 0, ctx.stream()>>>(k, class_weights, wsum);
     THAW_CUDA_LAUNCH_CHECK("softmax_cross_entropy weight sum");
-    THAW_CUDA_CHECK(cudaMemcpyAsync(&weight_sum, wsum, sizeof(double), cudaMemcpyDeviceToHost, ctx.stream()));
   }
-  double totals[2] = {0, 0};
-  int bad_row = 0;
-  THAW_CUDA_CHECK(cudaMemcpyAsync(totals, st.total, sizeof(totals), cudaMemcpyDeviceToHost, ctx.stream()));
-  THAW_CUDA_CHECK(cudaMemcpyAsync(&bad_row, st.bad_row, sizeof(int), cudaMemcpyDeviceToHost, ctx.stream()));
-  ctx.synchronize("softmax_cross_entropy");
-  if (bad_row < n) {
-    int32_t label = 0;
-    THAW_CUDA_CHECK(cudaMemcpy(&label, labels + bad_row, sizeof(label), cudaMemcpyDeviceToHost));
-    fail_internal("softmax_cross_entropy: label ", label, " of row ", bad_row, " is outside [0, ", k, ")");
-  }
-  THAW_CHECK(totals[1] > 0.0, "softmax_cross_entropy: the labels' class weights sum to ", totals[1]);
+  ce_finish_kernel<<<1, 1, 0, ctx.stream()>>>(st, loss_out, bad_row_out);
+  THAW_CUDA_LAUNCH_CHECK("softmax_cross_entropy finish");
+  // A bad label or a zero weight sum makes the gradient meaningless, never out of bounds: the
+  // caller's check of bad_row_out and the loss decides.
   if (dlogits) {
     ce_grad_kernel<<<elementwise_blocks(n * k), kElementwiseThreads, 0, ctx.stream()>>>(
-        n, k, logits, labels, label_smoothing, class_weights, weight_sum, st, dlogits);
+        n, k, logits, labels, label_smoothing, class_weights, wsum, st, dlogits);
     THAW_CUDA_LAUNCH_CHECK("softmax_cross_entropy gradient");
   }
-  return totals[0] / totals[1];
+}
+
+void check_cross_entropy(const int32_t* labels, int64_t n, int64_t k, int bad_row) {
+  if (bad_row >= n) return;
+  int32_t label = 0;
+  THAW_CUDA_CHECK(cudaMemcpy(&label, labels + bad_row, sizeof(label), cudaMemcpyDeviceToHost));
+  fail_internal("softmax_cross_entropy: label ", label, " of row ", bad_row, " is outside [0, ", k, ")");
+}
+
+double softmax_cross_entropy(Context& ctx, int64_t n, int64_t k, const float* logits, const int32_t* labels,
+                             double label_smoothing, const float* class_weights, float* dlogits) {
+  struct Out {
+    double loss;
+    int bad_row;
+  };
+  Out out{0.0, 0x7fffffff};
+  // Behind the row statistics in the scratch area (the async call asks for no more than they take).
+  THAW_CHECK(n >= 1, "cross-entropy over n=", n, " rows");
+  char* tail = static_cast<char*>(ctx.scratch(stats_bytes(n) + 256)) + stats_bytes(n);
+  auto* loss_dev = reinterpret_cast<double*>(tail);
+  auto* bad_dev = reinterpret_cast<int*>(tail + 64);
+  THAW_CUDA_CHECK(cudaMemsetAsync(bad_dev, 0x7f, sizeof(int), ctx.stream()));
+  softmax_cross_entropy_async(ctx, n, k, logits, labels, label_smoothing, class_weights, dlogits, loss_dev, bad_dev);
+  THAW_CUDA_CHECK(cudaMemcpyAsync(&out.loss, loss_dev, sizeof(double), cudaMemcpyDeviceToHost, ctx.stream()));
+  THAW_CUDA_CHECK(cudaMemcpyAsync(&out.bad_row, bad_dev, sizeof(int), cudaMemcpyDeviceToHost, ctx.stream()));
+  ctx.synchronize("softmax_cross_entropy");
+  check_cross_entropy(labels, n, k, out.bad_row);
+  return out.loss;
 }
 
 void softmax(Context& ctx, int64_t n, int64_t k, const float* logits, float* probs) {

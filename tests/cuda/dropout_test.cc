@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/philox.h"
 #include "kernels/cpu/dropout.h"
 #include "tests/cuda/cuda_test_util.h"
 
@@ -36,6 +37,23 @@ void check(DropoutTest& t, double p) {
 TEST_F(DropoutTest, MatchesCpuAtTimmRate) { check(*this, 0.2); }
 TEST_F(DropoutTest, MatchesCpuAtHalf) { check(*this, 0.5); }
 TEST_F(DropoutTest, DropAllGivesZeros) { check(*this, 1.0); }
+
+// The mask made on the device is the CPU executor's (engine/model/executor.cc) bit for bit, at a
+// sample offset and step past 2^16 and a seed using both halves.
+TEST_F(DropoutTest, DeviceMaskIsTheHostMask) {
+  const uint64_t seed = 0x123456789abcdefULL;
+  const int64_t step = 70001, offset = 65530, batch = 5, per = 1536;
+  const double p = 0.2;
+  std::vector<int32_t> want(static_cast<size_t>(batch * per));
+  for (int64_t s = 0; s < batch; ++s) {
+    const CounterRng rng(seed, RngPurpose::Dropout, static_cast<uint32_t>(step), static_cast<uint32_t>(offset + s));
+    for (int64_t e = 0; e < per; ++e) want[static_cast<size_t>(s * per + e)] = rng.uniform_double_at(e) >= p;
+  }
+  cuda::DeviceBuffer<uint8_t> d_keep(want.size());
+  cuda::dropout_mask(ctx(), seed, step, offset, batch, per, p, d_keep.data());
+  const std::vector<uint8_t> got = to_host(d_keep);
+  EXPECT_TRUE(all_equal("device dropout mask", std::vector<int32_t>(got.begin(), got.end()), want));
+}
 
 TEST_F(DropoutTest, BadProbabilityIsRefused) {
   cuda::DeviceBuffer<float> x(4), y(4);
