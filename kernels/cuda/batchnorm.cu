@@ -1,139 +1,199 @@
 #include "kernels/cuda/batchnorm.h"
 
+#include <algorithm>
+
 #include "core/error.h"
 #include "kernels/cuda/block_reduce.cuh"
+#include "kernels/cuda/channel_chunks.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/context.h"
+#include "kernels/cuda/launch.h"
 
 namespace thaw::cuda {
 
 namespace {
 
-// Geometry of one channel inside NCHW: n planes of hw values, planes c*hw apart.
-struct ChannelView {
-  int64_t n, c, hw;
-  __device__ int64_t base(int64_t sample, int64_t channel) const { return (sample * c + channel) * hw; }
-};
-
-// Sum of term(i) over channel `ch` in double. Thread t takes plane elements t, t+T, ... of every
-// plane in plane order; the block then combines the partials in the fixed tree.
-template <typename Term>
-__device__ double channel_sum(const ChannelView& v, int64_t ch, double* shared, Term term) {
-  double partial = 0.0;
-  for (int64_t s = 0; s < v.n; ++s) {
-    const int64_t b = v.base(s, ch);
-    for (int64_t i = threadIdx.x; i < v.hw; i += kReduceThreads) partial += term(b + i);
-  }
-  return block_sum(partial, shared);
-}
-
-// y = (x - center) * scale + shift over the channel, in float like the CPU twin.
-template <typename S>
-__device__ void channel_affine(const ChannelView& v, int64_t ch, const S* x, float center, float scale, float shift,
-                               S* y) {
-  for (int64_t s = 0; s < v.n; ++s) {
-    const int64_t b = v.base(s, ch);
-    for (int64_t i = threadIdx.x; i < v.hw; i += kReduceThreads) y[b + i] = st<S>((ld(x[b + i]) - center) * scale + shift);
-  }
-}
-
-template <typename S>
-__global__ void __launch_bounds__(kReduceThreads)
-    bn_forward_train_kernel(ChannelView v, double eps, double momentum, const S* x, const float* gamma,
-                            const float* beta, float* running_mean, float* running_var, S* y, float* save_mean,
-                            float* save_invstd) {
-  __shared__ double shared[kReduceThreads];
-  const int64_t ch = blockIdx.x;
-  const double m = static_cast<double>(v.n * v.hw);
-  const double mean = channel_sum(v, ch, shared, [&](int64_t i) { return static_cast<double>(ld(x[i])); }) / m;
-  // Two passes: the variance of centred values, as the CPU twin does.
-  const double var = channel_sum(v, ch, shared, [&](int64_t i) {
-                       const double d = static_cast<double>(ld(x[i])) - mean;
-                       return d * d;
-                     }) / m;
-  const double invstd = 1.0 / sqrt(var + eps);
-  channel_affine(v, ch, x, static_cast<float>(mean), static_cast<float>(gamma[ch] * invstd), beta[ch], y);
-  if (threadIdx.x == 0) {
-    save_mean[ch] = static_cast<float>(mean);
-    save_invstd[ch] = static_cast<float>(invstd);
-    const double unbiased = var * m / (m - 1.0);
-    running_mean[ch] = static_cast<float>((1.0 - momentum) * running_mean[ch] + momentum * mean);
-    running_var[ch] = static_cast<float>((1.0 - momentum) * running_var[ch] + momentum * unbiased);
-  }
-}
-
-template <typename S>
-__global__ void __launch_bounds__(kReduceThreads)
-    bn_forward_infer_kernel(ChannelView v, double eps, const S* x, const float* gamma, const float* beta,
-                            const float* running_mean, const float* running_var, S* y) {
-  const int64_t ch = blockIdx.x;
-  const double invstd = 1.0 / sqrt(static_cast<double>(running_var[ch]) + eps);
-  channel_affine(v, ch, x, running_mean[ch], static_cast<float>(gamma[ch] * invstd), beta[ch], y);
-}
-
-template <typename S>
-__global__ void __launch_bounds__(kReduceThreads)
-    bn_backward_train_kernel(ChannelView v, const S* x, const S* dy, const float* gamma, const float* save_mean,
-                             const float* save_invstd, S* dx, float* dgamma, float* dbeta) {
-  __shared__ double shared[kReduceThreads];
-  const int64_t ch = blockIdx.x;
-  const double m = static_cast<double>(v.n * v.hw);
-  const double mean = save_mean[ch], invstd = save_invstd[ch];
-  const double sdy = channel_sum(v, ch, shared, [&](int64_t i) { return static_cast<double>(ld(dy[i])); });
-  const double sdyxc = channel_sum(v, ch, shared, [&](int64_t i) {
-    return static_cast<double>(ld(dy[i])) * (static_cast<double>(ld(x[i])) - mean);
-  });
-  if (threadIdx.x == 0) {
-    if (dgamma) dgamma[ch] += static_cast<float>(sdyxc * invstd);
-    if (dbeta) dbeta[ch] += static_cast<float>(sdy);
-  }
-  if (!dx) return;
-  // dx = gamma*invstd * (dy - mean(dy) - xhat * mean(dy*xhat)), xhat = (x - mean)*invstd.
-  const double k = gamma[ch] * invstd;
-  const float a = static_cast<float>(k), b = static_cast<float>(-k * sdy / m);
-  const float slope = static_cast<float>(-k * invstd * invstd * sdyxc / m), tm = static_cast<float>(mean);
-  for (int64_t s = 0; s < v.n; ++s) {
-    const int64_t base = v.base(s, ch);
-    for (int64_t i = base + threadIdx.x; i < base + v.hw; i += kReduceThreads) {
-      dx[i] = st<S>(ld(dx[i]) + (a * ld(dy[i]) + slope * (ld(x[i]) - tm) + b));
-    }
-  }
-}
-
-template <typename S>
-__global__ void __launch_bounds__(kReduceThreads)
-    bn_backward_infer_kernel(ChannelView v, double eps, const S* x, const S* dy, const float* gamma,
-                             const float* running_mean, const float* running_var, S* dx, float* dgamma,
-                             float* dbeta) {
-  __shared__ double shared[kReduceThreads];
-  const int64_t ch = blockIdx.x;
-  const double invstd = 1.0 / sqrt(static_cast<double>(running_var[ch]) + eps);
-  const double rm = running_mean[ch];
-  // Each branch is taken by the whole block, so the reductions inside stay block-uniform.
-  if (dgamma) {
-    const double sdyxc = channel_sum(v, ch, shared, [&](int64_t i) {
-      return static_cast<double>(ld(dy[i])) * (static_cast<double>(ld(x[i])) - rm);
-    });
-    if (threadIdx.x == 0) dgamma[ch] += static_cast<float>(sdyxc * invstd);
-  }
-  if (dbeta) {
-    const double sdy = channel_sum(v, ch, shared, [&](int64_t i) { return static_cast<double>(ld(dy[i])); });
-    if (threadIdx.x == 0) dbeta[ch] += static_cast<float>(sdy);
-  }
-  if (!dx) return;
-  const float k = static_cast<float>(gamma[ch] * invstd);
-  for (int64_t s = 0; s < v.n; ++s) {
-    const int64_t base = v.base(s, ch);
-    for (int64_t i = base + threadIdx.x; i < base + v.hw; i += kReduceThreads) {
-      dx[i] = st<S>(ld(dx[i]) + k * ld(dy[i]));
-    }
-  }
-}
+// Work split (kernels/cuda/channel_chunks.h): a channel's n * hw values in runs whose number is
+// fixed by the shape alone, so that even a stem batch norm of 32 channels over 128 x 147 x 147
+// values fills the GPU. Each block sums one run in double
+// (thread t takes elements t, t + T, ... of the run; then the fixed tree of block_reduce.cuh), and
+// one thread per channel adds the chunks' partials in chunk order: the same order on every run.
+// The elementwise passes then read per-channel float coefficients, as the CPU twin's formulas.
+using ChannelView = ChannelChunks;
 
 ChannelView view_of(const BnGeom& g) {
   THAW_CHECK(g.n >= 1 && g.c >= 1 && g.hw >= 1, "batch norm geometry n=", g.n, " c=", g.c, " hw=", g.hw);
-  THAW_CHECK(g.c <= 0x7fffffff, "batch norm: ", g.c, " channels exceed one grid dimension");
-  return ChannelView{g.n, g.c, g.hw};
+  THAW_CHECK(g.c <= 65535, "batch norm: ", g.c, " channels exceed a grid's y dimension");
+  return ChannelChunks::of(g.n, g.c, g.hw);
+}
+
+// Per-channel working values in the Context's scratch area, laid out once per call.
+struct Scratch {
+  double* part_a;  // [c][chunks]
+  double* part_b;  // [c][chunks]
+  double* mean;    // [c]
+  float* center;   // [c]: the value subtracted before scaling (float, as the CPU twin)
+  float* scale;    // [c]
+  float* shift;    // [c]
+  float* slope;    // [c]: backward's coefficient of (x - center)
+};
+
+Scratch scratch_of(Context& ctx, const ChannelView& v) {
+  const auto parts = static_cast<size_t>(v.c * v.chunks), c = static_cast<size_t>(v.c);
+  auto up = [](size_t b) { return (b + 255) & ~size_t{255}; };
+  const size_t a_at = 0, b_at = up(parts * 8), mean_at = b_at + up(parts * 8), center_at = mean_at + up(c * 8);
+  const size_t scale_at = center_at + up(c * 4), shift_at = scale_at + up(c * 4), slope_at = shift_at + up(c * 4);
+  char* base = static_cast<char*>(ctx.scratch(slope_at + up(c * 4)));
+  return {reinterpret_cast<double*>(base + a_at),     reinterpret_cast<double*>(base + b_at),
+          reinterpret_cast<double*>(base + mean_at),  reinterpret_cast<float*>(base + center_at),
+          reinterpret_cast<float*>(base + scale_at),  reinterpret_cast<float*>(base + shift_at),
+          reinterpret_cast<float*>(base + slope_at)};
+}
+
+dim3 chunk_grid(const ChannelView& v) { return dim3(static_cast<unsigned>(v.chunks), static_cast<unsigned>(v.c)); }
+
+// part[ch][k] = sum over chunk k of x (center null) or of (x - center[ch])^2.
+template <typename S>
+__global__ void __launch_bounds__(kReduceThreads)
+    bn_sum_kernel(ChannelView v, const S* x, const double* center, double* part) {
+  __shared__ double shared[kReduceThreads];
+  const int64_t ch = blockIdx.y, k = blockIdx.x;
+  const int64_t lo = v.begin(k), hi = v.end(k);
+  const double mu = center ? center[ch] : 0.0;
+  double s = 0.0;
+  for (int64_t m = lo + threadIdx.x; m < hi; m += kReduceThreads) {
+    const double d = static_cast<double>(ld(x[v.at(ch, m)])) - mu;
+    s += center ? d * d : d;
+  }
+  s = block_sum(s, shared);
+  if (threadIdx.x == 0) part[ch * v.chunks + k] = s;
+}
+
+// part_a[ch][k] = sum of dy, part_b[ch][k] = sum of dy * (x - center[ch]) over chunk k.
+template <typename S>
+__global__ void __launch_bounds__(kReduceThreads)
+    bn_grad_sums_kernel(ChannelView v, const S* x, const S* dy, const float* center, double* part_a, double* part_b) {
+  __shared__ double shared[kReduceThreads];
+  const int64_t ch = blockIdx.y, k = blockIdx.x;
+  const int64_t lo = v.begin(k), hi = v.end(k);
+  const double mu = static_cast<double>(center[ch]);
+  double sdy = 0.0, sdyxc = 0.0;
+  for (int64_t m = lo + threadIdx.x; m < hi; m += kReduceThreads) {
+    const int64_t i = v.at(ch, m);
+    const double d = static_cast<double>(ld(dy[i]));
+    sdy += d;
+    sdyxc += d * (static_cast<double>(ld(x[i])) - mu);
+  }
+  sdy = block_sum(sdy, shared);
+  sdyxc = block_sum(sdyxc, shared);
+  if (threadIdx.x == 0) {
+    part_a[ch * v.chunks + k] = sdy;
+    part_b[ch * v.chunks + k] = sdyxc;
+  }
+}
+
+__device__ double chunk_total(const ChannelView& v, const double* part, int64_t ch) {
+  double s = 0.0;
+  for (int64_t k = 0; k < v.chunks; ++k) s += part[ch * v.chunks + k];
+  return s;
+}
+
+__global__ void bn_mean_kernel(ChannelView v, const double* part, double* mean) {
+  const int64_t ch = blockIdx.x * int64_t{blockDim.x} + threadIdx.x;
+  if (ch < v.c) mean[ch] = chunk_total(v, part, ch) / static_cast<double>(v.values());
+}
+
+// Two passes (the variance of centred values), as the CPU twin; the running statistics as PyTorch.
+__global__ void bn_train_stats_kernel(ChannelView v, double eps, double momentum, const Scratch sc, const float* gamma,
+                                      const float* beta, float* running_mean, float* running_var, float* save_mean,
+                                      float* save_invstd) {
+  const int64_t ch = blockIdx.x * int64_t{blockDim.x} + threadIdx.x;
+  if (ch >= v.c) return;
+  const double m = static_cast<double>(v.values());
+  const double mean = sc.mean[ch], var = chunk_total(v, sc.part_b, ch) / m;
+  const double invstd = 1.0 / sqrt(var + eps);
+  sc.center[ch] = static_cast<float>(mean);
+  sc.scale[ch] = static_cast<float>(gamma[ch] * invstd);
+  sc.shift[ch] = beta[ch];
+  save_mean[ch] = static_cast<float>(mean);
+  save_invstd[ch] = static_cast<float>(invstd);
+  const double unbiased = var * m / (m - 1.0);
+  running_mean[ch] = static_cast<float>((1.0 - momentum) * running_mean[ch] + momentum * mean);
+  running_var[ch] = static_cast<float>((1.0 - momentum) * running_var[ch] + momentum * unbiased);
+}
+
+__global__ void bn_infer_coefficients_kernel(int64_t c, double eps, const float* gamma, const float* beta,
+                                             const float* running_mean, const float* running_var, const Scratch sc) {
+  const int64_t ch = blockIdx.x * int64_t{blockDim.x} + threadIdx.x;
+  if (ch >= c) return;
+  const double invstd = 1.0 / sqrt(static_cast<double>(running_var[ch]) + eps);
+  sc.center[ch] = running_mean[ch];
+  sc.scale[ch] = static_cast<float>(gamma[ch] * invstd);
+  sc.shift[ch] = beta[ch];
+}
+
+// y = (x - center) * scale + shift, in float like the CPU twin.
+template <typename S>
+__global__ void bn_affine_kernel(ChannelView v, const S* x, const Scratch sc, S* y) {
+  const int64_t total = v.n * v.c * v.hw;
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total; i += int64_t{gridDim.x} * blockDim.x) {
+    const int64_t ch = (i / v.hw) % v.c;
+    y[i] = st<S>((ld(x[i]) - sc.center[ch]) * sc.scale[ch] + sc.shift[ch]);
+  }
+}
+
+// dgamma, dbeta and dx's coefficients: dx = gamma*invstd * (dy - mean(dy) - xhat * mean(dy*xhat)),
+// xhat = (x - mean)*invstd, written as a*dy + slope*(x - center) + b (train), or k*dy (frozen
+// statistics: slope and b zero).
+__global__ void bn_backward_coefficients_kernel(ChannelView v, bool train, double eps, const float* gamma,
+                                                const float* mean_f, const float* stat, const Scratch sc,
+                                                float* dgamma, float* dbeta) {
+  const int64_t ch = blockIdx.x * int64_t{blockDim.x} + threadIdx.x;
+  if (ch >= v.c) return;
+  const double m = static_cast<double>(v.values());
+  // stat: save_invstd (train) or running_var (frozen).
+  const double invstd = train ? static_cast<double>(stat[ch]) : 1.0 / sqrt(static_cast<double>(stat[ch]) + eps);
+  const double sdy = chunk_total(v, sc.part_a, ch), sdyxc = chunk_total(v, sc.part_b, ch);
+  if (dgamma) dgamma[ch] += static_cast<float>(sdyxc * invstd);
+  if (dbeta) dbeta[ch] += static_cast<float>(sdy);
+  const double k = gamma[ch] * invstd;
+  sc.scale[ch] = static_cast<float>(k);
+  sc.center[ch] = mean_f[ch];
+  sc.shift[ch] = train ? static_cast<float>(-k * sdy / m) : 0.0f;
+  sc.slope[ch] = train ? static_cast<float>(-k * invstd * invstd * sdyxc / m) : 0.0f;
+}
+
+template <typename S>
+__global__ void bn_dx_kernel(ChannelView v, bool train, const S* x, const S* dy, const Scratch sc, S* dx) {
+  const int64_t total = v.n * v.c * v.hw;
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total; i += int64_t{gridDim.x} * blockDim.x) {
+    const int64_t ch = (i / v.hw) % v.c;
+    const float g = train ? sc.scale[ch] * ld(dy[i]) + sc.slope[ch] * (ld(x[i]) - sc.center[ch]) + sc.shift[ch]
+                          : sc.scale[ch] * ld(dy[i]);
+    dx[i] = st<S>(ld(dx[i]) + g);
+  }
+}
+
+unsigned channel_blocks(int64_t c) { return static_cast<unsigned>((c + kElementwiseThreads - 1) / kElementwiseThreads); }
+
+template <typename S>
+void backward_common(Context& ctx, const BnGeom& g, bool train, const S* x, const S* dy, const float* gamma,
+                     const float* mean_f, const float* stat, S* dx, float* dgamma, float* dbeta) {
+  const ChannelView v = view_of(g);
+  const Scratch sc = scratch_of(ctx, v);
+  if (train || dgamma || dbeta) {
+    bn_grad_sums_kernel<<<chunk_grid(v), kReduceThreads, 0, ctx.stream()>>>(v, x, dy, mean_f, sc.part_a, sc.part_b);
+    THAW_CUDA_LAUNCH_CHECK("batchnorm backward sums");
+  } else {
+    THAW_CUDA_CHECK(cudaMemsetAsync(sc.part_a, 0, static_cast<size_t>(v.c * v.chunks) * 8, ctx.stream()));
+    THAW_CUDA_CHECK(cudaMemsetAsync(sc.part_b, 0, static_cast<size_t>(v.c * v.chunks) * 8, ctx.stream()));
+  }
+  bn_backward_coefficients_kernel<<<channel_blocks(v.c), kElementwiseThreads, 0, ctx.stream()>>>(
+      v, train, g.eps, gamma, mean_f, stat, sc, dgamma, dbeta);
+  THAW_CUDA_LAUNCH_CHECK("batchnorm backward coefficients");
+  if (!dx) return;
+  bn_dx_kernel<<<elementwise_blocks(g.size()), kElementwiseThreads, 0, ctx.stream()>>>(v, train, x, dy, sc, dx);
+  THAW_CUDA_LAUNCH_CHECK("batchnorm backward dx");
 }
 
 }  // namespace
@@ -143,37 +203,43 @@ void batchnorm_forward_train(Context& ctx, const BnGeom& g, const S* x, const fl
                              float* running_mean, float* running_var, S* y, float* save_mean, float* save_invstd) {
   THAW_CHECK(g.n * g.hw > 1, "batch norm training needs more than one value per channel, got ", g.n * g.hw);
   const ChannelView v = view_of(g);
-  bn_forward_train_kernel<<<static_cast<unsigned>(g.c), kReduceThreads, 0, ctx.stream()>>>(
-      v, g.eps, g.momentum, x, gamma, beta, running_mean, running_var, y, save_mean, save_invstd);
-  THAW_CUDA_LAUNCH_CHECK("batchnorm_forward_train");
+  const Scratch sc = scratch_of(ctx, v);
+  bn_sum_kernel<<<chunk_grid(v), kReduceThreads, 0, ctx.stream()>>>(v, x, nullptr, sc.part_a);
+  THAW_CUDA_LAUNCH_CHECK("batchnorm_forward_train sums");
+  bn_mean_kernel<<<channel_blocks(v.c), kElementwiseThreads, 0, ctx.stream()>>>(v, sc.part_a, sc.mean);
+  THAW_CUDA_LAUNCH_CHECK("batchnorm_forward_train mean");
+  bn_sum_kernel<<<chunk_grid(v), kReduceThreads, 0, ctx.stream()>>>(v, x, sc.mean, sc.part_b);
+  THAW_CUDA_LAUNCH_CHECK("batchnorm_forward_train centred sums");
+  bn_train_stats_kernel<<<channel_blocks(v.c), kElementwiseThreads, 0, ctx.stream()>>>(
+      v, g.eps, g.momentum, sc, gamma, beta, running_mean, running_var, save_mean, save_invstd);
+  THAW_CUDA_LAUNCH_CHECK("batchnorm_forward_train statistics");
+  bn_affine_kernel<<<elementwise_blocks(g.size()), kElementwiseThreads, 0, ctx.stream()>>>(v, x, sc, y);
+  THAW_CUDA_LAUNCH_CHECK("batchnorm_forward_train affine");
 }
 
 template <typename S>
 void batchnorm_forward_infer(Context& ctx, const BnGeom& g, const S* x, const float* gamma, const float* beta,
                              const float* running_mean, const float* running_var, S* y) {
   const ChannelView v = view_of(g);
-  bn_forward_infer_kernel<<<static_cast<unsigned>(g.c), kReduceThreads, 0, ctx.stream()>>>(
-      v, g.eps, x, gamma, beta, running_mean, running_var, y);
+  const Scratch sc = scratch_of(ctx, v);
+  bn_infer_coefficients_kernel<<<channel_blocks(v.c), kElementwiseThreads, 0, ctx.stream()>>>(
+      v.c, g.eps, gamma, beta, running_mean, running_var, sc);
+  THAW_CUDA_LAUNCH_CHECK("batchnorm_forward_infer coefficients");
+  bn_affine_kernel<<<elementwise_blocks(g.size()), kElementwiseThreads, 0, ctx.stream()>>>(v, x, sc, y);
   THAW_CUDA_LAUNCH_CHECK("batchnorm_forward_infer");
 }
 
 template <typename S>
 void batchnorm_backward_train(Context& ctx, const BnGeom& g, const S* x, const S* dy, const float* gamma,
                               const float* save_mean, const float* save_invstd, S* dx, float* dgamma, float* dbeta) {
-  const ChannelView v = view_of(g);
-  bn_backward_train_kernel<<<static_cast<unsigned>(g.c), kReduceThreads, 0, ctx.stream()>>>(
-      v, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
-  THAW_CUDA_LAUNCH_CHECK("batchnorm_backward_train");
+  backward_common(ctx, g, true, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
 }
 
 template <typename S>
 void batchnorm_backward_infer(Context& ctx, const BnGeom& g, const S* x, const S* dy, const float* gamma,
                               const float* running_mean, const float* running_var, S* dx, float* dgamma,
                               float* dbeta) {
-  const ChannelView v = view_of(g);
-  bn_backward_infer_kernel<<<static_cast<unsigned>(g.c), kReduceThreads, 0, ctx.stream()>>>(
-      v, g.eps, x, dy, gamma, running_mean, running_var, dx, dgamma, dbeta);
-  THAW_CUDA_LAUNCH_CHECK("batchnorm_backward_infer");
+  backward_common(ctx, g, false, x, dy, gamma, running_mean, running_var, dx, dgamma, dbeta);
 }
 
 #define THAW_BATCHNORM(S)                                                                                        \
