@@ -1,8 +1,9 @@
 #pragma once
-// Batch norm over NCHW fp32 on device pointers, the twin of kernels/cpu/batchnorm.h: the same
-// PyTorch semantics, the same formulas (statistics in double, the per-element work in float), and
-// the same accumulate-into-gradients rule. Every per-channel sum is one block per channel with a
-// fixed thread count and a fixed tree, so the bits never depend on timing (no atomics).
+// Batch norm over NCHW on device pointers, the twin of kernels/cpu/batchnorm.h: the same PyTorch
+// semantics, the same formulas (statistics in double, the per-element work in float), and the
+// same accumulate-into-gradients rule. Every per-channel sum is cut into runs by the shape alone
+// (kernels/cuda/channel_chunks.h), each summed by one block's fixed tree, the runs then added in
+// order: the bits never depend on timing (no atomics). Uses the Context's scratch area.
 #include "kernels/cuda/storage.h"
 #include "kernels/geometry.h"
 
