@@ -4,6 +4,7 @@
 #include <numeric>
 
 #include "core/error.h"
+#include "engine/gpu/frozen_fold.h"
 
 namespace thaw {
 
@@ -27,7 +28,8 @@ const char* step_buffer_kind_name(StepBufferKind k) {
   return "?";
 }
 
-StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, int64_t activation_bytes)
+StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, int64_t activation_bytes,
+                               const std::vector<char>* folded)
     : batch_(batch) {
   THAW_CHECK(batch >= 1, "step memory plan for batch ", batch);
   THAW_CHECK(activation_bytes == 2 || activation_bytes == 4, "activations of ", activation_bytes, " bytes");
@@ -61,7 +63,11 @@ StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, 
     const bool train = plan.trainable[i] != 0;
     // Node 0 (the image) belongs to the caller; every other output lives in the arena.
     THAW_CHECK(output_last[i] >= forward_time(i), "node ", node.name, " has no reader");
-    add(StepBufferKind::Output, i, elems * activation_bytes, forward_time(i), output_last[i]);
+    const bool folded_conv = folded && (*folded)[static_cast<size_t>(i)];
+    if (folded_conv || (folded && folded_away(*folded, i) && node.kind == OpKind::BatchNorm)) continue;
+    // The ReLU of a folded group is written by its convolution, two steps earlier.
+    const int first = folded && folded_away(*folded, i) ? forward_time(i - 2) : forward_time(i);
+    add(StepBufferKind::Output, i, elems * activation_bytes, first, output_last[i]);
     // The logits' gradient belongs to the executor; the boundary and frozen nodes get none.
     if (train && i != last_node_ && first_grad_writer[i] > 0) {
       add(StepBufferKind::OutputGrad, i, elems * activation_bytes, backward_time(first_grad_writer[i]), backward_time(i));

@@ -35,8 +35,12 @@ class StepMemoryPlan {
 
   // The layout for Phase::Train. A Phase::Eval forward uses the same layout: it writes a subset of
   // the buffers and reads nothing past its own last reader, so the training lifetimes cover it.
-  // Activations and their gradients take `activation_bytes` each (4: fp32, 2: bf16).
-  StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, int64_t activation_bytes = 4);
+  // Activations and their gradients take `activation_bytes` each (4: fp32, 2: bf16). `folded`
+  // (engine/gpu/frozen_fold.h; null: none): a folded convolution writes straight into its ReLU's
+  // output, which then lives from the convolution's forward; the convolution and its batch norm
+  // get no output buffer.
+  StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, int64_t activation_bytes = 4,
+                 const std::vector<char>* folded = nullptr);
 
   int64_t batch() const { return batch_; }
   int64_t arena_bytes() const { return arena_bytes_; }

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/bf16.h"
+#include "engine/gpu/frozen_fold.h"
 #include "core/error.h"
 #include "graph/node_geometry.h"
 #include "core/philox.h"
@@ -16,6 +17,7 @@
 #include "kernels/cuda/concat.h"
 #include "kernels/cuda/conv2d.h"
 #include "kernels/cuda/convert.h"
+#include "kernels/cuda/fold_bn.h"
 #include "kernels/cuda/dropout.h"
 #include "kernels/cuda/global_avgpool.h"
 #include "kernels/cuda/linear.h"
@@ -79,6 +81,7 @@ CudaExecutor::CudaExecutor(cuda::Context& ctx, const Graph& g, const Plan& plan,
   grads_ = cuda::DeviceBuffer<float>(static_cast<size_t>(std::max<int64_t>(trainable_span_, kTensorAlign)));
   grads_.fill_bytes(0, ctx_.stream());
   grad_started_.assign(g.nodes.size(), 0);
+  set_fold_frozen(true);
   if (bf16_) {
     working_ = cuda::DeviceBuffer<cuda::bf16>(values_.size());
     int64_t largest_conv = 1;
@@ -105,6 +108,7 @@ void CudaExecutor::upload(const ModelState<float>& state) {
   values_.upload(host, ctx_.stream());
   batches_tracked_ = state.batches_tracked;
   frozen_copies_ready_ = false;
+  folds_ready_ = false;
 }
 
 void CudaExecutor::download(ModelState<float>& state) {
@@ -129,7 +133,7 @@ int64_t CudaExecutor::device_bytes() const {
 
 void CudaExecutor::prepare(int64_t batch) {
   if (mem_ && batch == batch_) return;
-  mem_ = std::make_unique<StepMemoryPlan>(g_, plan_, batch, bf16_ ? 2 : 4);
+  mem_ = std::make_unique<StepMemoryPlan>(g_, plan_, batch, bf16_ ? 2 : 4, &folded_);
   batch_ = batch;
   const auto need = static_cast<size_t>(mem_->arena_bytes());
   const auto logits = static_cast<size_t>(batch * g_.num_classes);
@@ -181,11 +185,19 @@ const float* CudaExecutor::forward(const float* x, int64_t batch, Phase phase, c
     refresh_working_copies();
     cuda::to_bf16(ctx_, batch * shape_numel(g_.nodes[0].out), x, input16_.data());
   }
+  if (!folds_ready_) prepare_folds();
   for (size_t i = 1; i < g_.nodes.size(); ++i) {
     const int node = static_cast<int>(i);
+    if (folded_away(folded_, node)) continue;  // done by its group's convolution
     with_node_context(g_.nodes[i], "forward", [&] {
       timed(node, ProfilePart::Forward, [&] {
-        if (bf16_) {
+        if (folded_[i]) {
+          if (bf16_) {
+            forward_folded<cuda::bf16>(node);
+          } else {
+            forward_folded<float>(node);
+          }
+        } else if (bf16_) {
           forward_node<cuda::bf16>(node, phase, key);
         } else {
           forward_node<float>(node, phase, key);
@@ -197,6 +209,40 @@ const float* CudaExecutor::forward(const float* x, int64_t batch, Phase phase, c
   // The bf16 logits' values in fp32, for the loss and the callers.
   cuda::to_float(ctx_, batch * g_.num_classes, out_as<cuda::bf16>(g_.output_node()), logits32_.data());
   return logits32_.data();
+}
+
+void CudaExecutor::set_fold_frozen(bool on) {
+  folded_ = on ? foldable_convs(g_, plan_) : std::vector<char>(g_.nodes.size(), 0);
+  fold_w_at_.assign(g_.nodes.size(), -1);
+  fold_b_at_.assign(g_.nodes.size(), -1);
+  int64_t w_at = 0, b_at = 0;
+  for (size_t i = 0; i < g_.nodes.size(); ++i) {
+    if (!folded_[i]) continue;
+    fold_w_at_[i] = w_at;
+    fold_b_at_[i] = b_at;
+    w_at += align_floats(shape_numel(g_.tensors[g_.nodes[i].tensors[0]].shape));
+    b_at += align_floats(g_.nodes[i].out[0]);
+  }
+  fold_w_ = cuda::DeviceBuffer<float>(static_cast<size_t>(w_at));
+  fold_b_ = cuda::DeviceBuffer<float>(static_cast<size_t>(b_at));
+  fold_w16_ = cuda::DeviceBuffer<cuda::bf16>(bf16_ ? static_cast<size_t>(w_at) : 0);
+  folds_ready_ = false;
+  mem_.reset();  // the arena's layout depends on the groups
+}
+
+int CudaExecutor::folded_convs() const { return static_cast<int>(std::count(folded_.begin(), folded_.end(), 1)); }
+
+void CudaExecutor::prepare_folds() {
+  for (size_t i = 0; i < g_.nodes.size(); ++i) {
+    if (!folded_[i]) continue;
+    const int conv = static_cast<int>(i), bn = conv + 1;
+    const Shape& ws = g_.tensors[g_.nodes[i].tensors[0]].shape;
+    const int64_t c_out = ws[0], per_out = shape_numel(ws) / c_out;
+    cuda::fold_batchnorm(ctx_, c_out, per_out, g_.nodes[bn].eps, param(conv, 0), param(bn, 0), param(bn, 1),
+                         param(bn, 2), param(bn, 3), fold_w_.data() + fold_w_at_[i], fold_b_.data() + fold_b_at_[i]);
+  }
+  if (bf16_) cuda::to_bf16(ctx_, static_cast<int64_t>(fold_w_.size()), fold_w_.data(), fold_w16_.data());
+  folds_ready_ = true;
 }
 
 void CudaExecutor::set_profile(StepProfile* profile) {

@@ -88,6 +88,11 @@ class CudaExecutor {
   cuda::Context& context() { return ctx_; }
   int64_t batch() const { return batch_; }
   bool bf16() const { return bf16_; }
+  // The frozen part as inference (engine/gpu/frozen_fold.h): on by default; off runs every frozen
+  // batch norm and ReLU as its own op (the CPU executor's order of operations). Call before the
+  // first forward.
+  void set_fold_frozen(bool on);
+  int folded_convs() const;
 
   // Non-null: every op is bracketed by CUDA events (kernels/cuda/event_timeline.h) and, at
   // flush_profile() (which waits for the stream), its time goes into `profile`. profile_mark and
@@ -114,6 +119,11 @@ class CudaExecutor {
   void backward_node(int i);
   template <typename S>
   void conv_backward(int i, const S* dy);
+  // A folded conv-bn-relu group at conv node i: the conv with folded weights into the ReLU's
+  // output, then bias + ReLU in place.
+  template <typename S>
+  void forward_folded(int i);
+  void prepare_folds();  // the folded weights and biases, from the current values
   // The classifier under the bf16 rule: fp32 arithmetic on the bf16 values, results rounded.
   void linear_forward_bf16(int i, const cuda::bf16* x, cuda::bf16* y);
   void linear_backward_bf16(int i, const cuda::bf16* x, const cuda::bf16* dy);
@@ -160,6 +170,12 @@ class CudaExecutor {
   cuda::DeviceBuffer<float> dlogits_;
   const float* input_ = nullptr;
   const void* dlogits_in_ = nullptr;  // the gradient backward starts from (S of the activations)
+  // The frozen part's folded groups: per node, and each folded conv's weights and bias.
+  std::vector<char> folded_;
+  std::vector<int64_t> fold_w_at_, fold_b_at_;  // per node, in floats into fold_w_ / fold_b_; -1 elsewhere
+  cuda::DeviceBuffer<float> fold_w_, fold_b_;
+  cuda::DeviceBuffer<cuda::bf16> fold_w16_;
+  bool folds_ready_ = false;
   // The bf16 rule's buffers (empty without it).
   bool bf16_ = false;
   bool frozen_copies_ready_ = false;             // the frozen weights' copies are made once per upload

@@ -17,6 +17,7 @@
 #include "kernels/cuda/conv2d.h"
 #include "kernels/cuda/convert.h"
 #include "kernels/cuda/dropout.h"
+#include "kernels/cuda/fold_bn.h"
 #include "kernels/cuda/global_avgpool.h"
 #include "kernels/cuda/linear.h"
 #include "kernels/cuda/maxpool.h"
@@ -107,6 +108,21 @@ void CudaExecutor::forward_node(int i, Phase phase, const StepKey& key) {
     }
     case OpKind::Input: fail_internal("input node inside the graph body");
   }
+}
+
+template <typename S>
+void CudaExecutor::forward_folded(int i) {
+  const Node& n = g_.nodes[i];
+  const ConvGeom cg = conv_geom(n, g_.nodes[n.inputs[0]].out, batch_);
+  S* y = out_as<S>(i + 2);  // the group's ReLU output (engine/gpu/buffer_plan.h)
+  const S* w = nullptr;
+  if constexpr (std::is_same_v<S, cuda::bf16>) {
+    w = fold_w16_.data() + fold_w_at_[i];
+  } else {
+    w = fold_w_.data() + fold_w_at_[i];
+  }
+  cuda::conv2d_forward<S>(ctx_, cg, out_as<S>(n.inputs[0]), w, y);
+  cuda::bias_relu<S>(ctx_, batch_, n.out[0], n.out[1] * n.out[2], fold_b_.data() + fold_b_at_[i], y);
 }
 
 template <typename S>
@@ -298,6 +314,8 @@ void CudaExecutor::linear_backward_bf16(int i, const cuda::bf16* x, const cuda::
 
 template void CudaExecutor::forward_node<float>(int, Phase, const StepKey&);
 template void CudaExecutor::forward_node<cuda::bf16>(int, Phase, const StepKey&);
+template void CudaExecutor::forward_folded<float>(int);
+template void CudaExecutor::forward_folded<cuda::bf16>(int);
 template void CudaExecutor::backward_node<float>(int);
 template void CudaExecutor::backward_node<cuda::bf16>(int);
 template float* CudaExecutor::out_as<float>(int);

@@ -51,6 +51,7 @@ CudaTrainStep::CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>
   ctx_ = std::make_unique<cuda::Context>(0);
   ctx_->set_tf32(cfg.tf32);
   exec_ = std::make_unique<CudaExecutor>(*ctx_, g, plan, state, cfg.bf16);
+  exec_->set_fold_frozen(cfg.gpu_fold_frozen);
   opt_ = std::make_unique<CudaOptimizer>(*exec_, cfg.optimizer);
   if (layout_.shards > 1) leaves_ = std::make_unique<CudaLeafStack>(*ctx_, exec_->trainable_span());
   if (!cfg.class_weights.empty()) {

@@ -60,6 +60,9 @@ struct TrainConfig {
   // --precision bf16: the step follows the bf16 rule (engine/model/mixed_precision.h); on the CPU
   // emulated in fp32 arithmetic (--emulate-bf16). Evaluation computes in fp32 either way.
   bool bf16 = false;
+  // The GPU step folds its frozen conv-bn-relu groups (engine/gpu/frozen_fold.h): the same model,
+  // other float roundings than the CPU's. Off for tests that compare the two op by op.
+  bool gpu_fold_frozen = true;
   // Floats per gradient bucket (engine/parallel/grad_buckets.h; 0: kOverlapBucketFloats). Never changes
   // the bits; tests make it small to get many buckets.
   int64_t gradient_bucket_floats = 0;

@@ -283,6 +283,7 @@ void check_network(NetworkParityTest& t, int64_t size, const std::string& freeze
 
   auto t0 = std::chrono::steady_clock::now();
   CudaExecutor gpu_exec(t.ctx(), g, plan, init);
+  gpu_exec.set_fold_frozen(false);  // op by op, as the CPU executor (folding: tests/cuda/fold_bn_test.cc)
   auto d_x = t.to_device(std::vector<float>(x.data(), x.data() + x.numel()));
   auto d_labels = t.to_device(labels);
   gpu_exec.forward(d_x.data(), kBatch, Phase::Train, {1, 0, 0});

@@ -4,9 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 
 #include "engine/gpu/buffer_plan.h"
+#include "engine/gpu/frozen_fold.h"
 #include "graph/inception_v4.h"
 
 namespace thaw {
@@ -19,13 +21,22 @@ struct Touch {
 };
 
 // What engine/gpu/cuda_executor.cc reads and writes in one training step, op by op.
-std::vector<Touch> executor_touches(const Graph& g, const Plan& plan, const StepMemoryPlan& mp) {
+// With `folded` (engine/gpu/frozen_fold.h), a folded convolution reads its input and writes its
+// ReLU's output (conv, then bias + ReLU in place) at its own time; its batch norm and ReLU touch nothing.
+std::vector<Touch> executor_touches(const Graph& g, const Plan& plan, const StepMemoryPlan& mp,
+                                    const std::vector<char>* folded = nullptr) {
   std::vector<Touch> t;
   const int last = g.output_node();
   for (int i = 1; i <= last; ++i) {
     const Node& n = g.nodes[i];
     const int at = StepMemoryPlan::forward_time(i);
     const bool train = plan.trainable[i] != 0;
+    if (folded && folded_away(*folded, i)) continue;
+    if (folded && (*folded)[static_cast<size_t>(i)]) {
+      if (n.inputs[0] != 0) t.push_back({StepBufferKind::Output, n.inputs[0], at});
+      t.push_back({StepBufferKind::Output, i + 2, at});
+      continue;
+    }
     for (int in : n.inputs) {
       if (in != 0) t.push_back({StepBufferKind::Output, in, at});
     }
@@ -71,12 +82,14 @@ std::vector<Touch> executor_touches(const Graph& g, const Plan& plan, const Step
   return t;
 }
 
-void check_layout(const Graph& g, const std::string& freeze, BnPolicy bn, int64_t batch) {
-  SCOPED_TRACE(freeze + (bn == BnPolicy::Train ? " bn train" : " bn frozen") + " batch " + std::to_string(batch));
+void check_layout(const Graph& g, const std::string& freeze, BnPolicy bn, int64_t batch, bool fold = false) {
+  SCOPED_TRACE(freeze + (bn == BnPolicy::Train ? " bn train" : " bn frozen") + " batch " + std::to_string(batch) +
+               (fold ? " folded" : ""));
   const Plan plan = make_plan(g, g.find_block(freeze), bn);
-  const StepMemoryPlan mp(g, plan, batch);
+  const std::vector<char> folded = foldable_convs(g, plan);
+  const StepMemoryPlan mp(g, plan, batch, 4, fold ? &folded : nullptr);
   const auto& bufs = mp.buffers();
-  for (const Touch& t : executor_touches(g, plan, mp)) {
+  for (const Touch& t : executor_touches(g, plan, mp, fold ? &folded : nullptr)) {
     const int64_t off = mp.offset(t.kind, t.node);
     ASSERT_GE(off, 0) << "no " << step_buffer_kind_name(t.kind) << " buffer for node " << g.nodes[t.node].name;
     const auto it = std::find_if(bufs.begin(), bufs.end(),
@@ -108,6 +121,39 @@ TEST(StepMemoryPlan, EveryTouchIsLiveAndNoLiveBuffersOverlap) {
   }
   check_layout(g, "mixed_6a", BnPolicy::Frozen, 2);
   check_layout(build_inception_v4(75, 5), "none", BnPolicy::Train, 1);
+  for (const char* fp : {"none", "mixed_5e", "mixed_6h", "head"}) check_layout(g, fp, BnPolicy::Train, 3, true);
+}
+
+// Which nodes fold (engine/gpu/frozen_fold.h): every frozen conv-bn-relu triple, nothing trainable,
+// and folding drops the frozen part's conv and batch-norm outputs from the arena.
+TEST(FrozenFold, EveryFrozenBasicConvFoldsAndNothingTrainable) {
+  const Graph g = build_inception_v4(299, 10);
+  int convs_before_7a = 0, convs_total = 0;
+  const int first_7a = g.blocks[static_cast<size_t>(g.find_block("mixed_7a"))].first_node;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    if (g.nodes[i].kind != OpKind::Conv) continue;
+    ++convs_total;
+    convs_before_7a += static_cast<int>(i) < first_7a;
+  }
+  const Plan none = make_plan(g, g.find_block("none"), BnPolicy::Train);
+  const std::vector<char> nothing = foldable_convs(g, none);
+  EXPECT_EQ(std::count(nothing.begin(), nothing.end(), 1), 0);
+  const Plan p6h = make_plan(g, g.find_block("mixed_6h"), BnPolicy::Train);
+  const std::vector<char> f = foldable_convs(g, p6h);
+  EXPECT_EQ(std::count(f.begin(), f.end(), 1), convs_before_7a);  // every conv of Inception v4 is a BasicConv2d
+  for (size_t i = 0; i < f.size(); ++i) {
+    if (f[i]) {
+      EXPECT_FALSE(p6h.trainable[i]) << g.nodes[i].name;
+    }
+  }
+  const Plan head = make_plan(g, g.find_block("head"), BnPolicy::Train);
+  const std::vector<char> all = foldable_convs(g, head);
+  EXPECT_EQ(std::count(all.begin(), all.end(), 1), convs_total);
+  const StepMemoryPlan plain(g, p6h, 8), fold(g, p6h, 8, 4, &f);
+  EXPECT_LT(fold.total_bytes(), plain.total_bytes());
+  EXPECT_LE(fold.arena_bytes(), plain.arena_bytes());
+  std::printf("frozen through mixed_6h, batch 8: arena %.1f MiB folded, %.1f MiB not\n",
+              static_cast<double>(fold.arena_bytes()) / (1 << 20), static_cast<double>(plain.arena_bytes()) / (1 << 20));
 }
 
 TEST(StepMemoryPlan, ReusesMemory) {

@@ -1,0 +1,23 @@
+#include "engine/gpu/frozen_fold.h"
+
+namespace thaw {
+
+std::vector<char> foldable_convs(const Graph& g, const Plan& plan) {
+  const size_t n = g.nodes.size();
+  std::vector<int> readers(n, 0);
+  for (const Node& node : g.nodes) {
+    for (int in : node.inputs) ++readers[static_cast<size_t>(in)];
+  }
+  std::vector<char> folded(n, 0);
+  for (size_t i = 1; i + 2 < n; ++i) {
+    const Node &conv = g.nodes[i], &bn = g.nodes[i + 1], &relu = g.nodes[i + 2];
+    const bool shape = conv.kind == OpKind::Conv && bn.kind == OpKind::BatchNorm && relu.kind == OpKind::Relu &&
+                       bn.inputs == std::vector<int>{static_cast<int>(i)} &&
+                       relu.inputs == std::vector<int>{static_cast<int>(i + 1)};
+    const bool frozen = !plan.trainable[i] && !plan.trainable[i + 1] && !plan.trainable[i + 2];
+    if (shape && frozen && readers[i] == 1 && readers[i + 1] == 1) folded[i] = 1;
+  }
+  return folded;
+}
+
+}  // namespace thaw
