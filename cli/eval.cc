@@ -6,6 +6,7 @@
 
 #include "cli/flag_range.h"
 #include "cli/commands.h"
+#include "engine/gpu/cuda_device.h"
 #include "io/atomic_file.h"
 #include "core/error.h"
 #include "io/left_out_files.h"
@@ -29,10 +30,18 @@ struct EvalArgs {
   int64_t batch_size = 64, limit = 0;
   std::string on_bad_image = "fail";
   int threads = 0;
+  std::string device = "cpu";
 };
+
+// --device cpu|cuda, before any file is opened (cuda: a usable GPU, else one line naming the flag).
+void check_eval_device(const std::string& device) {
+  if (device != "cpu" && device != "cuda") fail_user("--device: expected cpu or cuda, got '", device, "'");
+  if (device == "cuda") require_cuda_device();
+}
 
 void run_eval(EvalArgs a, const CLI::App& sub) {
   check_threads(a.threads);
+  check_eval_device(a.device);
   if (a.weights.empty() == a.run.empty()) fail_user("--weights or --run: give exactly one (a weights file or a run folder)");
   const auto given = [&](const char* flag) { return sub.get_option(flag)->count() > 0; };
   EvalModel model;
@@ -76,6 +85,7 @@ void run_eval(EvalArgs a, const CLI::App& sub) {
   req.batch_size = a.batch_size;
   req.limit = a.limit;
   req.split = split_name(*split);
+  req.device = a.device;
   check_eval_request(model, req);
 
   warn_left_out_files(a.data.data, std::cerr);
@@ -132,6 +142,8 @@ void add_eval(CLI::App& app) {
                   "never on the test set")->check(in_range(real(0, 1)));
   sub->add_option("--bootstrap", a->bootstrap, "Bootstrap replicates for the macro metrics")->capture_default_str()->check(in_range(whole(1, 1000000)));
   sub->add_option("--bootstrap-seed", a->bootstrap_seed, "Seed of the bootstrap resampling")->capture_default_str()->check(in_range(seed_range()));
+  sub->add_option("--device", a->device, "Where the model runs: cpu, or cuda (GPU 0; the frozen groups folded)")
+      ->capture_default_str();
   sub->add_option("--batch-size", a->batch_size, "Images per forward pass")->capture_default_str()->check(in_range(whole(1, kMaxBatch)));
   sub->add_option("--limit", a->limit, "Evaluate the first N samples only")->check(in_range(whole(0, kMaxCount, "0: all")));
   sub->add_option("--on-bad-image", a->on_bad_image,

@@ -125,7 +125,7 @@ void add_run_flags(CLI::App* sub, RunConfig& a) {
                   "default 8 where it divides the batch size (fewer where a batch norm would see one value per channel), "
                   "else 1")->check(in_range(whole(0, kMaxBatch, "0: 8 where it divides the batch, else 1")));
   sub->add_option("--device", a.device,
-                  "Where the training step runs: cpu, or cuda (GPU 0, one rank; evaluation stays on the CPU)")
+                  "Where the training step and its held-out evaluation run: cpu, or cuda (GPU 0, one rank)")
       ->capture_default_str();
   sub->add_option("--precision", a.precision,
                   "fp32; tf32 with --device cuda (TF32 tensor cores in convolutions and matrix products); bf16 "

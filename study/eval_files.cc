@@ -6,6 +6,7 @@
 
 #include "core/error.h"
 #include "core/sha256.h"
+#include "engine/gpu/gpu_inference.h"
 #include "engine/model/batch_memory.h"
 #include "engine/run/record_env.h"
 #include "io/atomic_file.h"
@@ -101,7 +102,10 @@ EvalFiles evaluate_to_files(const Graph& g, ModelState<float>& state, const Eval
   const RelabelledDataset relabelled(data, model_class_of_data_class(m, data), classes);
 
   EvalFiles out;
-  out.result = predict_dataset(g, state, relabelled, r.batch_size, cache, r.limit, progress, false);
+  std::unique_ptr<LogitsForward> gpu;
+  if (r.device == "cuda") gpu = make_gpu_inference(g, state);
+  out.result = predict_dataset(g, state, relabelled, r.batch_size, gpu ? nullptr : cache, r.limit, progress, false,
+                               gpu.get());
   std::filesystem::create_directories(dir);
   out.predictions = dir / ("predictions-" + r.split + ".csv");
   out.eval_json = dir / ("eval-" + r.split + ".json");
@@ -115,6 +119,7 @@ EvalFiles evaluate_to_files(const Graph& g, ModelState<float>& state, const Eval
   out.eval["environment"] = nlohmann::json::parse(capture_environment().dump());
   out.eval["data"] = data.describe();
   out.eval["split"] = r.split;
+  if (r.device != "cpu") out.eval["device"] = r.device;  // CPU evaluations keep their old files
   write_file_atomic(out.eval_json, out.eval.dump(2) + "\n");
   return out;
 }

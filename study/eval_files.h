@@ -30,6 +30,7 @@ struct EvalFilesRequest {
   std::string batch_flag = "--batch-size";  // the flag that set batch_size, for messages
   int64_t limit = 0;         // > 0: the first N samples only
   std::string split = "test";  // names the files and the IDX rows' path column
+  std::string device = "cpu";  // "cuda": the model runs on GPU 0 (engine/gpu/gpu_inference.h)
 };
 
 struct EvalFiles {

@@ -13,7 +13,7 @@ namespace thaw {
 
 EvalResult evaluate(const Graph& g, ModelState<float>& state, const Dataset& data, int64_t batch_size,
                     int64_t limit, std::ostream* progress, bool interactive, const LoaderOptions& loader_options,
-                    FeatureCache* cache) {
+                    FeatureCache* cache, LogitsForward* device) {
   const int64_t n = limit > 0 ? std::min(limit, data.size()) : data.size();
   // Everything frozen: the whole network runs as inference and keeps nothing.
   const Plan plan = make_plan(g, static_cast<int>(g.blocks.size()) - 1, BnPolicy::Frozen);
@@ -40,9 +40,13 @@ EvalResult evaluate(const Graph& g, ModelState<float>& state, const Dataset& dat
     x.reshape_uninit(batch->shape);
     std::copy(batch->x, batch->x + x.numel(), x.data());
     labels = batch->labels;
-    const Tensor<float>& logits =
-        cache ? exec.forward_from(cache->boundary(), cache->boundary_batch(data, batch->indices, x), Phase::Eval)
-              : exec.forward(x, Phase::Eval);
+    std::span<const float> logits;
+    if (device) {
+      logits = device->logits(x);
+    } else {
+      logits = cache ? exec.forward_from(cache->boundary(), cache->boundary_batch(data, batch->indices, x), Phase::Eval).span()
+                     : exec.forward(x, Phase::Eval).span();
+    }
     const int64_t k = g.num_classes;
     dummy.reshape_uninit({b, k});
     loss_sum += cpu::softmax_cross_entropy<float>(b, k, logits.data(), labels.data(), 0.0, nullptr, dummy.data()) * b;

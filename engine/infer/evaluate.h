@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "engine/infer/feature_cache.h"
+#include "engine/infer/logits_forward.h"
 #include "engine/data/loader.h"
 #include "engine/model/model_state.h"
 #include "graph/graph.h"
@@ -25,9 +26,11 @@ struct EvalResult {
 // progress: optional stream for a progress line; limit > 0 evaluates the first `limit` samples.
 // Samples load through a BatchLoader with `loader`'s workers and bad-image policy; count, loss and
 // accuracy are over the samples that loaded. With a feature cache (engine/infer/feature_cache.h) the
-// frozen front of each sample is read back rather than recomputed: the same numbers.
+// frozen front of each sample is read back rather than recomputed: the same numbers. With `device`
+// (engine/infer/logits_forward.h; the GPU's, for --device cuda runs) the logits come from it, and
+// `cache` is not used.
 EvalResult evaluate(const Graph& g, ModelState<float>& state, const Dataset& data, int64_t batch_size,
                     int64_t limit = 0, std::ostream* progress = nullptr, bool interactive = false,
-                    const LoaderOptions& loader = {}, FeatureCache* cache = nullptr);
+                    const LoaderOptions& loader = {}, FeatureCache* cache = nullptr, LogitsForward* device = nullptr);
 
 }  // namespace thaw

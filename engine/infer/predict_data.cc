@@ -12,7 +12,8 @@
 namespace thaw {
 
 DatasetPredictions predict_dataset(const Graph& g, ModelState<float>& state, const Dataset& data, int64_t batch_size,
-                                   FeatureCache* cache, int64_t limit, std::ostream* progress, bool interactive) {
+                                   FeatureCache* cache, int64_t limit, std::ostream* progress, bool interactive,
+                                   LogitsForward* device) {
   if (batch_size < 1) fail_user("--batch-size: expected at least 1, got ", batch_size);
   const int64_t n = limit > 0 ? std::min(limit, data.size()) : data.size();
   const int64_t k = g.num_classes;
@@ -33,8 +34,13 @@ DatasetPredictions predict_dataset(const Graph& g, ModelState<float>& state, con
     std::vector<int64_t> idx(static_cast<size_t>(b));
     for (int64_t i = 0; i < b; ++i) idx[i] = start + i;
     load_batch(data, idx, g.input_size, LoadMode::eval(), x, labels);
-    const Tensor<float>& logits = cache ? exec.forward_from(cache->boundary(), cache->boundary_batch(data, idx, x), Phase::Eval)
-                                        : exec.forward(x, Phase::Eval);
+    std::span<const float> logits;
+    if (device) {
+      logits = device->logits(x);
+    } else {
+      logits = cache ? exec.forward_from(cache->boundary(), cache->boundary_batch(data, idx, x), Phase::Eval).span()
+                     : exec.forward(x, Phase::Eval).span();
+    }
     for (int64_t i = 0; i < b; ++i) {
       const int32_t label = labels[i];
       if (label < 0 || label >= k) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "engine/infer/feature_cache.h"
+#include "engine/infer/logits_forward.h"
 #include "engine/model/model_state.h"
 #include "graph/graph.h"
 #include "io/dataset.h"
@@ -23,9 +24,10 @@ struct DatasetPredictions {
 };
 
 // Samples [0, limit) (all when limit is 0) in batches of batch_size. A sample whose label is
-// outside the model's classes is a UserError naming it.
+// outside the model's classes is a UserError naming it. With `device` (the GPU's inference
+// forward, engine/infer/logits_forward.h) the logits come from it and `cache` is not used.
 DatasetPredictions predict_dataset(const Graph& g, ModelState<float>& state, const Dataset& data, int64_t batch_size,
                                    FeatureCache* cache = nullptr, int64_t limit = 0, std::ostream* progress = nullptr,
-                                   bool interactive = false);
+                                   bool interactive = false, LogitsForward* device = nullptr);
 
 }  // namespace thaw

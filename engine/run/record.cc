@@ -192,6 +192,9 @@ void RunRecorder::finish(const TrainSummary& summary, const Graph& g, const Mode
                        {"weights_file", weights_file.filename().string()},
                        {"weights_file_sha256", sha256_file_hex(weights_file)}};
   if (summary.stopped_early) record_["result"]["stopped_early"] = true;
+  // Which cuDNN engine and cuBLASLt algorithm each problem ran on: what a replay on other
+  // libraries must compare against.
+  if (!summary.gpu_plans.empty()) record_["result"]["gpu_plans"] = summary.gpu_plans;
   // The best epoch by --select (engine/run/best_weights.h), which replay checks.
   if (ojson best = best_record(dir_); !best.is_null()) record_["best"] = std::move(best);
   write_record(dir_, record_);

@@ -9,6 +9,7 @@
 #include "core/error.h"
 #include "core/sha256.h"
 #include "engine/run/best_weights.h"
+#include "engine/run/plan_differences.h"
 #include "engine/run/record.h"
 #include "engine/run/record_env.h"
 #include "engine/model/state_hash.h"
@@ -83,6 +84,14 @@ void diff_json(const std::string& path, const ojson& recorded, const ojson& pres
       out.push_back(cat_str(path, ": recorded ", a, ", now ", b));
     }
   }
+}
+
+// result.gpu_plans of a finished GPU run; none for CPU runs and unfinished ones.
+std::vector<std::string> recorded_gpu_plans(const ojson& record) {
+  std::vector<std::string> plans;
+  if (!record.contains("result") || !record.at("result").contains("gpu_plans")) return plans;
+  for (const auto& p : record.at("result").at("gpu_plans")) plans.push_back(p.get<std::string>());
+  return plans;
 }
 
 void print_environment(const ojson& record, std::ostream& out, bool& bit_changing) {
@@ -193,11 +202,11 @@ ReplayOutcome replay_checked(const ReplayOptions& opt, std::ostream& out, std::o
   StepComparer comparer(steps.lines, limit);
   std::optional<BestStateCheck> best;
   if (record.contains("best")) cfg.epoch_observer = &best.emplace(setup.graph, record.at("best"));
-  if (opt.ranks) {
-    opt.ranks->train(setup.graph, init.state, *setup.train_data, nullptr, cfg, log, &comparer);
-  } else {
-    train(setup.graph, init.state, *setup.train_data, nullptr, cfg, log, &comparer);
-  }
+  const TrainSummary summary = opt.ranks
+                                   ? opt.ranks->train(setup.graph, init.state, *setup.train_data, nullptr, cfg, log, &comparer)
+                                   : train(setup.graph, init.state, *setup.train_data, nullptr, cfg, log, &comparer);
+  const std::vector<std::string> plan_diffs = plan_differences(recorded_gpu_plans(record), summary.gpu_plans);
+  for (const std::string& d : plan_diffs) out << "gpu plan differs (can change bits): " << d << "\n";
 
   ReplayOutcome r;
   r.steps_compared = comparer.compared();
@@ -215,7 +224,7 @@ ReplayOutcome replay_checked(const ReplayOptions& opt, std::ostream& out, std::o
     out << "identical: " << r.steps_compared << " steps\n";
   } else {
     out << verdict << "\n";
-    if (env_differs || !config_diffs.empty()) {
+    if (env_differs || !config_diffs.empty() || !plan_diffs.empty()) {
       out << "the differences listed above can explain it\n";
     }
   }

@@ -149,6 +149,15 @@ double CudaTrainStep::run(const StepBatch& batch, int64_t step, double lr) {
   return loss;
 }
 
+LogitsForward* CudaTrainStep::inference(const ModelState<float>& state) {
+  if (!inference_) {
+    inference_ = std::make_unique<CudaInference>(*ctx_, g_, state);
+  } else {
+    inference_->refresh(state);
+  }
+  return inference_.get();
+}
+
 void CudaTrainStep::sync_host() {
   exec_->download(state_);  // waits for the stream: the update is done
   const int64_t span = exec_->trainable_span();

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "engine/gpu/cuda_executor.h"
+#include "engine/gpu/cuda_inference.h"
 #include "engine/gpu/cuda_leaf_stack.h"
 #include "engine/gpu/cuda_optimizer.h"
 #include "engine/gpu/staging_layout.h"
@@ -56,6 +57,10 @@ class CudaTrainStep final : public StepRunner {
   Optimizer<float>& optimizer() override { return host_opt_; }
   std::span<const ParamRef<float>> params() const override { return host_opt_.params(); }
   const ShardLayout& layout() const override { return layout_; }
+  // Held-out evaluation on this step's GPU and stream (engine/gpu/cuda_inference.h), from `state`
+  // (the host copy, current after every run() in training).
+  LogitsForward* inference(const ModelState<float>& state) override;
+  std::vector<std::string> plan_choices() const override { return ctx_->plans().describe_all(); }
 
   CudaExecutor& executor() { return *exec_; }
   const CudaOptimizer& device_optimizer() const { return *opt_; }
@@ -92,6 +97,7 @@ class CudaTrainStep final : public StepRunner {
   std::vector<Tensor<float>> host_grads_;  // per Graph::tensors entry; allocated for trainable ones
   Optimizer<float> host_opt_;
   std::unique_ptr<CudaLeafStack> leaves_;
+  std::unique_ptr<CudaInference> inference_;
   std::vector<float> host_span_;  // a download of the trainable gradient span
   cuda::DeviceBuffer<float> x_, class_weights_;
   cuda::DeviceBuffer<int32_t> labels_;

@@ -12,6 +12,7 @@
 #include "engine/optim/optimizer.h"
 #include "engine/model/plan.h"
 #include "engine/parallel/shards.h"
+#include "engine/infer/logits_forward.h"
 #include "engine/train/train_step.h"
 #include "engine/train/trainer.h"
 #include "graph/graph.h"
@@ -26,6 +27,11 @@ class StepRunner {
   virtual Optimizer<float>& optimizer() = 0;
   virtual std::span<const ParamRef<float>> params() const = 0;
   virtual const ShardLayout& layout() const = 0;
+  // Where held-out evaluation gets its logits, from the current weights in `state`: null for the CPU
+  // executor (evaluate()'s own), the GPU's inference forward for the GPU step.
+  virtual LogitsForward* inference(const ModelState<float>& /*state*/) { return nullptr; }
+  // The library choices the step made so far (TrainSummary::gpu_plans); none on the CPU.
+  virtual std::vector<std::string> plan_choices() const { return {}; }
 };
 
 // The CPU step, or the GPU step when cfg.cuda (a UserError naming --device cuda where that cannot

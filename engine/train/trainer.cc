@@ -108,6 +108,7 @@ class TrainLoop {
     if (cache_) report_cache();
     summary_.steps = step_index_;
     summary_.halted = halt_;
+    summary_.gpu_plans = step_->plan_choices();
     return summary_;
   }
 
@@ -209,7 +210,8 @@ class TrainLoop {
     const auto e0 = std::chrono::steady_clock::now();
     const EvalResult ev =
         evaluate(g_, state_, *val_data_, cfg_.eval_batch_size, cfg_.eval_limit, &log_, cfg_.interactive,
-                 reporting_skips(cfg_.loader, skips_, "val"), cfg_.cache_eval ? cache_.get() : nullptr);
+                 reporting_skips(cfg_.loader, skips_, "val"), cfg_.cache_eval ? cache_.get() : nullptr,
+                 step_->inference(state_));
     er.val_loss = ev.loss;
     er.val_accuracy = ev.accuracy;
     er.val_balanced_accuracy = balanced_accuracy(ev, g_.num_classes);

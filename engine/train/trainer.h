@@ -42,6 +42,9 @@ struct TrainSummary {
   std::vector<EpochResult> epochs;
   bool halted = false;  // the hook stopped the run before its last step (a signal, --stop-at-step)
   bool stopped_early = false;  // --patience epochs without improvement on the best by --select
+  // The GPU step's library choices, "problem: engine, knobs and notes" per cuDNN plan and cuBLASLt
+  // algorithm (kernels/cuda/plan_cache.h), in problem order; empty on the CPU.
+  std::vector<std::string> gpu_plans;
 };
 
 // Steps a run makes: whole batches per epoch (the last partial batch is dropped) times epochs,

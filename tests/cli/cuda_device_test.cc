@@ -40,6 +40,11 @@ TEST(CudaDevice, PredictWithoutADeviceIsAUserError) {
   expect_no_device_error("predict --device cuda --weights missing.safetensors --input missing.npy --output out.npy");
 }
 
+TEST(CudaDevice, EvalWithoutADeviceIsAUserError) {
+  // Checked before the weights or the data are opened: neither needs to exist.
+  expect_no_device_error("eval --device cuda --weights missing.safetensors --data missing-data");
+}
+
 TEST(CudaDevice, TrainWithoutADeviceIsAUserError) {
   // Checked before the data is opened or the run folder made: neither needs to exist.
   expect_no_device_error("train --device cuda --data missing-data --out run --input-size 75 --max-steps 1");
