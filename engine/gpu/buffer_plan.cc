@@ -29,7 +29,7 @@ const char* step_buffer_kind_name(StepBufferKind k) {
 }
 
 StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, int64_t activation_bytes,
-                               const std::vector<char>* folded)
+                               const std::vector<char>* folded, const std::vector<char>* bn_relu)
     : batch_(batch) {
   THAW_CHECK(batch >= 1, "step memory plan for batch ", batch);
   THAW_CHECK(activation_bytes == 2 || activation_bytes == 4, "activations of ", activation_bytes, " bytes");
@@ -56,6 +56,11 @@ StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, 
     if (plan.trainable[i] && g.nodes[i].kind == OpKind::Relu) output_last[i] = std::max(output_last[i], backward_time(i));
   }
   output_last[last_node_] = end();  // the logits: read by the loss and by the caller
+  // A fused batch norm's backward reads its ReLU's output and output gradient.
+  auto fused_bn = [&](int i) { return bn_relu && i >= 1 && i < n && (*bn_relu)[static_cast<size_t>(i)]; };
+  for (int i = 1; i + 1 < n; ++i) {
+    if (fused_bn(i)) output_last[i + 1] = std::max(output_last[i + 1], backward_time(i));
+  }
 
   for (int i = 1; i < n; ++i) {
     const Node& node = g.nodes[i];
@@ -65,12 +70,16 @@ StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, 
     THAW_CHECK(output_last[i] >= forward_time(i), "node ", node.name, " has no reader");
     const bool folded_conv = folded && (*folded)[static_cast<size_t>(i)];
     if (folded_conv || (folded && folded_away(*folded, i) && node.kind == OpKind::BatchNorm)) continue;
-    // The ReLU of a folded group is written by its convolution, two steps earlier.
-    const int first = folded && folded_away(*folded, i) ? forward_time(i - 2) : forward_time(i);
-    add(StepBufferKind::Output, i, elems * activation_bytes, first, output_last[i]);
+    // The ReLU of a folded group is written by its convolution, two steps earlier; the ReLU of a
+    // fused pair by its batch norm, one step earlier, and its gradient read by that batch norm's
+    // backward, one step later than its own. The fused batch norm stores neither.
+    int first = forward_time(i), grad_last = backward_time(i);
+    if (folded && folded_away(*folded, i)) first = forward_time(i - 2);
+    if (fused_bn(i - 1)) first = forward_time(i - 1), grad_last = backward_time(i - 1);
+    if (!fused_bn(i)) add(StepBufferKind::Output, i, elems * activation_bytes, first, output_last[i]);
     // The logits' gradient belongs to the executor; the boundary and frozen nodes get none.
-    if (train && i != last_node_ && first_grad_writer[i] > 0) {
-      add(StepBufferKind::OutputGrad, i, elems * activation_bytes, backward_time(first_grad_writer[i]), backward_time(i));
+    if (train && i != last_node_ && first_grad_writer[i] > 0 && !fused_bn(i)) {
+      add(StepBufferKind::OutputGrad, i, elems * activation_bytes, backward_time(first_grad_writer[i]), grad_last);
     }
     switch (node.kind) {
       case OpKind::MaxPool:

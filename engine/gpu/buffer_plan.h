@@ -38,9 +38,10 @@ class StepMemoryPlan {
   // Activations and their gradients take `activation_bytes` each (4: fp32, 2: bf16). `folded`
   // (engine/gpu/frozen_fold.h; null: none): a folded convolution writes straight into its ReLU's
   // output, which then lives from the convolution's forward; the convolution and its batch norm
-  // get no output buffer.
+  // get no output buffer. `bn_relu` (fusable_bn_relu; null: none): a fused batch norm writes its
+  // ReLU's output and its backward reads the ReLU's output and gradient; it gets neither buffer.
   StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, int64_t activation_bytes = 4,
-                 const std::vector<char>* folded = nullptr);
+                 const std::vector<char>* folded = nullptr, const std::vector<char>* bn_relu = nullptr);
 
   int64_t batch() const { return batch_; }
   int64_t arena_bytes() const { return arena_bytes_; }

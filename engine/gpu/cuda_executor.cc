@@ -133,7 +133,7 @@ int64_t CudaExecutor::device_bytes() const {
 
 void CudaExecutor::prepare(int64_t batch) {
   if (mem_ && batch == batch_) return;
-  mem_ = std::make_unique<StepMemoryPlan>(g_, plan_, batch, bf16_ ? 2 : 4, &folded_);
+  mem_ = std::make_unique<StepMemoryPlan>(g_, plan_, batch, bf16_ ? 2 : 4, &folded_, &bn_relu_);
   batch_ = batch;
   const auto need = static_cast<size_t>(mem_->arena_bytes());
   const auto logits = static_cast<size_t>(batch * g_.num_classes);
@@ -189,6 +189,7 @@ const float* CudaExecutor::forward(const float* x, int64_t batch, Phase phase, c
   for (size_t i = 1; i < g_.nodes.size(); ++i) {
     const int node = static_cast<int>(i);
     if (folded_away(folded_, node)) continue;  // done by its group's convolution
+    if (bn_relu_[i - 1]) continue;             // done by its batch norm
     with_node_context(g_.nodes[i], "forward", [&] {
       timed(node, ProfilePart::Forward, [&] {
         if (folded_[i]) {
@@ -213,6 +214,7 @@ const float* CudaExecutor::forward(const float* x, int64_t batch, Phase phase, c
 
 void CudaExecutor::set_fold_frozen(bool on) {
   folded_ = on ? foldable_convs(g_, plan_) : std::vector<char>(g_.nodes.size(), 0);
+  bn_relu_ = on ? fusable_bn_relu(g_, plan_) : std::vector<char>(g_.nodes.size(), 0);
   fold_w_at_.assign(g_.nodes.size(), -1);
   fold_b_at_.assign(g_.nodes.size(), -1);
   int64_t w_at = 0, b_at = 0;
@@ -368,6 +370,10 @@ void CudaExecutor::backward_from(const void* dlogits) {
   grad_started_[last] = 1;
   for (int i = last; i > 0; --i) {
     if (!plan_.trainable[i] || !grad_started_[i]) continue;
+    if (bn_relu_[static_cast<size_t>(i - 1)]) {
+      grad_started_[i - 1] = 1;  // the fused batch norm's backward reads this ReLU's gradient
+      continue;
+    }
     with_node_context(g_.nodes[i], "backward", [&] {
       auto run = [&] {
         if (bf16_) {

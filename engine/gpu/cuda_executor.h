@@ -88,9 +88,9 @@ class CudaExecutor {
   cuda::Context& context() { return ctx_; }
   int64_t batch() const { return batch_; }
   bool bf16() const { return bf16_; }
-  // The frozen part as inference (engine/gpu/frozen_fold.h): on by default; off runs every frozen
-  // batch norm and ReLU as its own op (the CPU executor's order of operations). Call before the
-  // first forward.
+  // The frozen part as inference and every trainable batch norm fused with its ReLU
+  // (engine/gpu/frozen_fold.h): on by default; off runs every batch norm and ReLU as its own op (the
+  // CPU executor's order of operations). Call before the first forward.
   void set_fold_frozen(bool on);
   int folded_convs() const;
 
@@ -172,6 +172,7 @@ class CudaExecutor {
   const void* dlogits_in_ = nullptr;  // the gradient backward starts from (S of the activations)
   // The frozen part's folded groups: per node, and each folded conv's weights and bias.
   std::vector<char> folded_;
+  std::vector<char> bn_relu_;  // per node: a trainable batch norm fused with its ReLU (fusable_bn_relu)
   std::vector<int64_t> fold_w_at_, fold_b_at_;  // per node, in floats into fold_w_ / fold_b_; -1 elsewhere
   cuda::DeviceBuffer<float> fold_w_, fold_b_;
   cuda::DeviceBuffer<cuda::bf16> fold_w16_;

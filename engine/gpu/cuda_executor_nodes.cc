@@ -57,7 +57,8 @@ void CudaExecutor::forward_node(int i, Phase phase, const StepKey& key) {
   const bool train = phase == Phase::Train && plan_.trainable[i];
   const S* x = out_as<S>(n.inputs[0]);
   const Shape& in = g_.nodes[n.inputs[0]].out;
-  S* y = out_as<S>(i);
+  const bool fused_relu = bn_relu_[static_cast<size_t>(i)] != 0;  // a batch norm that writes its ReLU's output
+  S* y = out_as<S>(fused_relu ? i + 1 : i);
   const int64_t count = batch_ * shape_numel(n.out);
   switch (n.kind) {
     case OpKind::Conv: cuda::conv2d_forward<S>(ctx_, conv_geom(n, in, batch_), x, weight<S>(i, 0), y); break;
@@ -66,10 +67,11 @@ void CudaExecutor::forward_node(int i, Phase phase, const StepKey& key) {
       if (train && plan_.bn == BnPolicy::Train) {
         cuda::batchnorm_forward_train<S>(ctx_, bg, x, param(i, 0), param(i, 1), param(i, 2), param(i, 3), y,
                                          arena_at<float>(StepBufferKind::BnMean, i),
-                                         arena_at<float>(StepBufferKind::BnInvstd, i));
+                                         arena_at<float>(StepBufferKind::BnInvstd, i), fused_relu);
         ++batches_tracked_[n.tensors[4]];
       } else {
-        cuda::batchnorm_forward_infer<S>(ctx_, bg, x, param(i, 0), param(i, 1), param(i, 2), param(i, 3), y);
+        cuda::batchnorm_forward_infer<S>(ctx_, bg, x, param(i, 0), param(i, 1), param(i, 2), param(i, 3), y,
+                                         fused_relu);
       }
       break;
     }
@@ -168,7 +170,10 @@ void CudaExecutor::conv_backward(int i, const S* dy) {
 template <typename S>
 void CudaExecutor::backward_node(int i) {
   const Node& n = g_.nodes[i];
-  const S* dy = dout<S>(i);
+  // A batch norm fused with its ReLU starts from the ReLU's gradient, masked by its output.
+  const bool fused_relu = bn_relu_[static_cast<size_t>(i)] != 0;
+  const S* dy = dout<S>(fused_relu ? i + 1 : i);
+  const S* relu_y = fused_relu ? out_as<S>(i + 1) : nullptr;
   const Shape& in = g_.nodes[n.inputs[0]].out;
   const int64_t count = batch_ * shape_numel(n.out);
   switch (n.kind) {
@@ -179,10 +184,11 @@ void CudaExecutor::backward_node(int i) {
       const S* x = out_as<S>(n.inputs[0]);
       if (plan_.bn == BnPolicy::Train) {
         cuda::batchnorm_backward_train<S>(ctx_, bg, x, dy, param(i, 0), arena_at<float>(StepBufferKind::BnMean, i),
-                                          arena_at<float>(StepBufferKind::BnInvstd, i), dx, grad(i, 0), grad(i, 1));
+                                          arena_at<float>(StepBufferKind::BnInvstd, i), dx, grad(i, 0), grad(i, 1),
+                                          relu_y);
       } else {
         cuda::batchnorm_backward_infer<S>(ctx_, bg, x, dy, param(i, 0), param(i, 2), param(i, 3), dx, grad(i, 0),
-                                          grad(i, 1));
+                                          grad(i, 1), relu_y);
       }
       break;
     }

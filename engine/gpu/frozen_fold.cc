@@ -20,4 +20,21 @@ std::vector<char> foldable_convs(const Graph& g, const Plan& plan) {
   return folded;
 }
 
+std::vector<char> fusable_bn_relu(const Graph& g, const Plan& plan) {
+  const size_t n = g.nodes.size();
+  std::vector<int> readers(n, 0);
+  for (const Node& node : g.nodes) {
+    for (int in : node.inputs) ++readers[static_cast<size_t>(in)];
+  }
+  std::vector<char> fused(n, 0);
+  for (size_t i = 1; i + 1 < n; ++i) {
+    const Node &bn = g.nodes[i], &relu = g.nodes[i + 1];
+    if (bn.kind == OpKind::BatchNorm && relu.kind == OpKind::Relu && relu.inputs == std::vector<int>{static_cast<int>(i)} &&
+        readers[i] == 1 && plan.trainable[i] && plan.trainable[i + 1]) {
+      fused[i] = 1;
+    }
+  }
+  return fused;
+}
+
 }  // namespace thaw

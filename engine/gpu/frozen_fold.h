@@ -21,4 +21,10 @@ inline bool folded_away(const std::vector<char>& folded, int i) {
   return (i >= 1 && folded[static_cast<size_t>(i - 1)]) || (i >= 2 && folded[static_cast<size_t>(i - 2)]);
 }
 
+// Per node: 1 for a trainable batch norm whose ReLU (node i + 1, its only reader) runs inside it
+// (kernels/cuda/batchnorm.h: the forward writes the ReLU's output, the backward reads the ReLU's
+// output gradient and output): the batch norm's own output and its gradient are never stored, and
+// the ReLU node does nothing of its own.
+std::vector<char> fusable_bn_relu(const Graph& g, const Plan& plan);
+
 }  // namespace thaw

@@ -69,10 +69,19 @@ __global__ void __launch_bounds__(kReduceThreads)
   if (threadIdx.x == 0) part[ch * v.chunks + k] = s;
 }
 
+// dy, or where a ReLU follows inside the op (the fused pair), dy where the ReLU let the value
+// through: exactly what the separate ReLU backward would have written into a zeroed gradient.
+template <typename S>
+__device__ float dy_through_relu(const S* dy, const S* relu_y, int64_t i) {
+  if (relu_y && !(ld(relu_y[i]) > 0.0f)) return 0.0f;
+  return ld(dy[i]);
+}
+
 // part_a[ch][k] = sum of dy, part_b[ch][k] = sum of dy * (x - center[ch]) over chunk k.
 template <typename S>
 __global__ void __launch_bounds__(kReduceThreads)
-    bn_grad_sums_kernel(ChannelView v, const S* x, const S* dy, const float* center, double* part_a, double* part_b) {
+    bn_grad_sums_kernel(ChannelView v, const S* x, const S* dy, const S* relu_y, const float* center, double* part_a,
+                        double* part_b) {
   __shared__ double shared[kReduceThreads];
   const int64_t ch = blockIdx.y, k = blockIdx.x;
   const int64_t lo = v.begin(k), hi = v.end(k);
@@ -80,7 +89,7 @@ __global__ void __launch_bounds__(kReduceThreads)
   double sdy = 0.0, sdyxc = 0.0;
   for (int64_t m = lo + threadIdx.x; m < hi; m += kReduceThreads) {
     const int64_t i = v.at(ch, m);
-    const double d = static_cast<double>(ld(dy[i]));
+    const double d = static_cast<double>(dy_through_relu(dy, relu_y, i));
     sdy += d;
     sdyxc += d * (static_cast<double>(ld(x[i])) - mu);
   }
@@ -133,12 +142,20 @@ __global__ void bn_infer_coefficients_kernel(int64_t c, double eps, const float*
 }
 
 // y = (x - center) * scale + shift, in float like the CPU twin.
+// relu: the ReLU after the batch norm applied in the same pass (the batch norm's own output is
+// never stored); the value is the float the separate ops would have given.
 template <typename S>
-__global__ void bn_affine_kernel(ChannelView v, const S* x, const Scratch sc, S* y) {
+__global__ void bn_affine_kernel(ChannelView v, const S* x, const Scratch sc, bool relu, S* y) {
   const int64_t total = v.n * v.c * v.hw;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total; i += int64_t{gridDim.x} * blockDim.x) {
     const int64_t ch = (i / v.hw) % v.c;
-    y[i] = st<S>((ld(x[i]) - sc.center[ch]) * sc.scale[ch] + sc.shift[ch]);
+    float out = (ld(x[i]) - sc.center[ch]) * sc.scale[ch] + sc.shift[ch];
+    if (relu) {
+      // The separate ops round the batch norm's output to S before the ReLU sees it.
+      out = ld(st<S>(out));
+      out = out > 0.0f ? out : 0.0f;
+    }
+    y[i] = st<S>(out);
   }
 }
 
@@ -164,12 +181,14 @@ __global__ void bn_backward_coefficients_kernel(ChannelView v, bool train, doubl
 }
 
 template <typename S>
-__global__ void bn_dx_kernel(ChannelView v, bool train, const S* x, const S* dy, const Scratch sc, S* dx) {
+__global__ void bn_dx_kernel(ChannelView v, bool train, const S* x, const S* dy, const S* relu_y, const Scratch sc,
+                             S* dx) {
   const int64_t total = v.n * v.c * v.hw;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total; i += int64_t{gridDim.x} * blockDim.x) {
     const int64_t ch = (i / v.hw) % v.c;
-    const float g = train ? sc.scale[ch] * ld(dy[i]) + sc.slope[ch] * (ld(x[i]) - sc.center[ch]) + sc.shift[ch]
-                          : sc.scale[ch] * ld(dy[i]);
+    const float d = dy_through_relu(dy, relu_y, i);
+    const float g = train ? sc.scale[ch] * d + sc.slope[ch] * (ld(x[i]) - sc.center[ch]) + sc.shift[ch]
+                          : sc.scale[ch] * d;
     dx[i] = st<S>(ld(dx[i]) + g);
   }
 }
@@ -177,12 +196,13 @@ __global__ void bn_dx_kernel(ChannelView v, bool train, const S* x, const S* dy,
 unsigned channel_blocks(int64_t c) { return static_cast<unsigned>((c + kElementwiseThreads - 1) / kElementwiseThreads); }
 
 template <typename S>
-void backward_common(Context& ctx, const BnGeom& g, bool train, const S* x, const S* dy, const float* gamma,
-                     const float* mean_f, const float* stat, S* dx, float* dgamma, float* dbeta) {
+void backward_common(Context& ctx, const BnGeom& g, bool train, const S* x, const S* dy, const S* relu_y,
+                     const float* gamma, const float* mean_f, const float* stat, S* dx, float* dgamma, float* dbeta) {
   const ChannelView v = view_of(g);
   const Scratch sc = scratch_of(ctx, v);
   if (train || dgamma || dbeta) {
-    bn_grad_sums_kernel<<<chunk_grid(v), kReduceThreads, 0, ctx.stream()>>>(v, x, dy, mean_f, sc.part_a, sc.part_b);
+    bn_grad_sums_kernel<<<chunk_grid(v), kReduceThreads, 0, ctx.stream()>>>(v, x, dy, relu_y, mean_f, sc.part_a,
+                                                                            sc.part_b);
     THAW_CUDA_LAUNCH_CHECK("batchnorm backward sums");
   } else {
     THAW_CUDA_CHECK(cudaMemsetAsync(sc.part_a, 0, static_cast<size_t>(v.c * v.chunks) * 8, ctx.stream()));
@@ -192,7 +212,8 @@ void backward_common(Context& ctx, const BnGeom& g, bool train, const S* x, cons
       v, train, g.eps, gamma, mean_f, stat, sc, dgamma, dbeta);
   THAW_CUDA_LAUNCH_CHECK("batchnorm backward coefficients");
   if (!dx) return;
-  bn_dx_kernel<<<elementwise_blocks(g.size()), kElementwiseThreads, 0, ctx.stream()>>>(v, train, x, dy, sc, dx);
+  bn_dx_kernel<<<elementwise_blocks(g.size()), kElementwiseThreads, 0, ctx.stream()>>>(v, train, x, dy, relu_y, sc,
+                                                                                        dx);
   THAW_CUDA_LAUNCH_CHECK("batchnorm backward dx");
 }
 
@@ -200,7 +221,8 @@ void backward_common(Context& ctx, const BnGeom& g, bool train, const S* x, cons
 
 template <typename S>
 void batchnorm_forward_train(Context& ctx, const BnGeom& g, const S* x, const float* gamma, const float* beta,
-                             float* running_mean, float* running_var, S* y, float* save_mean, float* save_invstd) {
+                             float* running_mean, float* running_var, S* y, float* save_mean, float* save_invstd,
+                             bool relu) {
   THAW_CHECK(g.n * g.hw > 1, "batch norm training needs more than one value per channel, got ", g.n * g.hw);
   const ChannelView v = view_of(g);
   const Scratch sc = scratch_of(ctx, v);
@@ -213,44 +235,45 @@ void batchnorm_forward_train(Context& ctx, const BnGeom& g, const S* x, const fl
   bn_train_stats_kernel<<<channel_blocks(v.c), kElementwiseThreads, 0, ctx.stream()>>>(
       v, g.eps, g.momentum, sc, gamma, beta, running_mean, running_var, save_mean, save_invstd);
   THAW_CUDA_LAUNCH_CHECK("batchnorm_forward_train statistics");
-  bn_affine_kernel<<<elementwise_blocks(g.size()), kElementwiseThreads, 0, ctx.stream()>>>(v, x, sc, y);
+  bn_affine_kernel<<<elementwise_blocks(g.size()), kElementwiseThreads, 0, ctx.stream()>>>(v, x, sc, relu, y);
   THAW_CUDA_LAUNCH_CHECK("batchnorm_forward_train affine");
 }
 
 template <typename S>
 void batchnorm_forward_infer(Context& ctx, const BnGeom& g, const S* x, const float* gamma, const float* beta,
-                             const float* running_mean, const float* running_var, S* y) {
+                             const float* running_mean, const float* running_var, S* y, bool relu) {
   const ChannelView v = view_of(g);
   const Scratch sc = scratch_of(ctx, v);
   bn_infer_coefficients_kernel<<<channel_blocks(v.c), kElementwiseThreads, 0, ctx.stream()>>>(
       v.c, g.eps, gamma, beta, running_mean, running_var, sc);
   THAW_CUDA_LAUNCH_CHECK("batchnorm_forward_infer coefficients");
-  bn_affine_kernel<<<elementwise_blocks(g.size()), kElementwiseThreads, 0, ctx.stream()>>>(v, x, sc, y);
+  bn_affine_kernel<<<elementwise_blocks(g.size()), kElementwiseThreads, 0, ctx.stream()>>>(v, x, sc, relu, y);
   THAW_CUDA_LAUNCH_CHECK("batchnorm_forward_infer");
 }
 
 template <typename S>
 void batchnorm_backward_train(Context& ctx, const BnGeom& g, const S* x, const S* dy, const float* gamma,
-                              const float* save_mean, const float* save_invstd, S* dx, float* dgamma, float* dbeta) {
-  backward_common(ctx, g, true, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
+                              const float* save_mean, const float* save_invstd, S* dx, float* dgamma, float* dbeta,
+                              const S* relu_y) {
+  backward_common(ctx, g, true, x, dy, relu_y, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
 }
 
 template <typename S>
 void batchnorm_backward_infer(Context& ctx, const BnGeom& g, const S* x, const S* dy, const float* gamma,
                               const float* running_mean, const float* running_var, S* dx, float* dgamma,
-                              float* dbeta) {
-  backward_common(ctx, g, false, x, dy, gamma, running_mean, running_var, dx, dgamma, dbeta);
+                              float* dbeta, const S* relu_y) {
+  backward_common(ctx, g, false, x, dy, relu_y, gamma, running_mean, running_var, dx, dgamma, dbeta);
 }
 
 #define THAW_BATCHNORM(S)                                                                                        \
   template void batchnorm_forward_train<S>(Context&, const BnGeom&, const S*, const float*, const float*, float*,  \
-                                           float*, S*, float*, float*);                                            \
+                                           float*, S*, float*, float*, bool);                                      \
   template void batchnorm_forward_infer<S>(Context&, const BnGeom&, const S*, const float*, const float*,         \
-                                           const float*, const float*, S*);                                        \
+                                           const float*, const float*, S*, bool);                                  \
   template void batchnorm_backward_train<S>(Context&, const BnGeom&, const S*, const S*, const float*,             \
-                                            const float*, const float*, S*, float*, float*);                       \
+                                            const float*, const float*, S*, float*, float*, const S*);             \
   template void batchnorm_backward_infer<S>(Context&, const BnGeom&, const S*, const S*, const float*,             \
-                                            const float*, const float*, S*, float*, float*);
+                                            const float*, const float*, S*, float*, float*, const S*);
 THAW_FOR_STORAGE_TYPES(THAW_BATCHNORM)
 
 }  // namespace thaw::cuda

@@ -13,19 +13,24 @@ class Context;
 
 // save_mean / save_invstd: per channel, kept for backward. running_* are updated in place.
 // S: float or bf16 (kernels/cuda/storage.h) for x, y, dy and dx; gamma, beta, the statistics and
-// the parameter gradients are fp32 either way.
+// the parameter gradients are fp32 either way. `relu` / `relu_y`: the ReLU that follows the batch
+// norm runs inside it (a fused pair, engine/gpu/frozen_fold.h): the forward writes the ReLU's
+// output; the backward takes the ReLU's output gradient dy and its output relu_y, and gives what
+// the separate ReLU backward and batch-norm backward would have.
 template <typename S>
 void batchnorm_forward_train(Context& ctx, const BnGeom& g, const S* x, const float* gamma, const float* beta,
-                             float* running_mean, float* running_var, S* y, float* save_mean, float* save_invstd);
+                             float* running_mean, float* running_var, S* y, float* save_mean, float* save_invstd,
+                             bool relu = false);
 template <typename S>
 void batchnorm_forward_infer(Context& ctx, const BnGeom& g, const S* x, const float* gamma, const float* beta,
-                             const float* running_mean, const float* running_var, S* y);
+                             const float* running_mean, const float* running_var, S* y, bool relu = false);
 template <typename S>
 void batchnorm_backward_train(Context& ctx, const BnGeom& g, const S* x, const S* dy, const float* gamma,
-                              const float* save_mean, const float* save_invstd, S* dx, float* dgamma, float* dbeta);
+                              const float* save_mean, const float* save_invstd, S* dx, float* dgamma, float* dbeta,
+                              const S* relu_y = nullptr);
 template <typename S>
 void batchnorm_backward_infer(Context& ctx, const BnGeom& g, const S* x, const S* dy, const float* gamma,
                               const float* running_mean, const float* running_var, S* dx, float* dgamma,
-                              float* dbeta);
+                              float* dbeta, const S* relu_y = nullptr);
 
 }  // namespace thaw::cuda

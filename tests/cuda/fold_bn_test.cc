@@ -70,5 +70,35 @@ TEST_F(FoldTest, AFrozenFrontFoldedGivesTheUnfoldedLogits) {
   EXPECT_GT(folded.arena_bytes(), 0);
 }
 
+// A trainable batch norm fused with its ReLU does exactly the separate ops' float operations: the
+// logits and every gradient of a training step are the same bits, fp32 and bf16.
+TEST_F(FoldTest, FusedBatchNormReluGivesTheSeparateOpsBits) {
+  constexpr int64_t kSize = 139, kBatch = 4, kClasses = 5;
+  const Graph g = build_inception_v4(kSize, kClasses);
+  const Plan plan = make_plan(g, g.find_block("none"), BnPolicy::Train);
+  const ModelState<float> init = ModelState<float>::random(g, 9);
+  Tensor<float> x;
+  std::vector<int32_t> labels;
+  synthetic_batch(6, 0, kBatch, kSize, kClasses, x, labels);
+  auto d_x = to_device(std::vector<float>(x.data(), x.data() + x.numel()));
+  auto d_labels = to_device(labels);
+  for (const bool bf16 : {false, true}) {
+    CudaExecutor fused(ctx(), g, plan, init, bf16), plain(ctx(), g, plan, init, bf16);
+    plain.set_fold_frozen(false);
+    auto step = [&](CudaExecutor& e) {
+      e.forward(d_x.data(), kBatch, Phase::Train, {6, 0, 0});
+      e.loss(d_labels.data());
+      e.backward();
+      std::vector<float> out = e.logits_to_host();
+      for (int t : plan.trainable_tensors) {
+        const std::vector<float> gr = e.grad_to_host(t);
+        out.insert(out.end(), gr.begin(), gr.end());
+      }
+      return out;
+    };
+    EXPECT_TRUE(same_bits(bf16 ? "bf16 fused bn+relu step" : "fp32 fused bn+relu step", step(fused), step(plain)));
+  }
+}
+
 }  // namespace
 }  // namespace thaw::cuda_test
