@@ -1,7 +1,9 @@
 #pragma once
 // A replay's GPU library choices against its record's (record.json result.gpu_plans, one
-// "problem: engine, knobs and notes" line per cuDNN plan or cuBLASLt algorithm): another engine for
-// the same problem can change the bits, so replay lists every such difference beside its verdict.
+// "problem: identity" line per cuDNN plan or cuBLASLt algorithm, kernels/cuda/plan_cache.h): the
+// replay pins the recorded cuDNN engines (Context::set_pins), and another choice for the same
+// problem (a pin the library no longer offers, another cuBLASLt algorithm) can change the bits, so
+// replay lists every such difference beside its verdict.
 #include <string>
 #include <vector>
 

@@ -194,6 +194,7 @@ ReplayOutcome replay_checked(const ReplayOptions& opt, std::ostream& out, std::o
 
   TrainConfig cfg = setup.train;
   cfg.ranks = opt.ranks ? opt.ranks->total_ranks() : 1;
+  cfg.gpu_pins = recorded_gpu_plans(record);  // the recorded engines, wherever the library still has them
   validate_shards(cfg, setup.graph);
   out << "replaying " << limit << " of " << recorded << " steps with " << cfg.ranks << " rank"
       << (cfg.ranks == 1 ? "" : "s") << " (recorded: " << record.value("N", 1) << ") and " << cfg.shards

@@ -3,6 +3,8 @@
 #if THAW_HAVE_CUDA
 
 #include <cmath>
+#include <map>
+#include <string>
 
 #include "core/error.h"
 #include "kernels/cuda/check.h"
@@ -50,6 +52,12 @@ CudaTrainStep::CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>
   validate_shards(layout_, g, plan);
   ctx_ = std::make_unique<cuda::Context>(0);
   ctx_->set_tf32(cfg.tf32);
+  std::map<std::string, std::string> pins;
+  for (const std::string& line : cfg.gpu_pins) {
+    const size_t at = line.find(": ");
+    if (at != std::string::npos) pins[line.substr(0, at)] = line.substr(at + 2);
+  }
+  ctx_->set_pins(std::move(pins));
   exec_ = std::make_unique<CudaExecutor>(*ctx_, g, plan, state, cfg.bf16);
   exec_->set_fold_frozen(cfg.gpu_fold_frozen);
   opt_ = std::make_unique<CudaOptimizer>(*exec_, cfg.optimizer);

@@ -60,7 +60,7 @@ class CudaTrainStep final : public StepRunner {
   // Held-out evaluation on this step's GPU and stream (engine/gpu/cuda_inference.h), from `state`
   // (the host copy, current after every run() in training).
   LogitsForward* inference(const ModelState<float>& state) override;
-  std::vector<std::string> plan_choices() const override { return ctx_->plans().describe_all(); }
+  std::vector<std::string> plan_choices() const override { return ctx_->plans().identities(); }
 
   CudaExecutor& executor() { return *exec_; }
   const CudaOptimizer& device_optimizer() const { return *opt_; }

@@ -63,6 +63,9 @@ struct TrainConfig {
   // The GPU step folds its frozen conv-bn-relu groups (engine/gpu/frozen_fold.h): the same model,
   // other float roundings than the CPU's. Off for tests that compare the two op by op.
   bool gpu_fold_frozen = true;
+  // A replay's pins: the recorded run's GPU library choices ("problem: identity" lines,
+  // TrainSummary::gpu_plans), taken again wherever the library still offers them.
+  std::vector<std::string> gpu_pins;
   // Floats per gradient bucket (engine/parallel/grad_buckets.h; 0: kOverlapBucketFloats). Never changes
   // the bits; tests make it small to get many buckets.
   int64_t gradient_bucket_floats = 0;

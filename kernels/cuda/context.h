@@ -8,7 +8,9 @@
 #include <cudnn.h>
 
 #include <cstddef>
+#include <map>
 #include <string>
+#include <vector>
 
 #include "kernels/cuda/plan_cache.h"
 
@@ -54,6 +56,16 @@ class Context {
   bool tf32() const { return tf32_; }
 
   PlanCache& plans() { return plans_; }
+  // Replay's pins (engine/run/replay.h): problem key -> the identity a recorded run chose. A plan
+  // built for a pinned problem takes that choice when the library still offers it; otherwise it
+  // chooses as usual and the problem is listed in pins_missed().
+  void set_pins(std::map<std::string, std::string> pins) { pins_ = std::move(pins); }
+  const std::string* pin(const std::string& problem) const {
+    const auto it = pins_.find(problem);
+    return it == pins_.end() ? nullptr : &it->second;
+  }
+  void pin_missed(const std::string& problem) { pins_missed_.push_back(problem); }
+  const std::vector<std::string>& pins_missed() const { return pins_missed_; }
   // Drops every cached plan once the stream is idle (a plan may own code that queued work runs).
   void clear_plans();
 
@@ -74,6 +86,8 @@ class Context {
   cublasLtHandle_t cublaslt_ = nullptr;
   Area workspace_, scratch_;
   PlanCache plans_;
+  std::map<std::string, std::string> pins_;
+  std::vector<std::string> pins_missed_;
 };
 
 }  // namespace thaw::cuda

@@ -198,6 +198,12 @@ const char* math_name(ConvMath m) {
   return "?";
 }
 
+std::string EngineCandidate::identity() const {
+  std::string s = cat_str("engine ", global_index, " knobs{");
+  for (size_t i = 0; i < knobs.size(); ++i) s += cat_str(i ? "," : "", knob_name(knobs[i].first), "=", knobs[i].second);
+  return s + "}";
+}
+
 std::string EngineCandidate::describe() const {
   std::string s = cat_str(source, " engine ", global_index, " knobs{");
   for (size_t i = 0; i < knobs.size(); ++i) s += cat_str(i ? "," : "", knob_name(knobs[i].first), "=", knobs[i].second);
@@ -233,87 +239,27 @@ ConvPlan::ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath 
   graph_.finalize("operation graph");
 
   const std::vector<int> excluded = excluded_notes(math);
-  bool found = false;
-  struct Mode {
-    cudnnBackendHeurMode_t mode;
-    const char* name;
-  };
-  for (const Mode m : {Mode{CUDNN_HEUR_MODE_A, "A"}, Mode{CUDNN_HEUR_MODE_FALLBACK, "fallback"}}) {
+  std::vector<Proposed> proposed;
+  for (const auto& [mode, name] : {std::pair{CUDNN_HEUR_MODE_A, "A"}, std::pair{CUDNN_HEUR_MODE_FALLBACK, "fallback"}}) {
     std::vector<BackendDescriptor> configs;
     try {
-      configs = heuristic_configs(graph_, m.mode, heur_log);
+      configs = heuristic_configs(graph_, mode, heur_log);
     } catch (const InternalError& e) {
-      heur_log += cat_str(" heuristic mode ", m.name, " failed: ", e.what(), ";");
+      heur_log += cat_str(" heuristic mode ", name, " failed: ", e.what(), ";");
     }
-    for (size_t rank = 0; rank < configs.size(); ++rank) {
-      EngineCandidate cand;
-      cand.source = cat_str(m.name, "#", rank);
-      BackendDescriptor engine(CUDNN_BACKEND_ENGINE_DESCRIPTOR);
-      try {
-        configs[rank].get_desc(CUDNN_ATTR_ENGINECFG_ENGINE, engine, "CUDNN_ATTR_ENGINECFG_ENGINE");
-        cand.global_index = engine.get_int64(CUDNN_ATTR_ENGINE_GLOBAL_INDEX, "CUDNN_ATTR_ENGINE_GLOBAL_INDEX");
-        cand.numerical_notes = engine_numerical_notes(engine);
-      } catch (const InternalError& e) {
-        // Without its numerical notes a config cannot be shown to be deterministic: never use it.
-        cand.verdict = cat_str("skipped, engine or notes unreadable: ", e.what());
-        candidates_.push_back(std::move(cand));
-        continue;
-      }
-      // Behavior notes and knobs only describe the choice: a failure to read them is recorded.
-      try {
-        cand.behavior_notes = engine_behavior_notes(engine);
-      } catch (const InternalError&) {
-        heur_log += cat_str(" ", cand.source, " behavior notes unreadable;");
-      }
-      try {
-        cand.knobs = read_knobs(configs[rank]);
-      } catch (const InternalError&) {
-        heur_log += cat_str(" ", cand.source, " knobs unreadable;");
-      }
-      const bool duplicate = std::any_of(candidates_.begin(), candidates_.end(), [&](const EngineCandidate& c) {
-        return c.global_index == cand.global_index && c.knobs == cand.knobs;
-      });
-      std::string bad_notes;
-      for (int note : cand.numerical_notes) {
-        if (std::find(excluded.begin(), excluded.end(), note) != excluded.end()) {
-          bad_notes += cat_str(bad_notes.empty() ? "" : ",", numerical_note_name(note));
-        }
-      }
-      if (duplicate) {
-        cand.verdict = "duplicate of an earlier candidate";
-      } else if (!bad_notes.empty()) {
-        cand.verdict = cat_str("excluded: ", bad_notes);
-      } else if (found) {
-        cand.verdict = "eligible, not tried (an earlier one was chosen)";
-      } else {
-        BackendDescriptor plan(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR);
-        set_plan_handle(plan, ctx.cudnn(), heur_log);
-        plan.set_desc(CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, configs[rank], "CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG");
-        const cudnnStatus_t st = plan.try_finalize();
-        if (st != CUDNN_STATUS_SUCCESS) {
-          // NOT_SUPPORTED is the normal answer of an engine that cannot take this problem.
-          cand.verdict = cat_str("plan finalize ", cudnnGetErrorString(st), " (", cudnn_status_category(st), ")");
-          const std::string why = cudnn_last_error();
-          if (!why.empty()) cand.verdict += cat_str(": ", why);
-        } else {
-          cand.workspace_bytes = plan.get_int64(CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE,
-                                                "CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE");
-          if (cand.workspace_bytes < 0 || static_cast<size_t>(cand.workspace_bytes) > ctx.workspace_limit()) {
-            cand.verdict = cat_str("workspace over the limit of ", ctx.workspace_limit(), "B");
-          } else {
-            cand.verdict = "chosen";
-            found = true;
-            chosen_ = candidates_.size();
-            workspace_bytes_ = static_cast<size_t>(cand.workspace_bytes);
-            engine_ = std::move(engine);
-            config_ = std::move(configs[rank]);
-            plan_ = std::move(plan);
-          }
-        }
-      }
-      candidates_.push_back(std::move(cand));
+    for (size_t rank = 0; rank < configs.size(); ++rank) proposed.push_back({cat_str(name, "#", rank), std::move(configs[rank])});
+  }
+  // A replay's pin first: the recorded choice, if the library still offers it and it still builds.
+  bool found = false;
+  if (const std::string* pin = ctx.pin(problem)) {
+    found = walk(ctx, proposed, excluded, pin, heur_log);
+    if (!found) {
+      heur_log += cat_str(" the recorded ", *pin, " is not available;");
+      ctx.pin_missed(problem);
+      candidates_.clear();
     }
   }
+  if (!found) found = walk(ctx, proposed, excluded, nullptr, heur_log);
   log_ = heur_log;
   if (!found) {
     std::string excluded_names;
@@ -321,6 +267,86 @@ ConvPlan::ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath 
     fail_internal("no cuDNN engine passes the policy for ", problem, " (excluded notes ", excluded_names,
                   ", workspace limit ", ctx.workspace_limit(), "B);", heur_log, " candidates:\n", candidates_report());
   }
+}
+
+bool ConvPlan::walk(Context& ctx, std::vector<Proposed>& proposed, const std::vector<int>& excluded,
+                    const std::string* pin, std::string& log) {
+  bool found = false;
+  for (Proposed& p : proposed) {
+    EngineCandidate cand;
+    cand.source = p.source;
+    BackendDescriptor engine(CUDNN_BACKEND_ENGINE_DESCRIPTOR);
+    try {
+      p.config.get_desc(CUDNN_ATTR_ENGINECFG_ENGINE, engine, "CUDNN_ATTR_ENGINECFG_ENGINE");
+      cand.global_index = engine.get_int64(CUDNN_ATTR_ENGINE_GLOBAL_INDEX, "CUDNN_ATTR_ENGINE_GLOBAL_INDEX");
+      cand.numerical_notes = engine_numerical_notes(engine);
+    } catch (const InternalError& e) {
+      // Without its numerical notes a config cannot be shown to be deterministic: never use it.
+      cand.verdict = cat_str("skipped, engine or notes unreadable: ", e.what());
+      candidates_.push_back(std::move(cand));
+      continue;
+    }
+    // Behavior notes and knobs only describe the choice: a failure to read them is recorded.
+    try {
+      cand.behavior_notes = engine_behavior_notes(engine);
+    } catch (const InternalError&) {
+      log += cat_str(" ", cand.source, " behavior notes unreadable;");
+    }
+    try {
+      cand.knobs = read_knobs(p.config);
+    } catch (const InternalError&) {
+      log += cat_str(" ", cand.source, " knobs unreadable;");
+    }
+    const bool duplicate = std::any_of(candidates_.begin(), candidates_.end(), [&](const EngineCandidate& c) {
+      return c.global_index == cand.global_index && c.knobs == cand.knobs;
+    });
+    std::string bad_notes;
+    for (int note : cand.numerical_notes) {
+      if (std::find(excluded.begin(), excluded.end(), note) != excluded.end()) {
+        bad_notes += cat_str(bad_notes.empty() ? "" : ",", numerical_note_name(note));
+      }
+    }
+    if (duplicate) {
+      cand.verdict = "duplicate of an earlier candidate";
+    } else if (!bad_notes.empty()) {
+      cand.verdict = cat_str("excluded: ", bad_notes);
+    } else if (pin && cand.identity() != *pin) {
+      cand.verdict = "not the recorded choice";
+    } else if (found) {
+      cand.verdict = "eligible, not tried (an earlier one was chosen)";
+    } else {
+      found = try_candidate(ctx, p.config, engine, cand, log);
+    }
+    candidates_.push_back(std::move(cand));
+  }
+  return found;
+}
+
+bool ConvPlan::try_candidate(Context& ctx, BackendDescriptor& config, BackendDescriptor& engine, EngineCandidate& cand,
+                             std::string& log) {
+  BackendDescriptor plan(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR);
+  set_plan_handle(plan, ctx.cudnn(), log);
+  plan.set_desc(CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, config, "CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG");
+  const cudnnStatus_t st = plan.try_finalize();
+  if (st != CUDNN_STATUS_SUCCESS) {
+    // NOT_SUPPORTED is the normal answer of an engine that cannot take this problem.
+    cand.verdict = cat_str("plan finalize ", cudnnGetErrorString(st), " (", cudnn_status_category(st), ")");
+    const std::string why = cudnn_last_error();
+    if (!why.empty()) cand.verdict += cat_str(": ", why);
+    return false;
+  }
+  cand.workspace_bytes = plan.get_int64(CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE, "CUDNN_ATTR_EXECUTION_PLAN_WORKSPACE_SIZE");
+  if (cand.workspace_bytes < 0 || static_cast<size_t>(cand.workspace_bytes) > ctx.workspace_limit()) {
+    cand.verdict = cat_str("workspace over the limit of ", ctx.workspace_limit(), "B");
+    return false;
+  }
+  cand.verdict = "chosen";
+  chosen_ = candidates_.size();
+  workspace_bytes_ = static_cast<size_t>(cand.workspace_bytes);
+  engine_ = std::move(engine);
+  config_ = std::move(config);
+  plan_ = std::move(plan);
+  return true;
 }
 
 void ConvPlan::execute(Context& ctx, const void* x, const void* w, const void* y) const {

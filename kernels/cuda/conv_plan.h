@@ -7,7 +7,8 @@
 // WINOGRAD family; in fp32 also TENSOR_CORE, DOWN_CONVERT_INPUTS and REDUCED_PRECISION_REDUCTION)
 // or needs more workspace than the Context allows; the first config whose plan finalizes wins.
 // Nothing is timed, so the choice depends only on the problem, the device and the cuDNN version.
-// Every candidate and the reason it was taken or skipped is kept for the run record.
+// Every candidate and the reason it was taken or skipped is kept for the run record. A replay pins
+// the recorded choice (Context::set_pins): taken when the library still offers and builds it.
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -38,6 +39,7 @@ struct EngineCandidate {
   int64_t workspace_bytes = -1;                // known once a plan finalized
   std::string verdict;                         // "chosen", "excluded: ...", "finalize: ...", ...
   std::string describe() const;
+  std::string identity() const;  // "engine 70 knobs{...}": the choice alone
 };
 
 class ConvPlan : public CachedPlan {
@@ -53,10 +55,22 @@ class ConvPlan : public CachedPlan {
   const std::vector<EngineCandidate>& candidates() const { return candidates_; }
   // One line: the problem, the chosen engine, its knobs and notes, and how many were skipped.
   std::string describe() const override;
+  std::string identity() const override { return chosen().identity(); }
   // Every candidate, one per line.
   std::string candidates_report() const;
 
  private:
+  struct Proposed {
+    std::string source;  // "A#0", "fallback#3"
+    BackendDescriptor config;
+  };
+  // Walks the proposed configs in order (with `pin`: only the one whose identity it is), records
+  // every candidate's verdict and takes the first that passes the policy and builds.
+  bool walk(Context& ctx, std::vector<Proposed>& proposed, const std::vector<int>& excluded, const std::string* pin,
+            std::string& log);
+  bool try_candidate(Context& ctx, BackendDescriptor& config, BackendDescriptor& engine, EngineCandidate& cand,
+                     std::string& log);
+
   ConvDirection dir_;
   ConvGeom geom_;
   ConvMath math_;

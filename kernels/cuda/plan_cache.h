@@ -12,8 +12,11 @@ namespace thaw::cuda {
 class CachedPlan {
  public:
   virtual ~CachedPlan() = default;
-  // What was chosen and why, in one line, for run records and device logs.
+  // What was chosen and why, in one line, for device logs.
   virtual std::string describe() const = 0;
+  // What was chosen and nothing else ("engine 70 knobs{...}" for a cuDNN plan): the same string
+  // for the same choice however it was found, for run records and replay's pins.
+  virtual std::string identity() const { return describe(); }
 };
 
 class PlanCache {
@@ -34,6 +37,12 @@ class PlanCache {
   std::vector<std::string> describe_all() const {
     std::vector<std::string> out;
     for (const auto& [key, plan] : plans_) out.push_back(key + ": " + plan->describe());
+    return out;
+  }
+  // "key: identity" per plan, in key order (TrainSummary::gpu_plans, record.json result.gpu_plans).
+  std::vector<std::string> identities() const {
+    std::vector<std::string> out;
+    for (const auto& [key, plan] : plans_) out.push_back(key + ": " + plan->identity());
     return out;
   }
 
