@@ -2,12 +2,22 @@
 
 namespace thaw {
 
-std::vector<char> foldable_convs(const Graph& g, const Plan& plan) {
-  const size_t n = g.nodes.size();
-  std::vector<int> readers(n, 0);
+namespace {
+
+// How many nodes read each node's output.
+std::vector<int> reader_counts(const Graph& g) {
+  std::vector<int> readers(g.nodes.size(), 0);
   for (const Node& node : g.nodes) {
     for (int in : node.inputs) ++readers[static_cast<size_t>(in)];
   }
+  return readers;
+}
+
+}  // namespace
+
+std::vector<char> foldable_convs(const Graph& g, const Plan& plan) {
+  const size_t n = g.nodes.size();
+  const std::vector<int> readers = reader_counts(g);
   std::vector<char> folded(n, 0);
   for (size_t i = 1; i + 2 < n; ++i) {
     const Node &conv = g.nodes[i], &bn = g.nodes[i + 1], &relu = g.nodes[i + 2];
@@ -22,10 +32,7 @@ std::vector<char> foldable_convs(const Graph& g, const Plan& plan) {
 
 std::vector<char> fusable_bn_relu(const Graph& g, const Plan& plan) {
   const size_t n = g.nodes.size();
-  std::vector<int> readers(n, 0);
-  for (const Node& node : g.nodes) {
-    for (int in : node.inputs) ++readers[static_cast<size_t>(in)];
-  }
+  const std::vector<int> readers = reader_counts(g);
   std::vector<char> fused(n, 0);
   for (size_t i = 1; i + 1 < n; ++i) {
     const Node &bn = g.nodes[i], &relu = g.nodes[i + 1];

@@ -71,30 +71,8 @@ TEST_F(Tf32Test, WholeNetworkForwardIsNearTheCpu) {
 }
 
 TEST_F(Tf32Test, ThreeTrainingStepsTwiceGiveTheSameBits) {
-  const Graph g = build_inception_v4(kSize, kClasses);
-  const Plan plan = make_plan(g, g.find_block("mixed_6a"), BnPolicy::Train);
-  const ModelState<float> init = ModelState<float>::random(g, 7);
-  OptimizerConfig oc;
-  oc.momentum = 0.9;
   const Tf32Scope tf32(ctx());
-  auto train = [&](std::vector<double>& losses) {
-    return three_sgd_steps(ctx(), g, plan, init, oc, kBatch, kSize, kClasses, losses);
-  };
-  std::vector<double> loss_a, loss_b;
-  const ModelState<float> a = train(loss_a);
-  const ModelState<float> b = train(loss_b);
-  for (size_t s = 0; s < loss_a.size(); ++s) {
-    EXPECT_TRUE(std::isfinite(loss_a[s])) << "step " << s;
-    EXPECT_EQ(std::memcmp(&loss_a[s], &loss_b[s], sizeof(double)), 0) << "loss of step " << s;
-  }
-  size_t differ = 0;
-  for (size_t t = 0; t < g.tensors.size(); ++t) {
-    const Tensor<float>& va = a.values[t];
-    if (va.numel() == 0) continue;
-    differ += std::memcmp(va.data(), b.values[t].data(), sizeof(float) * static_cast<size_t>(va.numel())) != 0;
-  }
-  std::printf("[determinism] tf32, 3 SGD steps twice (frozen through mixed_6a): %zu tensors differ\n", differ);
-  EXPECT_EQ(differ, 0u);
+  expect_three_steps_twice_same_bits(ctx(), "tf32", false);
 }
 
 }  // namespace
