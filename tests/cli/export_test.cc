@@ -61,6 +61,44 @@ class ExportCommand : public ::testing::Test {
   ScratchDir dir_;
 };
 
+// `thaw export --onnx`: the ONNX model is written only when the reference model's logits match
+// thaw's on the check images, carries the weights' metadata, and leaves no working files; an
+// exporter that finds a difference writes nothing and the command says so in one line.
+TEST_F(ExportCommand, OnnxIsCheckedAgainstThawAndCarriesTheMetadata) {
+  ASSERT_EQ(run_command(train("run"), dir_).exit_code, 0);
+  const std::string base = std::string(THAW_BINARY) + " export " + sh_quote(dir_ / "run");
+  const CommandResult neither = run_command(base, dir_);
+  EXPECT_EQ(neither.exit_code, 2) << describe("export without a file", neither);
+  EXPECT_NE(neither.err.find("--out or --onnx"), std::string::npos) << neither.err;
+
+  // An exporter whose reference disagrees: exit 3 with its report; nothing may be written.
+  const std::string liar = dir_ / "liar.py";
+  std::ofstream(liar) << "import json, sys\nprint(json.dumps({'images': 4, 'max_abs_logit_diff': 0.5, "
+                         "'allowed': 0.0001}))\nsys.exit(3)\n";
+  const CommandResult bad = run_command(base + " --onnx " + sh_quote(dir_ / "bad.onnx") + " --onnx-script " +
+                                            sh_quote(liar), dir_);
+  EXPECT_EQ(bad.exit_code, 2) << describe("export with a disagreeing reference", bad);
+  EXPECT_NE(bad.err.find("differ from thaw's by 0.5"), std::string::npos) << bad.err;
+  EXPECT_FALSE(fs::exists(dir_.path() / "bad.onnx"));
+  EXPECT_FALSE(fs::exists(dir_.path() / "bad.onnx.safetensors.tmp"));
+  EXPECT_FALSE(fs::exists(dir_.path() / "bad.onnx.images.npy"));
+
+  if (!python_has_torch()) GTEST_SKIP() << kPython << " cannot import torch and numpy: the ONNX export did not run";
+  const CommandResult r = run_command(base + " --onnx " + sh_quote(dir_ / "model.onnx"), dir_);
+  ASSERT_EQ(r.exit_code, 0) << describe("export --onnx", r);
+  EXPECT_NE(r.out.find("(ONNX opset 13, dynamic batch)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("4 check images within"), std::string::npos) << r.out;
+  const std::string onnx = read_text(dir_.path() / "model.onnx");
+  EXPECT_GT(onnx.size(), 1000000u);  // the weights are in it
+  for (const char* key : {"thaw_class_names", "thaw_preprocess", "thaw_input_size", "thaw_input"}) {
+    EXPECT_NE(onnx.find(key), std::string::npos) << key;
+  }
+  for (const char* left : {"model.onnx.safetensors.tmp", "model.onnx.images.npy", "model.onnx.thaw-logits.npy",
+                           "model.onnx.metadata.json", "model.onnx.log", "model.onnx.tmp"}) {
+    EXPECT_FALSE(fs::exists(dir_.path() / left)) << left;
+  }
+}
+
 TEST_F(ExportCommand, WritesExactlyTimmsStateDictForKClassesFromAStoppedOrCompleteRun) {
   const Graph g = build_inception_v4(75, 3, 0.0);
 
