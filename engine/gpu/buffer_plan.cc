@@ -4,7 +4,7 @@
 #include <numeric>
 
 #include "core/error.h"
-#include "engine/gpu/frozen_fold.h"
+#include "engine/gpu/op_fusions.h"
 
 namespace thaw {
 

@@ -36,7 +36,7 @@ class StepMemoryPlan {
   // The layout for Phase::Train. A Phase::Eval forward uses the same layout: it writes a subset of
   // the buffers and reads nothing past its own last reader, so the training lifetimes cover it.
   // Activations and their gradients take `activation_bytes` each (4: fp32, 2: bf16). `folded`
-  // (engine/gpu/frozen_fold.h; null: none): a folded convolution writes straight into its ReLU's
+  // (engine/gpu/op_fusions.h; null: none): a folded convolution writes straight into its ReLU's
   // output, which then lives from the convolution's forward; the convolution and its batch norm
   // get no output buffer. `bn_relu` (fusable_bn_relu; null: none): a fused batch norm writes its
   // ReLU's output and its backward reads the ReLU's output and gradient; it gets neither buffer.

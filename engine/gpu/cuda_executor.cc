@@ -6,24 +6,12 @@
 #include <cstring>
 
 #include "core/bf16.h"
-#include "engine/gpu/frozen_fold.h"
+#include "engine/gpu/op_fusions.h"
 #include "core/error.h"
-#include "graph/node_geometry.h"
-#include "core/philox.h"
-#include "kernels/cuda/accumulate.h"
-#include "kernels/cuda/avgpool.h"
-#include "kernels/cuda/batchnorm.h"
 #include "kernels/cuda/check.h"
-#include "kernels/cuda/concat.h"
-#include "kernels/cuda/conv2d.h"
 #include "kernels/cuda/convert.h"
 #include "kernels/cuda/fold_bn.h"
-#include "kernels/cuda/dropout.h"
-#include "kernels/cuda/global_avgpool.h"
-#include "kernels/cuda/linear.h"
 #include "kernels/cuda/loss.h"
-#include "kernels/cuda/maxpool.h"
-#include "kernels/cuda/relu.h"
 
 namespace thaw {
 

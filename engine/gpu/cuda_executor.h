@@ -89,7 +89,7 @@ class CudaExecutor {
   int64_t batch() const { return batch_; }
   bool bf16() const { return bf16_; }
   // The frozen part as inference and every trainable batch norm fused with its ReLU
-  // (engine/gpu/frozen_fold.h): on by default; off runs every batch norm and ReLU as its own op (the
+  // (engine/gpu/op_fusions.h): on by default; off runs every batch norm and ReLU as its own op (the
   // CPU executor's order of operations). Call before the first forward.
   void set_fold_frozen(bool on);
   int folded_convs() const;

@@ -1,6 +1,6 @@
 #pragma once
 // Held-out evaluation on the GPU (`--device cuda`): the whole network as inference (every block
-// frozen, running statistics, the frozen groups folded: engine/gpu/frozen_fold.h) on a GPU
+// frozen, running statistics, the frozen groups folded: engine/gpu/op_fusions.h) on a GPU
 // executor that keeps its plans and buffers from one evaluation to the next; refresh() brings the
 // current weights over before each. fp32 whatever the training precision (the weights evaluated
 // are the fp32 masters). Only built with CUDA.

@@ -58,7 +58,10 @@ template <typename T>
 void Executor<T>::refresh_working_copies(int node) {
   if constexpr (std::is_same_v<T, float>) {
     if (!bf16_ || !bf16_weight_operands(g_.nodes[node].kind)) return;
+    // A frozen node's weights never change under this executor: their copies are made once.
+    const bool frozen = !plan_.trainable[node];
     for (int t : g_.nodes[node].tensors) {
+      if (frozen && !working_[t].empty()) continue;
       working_[t] = state_.values[t];
       round_to_bf16(working_[t].data(), working_[t].numel());
     }

@@ -58,6 +58,8 @@ class Executor {
 
   // On: the bf16 rule of engine/model/mixed_precision.h, emulated in fp32 arithmetic (every value
   // the rule stores as bf16 is rounded to it where the GPU step stores it). Executor<float> only.
+  // The bf16 copies of frozen weights are made at their first forward and kept: frozen tensors of
+  // the state must not change under the executor (trainable ones are copied at every forward).
   void set_bf16(bool on);
   bool bf16() const { return bf16_; }
 

@@ -55,9 +55,8 @@ void set_feature_cache(TrainConfig& cfg, const RunConfig& c) {
 
 void apply_train_device(TrainConfig& cfg, const RunConfig& c, std::ostream& note) {
   cfg.cuda = c.device == "cuda";
-  cfg.tf32 = c.precision == "tf32";
-  cfg.bf16 = c.precision == "bf16";
-  if (cfg.bf16 && cfg.cache_train && c.freeze_through != "none") {
+  cfg.numerics = parse_numerics(c.precision);
+  if (cfg.bf16() && cfg.cache_train && c.freeze_through != "none") {
     // The cache's frozen part computes in fp32; the bf16 rule rounds inside it.
     note << "thaw: --precision bf16: the feature cache does not hold bf16 activations yet; training without it\n";
     cfg.cache_train = false;

@@ -49,8 +49,7 @@ TrainConfig bench_config(int64_t batch, Numerics numerics) {
   TrainConfig cfg;
   cfg.batch_size = batch;
   cfg.shards = 1;
-  cfg.tf32 = numerics == Numerics::Tf32;
-  cfg.bf16 = numerics == Numerics::Bf16;
+  cfg.numerics = numerics;
   cfg.optimizer = OptimizerConfig{};  // SGD, momentum 0.9, no weight decay
   cfg.schedule.base_lr = 1e-3;
   return cfg;

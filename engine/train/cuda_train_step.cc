@@ -51,14 +51,14 @@ CudaTrainStep::CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>
   layout_.shards = cfg.shards;
   validate_shards(layout_, g, plan);
   ctx_ = std::make_unique<cuda::Context>(0);
-  ctx_->set_tf32(cfg.tf32);
+  ctx_->set_tf32(cfg.numerics == Numerics::Tf32);
   std::map<std::string, std::string> pins;
   for (const std::string& line : cfg.gpu_pins) {
     const size_t at = line.find(": ");
     if (at != std::string::npos) pins[line.substr(0, at)] = line.substr(at + 2);
   }
   ctx_->set_pins(std::move(pins));
-  exec_ = std::make_unique<CudaExecutor>(*ctx_, g, plan, state, cfg.bf16);
+  exec_ = std::make_unique<CudaExecutor>(*ctx_, g, plan, state, cfg.bf16());
   exec_->set_fold_frozen(cfg.gpu_fold_frozen);
   opt_ = std::make_unique<CudaOptimizer>(*exec_, cfg.optimizer);
   if (layout_.shards > 1) leaves_ = std::make_unique<CudaLeafStack>(*ctx_, exec_->trainable_span());

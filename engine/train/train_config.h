@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/model/mixed_precision.h"
 #include "engine/data/loader.h"
 #include "engine/infer/feature_cache.h"
 #include "engine/model/model_state.h"
@@ -55,12 +56,12 @@ struct TrainConfig {
   Comm* comm = nullptr;
   // --device cuda: the step runs on GPU 0 (engine/train/cuda_train_step.h, one rank; engine/train/step_runner.h).
   bool cuda = false;
-  // --precision tf32: the GPU step's convolutions and matrix products on TF32 tensor cores.
-  bool tf32 = false;
-  // --precision bf16: the step follows the bf16 rule (engine/model/mixed_precision.h); on the CPU
-  // emulated in fp32 arithmetic (--emulate-bf16). Evaluation computes in fp32 either way.
-  bool bf16 = false;
-  // The GPU step folds its frozen conv-bn-relu groups (engine/gpu/frozen_fold.h): the same model,
+  // --precision (engine/model/mixed_precision.h): tf32, the GPU step's convolutions and matrix
+  // products on TF32 tensor cores; bf16, the step follows the bf16 rule (on the CPU emulated in fp32
+  // arithmetic, --emulate-bf16). Evaluation computes in fp32 either way.
+  Numerics numerics = Numerics::Fp32;
+  bool bf16() const { return numerics == Numerics::Bf16; }
+  // The GPU step folds its frozen conv-bn-relu groups (engine/gpu/op_fusions.h): the same model,
   // other float roundings than the CPU's. Off for tests that compare the two op by op.
   bool gpu_fold_frozen = true;
   // A replay's pins: the recorded run's GPU library choices ("problem: identity" lines,

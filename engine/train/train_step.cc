@@ -61,7 +61,7 @@ TrainStep::TrainStep(const Graph& g, const Plan& plan, ModelState<float>& state,
   THAW_CHECK(cfg.ranks == comm_.size(), "the run has ", cfg.ranks, " ranks, its comm ", comm_.size());
   THAW_CHECK(comm_.kind() != "nccl", "the CPU step exchanges host memory, not a GPU's");
   validate_shards(layout_, g, plan);
-  exec_.set_bf16(cfg.bf16);
+  exec_.set_bf16(cfg.bf16());
   if (layout_.shards == 1) return;
   exec_.set_collect_bn_stats(true);
   if (plan.bn == BnPolicy::Train) {

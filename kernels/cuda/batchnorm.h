@@ -14,7 +14,7 @@ class Context;
 // save_mean / save_invstd: per channel, kept for backward. running_* are updated in place.
 // S: float or bf16 (kernels/cuda/storage.h) for x, y, dy and dx; gamma, beta, the statistics and
 // the parameter gradients are fp32 either way. `relu` / `relu_y`: the ReLU that follows the batch
-// norm runs inside it (a fused pair, engine/gpu/frozen_fold.h): the forward writes the ReLU's
+// norm runs inside it (a fused pair, engine/gpu/op_fusions.h): the forward writes the ReLU's
 // output; the backward takes the ReLU's output gradient dy and its output relu_y, and gives what
 // the separate ReLU backward and batch-norm backward would have.
 template <typename S>

@@ -1,7 +1,7 @@
 #pragma once
 // The GPU twin of kernels/cpu/fold_bn.h: a frozen batch norm folded into its convolution's weights
 // and a bias (the same float and double operations, so the same bits), and the fused bias + ReLU
-// pass that follows the folded convolution (engine/gpu/frozen_fold.h).
+// pass that follows the folded convolution (engine/gpu/op_fusions.h).
 #include <cstdint>
 
 #include "kernels/cuda/storage.h"

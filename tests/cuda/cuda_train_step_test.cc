@@ -173,7 +173,7 @@ TEST_F(CudaTrainStepTest, AdamWTwoShardsTrainLikeTheCpu) { check_against_cpu(2, 
 TEST_F(CudaTrainStepTest, Bf16TwoShardsTrainNearTheCpuTwin) {
   const Model m;
   TrainConfig cfg = config(2, sgd_momentum());
-  cfg.bf16 = true;
+  cfg.numerics = Numerics::Bf16;
   const RunResult cpu = train_steps<TrainStep>(m, cfg);
   const RunResult gpu = train_steps<CudaTrainStep>(m, cfg);
   for (size_t s = 0; s < cpu.losses.size(); ++s) {

@@ -1,4 +1,4 @@
-// The frozen part folded on the GPU (engine/gpu/frozen_fold.h, kernels/cuda/fold_bn.h): the folded
+// The frozen part folded on the GPU (engine/gpu/op_fusions.h, kernels/cuda/fold_bn.h): the folded
 // weights and biases equal the CPU twin's bit for bit, bias + ReLU is exact, and a whole network
 // frozen through mixed_6h gives the unfolded executor's logits within float rounding (the measured
 // difference printed; a wiring error moves logits by their own size) and the same trainable
@@ -22,6 +22,22 @@ namespace {
 
 using FoldTest = CudaTest;
 
+// A network, its plan, a random state and one synthetic batch.
+struct Case {
+  Case(int64_t size, int64_t batch, int64_t classes, const char* freeze, uint64_t seed)
+      : batch(batch), g(build_inception_v4(size, classes)), plan(make_plan(g, g.find_block(freeze), BnPolicy::Train)),
+        init(ModelState<float>::random(g, seed)) {
+    synthetic_batch(seed, 0, batch, size, classes, x, labels);
+  }
+  std::vector<float> pixels() const { return {x.data(), x.data() + x.numel()}; }
+  int64_t batch;
+  Graph g;
+  Plan plan;
+  ModelState<float> init;
+  Tensor<float> x;
+  std::vector<int32_t> labels;
+};
+
 TEST_F(FoldTest, FoldedWeightsAndBiasReluEqualTheCpuTwin) {
   const int64_t c_out = 48, per = 32 * 9;
   const auto w = random_floats(c_out * per, 50), gamma = random_floats(c_out, 51, 0.5f, 2.0f),
@@ -43,21 +59,15 @@ TEST_F(FoldTest, FoldedWeightsAndBiasReluEqualTheCpuTwin) {
 }
 
 TEST_F(FoldTest, AFrozenFrontFoldedGivesTheUnfoldedLogits) {
-  constexpr int64_t kSize = 299, kBatch = 2, kClasses = 10;
-  const Graph g = build_inception_v4(kSize, kClasses);
-  const Plan plan = make_plan(g, g.find_block("mixed_6h"), BnPolicy::Train);
-  const ModelState<float> init = ModelState<float>::random(g, 7);
-  Tensor<float> x;
-  std::vector<int32_t> labels;
-  synthetic_batch(5, 0, kBatch, kSize, kClasses, x, labels);
-  auto d_x = to_device(std::vector<float>(x.data(), x.data() + x.numel()));
-  CudaExecutor folded(ctx(), g, plan, init), plain(ctx(), g, plan, init);
+  const Case c(299, 2, 10, "mixed_6h", 7);
+  auto d_x = to_device(c.pixels());
+  CudaExecutor folded(ctx(), c.g, c.plan, c.init), plain(ctx(), c.g, c.plan, c.init);
   plain.set_fold_frozen(false);
   ASSERT_GT(folded.folded_convs(), 100);
   ASSERT_EQ(plain.folded_convs(), 0);
-  folded.forward(d_x.data(), kBatch, Phase::Train, {5, 0, 0});
+  folded.forward(d_x.data(), c.batch, Phase::Train, {5, 0, 0});
   const std::vector<float> a = folded.logits_to_host();
-  plain.forward(d_x.data(), kBatch, Phase::Train, {5, 0, 0});
+  plain.forward(d_x.data(), c.batch, Phase::Train, {5, 0, 0});
   const std::vector<float> b = plain.logits_to_host();
   double worst = 0, scale = 0;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -73,24 +83,18 @@ TEST_F(FoldTest, AFrozenFrontFoldedGivesTheUnfoldedLogits) {
 // A trainable batch norm fused with its ReLU does exactly the separate ops' float operations: the
 // logits and every gradient of a training step are the same bits, fp32 and bf16.
 TEST_F(FoldTest, FusedBatchNormReluGivesTheSeparateOpsBits) {
-  constexpr int64_t kSize = 139, kBatch = 4, kClasses = 5;
-  const Graph g = build_inception_v4(kSize, kClasses);
-  const Plan plan = make_plan(g, g.find_block("none"), BnPolicy::Train);
-  const ModelState<float> init = ModelState<float>::random(g, 9);
-  Tensor<float> x;
-  std::vector<int32_t> labels;
-  synthetic_batch(6, 0, kBatch, kSize, kClasses, x, labels);
-  auto d_x = to_device(std::vector<float>(x.data(), x.data() + x.numel()));
-  auto d_labels = to_device(labels);
+  const Case c(139, 4, 5, "none", 9);
+  auto d_x = to_device(c.pixels());
+  auto d_labels = to_device(c.labels);
   for (const bool bf16 : {false, true}) {
-    CudaExecutor fused(ctx(), g, plan, init, bf16), plain(ctx(), g, plan, init, bf16);
+    CudaExecutor fused(ctx(), c.g, c.plan, c.init, bf16), plain(ctx(), c.g, c.plan, c.init, bf16);
     plain.set_fold_frozen(false);
     auto step = [&](CudaExecutor& e) {
-      e.forward(d_x.data(), kBatch, Phase::Train, {6, 0, 0});
+      e.forward(d_x.data(), c.batch, Phase::Train, {6, 0, 0});
       e.loss(d_labels.data());
       e.backward();
       std::vector<float> out = e.logits_to_host();
-      for (int t : plan.trainable_tensors) {
+      for (int t : c.plan.trainable_tensors) {
         const std::vector<float> gr = e.grad_to_host(t);
         out.insert(out.end(), gr.begin(), gr.end());
       }

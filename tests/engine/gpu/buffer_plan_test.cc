@@ -8,7 +8,7 @@
 #include <string>
 
 #include "engine/gpu/buffer_plan.h"
-#include "engine/gpu/frozen_fold.h"
+#include "engine/gpu/op_fusions.h"
 #include "graph/inception_v4.h"
 
 namespace thaw {
@@ -21,7 +21,7 @@ struct Touch {
 };
 
 // What engine/gpu/cuda_executor.cc reads and writes in one training step, op by op.
-// With `folded` (engine/gpu/frozen_fold.h), a folded convolution reads its input and writes its
+// With `folded` (engine/gpu/op_fusions.h), a folded convolution reads its input and writes its
 // ReLU's output (conv, then bias + ReLU in place) at its own time; its batch norm and ReLU touch nothing.
 // A fused batch norm's reads and writes at `at` in both directions: its input, its ReLU's output,
 // its statistics.
@@ -151,7 +151,7 @@ TEST(StepMemoryPlan, EveryTouchIsLiveAndNoLiveBuffersOverlap) {
   check_layout(g, "mixed_6a", BnPolicy::Frozen, 2, true);
 }
 
-// Which nodes fold (engine/gpu/frozen_fold.h): every frozen conv-bn-relu triple, nothing trainable;
+// Which nodes fold (engine/gpu/op_fusions.h): every frozen conv-bn-relu triple, nothing trainable;
 // every trainable batch norm fuses with its ReLU; together they drop buffers from the arena.
 TEST(FrozenFold, EveryFrozenBasicConvFoldsAndNothingTrainable) {
   const Graph g = build_inception_v4(299, 10);

@@ -144,7 +144,7 @@ TEST(ParallelStep, Bf16StepsGiveTheSameBitsOnOneAndTwoRanks) {
   const Graph g = build_inception_v4(kSize, kClasses, 0.25);
   TrainConfig cfg = base_config(g);
   const RunResult fp32 = run_with_ranks(g, cfg, 1);
-  cfg.bf16 = true;
+  cfg.numerics = Numerics::Bf16;
   const RunResult one = run_with_ranks(g, cfg, 1), two = run_with_ranks(g, cfg, 2);
   ASSERT_EQ(one.lines.size(), 2u);
   EXPECT_EQ(two.lines, one.lines);

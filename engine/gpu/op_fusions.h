@@ -1,9 +1,10 @@
 #pragma once
-// The frozen part as inference on the GPU: a frozen convolution followed by its own batch norm and
+// Which ops the GPU executor runs fused. The frozen part as inference: a frozen convolution followed by its own batch norm and
 // ReLU (timm's BasicConv2d: conv, bn, relu, each the only reader of the one before) runs as one
 // convolution with the batch norm folded into its weights and a bias, then one fused bias + ReLU
 // pass (kernels/cuda/fold_bn.h): no batch-norm pass, no separate ReLU pass, and neither the
-// convolution's nor the batch norm's output is ever stored. Pure bookkeeping, tested on any machine.
+// convolution's nor the batch norm's output is ever stored. The trainable part: each batch norm with
+// the ReLU after it (fusable_bn_relu). Pure bookkeeping, tested on any machine.
 #include <vector>
 
 #include "engine/model/plan.h"

@@ -1,4 +1,4 @@
-#include "engine/gpu/frozen_fold.h"
+#include "engine/gpu/op_fusions.h"
 
 namespace thaw {
 
