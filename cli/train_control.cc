@@ -11,7 +11,7 @@ namespace {
 // checkpoints, never its bits.
 bool allowed_with_resume(const std::string& name) {
   for (const char* ok : {"--help", "--resume", "--stop-at-step", "--threads", "--workers", "--checkpoint-every",
-                         "--keep-checkpoints", "--ranks", "--devices", "--rank-timeout"}) {
+                         "--keep-checkpoints", "--ranks", "--devices", "--gpu-comm", "--rank-timeout"}) {
     if (name == ok) return true;
   }
   return false;

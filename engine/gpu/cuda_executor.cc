@@ -8,6 +8,8 @@
 #include "core/bf16.h"
 #include "engine/gpu/op_fusions.h"
 #include "core/error.h"
+#include "graph/node_geometry.h"
+#include "kernels/cuda/bn_running.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/convert.h"
 #include "kernels/cuda/fold_bn.h"
@@ -198,6 +200,14 @@ const float* CudaExecutor::forward(const float* x, int64_t batch, Phase phase, c
   // The bf16 logits' values in fp32, for the loss and the callers.
   cuda::to_float(ctx_, batch * g_.num_classes, out_as<cuda::bf16>(g_.output_node()), logits32_.data());
   return logits32_.data();
+}
+
+void CudaExecutor::apply_bn_statistics(int node, const float* stats) {
+  const Node& n = g_.nodes[node];
+  THAW_CHECK(n.kind == OpKind::BatchNorm, n.name, " is not a batch norm");
+  const int64_t c = n.out[0];
+  cuda::bn_running_update(ctx_, c, bn_geom(n, 1).momentum, stats, stats + c, param(node, 2), param(node, 3));
+  ++batches_tracked_[n.tensors[4]];
 }
 
 void CudaExecutor::set_fold_frozen(bool on) {

@@ -83,6 +83,16 @@ class CudaExecutor {
   // Offset of a trainable tensor inside that span (in floats), -1 for others.
   int64_t trainable_offset(int tensor) const { return grad_offset_[tensor]; }
 
+  // Virtual shards (engine/train/cuda_train_step.h): with a sink, each trainable batch norm on batch
+  // statistics leaves its running statistics alone and writes the batch's mean and unbiased
+  // variance, rounded to float, to sink[node] (2 x channels floats: means, then variances), as
+  // the CPU executor's set_collect_bn_stats; apply_bn_statistics then moves the running
+  // statistics from them, one shard at a time. An empty sink: the running statistics move inside
+  // forward (one shard).
+  void set_bn_sink(std::vector<float*> per_node) { bn_sink_ = std::move(per_node); }
+  // One shard's move of node's running statistics from `stats` (means, then variances).
+  void apply_bn_statistics(int node, const float* stats);
+
   const Graph& graph() const { return g_; }
   const Plan& plan() const { return plan_; }
   cuda::Context& context() { return ctx_; }
@@ -186,6 +196,7 @@ class CudaExecutor {
   bool loss_ready_ = false;
   bool forward_train_ = false;  // the last forward ran in Phase::Train
   std::vector<char> grad_started_;  // per node: its output gradient was written this backward
+  std::vector<float*> bn_sink_;     // per node (set_bn_sink)
   // --profile: marks per op, read at flush_profile.
   struct PendingTime {
     int node;  // -1: other work, named by `what`

@@ -64,7 +64,18 @@ void CudaExecutor::forward_node(int i, Phase phase, const StepKey& key) {
     case OpKind::Conv: cuda::conv2d_forward<S>(ctx_, conv_geom(n, in, batch_), x, weight<S>(i, 0), y); break;
     case OpKind::BatchNorm: {
       const BnGeom bg = bn_geom(n, batch_);
-      if (train && plan_.bn == BnPolicy::Train) {
+      if (train && plan_.bn == BnPolicy::Train && !bn_sink_.empty()) {
+        // As the CPU executor collects them: with momentum 1, the running-statistics update from
+        // zeros leaves exactly the batch mean and unbiased variance, rounded to float.
+        float* sink = bn_sink_[static_cast<size_t>(i)];
+        THAW_CHECK(sink != nullptr, "no batch-statistics destination for ", n.name);
+        BnGeom once = bg;
+        once.momentum = 1.0;
+        THAW_CUDA_CHECK(cudaMemsetAsync(sink, 0, 2 * static_cast<size_t>(n.out[0]) * sizeof(float), ctx_.stream()));
+        cuda::batchnorm_forward_train<S>(ctx_, once, x, param(i, 0), param(i, 1), sink, sink + n.out[0], y,
+                                         arena_at<float>(StepBufferKind::BnMean, i),
+                                         arena_at<float>(StepBufferKind::BnInvstd, i), fused_relu);
+      } else if (train && plan_.bn == BnPolicy::Train) {
         cuda::batchnorm_forward_train<S>(ctx_, bg, x, param(i, 0), param(i, 1), param(i, 2), param(i, 3), y,
                                          arena_at<float>(StepBufferKind::BnMean, i),
                                          arena_at<float>(StepBufferKind::BnInvstd, i), fused_relu);

@@ -5,7 +5,8 @@
 //
 // Implementations: SelfComm (one rank), ThreadComm (ranks as threads of one process,
 // engine/parallel/comm_threads.h), MpiComm (one process per rank, engine/parallel/comm_mpi.h), NcclComm (one GPU
-// per rank, device memory, engine/parallel/comm_nccl.h).
+// per rank, device memory, engine/parallel/comm_nccl.h), StagedComm (device memory moved through a
+// host comm, engine/parallel/comm_staged.h).
 #include <chrono>
 #include <cstddef>
 #include <span>
@@ -85,6 +86,9 @@ class Comm {
   // Stops the group: waits in every rank end with RankAborted carrying `why` (where the transport
   // can reach them; MPI ends the job).
   virtual void abort(const std::string& why) = 0;
+  // Whether another rank stopped the group: a comm that waits on a transport of its own (NCCL)
+  // polls its host comm's, so that a failure seen there ends its waits too.
+  virtual bool stopped() const { return false; }
 };
 
 // One rank, nothing to exchange.

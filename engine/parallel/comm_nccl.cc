@@ -11,7 +11,7 @@
 #include <cstring>
 #include <thread>
 
-#include "kernels/cuda/accumulate.h"
+#include "engine/parallel/device_space.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/context.h"
 
@@ -87,23 +87,6 @@ std::shared_ptr<NcclLibrary> load_nccl() {
   return lib;
 }
 
-// The GPU's memory, with the comm's stream and the accumulate kernel.
-class DeviceSpace final : public BufferSpace {
- public:
-  explicit DeviceSpace(cuda::Context& ctx) : ctx_(ctx) {}
-  float* scratch(size_t count) override { return static_cast<float*>(ctx_.scratch(count * sizeof(float))); }
-  void add(float* dst, const float* src, size_t count) override {
-    cuda::accumulate(ctx_, static_cast<int64_t>(count), src, dst);
-  }
-  void copy(void* dst, const void* src, size_t bytes) override {
-    if (bytes == 0 || dst == src) return;
-    THAW_CUDA_CHECK(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, ctx_.stream()));
-  }
-
- private:
-  cuda::Context& ctx_;
-};
-
 }  // namespace
 
 bool nccl_available(std::string* why) {
@@ -135,7 +118,21 @@ struct NcclComm::Impl {
   std::unique_ptr<cuda::Context> ctx;
   std::unique_ptr<DeviceSpace> space;
   ncclComm_t comm = nullptr;
+  const Comm* group = nullptr;
+  int device = 0;
   bool failed = false;
+
+  // Also when a constructor throws: a communicator with work that will never finish cannot be
+  // destroyed, only aborted.
+  ~Impl() {
+    if (!comm) return;
+    cudaSetDevice(device);
+    if (failed) {
+      lib->CommAbort(comm);
+    } else {
+      lib->CommDestroy(comm);
+    }
+  }
 
   // Polls NCCL's state and the stream until both are done; false at the deadline.
   bool wait(std::chrono::steady_clock::time_point deadline, bool stream_too, std::string_view what) {
@@ -153,6 +150,12 @@ struct NcclComm::Impl {
         if (s == cudaSuccess) return true;
         if (s != cudaErrorNotReady) THAW_CUDA_CHECK_CTX(s, std::string(what));
       }
+      if (group && group->stopped()) {
+        // Another rank failed and stopped the host group: this wait will never be answered.
+        failed = true;
+        throw RankAborted(-1, cat_str("the run was stopped by another rank's failure while this rank waited for its ",
+                                      what));
+      }
       if (std::chrono::steady_clock::now() > deadline) return false;
       std::this_thread::sleep_for(pause);
       pause = std::min(pause * 2, std::chrono::microseconds(1000));
@@ -160,8 +163,11 @@ struct NcclComm::Impl {
   }
 };
 
-NcclComm::NcclComm(const NcclId& id, int rank, int size, int device, std::chrono::milliseconds timeout)
+NcclComm::NcclComm(const NcclId& id, int rank, int size, int device, std::chrono::milliseconds timeout,
+                   const Comm* group)
     : impl_(std::make_unique<Impl>()), rank_(rank), size_(size), device_(device), timeout_(timeout) {
+  impl_->group = group;
+  impl_->device = device;
   impl_->lib = load_nccl();
   impl_->ctx = std::make_unique<cuda::Context>(device);
   impl_->space = std::make_unique<DeviceSpace>(*impl_->ctx);
@@ -181,16 +187,7 @@ NcclComm::NcclComm(const NcclId& id, int rank, int size, int device, std::chrono
   }
 }
 
-NcclComm::~NcclComm() {
-  if (!impl_ || !impl_->comm) return;
-  cudaSetDevice(device_);
-  // A communicator with work that will never finish cannot be destroyed, only aborted.
-  if (impl_->failed) {
-    impl_->lib->CommAbort(impl_->comm);
-  } else {
-    impl_->lib->CommDestroy(impl_->comm);
-  }
-}
+NcclComm::~NcclComm() = default;
 
 BufferSpace& NcclComm::space() { return *impl_->space; }
 
@@ -246,7 +243,7 @@ NcclId nccl_unique_id() { fail_user("GPU ranks: this thaw was built without CUDA
 
 struct NcclComm::Impl {};
 
-NcclComm::NcclComm(const NcclId&, int, int, int, std::chrono::milliseconds timeout) : timeout_(timeout) {
+NcclComm::NcclComm(const NcclId&, int, int, int, std::chrono::milliseconds timeout, const Comm*) : timeout_(timeout) {
   fail_user("GPU ranks: this thaw was built without CUDA");
 }
 NcclComm::~NcclComm() = default;

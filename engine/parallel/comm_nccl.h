@@ -31,8 +31,10 @@ NcclId nccl_unique_id();
 class NcclComm final : public Comm {
  public:
   // Joins the communicator of `size` ranks as `rank`, on GPU `device`; returns once every rank has
-  // joined, or throws RankFailure after `timeout`.
-  NcclComm(const NcclId& id, int rank, int size, int device, std::chrono::milliseconds timeout);
+  // joined, or throws RankFailure after `timeout`. `group`, when given, is the ranks' host comm:
+  // every wait also ends (RankAborted, the communicator aborted) as soon as it is stopped().
+  NcclComm(const NcclId& id, int rank, int size, int device, std::chrono::milliseconds timeout,
+           const Comm* group = nullptr);
   ~NcclComm() override;  // ncclCommDestroy, or ncclCommAbort after a failure
   NcclComm(const NcclComm&) = delete;
   NcclComm& operator=(const NcclComm&) = delete;

@@ -64,6 +64,7 @@ class ThreadComm final : public Comm {
     hub_.exchange(rank_, sends, recvs, what);
   }
   void abort(const std::string& why) override { hub_.abort(rank_, why); }
+  bool stopped() const override { return hub_.aborted(); }
 
  private:
   ThreadHub& hub_;

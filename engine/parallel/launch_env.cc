@@ -28,6 +28,19 @@ constexpr const char* kPairs[][2] = {{"OMPI_COMM_WORLD_RANK", "OMPI_COMM_WORLD_S
                                      {"PMIX_RANK", "OMPI_COMM_WORLD_SIZE"},
                                      {"SLURM_PROCID", "SLURM_STEP_NUM_TASKS"}};
 
+constexpr const char* kLocalRanks[] = {"OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID", "PMI_LOCAL_RANK",
+                                       "SLURM_LOCALID"};
+
+void detect_local_rank(const std::function<const char*(const char*)>& getenv, LaunchEnv& e) {
+  for (const char* name : kLocalRanks) {
+    const char* v = getenv(name);
+    if (v == nullptr) continue;
+    e.local_rank = parse_int(name, v);
+    e.local_source = name;
+    return;
+  }
+}
+
 }  // namespace
 
 std::optional<LaunchEnv> detect_launch(const std::function<const char*(const char*)>& getenv) {
@@ -42,6 +55,7 @@ std::optional<LaunchEnv> detect_launch(const std::function<const char*(const cha
     if (e.size < 1 || e.rank >= e.size) {
       fail_user("the launcher's environment says rank ", e.rank, " of ", e.size, " (", e.source, ")");
     }
+    detect_local_rank(getenv, e);
     return e;
   }
   return std::nullopt;

@@ -11,6 +11,10 @@ struct LaunchEnv {
   int rank = 0;
   int size = 1;
   std::string source;  // the variables it came from, for messages: "OMPI_COMM_WORLD_RANK/SIZE"
+  // The rank among this node's processes (a GPU rank's GPU), -1 where the launcher does not say:
+  // OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID (MPICH, Intel MPI), PMI_LOCAL_RANK, SLURM_LOCALID.
+  int local_rank = -1;
+  std::string local_source;  // the variable it came from
 };
 
 // OpenMPI (OMPI_COMM_WORLD_RANK/SIZE), MPICH and Intel MPI (PMI_RANK/PMI_SIZE), PMIx launchers

@@ -56,15 +56,21 @@ std::string first_difference(const std::string& ours, const std::string& theirs,
 
 void check_devices(const RankOptions& o) {
   if (o.devices.empty()) return;
+  for (size_t i = 0; i < o.devices.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (o.devices[i] == o.devices[j] && o.gpu_comm == GpuTransport::Nccl) {
+        fail_user("--devices: GPU ", o.devices[i], " is named twice; NCCL runs one rank per GPU (--gpu-comm staged "
+                  "runs several ranks on one GPU, through host memory)");
+      }
+    }
+  }
 #if THAW_HAVE_CUDA
   std::string why;
   const int n = cuda::device_count(&why);
   if (n == 0) fail_user("--devices: ", why);
   for (int d : o.devices) {
-    if (d < 0 || d >= n) fail_user("--devices: no GPU ", d, " (this machine has ", n, ")");
+    if (d < 0 || d >= n) fail_user("--devices: no GPU ", d, " (this machine has ", n, ": 0 to ", n - 1, ")");
   }
-  fail_user("--devices: GPU ranks (one per GPU through NCCL) are not in thaw train yet; --device cuda trains on "
-            "one GPU as one rank, --ranks N runs CPU ranks");
 #else
   fail_user("--devices: this thaw was built without CUDA; use --ranks N for CPU ranks");
 #endif
@@ -76,8 +82,9 @@ RankContext::RankContext(const RankOptions& o) : options_(o) {
   if (o.threads < 1) fail_user("--ranks: expected at least 1, got ", o.threads);
   if (o.timeout.count() <= 0) fail_user("--rank-timeout: expected a positive number of seconds");
   if (o.threads > 1 && !o.devices.empty()) fail_user("--ranks and --devices: give one of them");
-  check_devices(o);
-  const std::optional<LaunchEnv> launch = detect_launch();
+  launch_ = detect_launch();
+  if (!launch_) check_devices(o);  // under a launcher, --devices names each node's GPUs (set_device)
+  const std::optional<LaunchEnv>& launch = launch_;
   if (!launch) return;
   if (o.threads > 1) {
     fail_user("--ranks ", o.threads, ": under ", launch->source == "SLURM_PROCID/SLURM_STEP_NUM_TASKS" ? "srun" : "mpirun",
@@ -98,12 +105,13 @@ RankContext::RankContext(const RankOptions& o) : options_(o) {
 
 RankContext::~RankContext() = default;
 
-int RankContext::total_ranks() const { return mpi_ ? mpi_->size() : options_.threads; }
+int RankContext::total_ranks() const { return mpi_ ? mpi_->size() : thread_ranks(); }
 
 bool RankContext::is_writer() const { return !mpi_ || mpi_->rank() == 0; }
 
 std::string RankContext::describe() const {
   if (mpi_) return cat_str("MPI rank ", mpi_->rank(), " of ", mpi_->size());
+  if (!options_.devices.empty()) return cat_str(options_.devices.size(), " GPU rank", options_.devices.size() == 1 ? "" : "s");
   return options_.threads == 1 ? "1 rank" : cat_str(options_.threads, " thread ranks");
 }
 
@@ -163,12 +171,24 @@ TrainSummary RankContext::train(const Graph& g, ModelState<float>& state, const 
       cfg.interactive = false;
       cfg.epoch_observer = nullptr;
     }
+    std::unique_ptr<Comm> gpu;
+    if (cfg.cuda) {
+      cfg.gpu = process_gpu_;
+      if (cfg.ranks > 1) gpu = make_gpu_comm(options_.gpu_comm, *mpi_comm_, cfg.gpu, options_.timeout);
+      cfg.gpu_comm = gpu.get();
+    }
     StopVote vote(*mpi_comm_, observer);
     return thaw::train(g, state, train_data, val_data, cfg, writer ? log : quiet, &vote);
   }
-  const int n = options_.threads;
-  if (n == 1) return thaw::train(g, state, train_data, val_data, cfg, log, observer);
+  if (cfg.cuda && !options_.devices.empty()) cfg.gpu = options_.devices[0];
+  if (thread_ranks() == 1) return thaw::train(g, state, train_data, val_data, cfg, log, observer);
+  return train_threads(g, state, train_data, val_data, cfg, log, observer);
+}
 
+TrainSummary RankContext::train_threads(const Graph& g, ModelState<float>& state, const Dataset& train_data,
+                                        const Dataset* val_data, const TrainConfig& cfg, std::ostream& log,
+                                        StepObserver* observer) {
+  const int n = thread_ranks();
   // Replicas made before any rank starts to change rank 0's state.
   std::vector<ModelState<float>> replicas(static_cast<size_t>(n - 1), state);
   TrainSummary summary;
@@ -176,6 +196,12 @@ TrainSummary RankContext::train(const Graph& g, ModelState<float>& state, const 
     const int r = comm.rank();
     TrainConfig c = cfg;
     c.comm = &comm;
+    std::unique_ptr<Comm> gpu;
+    if (c.cuda && !options_.devices.empty()) {
+      c.gpu = options_.devices[static_cast<size_t>(r)];
+      gpu = make_gpu_comm(options_.gpu_comm, comm, c.gpu, options_.timeout);
+      c.gpu_comm = gpu.get();
+    }
     std::ostream quiet(nullptr);
     if (r != 0) {
       c.out_dir.clear();

@@ -6,11 +6,16 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/parallel/comm.h"
+#include "engine/parallel/gpu_comm.h"
+#include "engine/parallel/launch_env.h"
 #include "engine/model/model_state.h"
 #include "engine/train/trainer.h"
 #include "graph/graph.h"
@@ -23,7 +28,10 @@ class MpiComm;
 
 struct RankOptions {
   int threads = 1;                // --ranks: thread ranks in this process
-  std::vector<int> devices;       // --devices: one rank per GPU
+  // --devices: one thread rank per entry, on that GPU (--device cuda); under mpirun or srun, the
+  // GPUs of a node's processes by local rank (default: GPU = local rank).
+  std::vector<int> devices;
+  GpuTransport gpu_comm = GpuTransport::Nccl;  // --gpu-comm (engine/parallel/gpu_comm.h)
   std::chrono::milliseconds timeout = kDefaultRankTimeout;  // --rank-timeout
 };
 
@@ -48,6 +56,14 @@ class RankContext {
   // else 1), so that no other process waits for this one; otherwise it propagates.
   void run(const std::function<void()>& body);
 
+  // The run's device, once known (before train): --devices needs cuda; under a launcher the
+  // process's GPU is picked (by local rank) and checked. UserError naming the flag otherwise.
+  void set_device(bool cuda);
+  // The GPU each rank trains on, for the run record (a collective under MPI: every process calls
+  // it): {"transport", "nccl" (version, for that transport), "ranks": [{rank, host, gpu, name, uuid}]};
+  // null for a CPU run.
+  nlohmann::ordered_json gpu_ranks();
+
   // Every process must run the same configuration: the texts' SHA-256 are compared across MPI
   // ranks; where they differ, every rank fails with a UserError naming the first differing field
   // (for JSON objects) and the ranks. Nothing to do for thread ranks (one configuration).
@@ -62,7 +78,15 @@ class RankContext {
                      TrainConfig cfg, std::ostream& log, StepObserver* observer);
 
  private:
+  int thread_ranks() const { return options_.devices.empty() ? options_.threads : static_cast<int>(options_.devices.size()); }
+  TrainSummary train_threads(const Graph& g, ModelState<float>& state, const Dataset& train_data,
+                             const Dataset* val_data, const TrainConfig& cfg, std::ostream& log,
+                             StepObserver* observer);
+
   RankOptions options_;
+  std::optional<LaunchEnv> launch_;
+  bool cuda_ = false;
+  int process_gpu_ = 0;  // under a launcher with --device cuda: this process's GPU
   std::unique_ptr<MpiSession> mpi_;
   std::unique_ptr<MpiComm> mpi_comm_;
 };

@@ -156,7 +156,7 @@ RunRecorder::RunRecorder(const std::filesystem::path& dir, const RunConfig& c, c
 
 RunRecorder::RunRecorder(const std::filesystem::path& dir, ojson record, int64_t steps_done, uint64_t chain,
                          ojson resume)
-    : dir_(dir), record_(std::move(record)) {
+    : dir_(dir), record_(std::move(record)), resumed_(true) {
   record_["status"] = "running";
   record_.erase("result");
   record_.erase("stopped");
@@ -164,6 +164,16 @@ RunRecorder::RunRecorder(const std::filesystem::path& dir, ojson record, int64_t
   resume["utc"] = utc_now();
   record_["resumes"].push_back(std::move(resume));
   steps_ = std::make_unique<StepsWriter>(dir / "steps.jsonl", steps_done, chain);
+  write_record(dir_, record_);
+}
+
+void RunRecorder::set_gpu_ranks(const ojson& gpu_ranks) {
+  if (gpu_ranks.is_null()) return;
+  if (resumed_) {
+    record_["resumes"].back()["gpu_ranks"] = gpu_ranks;
+  } else {
+    record_["gpu_ranks"] = gpu_ranks;
+  }
   write_record(dir_, record_);
 }
 

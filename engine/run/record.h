@@ -40,6 +40,9 @@ class RunRecorder {
   // `steps_done` lines and chained on from `chain`.
   RunRecorder(const std::filesystem::path& dir, nlohmann::ordered_json record, int64_t steps_done, uint64_t chain,
               nlohmann::ordered_json resume);
+  // The GPU ranks (RankContext::gpu_ranks): "gpu_ranks" in the record, or in this resume's entry
+  // for a resumed run (which may run on another GPU count). Nothing for null.
+  void set_gpu_ranks(const nlohmann::ordered_json& gpu_ranks);
   StepObserver& steps() { return *steps_; }
   const nlohmann::ordered_json& record() const { return record_; }
   // Rewrites record.json with status "stopped" and where: the steps done and the checkpoint to
@@ -56,6 +59,7 @@ class RunRecorder {
   std::filesystem::path dir_;
   nlohmann::ordered_json record_;
   std::unique_ptr<StepsWriter> steps_;
+  bool resumed_ = false;
 };
 
 // RUN_DIR/record.json, parsed; a missing file, another format or a newer version is a UserError.

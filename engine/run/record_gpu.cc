@@ -56,6 +56,17 @@ void add_cuda(nlohmann::ordered_json& env) {
 
 }  // namespace
 
+nlohmann::ordered_json gpu_identity(int device) {
+#if THAW_HAVE_CUDA
+  cudaDeviceProp p{};
+  const cudaError_t e = cudaGetDeviceProperties(&p, device);
+  if (e != cudaSuccess) return {{"gpu", device}, {"error", cudaGetErrorString(e)}};
+  return {{"gpu", device}, {"name", std::string(p.name)}, {"uuid", uuid_text(p.uuid)}};
+#else
+  return {{"gpu", device}, {"error", "this thaw was built without CUDA"}};
+#endif
+}
+
 void add_device_environment(nlohmann::ordered_json& env, std::string_view device) {
   env["device"] = "cpu";
   env["gpus"] = nlohmann::ordered_json::array();

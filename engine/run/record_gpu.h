@@ -14,4 +14,8 @@ namespace thaw {
 // and there are no GPUs, so that replay lists it as a difference instead of failing.
 void add_device_environment(nlohmann::ordered_json& env, std::string_view device);
 
+// One GPU as a GPU rank's entry in the record: {"gpu": ordinal, "name", "uuid"}, or {"gpu",
+// "error"} where it cannot be queried.
+nlohmann::ordered_json gpu_identity(int device);
+
 }  // namespace thaw

@@ -193,6 +193,7 @@ ReplayOutcome replay_checked(const ReplayOptions& opt, std::ostream& out, std::o
   InitialState init = verify_initial_state(record, c, setup.graph, out);
 
   TrainConfig cfg = setup.train;
+  if (opt.ranks) opt.ranks->set_device(cfg.cuda);  // any GPU count: the bits depend on V only
   cfg.ranks = opt.ranks ? opt.ranks->total_ranks() : 1;
   cfg.gpu_pins = recorded_gpu_plans(record);  // the recorded engines, wherever the library still has them
   validate_shards(cfg, setup.graph);

@@ -98,6 +98,7 @@ struct Prepared {
   InitialState init;
   CheckpointPolicy policy;
   std::optional<RunFolderLock> lock;  // rank 0's, from before it touches the folder to the end
+  nlohmann::ordered_json gpu_ranks;   // RankContext::gpu_ranks, for the record
 };
 
 // Under the lock: thaw's own temporaries that a killed process left (io/temp_leftovers.h).
@@ -113,7 +114,8 @@ Prepared prepare(const TrainingRequest& req, RankContext& ranks) {
   if (a.out.empty()) fail_user("--out: a run folder is required");
   checkpoint_policy(a, req.stop_at_step);  // the flags' errors before anything is opened
   ranks.agree_on(nlohmann::json(a).dump());
-  Prepared p{a, setup_run(a), std::nullopt, {}, {}, std::nullopt};
+  ranks.set_device(a.device == "cuda");
+  Prepared p{a, setup_run(a), std::nullopt, {}, {}, std::nullopt, ranks.gpu_ranks()};
   TrainConfig& cfg = p.run.train;
   cfg.ranks = ranks.total_ranks();
   validate_shards(cfg, p.run.graph);
@@ -274,6 +276,7 @@ int run_training(const TrainingRequest& req, RankContext& ranks) {
       p.point ? RunRecorder(cfg.out_dir, req.resume->record, p.point->checkpoint.meta.progress.steps_done,
                             p.point->chain, resume_entry(*req.resume, *p.point, req.command_line))
               : RunRecorder(cfg.out_dir, p.config, req.command_line, p.run, p.init);
+  recorder.set_gpu_ranks(p.gpu_ranks);
   InterruptGuard interrupt;
   CheckpointHook hook(cfg.out_dir, p.run.graph, p.policy, checkpoint_base(p.run, &recorder.record()), &interrupt,
                       p.point ? &p.point->checkpoint : nullptr);

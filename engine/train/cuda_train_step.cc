@@ -45,12 +45,18 @@ CudaTrainStep::CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>
       host_grads_(gradient_tensors(g, plan)),
       host_opt_(cfg.optimizer, host_refs(g, plan, state, host_grads_)),
       host_copy_(host_copy) {
-  THAW_CHECK(cfg.ranks == 1 && (cfg.comm == nullptr || cfg.comm->size() == 1),
-             "the GPU step runs one rank, the run has ", cfg.ranks);
+  if (cfg.ranks > 1) {
+    THAW_CHECK(cfg.gpu_comm != nullptr && cfg.gpu_comm->size() == cfg.ranks,
+               "GPU ranks need a GPU comm of ", cfg.ranks, " ranks");
+    THAW_CHECK(cfg.comm != nullptr && cfg.comm->rank() == cfg.gpu_comm->rank(), "the host and GPU comms disagree");
+    gpu_comm_ = cfg.gpu_comm;
+  }
   layout_.batch = cfg.batch_size;
   layout_.shards = cfg.shards;
+  layout_.ranks = cfg.ranks;
+  layout_.rank = gpu_comm_ ? gpu_comm_->rank() : 0;
   validate_shards(layout_, g, plan);
-  ctx_ = std::make_unique<cuda::Context>(0);
+  ctx_ = std::make_unique<cuda::Context>(cfg.gpu);
   ctx_->set_tf32(cfg.numerics == Numerics::Tf32);
   std::map<std::string, std::string> pins;
   for (const std::string& line : cfg.gpu_pins) {
@@ -61,7 +67,10 @@ CudaTrainStep::CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>
   exec_ = std::make_unique<CudaExecutor>(*ctx_, g, plan, state, cfg.bf16());
   exec_->set_fold_frozen(cfg.gpu_fold_frozen);
   opt_ = std::make_unique<CudaOptimizer>(*exec_, cfg.optimizer);
-  if (layout_.shards > 1) leaves_ = std::make_unique<CudaLeafStack>(*ctx_, exec_->trainable_span());
+  if (layout_.shards > 1) {
+    leaves_ = std::make_unique<CudaLeafStack>(*ctx_, exec_->trainable_span());
+    plan_records(plan);
+  }
   if (!cfg.class_weights.empty()) {
     class_weights_ = cuda::DeviceBuffer<float>(cfg.class_weights.size());
     class_weights_.upload(cfg.class_weights, ctx_->stream());
@@ -96,30 +105,82 @@ void CudaTrainStep::upload_batch(const StepBatch& batch, const std::vector<int64
   labels_.upload(batch.labels.data(), batch.labels.size(), ctx_->stream());
 }
 
+void CudaTrainStep::plan_records(const Plan& plan) {
+  int64_t floats = 0;
+  std::vector<float*> none(g_.nodes.size(), nullptr);
+  if (plan.bn == BnPolicy::Train) {
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      if (g_.nodes[i].kind != OpKind::BatchNorm || !plan.trainable[i]) continue;
+      bn_nodes_.push_back(static_cast<int>(i));
+      bn_at_.push_back(floats);
+      floats += 2 * g_.nodes[i].out[0];
+    }
+  }
+  // A whole number of doubles, so that every record's loss is aligned.
+  record_bytes_ = static_cast<int64_t>(sizeof(double)) + (floats + 1) / 2 * static_cast<int64_t>(sizeof(double));
+  records_ = cuda::DeviceBuffer<double>(static_cast<size_t>(layout_.shards * record_bytes_) / sizeof(double));
+  exec_->set_bn_sink(none);  // every forward from now on collects, never moves, the statistics
+}
+
 void CudaTrainStep::shard(size_t j, int64_t start, int64_t rows, int64_t step) {
-  // Dropout masks are keyed by the global batch position, as on the CPU (the GPU step holds the
-  // whole batch: rows from position 0).
-  const StepKey key{cfg_.seed, step, start};
+  const int64_t global = layout_.first_shard() + static_cast<int64_t>(j);
+  double* loss_out = shard_losses_.data() + j;
+  if (layout_.shards > 1) {
+    std::vector<float*> sink(g_.nodes.size(), nullptr);
+    auto* stats = reinterpret_cast<float*>(record(global) + sizeof(double));
+    for (size_t k = 0; k < bn_nodes_.size(); ++k) sink[static_cast<size_t>(bn_nodes_[k])] = stats + bn_at_[k];
+    exec_->set_bn_sink(std::move(sink));
+    loss_out = reinterpret_cast<double*>(record(global));
+  }
+  // Dropout masks are keyed by the global batch position, as on the CPU.
+  const StepKey key{cfg_.seed, step, global * layout_.shard_size()};
   exec_->forward(x_.data() + staging_.offsets[j], rows, Phase::Train, key);
   // The loss stays on the device until every shard has run: one wait per step, not per shard.
   timed_other("loss", [&] {
     exec_->loss_async(labels_.data() + start, cfg_.label_smoothing,
-                      class_weights_.empty() ? nullptr : class_weights_.data(), shard_losses_.data() + j,
-                      bad_rows_.data() + j);
+                      class_weights_.empty() ? nullptr : class_weights_.data(), loss_out, bad_rows_.data() + j);
   });
   exec_->backward();
 }
 
 std::vector<double> CudaTrainStep::shard_losses(const std::vector<int64_t>& starts, int64_t rows) {
-  std::vector<double> losses(starts.size());
+  std::vector<double> losses(layout_.shards > 1 ? 0 : starts.size());
   std::vector<int> bad(starts.size());
-  THAW_CUDA_CHECK(cudaMemcpyAsync(losses.data(), shard_losses_.data(), losses.size() * sizeof(double),
-                                  cudaMemcpyDeviceToHost, ctx_->stream()));
+  if (!losses.empty()) {
+    THAW_CUDA_CHECK(cudaMemcpyAsync(losses.data(), shard_losses_.data(), losses.size() * sizeof(double),
+                                    cudaMemcpyDeviceToHost, ctx_->stream()));
+  }
   THAW_CUDA_CHECK(cudaMemcpyAsync(bad.data(), bad_rows_.data(), bad.size() * sizeof(int), cudaMemcpyDeviceToHost,
                                   ctx_->stream()));
   ctx_->synchronize("shard losses");
   for (size_t j = 0; j < starts.size(); ++j) cuda::check_cross_entropy(labels_.data() + starts[j], rows, g_.num_classes, bad[j]);
   return losses;
+}
+
+std::vector<double> CudaTrainStep::reduce_shards(const std::vector<int64_t>& starts, int64_t rows, int64_t step,
+                                                 float* sum) {
+  shard_losses(starts, rows);  // labels checked; the stream has finished every shard
+  if (gpu_comm_) {
+    // The comm works on its own stream, after the wait above; each exchange returns with it idle.
+    timed_other("gradient exchange", [&] {
+      tree_allreduce(*gpu_comm_, sum, static_cast<size_t>(exec_->trainable_span()), kGradientBucketFloats,
+                     cat_str("gradients at step ", step));
+      all_gather(*gpu_comm_, record(layout_.first_shard()), records_.data(),
+                 static_cast<size_t>(layout_.shards_per_rank() * record_bytes_), cat_str("shard records at step ", step));
+    });
+  }
+  std::vector<double> losses(static_cast<size_t>(layout_.shards));
+  THAW_CUDA_CHECK(cudaMemcpy2DAsync(losses.data(), sizeof(double), records_.data(), static_cast<size_t>(record_bytes_),
+                                    sizeof(double), losses.size(), cudaMemcpyDeviceToHost, ctx_->stream()));
+  ctx_->synchronize("shard losses");
+  return losses;
+}
+
+void CudaTrainStep::apply_bn_statistics() {
+  for (int64_t s = 0; s < layout_.shards; ++s) {
+    const auto* stats = reinterpret_cast<const float*>(record(s) + sizeof(double));
+    for (size_t k = 0; k < bn_nodes_.size(); ++k) exec_->apply_bn_statistics(bn_nodes_[k], stats + bn_at_[k]);
+  }
 }
 
 double CudaTrainStep::run(const StepBatch& batch, int64_t step, double lr) {
@@ -143,16 +204,21 @@ double CudaTrainStep::run(const StepBatch& batch, int64_t step, double lr) {
     shard(j, starts[j], b, step);
     if (layout_.shards > 1) timed_other("shard gradient sum", [&] { leaves_->push(exec_->trainable_grads()); });
   }
-  const std::vector<double> losses = shard_losses(starts, b);
+  float* sum = layout_.shards > 1 ? leaves_->result() : nullptr;
+  const std::vector<double> losses = layout_.shards == 1 ? shard_losses(starts, b) : reduce_shards(starts, b, step, sum);
   const double loss = layout_.shards == 1 ? losses[0] : tree_sum(losses) / static_cast<double>(layout_.shards);
   if (!std::isfinite(loss) && !(cfg_.stop_on_divergence > 0)) fail_diverged(step, loss, cfg_.schedule.base_lr);
-  if (layout_.shards > 1) {
-    // 1/V is a power of two: the scaling is exact. The optimizer reads the executor's gradients.
-    const float scale = 1.0f / static_cast<float>(layout_.shards);
-    cuda::scale_into(*ctx_, exec_->trainable_span(), scale, leaves_->result(), exec_->trainable_grads());
+  // A range test's non-finite loss: no update and no running statistics (the loop stops after this
+  // step, engine/train/trainer.cc).
+  if (std::isfinite(loss)) {
+    if (layout_.shards > 1) {
+      // 1/V is a power of two: the scaling is exact. The optimizer reads the executor's gradients.
+      const float scale = 1.0f / static_cast<float>(layout_.shards);
+      cuda::scale_into(*ctx_, exec_->trainable_span(), scale, sum, exec_->trainable_grads());
+      apply_bn_statistics();
+    }
+    timed_other("optimizer", [&] { opt_->step(lr); });
   }
-  // A range test's non-finite loss: no update (the loop stops after this step, engine/train/trainer.cc).
-  if (std::isfinite(loss)) timed_other("optimizer", [&] { opt_->step(lr); });
   if (host_copy_ == HostCopy::EveryStep) sync_host();
   return loss;
 }

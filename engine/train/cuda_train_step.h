@@ -2,13 +2,17 @@
 // The GPU twin of TrainStep::run (engine/train/train_step.h) for one rank: forward, loss, backward and
 // update of a global batch on the device (engine/gpu/cuda_executor.h), with the CPU step's semantics:
 //
-// - V virtual shards run one after another, each a batch of its own for batch norm; the shard
-//   gradients are summed in the same fixed binary tree as the CPU's LeafStack
-//   (engine/gpu/cuda_leaf_stack.h: elementwise adds, no atomics) and scaled by 1/V (exact, V a power
-//   of two); the loss is the same tree over the shard losses (double, on the host) / V.
-// - Batch-norm running statistics advance once per shard, in shard order, inside each shard's
-//   forward (the kernel's own update; the CPU applies the same update per shard after the last
-//   one, which gives the same sequence since training forwards read only batch statistics).
+// - V virtual shards, of which this rank (of N, TrainConfig::gpu_comm) runs its V/N one after
+//   another, each a batch of its own for batch norm; the shard gradients are summed in the same
+//   fixed binary tree as the CPU's LeafStack (engine/gpu/cuda_leaf_stack.h: elementwise adds, no
+//   atomics), the N ranks' subtree sums combined by the top of that tree on the GPUs
+//   (tree_allreduce over the GPU comm), and scaled by 1/V (exact, V a power of two); the loss is
+//   the same tree over the shard losses (double, on the host) / V. The bits depend on V, not N.
+// - With V > 1, batch-norm running statistics advance once per shard, in shard order, after the
+//   last shard: each shard's forward leaves its batch mean and unbiased variance in its shard
+//   record (with its loss), the records of all V shards are gathered to every rank, and each
+//   applies the CPU's update (kernels/cuda/bn_running.h) shard by shard. With V = 1 the kernel
+//   moves them inside forward.
 // - Dropout masks are keyed like the CPU's: (seed, step, global batch position).
 // - The update is CudaOptimizer (engine/gpu/cuda_optimizer.h): SGD or AdamW, the CPU's per-element
 //   formulas and roundings.
@@ -46,8 +50,8 @@ class CudaTrainStep final : public StepRunner {
   // checkpoints and evaluation read it); never in the benchmark, which times the step alone.
   enum class HostCopy { EveryStep, Never };
 
-  // Opens GPU 0 and uploads `state`. One rank only (cfg.ranks == 1); the shards are validated as
-  // on the CPU (UserError naming --shards).
+  // Opens GPU cfg.gpu and uploads `state`. More than one rank needs cfg.gpu_comm; the shards are
+  // validated as on the CPU (UserError naming --shards).
   CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>& state, const TrainConfig& cfg,
                 HostCopy host_copy = HostCopy::EveryStep);
   ~CudaTrainStep() override;
@@ -74,6 +78,12 @@ class CudaTrainStep final : public StepRunner {
   void shard(size_t j, int64_t start, int64_t rows, int64_t step);
   // The shards' losses, brought to the host in one wait, their labels checked.
   std::vector<double> shard_losses(const std::vector<int64_t>& starts, int64_t rows);
+  // V > 1: the shard records (engine/train/cuda_train_step.h) and the gradient sum over every rank;
+  // returns all V shards' losses.
+  void plan_records(const Plan& plan);
+  char* record(int64_t shard) { return reinterpret_cast<char*>(records_.data()) + shard * record_bytes_; }
+  std::vector<double> reduce_shards(const std::vector<int64_t>& starts, int64_t rows, int64_t step, float* sum);
+  void apply_bn_statistics();
   void sync_host();
   // f's GPU time under `what` in the executor's profile, when one is set (engine/model/step_profile.h).
   template <typename F>
@@ -103,6 +113,13 @@ class CudaTrainStep final : public StepRunner {
   cuda::DeviceBuffer<int32_t> labels_;
   cuda::DeviceBuffer<double> shard_losses_;
   cuda::DeviceBuffer<int> bad_rows_;
+  Comm* gpu_comm_ = nullptr;  // null with one rank
+  // Shard records (V > 1): per shard, its loss (double), then each trainable batch norm's batch
+  // mean and unbiased variance (bn_at_ floats after the loss), all V on every rank.
+  std::vector<int> bn_nodes_;
+  std::vector<int64_t> bn_at_;
+  int64_t record_bytes_ = 0;
+  cuda::DeviceBuffer<double> records_;
   int64_t per_row_ = 0;
   StagingLayout staging_;
   HostCopy host_copy_;

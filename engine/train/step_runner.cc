@@ -28,9 +28,9 @@ class CpuStepRunner final : public StepRunner {
 std::unique_ptr<StepRunner> make_step_runner(const Graph& g, const Plan& plan, ModelState<float>& state,
                                              const TrainConfig& cfg) {
   if (!cfg.cuda) return std::make_unique<CpuStepRunner>(g, plan, state, cfg);
-  if (cfg.ranks != 1) {
-    fail_user("--device cuda: trains on one GPU as one rank for now; drop --ranks (", cfg.ranks,
-              " ranks here) or train on the CPU");
+  if (cfg.ranks != 1 && cfg.gpu_comm == nullptr) {
+    fail_user("--device cuda with --ranks ", cfg.ranks, ": GPU ranks run one per GPU; name them with --devices "
+              "(e.g. --devices 0,1), or start one process per GPU with mpirun or srun");
   }
   require_cuda_device();
 #if THAW_HAVE_CUDA

@@ -35,7 +35,7 @@ class StepRunner {
 };
 
 // The CPU step, or the GPU step when cfg.cuda (a UserError naming --device cuda where that cannot
-// run: a build without CUDA, no usable GPU, or more than one rank).
+// run: a build without CUDA, no usable GPU, or more than one rank without a GPU comm).
 std::unique_ptr<StepRunner> make_step_runner(const Graph& g, const Plan& plan, ModelState<float>& state,
                                              const TrainConfig& cfg);
 

@@ -54,8 +54,12 @@ struct TrainConfig {
   int64_t shards = 1;
   int ranks = 1;
   Comm* comm = nullptr;
-  // --device cuda: the step runs on GPU 0 (engine/train/cuda_train_step.h, one rank; engine/train/step_runner.h).
+  // --device cuda: the step runs on GPU `gpu` (engine/train/cuda_train_step.h, engine/train/step_runner.h).
+  // GPU ranks reduce their gradients over `gpu_comm` (device memory, engine/parallel/gpu_comm.h;
+  // the same rank and size as `comm`, which carries what lives on the host); null with one rank.
   bool cuda = false;
+  int gpu = 0;
+  Comm* gpu_comm = nullptr;
   // --precision (engine/model/mixed_precision.h): tf32, the GPU step's convolutions and matrix
   // products on TF32 tensor cores; bf16, the step follows the bf16 rule (on the CPU emulated in fp32
   // arithmetic, --emulate-bf16). Evaluation computes in fp32 either way.

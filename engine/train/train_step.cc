@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "engine/optim/param_refs.h"
 #include "graph/node_geometry.h"
+#include "kernels/cpu/bn_running.h"
 #include "kernels/cpu/loss.h"
 
 namespace thaw {
@@ -154,11 +155,7 @@ void TrainStep::apply_bn_statistics() {
       const double m = bn_geom(n, 1).momentum;
       float* mean = state_.values[n.tensors[2]].data();
       float* var = state_.values[n.tensors[3]].data();
-      // The batch-norm kernel's own update, from the shard's statistics.
-      for (int64_t k = 0; k < c; ++k) {
-        mean[k] = static_cast<float>((1.0 - m) * mean[k] + m * static_cast<double>(stats[k]));
-        var[k] = static_cast<float>((1.0 - m) * var[k] + m * static_cast<double>(stats[c + k]));
-      }
+      cpu::bn_running_update(c, m, stats, stats + c, mean, var);
       ++state_.batches_tracked[n.tensors[4]];
       stats += 2 * c;
     }

@@ -33,6 +33,24 @@ TEST(LaunchEnv, OpenMpiMpichAndSrun) {
   EXPECT_EQ(srun->size, 16);
 }
 
+TEST(LaunchEnv, TheLocalRankPicksAGpuRanksGpu) {
+  const auto ompi = detect({{"OMPI_COMM_WORLD_RANK", "5"}, {"OMPI_COMM_WORLD_SIZE", "8"},
+                            {"OMPI_COMM_WORLD_LOCAL_RANK", "1"}});
+  ASSERT_TRUE(ompi.has_value());
+  EXPECT_EQ(ompi->local_rank, 1);
+  EXPECT_EQ(ompi->local_source, "OMPI_COMM_WORLD_LOCAL_RANK");
+  const auto srun = detect({{"SLURM_PROCID", "9"}, {"SLURM_STEP_NUM_TASKS", "16"}, {"SLURM_LOCALID", "3"}});
+  ASSERT_TRUE(srun.has_value());
+  EXPECT_EQ(srun->local_rank, 3);
+  const auto mpich = detect({{"PMI_RANK", "2"}, {"PMI_SIZE", "4"}, {"MPI_LOCALRANKID", "0"}});
+  ASSERT_TRUE(mpich.has_value());
+  EXPECT_EQ(mpich->local_rank, 0);
+  const auto none = detect({{"PMI_RANK", "2"}, {"PMI_SIZE", "4"}});
+  ASSERT_TRUE(none.has_value());
+  EXPECT_EQ(none->local_rank, -1);
+  EXPECT_THROW(detect({{"PMI_RANK", "2"}, {"PMI_SIZE", "4"}, {"PMI_LOCAL_RANK", "-1"}}), UserError);
+}
+
 TEST(LaunchEnv, ASlurmBatchScriptIsNotALaunch) {
   // sbatch sets these for the one process of its script; only srun's steps are ranks.
   EXPECT_FALSE(detect({{"SLURM_PROCID", "0"}, {"SLURM_NTASKS", "4"}}).has_value());
