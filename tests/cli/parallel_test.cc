@@ -111,6 +111,9 @@ TEST_F(Parallel, ImpossibleLayoutsAreOneLineErrors) {
       {"", "16", "--shards 16 does not divide --batch-size 8"},
       {"", "8", "one value per channel"},
       {"--devices 0", "4", "--devices"},
+      {"--devices 0,1,0", "4", "--devices: GPU 0 is named twice; NCCL runs one rank per GPU"},
+      {"--device cuda --devices 1,1", "4", "--devices: GPU 1 is named twice"},
+      {"--gpu-comm ring", "4", "--gpu-comm: expected nccl or staged, got 'ring'"},
       {"--rank-timeout 0", "4", "--rank-timeout"},
   };
   for (const auto& c : cases) {
