@@ -42,28 +42,27 @@ void RankContext::set_device(bool cuda) {
   }
   if (!launch_) return;  // thread ranks: the constructor checked --devices
   const int local = launch_->local_rank;
-  const std::string who = cat_str("rank ", launch_->rank, " of ", launch_->size);
   if (!options_.devices.empty()) {
     if (local < 0) {
       fail_user("--devices under a launcher picks a process's GPU by its local rank, but the launcher sets none "
                 "(OMPI_COMM_WORLD_LOCAL_RANK, MPI_LOCALRANKID, PMI_LOCAL_RANK or SLURM_LOCALID)");
     }
     if (local >= static_cast<int>(options_.devices.size())) {
-      fail_user("--devices lists ", options_.devices.size(), " GPU(s) per node, but ", who, " is local rank ", local,
+      fail_user("--devices lists ", options_.devices.size(), " GPU(s) per node, but this process is local rank ", local,
                 " (", launch_->local_source, "): start at most that many processes per node");
     }
     process_gpu_ = options_.devices[static_cast<size_t>(local)];
   } else if (local >= 0) {
     process_gpu_ = local;
   } else if (launch_->size > 1) {
-    fail_user(who, ": cannot tell this process's GPU, the launcher sets no local rank (OMPI_COMM_WORLD_LOCAL_RANK, "
+    fail_user("--device cuda: cannot tell this process's GPU, the launcher sets no local rank (OMPI_COMM_WORLD_LOCAL_RANK, "
               "MPI_LOCALRANKID, PMI_LOCAL_RANK or SLURM_LOCALID); give --devices with one GPU and one process per node");
   }
   std::string why;
   const int n = gpu_count(&why);
-  if (n == 0) fail_user("--device cuda: ", who, ": ", why);
+  if (n == 0) fail_user("--device cuda: ", why);
   if (process_gpu_ >= n) {
-    fail_user("--device cuda: ", who, " (local rank ", local, ") would train on GPU ", process_gpu_, " but its node has ",
+    fail_user("--device cuda: this process (local rank ", local, ") would train on GPU ", process_gpu_, " but its node has ",
               n, " GPU(s): start at most ", n, " processes per node, or name the GPUs with --devices");
   }
 }

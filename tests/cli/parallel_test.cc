@@ -149,5 +149,21 @@ TEST_F(Parallel, MpiRanksWithDifferentConfigurationsStop) {
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "mixed" / "record.json"));
 }
 
+// GPU ranks under mpirun: each process picks its GPU by local rank (engine/run/rank_context.h). Where
+// it cannot (no GPU here, or more processes than a node's GPUs) every rank stops with one line
+// naming the rank and the cause, exit 2, before any step and without a record.
+TEST_F(Parallel, MpiGpuRanksWithoutTheirGpusStopBeforeAnyStep) {
+  if (const std::string why = why_no_mpi(); !why.empty()) GTEST_SKIP() << why;
+  const CommandResult r =
+      run_command(mpirun(2) + cat_str(THAW_BINARY, train_args(dir_ / "gpu", "--device cuda --devices 0")), dir_);
+  EXPECT_EQ(r.exit_code, 2) << describe("mpirun -np 2 thaw train --device cuda --devices 0", r);
+  // Local rank 1 has no entry in --devices 0 (or, without a GPU, neither rank has a GPU).
+  const bool named =
+      r.err.find("rank 1: --devices lists 1 GPU(s) per node, but this process is local rank 1") != std::string::npos ||
+      r.err.find("rank 0: --device cuda: ") != std::string::npos;
+  EXPECT_TRUE(named) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir_.path() / "gpu" / "record.json"));
+}
+
 }  // namespace
 }  // namespace thaw::testing
