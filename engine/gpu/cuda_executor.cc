@@ -367,26 +367,32 @@ void CudaExecutor::backward_from(const void* dlogits) {
   dlogits_in_ = dlogits;
   grad_started_[last] = 1;
   for (int i = last; i > 0; --i) {
-    if (!plan_.trainable[i] || !grad_started_[i]) continue;
-    if (bn_relu_[static_cast<size_t>(i - 1)]) {
+    if (!plan_.trainable[i]) continue;
+    if (grad_started_[i] && bn_relu_[static_cast<size_t>(i - 1)]) {
       grad_started_[i - 1] = 1;  // the fused batch norm's backward reads this ReLU's gradient
-      continue;
-    }
-    with_node_context(g_.nodes[i], "backward", [&] {
-      auto run = [&] {
-        if (bf16_) {
-          backward_node<cuda::bf16>(i);
+    } else if (grad_started_[i]) {
+      with_node_context(g_.nodes[i], "backward", [&] {
+        auto run = [&] {
+          if (bf16_) {
+            backward_node<cuda::bf16>(i);
+          } else {
+            backward_node<float>(i);
+          }
+        };
+        // A convolution times its two gradients apart (conv_backward).
+        if (g_.nodes[i].kind == OpKind::Conv) {
+          run();
         } else {
-          backward_node<float>(i);
+          timed(i, ProfilePart::Backward, run);
         }
-      };
-      // A convolution times its two gradients apart (conv_backward).
-      if (g_.nodes[i].kind == OpKind::Conv) {
-        run();
-      } else {
-        timed(i, ProfilePart::Backward, run);
+      });
+    }
+    // Node i is the only writer of its tensors' gradients (zeros where none flowed): all queued.
+    if (grad_ready_) {
+      for (int t : g_.nodes[i].tensors) {
+        if (grad_offset_[t] >= 0) grad_ready_(t);
       }
-    });
+    }
   }
   dlogits_in_ = nullptr;
 }

@@ -17,6 +17,7 @@
 #if THAW_HAVE_CUDA
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -62,6 +63,10 @@ class CudaExecutor {
   // dlogits [batch, K] (fp32; rounded under the bf16 rule).
   void backward();
   void backward(const float* dlogits);
+  // Called during backward, on the caller's thread, once per trainable tensor as soon as the work
+  // that writes its final gradient is queued on the stream (for the overlapped reduction,
+  // engine/train/cuda_train_step.h); null: none.
+  void set_grad_ready(std::function<void(int tensor)> ready) { grad_ready_ = std::move(ready); }
 
   // Copies to the host (each waits for the stream).
   std::vector<float> logits_to_host();
@@ -197,6 +202,7 @@ class CudaExecutor {
   bool forward_train_ = false;  // the last forward ran in Phase::Train
   std::vector<char> grad_started_;  // per node: its output gradient was written this backward
   std::vector<float*> bn_sink_;     // per node (set_bn_sink)
+  std::function<void(int)> grad_ready_;
   // --profile: marks per op, read at flush_profile.
   struct PendingTime {
     int node;  // -1: other work, named by `what`

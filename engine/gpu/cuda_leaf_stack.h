@@ -24,6 +24,13 @@ class CudaLeafStack {
   void push(const float* leaf);
   // The sum after a power-of-two number of leaves; valid until the next push. Starts a new tree.
   float* result();
+  // The leaf that completes the subtree, taken in pieces while backward still writes the rest of it
+  // (the overlapped reduction): fold(leaf, lo, hi) queues push(leaf)'s additions for elements
+  // [lo, hi) only, the same pairs in the same order, and returns the buffer that holds the subtree
+  // sum, final in [lo, hi) once the queued work has run. When the pieces have covered every element
+  // once, end_folded_leaf() closes the leaf as push() would, adding nothing.
+  float* fold(const float* leaf, int64_t lo, int64_t hi);
+  void end_folded_leaf();
   int64_t count() const { return count_; }
   int64_t device_bytes() const;
 
@@ -39,6 +46,8 @@ class CudaLeafStack {
   std::vector<cuda::DeviceBuffer<float>> buffers_;  // reused from step to step
   std::vector<Partial> stack_;
   int64_t leaves_ = 0;
+  std::vector<size_t> fold_chain_;  // the buffers the folded leaf's additions go into, in order
+  int64_t folded_ = 0;
 };
 
 }  // namespace thaw

@@ -43,7 +43,7 @@ class NcclComm final : public Comm {
   int size() const override { return size_; }
   std::string_view kind() const override { return "nccl"; }
   BufferSpace& space() override;  // the GPU's memory; adds by a kernel on the comm's stream
-  bool any_thread() const override { return false; }  // its stream and device belong to the rank's thread
+  bool any_thread() const override { return true; }  // one thread at a time; each call sets its GPU
   // Pointers are device pointers on this rank's GPU.
   void exchange(std::span<const Transfer> sends, std::span<const Transfer> recvs, std::string_view what) override;
   void abort(const std::string& why) override;

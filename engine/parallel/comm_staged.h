@@ -39,7 +39,7 @@ class StagedComm final : public Comm {
   int size() const override { return host_.size(); }
   std::string_view kind() const override { return "staged"; }
   BufferSpace& space() override { return device_; }
-  bool any_thread() const override { return false; }  // the device's stream belongs to the rank's thread
+  bool any_thread() const override { return host_.any_thread(); }  // the Staging sets its GPU in each call
   // Pointers are device pointers.
   void exchange(std::span<const Transfer> sends, std::span<const Transfer> recvs, std::string_view what) override;
   void abort(const std::string& why) override { host_.abort(why); }

@@ -1,5 +1,6 @@
 #pragma once
-// Where a GPU rank's comm keeps and adds its data: the GPU's memory, the adds by a kernel on the
+// Where a GPU rank's comm keeps and adds its data (each call makes the context's GPU current, so
+// that the bucket thread may call them): the GPU's memory, the adds by a kernel on the
 // comm's own stream (kernels/cuda/accumulate.h, one IEEE single addition per element, as
 // HostSpace), and CudaStaging, the host side of a StagedComm (engine/parallel/comm_staged.h): pinned
 // buffers, copies on the same stream.
@@ -19,7 +20,7 @@ namespace thaw {
 class DeviceSpace final : public BufferSpace {
  public:
   explicit DeviceSpace(cuda::Context& ctx) : ctx_(ctx) {}
-  float* scratch(size_t count) override { return static_cast<float*>(ctx_.scratch(count * sizeof(float))); }
+  float* scratch(size_t count) override;
   void add(float* dst, const float* src, size_t count) override;
   void copy(void* dst, const void* src, size_t bytes) override;
 

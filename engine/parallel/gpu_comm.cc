@@ -31,7 +31,7 @@ class StagedGpuComm final : public Comm {
   int size() const override { return staged_.size(); }
   std::string_view kind() const override { return staged_.kind(); }
   BufferSpace& space() override { return staged_.space(); }
-  bool any_thread() const override { return false; }
+  bool any_thread() const override { return staged_.any_thread(); }
   void exchange(std::span<const Transfer> sends, std::span<const Transfer> recvs, std::string_view what) override {
     staged_.exchange(sends, recvs, what);
   }

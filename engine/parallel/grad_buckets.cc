@@ -58,11 +58,11 @@ BucketReducer::~BucketReducer() {
   if (thread_.joinable()) thread_.join();
 }
 
-void BucketReducer::post(float* data, size_t count, std::string what) {
+void BucketReducer::post(float* data, size_t count, std::string what, std::function<void()> ready) {
   {
     const std::lock_guard<std::mutex> lock(mu_);
     THAW_CHECK(!closing_, "a bucket posted after finish()");
-    jobs_.push_back({data, count, std::move(what)});
+    jobs_.push_back({data, count, std::move(what), std::move(ready)});
   }
   cv_.notify_all();
 }
@@ -79,7 +79,7 @@ void BucketReducer::work() {
       jobs_.pop_front();
     }
     try {
-      tree_allreduce_bucket(comm_, job.data, job.count, job.what);
+      reduce(job);
     } catch (...) {
       const std::lock_guard<std::mutex> lock(mu_);
       error_ = std::current_exception();
@@ -99,8 +99,13 @@ void BucketReducer::finish() {
     return;
   }
   // No thread: the buckets one after another, here.
-  for (Job& job : jobs_) tree_allreduce_bucket(comm_, job.data, job.count, job.what);
+  for (Job& job : jobs_) reduce(job);
   jobs_.clear();
+}
+
+void BucketReducer::reduce(Job& job) {
+  if (job.ready) job.ready();
+  tree_allreduce_bucket(comm_, job.data, job.count, job.what);
 }
 
 }  // namespace thaw

@@ -10,6 +10,7 @@
 #include <cstddef>
 #include <deque>
 #include <exception>
+#include <functional>
 #include <mutex>
 #include <span>
 #include <string>
@@ -66,8 +67,10 @@ class BucketReducer {
   BucketReducer(const BucketReducer&) = delete;
   BucketReducer& operator=(const BucketReducer&) = delete;
 
-  // data[0, count) holds this rank's subtree sum; it must stay put until finish().
-  void post(float* data, size_t count, std::string what);
+  // data[0, count) holds this rank's subtree sum; it must stay put until finish(). `ready`, when
+  // given, runs first on the reducing thread and returns once the data is there (a GPU's queued
+  // additions: an event waited for).
+  void post(float* data, size_t count, std::string what, std::function<void()> ready = {});
   // Waits until every posted bucket holds the sum over all ranks; the first error of the
   // reduction (a rank that did not answer, a stopped group) is rethrown here, on the caller's thread.
   void finish();
@@ -77,7 +80,9 @@ class BucketReducer {
     float* data = nullptr;
     size_t count = 0;
     std::string what;
+    std::function<void()> ready;
   };
+  void reduce(Job& job);
   void work();
 
   Comm& comm_;

@@ -10,6 +10,7 @@
 #include "engine/data/synthetic.h"
 #include "engine/train/cuda_train_step.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/event.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/versions.h"
 
@@ -17,27 +18,7 @@ namespace thaw {
 
 namespace {
 
-// Owns a CUDA event; destruction only logs.
-class Event {
- public:
-  Event() { THAW_CUDA_CHECK(cudaEventCreate(&e_)); }
-  ~Event() {
-    if (e_) THAW_CUDA_LOG(cudaEventDestroy(e_));
-  }
-  Event(const Event&) = delete;
-  Event& operator=(const Event&) = delete;
-  void record(cudaStream_t s) { THAW_CUDA_CHECK(cudaEventRecord(e_, s)); }
-  // Milliseconds from `start` to this event, once this event has completed.
-  float since(const Event& start) const {
-    THAW_CUDA_CHECK(cudaEventSynchronize(e_));
-    float ms = 0;
-    THAW_CUDA_CHECK(cudaEventElapsedTime(&ms, start.e_, e_));
-    return ms;
-  }
-
- private:
-  cudaEvent_t e_ = nullptr;
-};
+using cuda::Event;
 
 int64_t device_used_bytes() {
   size_t free_b = 0, total_b = 0;

@@ -71,6 +71,7 @@ CudaTrainStep::CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>
     leaves_ = std::make_unique<CudaLeafStack>(*ctx_, exec_->trainable_span());
     plan_records(plan);
   }
+  if (gpu_comm_) plan_buckets(plan);
   if (!cfg.class_weights.empty()) {
     class_weights_ = cuda::DeviceBuffer<float>(cfg.class_weights.size());
     class_weights_.upload(cfg.class_weights, ctx_->stream());
@@ -103,6 +104,52 @@ void CudaTrainStep::upload_batch(const StepBatch& batch, const std::vector<int64
                                     ctx_->stream()));
   }
   labels_.upload(batch.labels.data(), batch.labels.size(), ctx_->stream());
+}
+
+void CudaTrainStep::plan_buckets(const Plan& plan) {
+  // Each tensor with the gap after it, so that the buckets' ranges tile the span, at the executor's
+  // offsets (GradientBuckets packs the sizes in plan order, the executor's order).
+  const std::vector<int>& tensors = plan.trainable_tensors;
+  std::vector<int64_t> sizes(tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const int64_t end = i + 1 < tensors.size() ? exec_->trainable_offset(tensors[i + 1]) : exec_->trainable_span();
+    sizes[i] = end - exec_->trainable_offset(tensors[i]);
+  }
+  const size_t floats =
+      cfg_.gradient_bucket_floats > 0 ? static_cast<size_t>(cfg_.gradient_bucket_floats) : kOverlapBucketFloats;
+  buckets_ = std::make_unique<GradientBuckets>(tensors, sizes, floats);
+  for (int t : tensors) {
+    THAW_CHECK(static_cast<int64_t>(buckets_->offset(t)) == exec_->trainable_offset(t), "bucket offsets of ",
+               g_.tensors[t].name, " differ from the executor's");
+  }
+  for (size_t b = 0; b < buckets_->size(); ++b) bucket_events_.push_back(std::make_unique<cuda::Event>(false));
+}
+
+void CudaTrainStep::last_shard_reducing(size_t j, int64_t start, int64_t rows, int64_t step, BucketReducer& reducer) {
+  buckets_->reset();
+  const int device = cfg_.gpu;
+  exec_->set_grad_ready([&](int t) {
+    const int b = buckets_->ready(t);
+    if (b < 0) return;
+    const GradientBuckets::Bucket& bucket = (*buckets_)[static_cast<size_t>(b)];
+    const auto lo = static_cast<int64_t>(bucket.lo), hi = static_cast<int64_t>(bucket.hi);
+    float* sum = leaves_->fold(exec_->trainable_grads(), lo, hi);
+    cuda::Event& ready = *bucket_events_[static_cast<size_t>(b)];
+    ready.record(ctx_->stream());
+    reducer.post(sum + lo, static_cast<size_t>(hi - lo),
+                 cat_str("gradients at step ", step, " (bucket ", b + 1, " of ", buckets_->size(), ")"), [&ready, device] {
+                   THAW_CUDA_CHECK(cudaSetDevice(device));
+                   ready.wait();
+                 });
+  });
+  try {
+    shard(j, start, rows, step);
+  } catch (...) {
+    exec_->set_grad_ready(nullptr);
+    throw;
+  }
+  exec_->set_grad_ready(nullptr);
+  leaves_->end_folded_leaf();
 }
 
 void CudaTrainStep::plan_records(const Plan& plan) {
@@ -157,14 +204,11 @@ std::vector<double> CudaTrainStep::shard_losses(const std::vector<int64_t>& star
   return losses;
 }
 
-std::vector<double> CudaTrainStep::reduce_shards(const std::vector<int64_t>& starts, int64_t rows, int64_t step,
-                                                 float* sum) {
+std::vector<double> CudaTrainStep::reduce_shards(const std::vector<int64_t>& starts, int64_t rows, int64_t step) {
   shard_losses(starts, rows);  // labels checked; the stream has finished every shard
   if (gpu_comm_) {
-    // The comm works on its own stream, after the wait above; each exchange returns with it idle.
-    timed_other("gradient exchange", [&] {
-      tree_allreduce(*gpu_comm_, sum, static_cast<size_t>(exec_->trainable_span()), kGradientBucketFloats,
-                     cat_str("gradients at step ", step));
+    // The comm works on its own stream, after the wait above; the exchange returns with it idle.
+    timed_other("shard records", [&] {
       all_gather(*gpu_comm_, record(layout_.first_shard()), records_.data(),
                  static_cast<size_t>(layout_.shards_per_rank() * record_bytes_), cat_str("shard records at step ", step));
     });
@@ -200,12 +244,21 @@ double CudaTrainStep::run(const StepBatch& batch, int64_t step, double lr) {
     bad_rows_ = cuda::DeviceBuffer<int>(starts.size());
   }
   bad_rows_.fill_bytes(0x7f, ctx_->stream());
+  std::unique_ptr<BucketReducer> reducer;
+  if (gpu_comm_) reducer = std::make_unique<BucketReducer>(*gpu_comm_);
   for (size_t j = 0; j < starts.size(); ++j) {
+    if (reducer && j + 1 == starts.size()) {
+      last_shard_reducing(j, starts[j], b, step, *reducer);
+      continue;
+    }
     shard(j, starts[j], b, step);
     if (layout_.shards > 1) timed_other("shard gradient sum", [&] { leaves_->push(exec_->trainable_grads()); });
   }
   float* sum = layout_.shards > 1 ? leaves_->result() : nullptr;
-  const std::vector<double> losses = layout_.shards == 1 ? shard_losses(starts, b) : reduce_shards(starts, b, step, sum);
+  // Every bucket summed over all ranks (the first error of the reduction is rethrown here). Host
+  // time: the GPU's profile cannot see the comm's stream.
+  if (reducer) reducer->finish();
+  const std::vector<double> losses = layout_.shards == 1 ? shard_losses(starts, b) : reduce_shards(starts, b, step);
   const double loss = layout_.shards == 1 ? losses[0] : tree_sum(losses) / static_cast<double>(layout_.shards);
   if (!std::isfinite(loss) && !(cfg_.stop_on_divergence > 0)) fail_diverged(step, loss, cfg_.schedule.base_lr);
   // A range test's non-finite loss: no update and no running statistics (the loop stops after this

@@ -6,8 +6,13 @@
 //   another, each a batch of its own for batch norm; the shard gradients are summed in the same
 //   fixed binary tree as the CPU's LeafStack (engine/gpu/cuda_leaf_stack.h: elementwise adds, no
 //   atomics), the N ranks' subtree sums combined by the top of that tree on the GPUs
-//   (tree_allreduce over the GPU comm), and scaled by 1/V (exact, V a power of two); the loss is
-//   the same tree over the shard losses (double, on the host) / V. The bits depend on V, not N.
+//   (tree_allreduce_bucket over the GPU comm), and scaled by 1/V (exact, V a power of two); the
+//   loss is the same tree over the shard losses (double, on the host) / V. The bits depend on V,
+//   not N. With N > 1 the reduction overlaps the last local shard's backward, as on the CPU
+//   (engine/parallel/grad_buckets.h): when a bucket's tensors have their gradients queued, its
+//   range is folded into the subtree sum on the compute stream, an event is recorded, and the
+//   bucket thread waits for that event and reduces the bucket on the comm's stream while the
+//   compute stream goes on with the earlier layers.
 // - With V > 1, batch-norm running statistics advance once per shard, in shard order, after the
 //   last shard: each shard's forward leaves its batch mean and unbiased variance in its shard
 //   record (with its loss), the records of all V shards are gathered to every rank, and each
@@ -41,6 +46,8 @@
 #include "engine/train/train_config.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/device_buffer.h"
+#include "kernels/cuda/event.h"
+#include "engine/parallel/grad_buckets.h"
 
 namespace thaw {
 
@@ -81,8 +88,11 @@ class CudaTrainStep final : public StepRunner {
   // V > 1: the shard records (engine/train/cuda_train_step.h) and the gradient sum over every rank;
   // returns all V shards' losses.
   void plan_records(const Plan& plan);
+  void plan_buckets(const Plan& plan);
   char* record(int64_t shard) { return reinterpret_cast<char*>(records_.data()) + shard * record_bytes_; }
-  std::vector<double> reduce_shards(const std::vector<int64_t>& starts, int64_t rows, int64_t step, float* sum);
+  std::vector<double> reduce_shards(const std::vector<int64_t>& starts, int64_t rows, int64_t step);
+  // The last local shard with N > 1: its backward folds and posts the buckets as they complete.
+  void last_shard_reducing(size_t j, int64_t start, int64_t rows, int64_t step, BucketReducer& reducer);
   void apply_bn_statistics();
   void sync_host();
   // f's GPU time under `what` in the executor's profile, when one is set (engine/model/step_profile.h).
@@ -120,6 +130,9 @@ class CudaTrainStep final : public StepRunner {
   std::vector<int64_t> bn_at_;
   int64_t record_bytes_ = 0;
   cuda::DeviceBuffer<double> records_;
+  // The overlapped reduction (N > 1): buckets of the trainable span, an event per bucket.
+  std::unique_ptr<GradientBuckets> buckets_;
+  std::vector<std::unique_ptr<cuda::Event>> bucket_events_;
   int64_t per_row_ = 0;
   StagingLayout staging_;
   HostCopy host_copy_;

@@ -7,6 +7,7 @@
 // statistics kernel against its CPU twin, bit for bit.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "engine/data/synthetic.h"
+#include "engine/gpu/cuda_leaf_stack.h"
 #include "engine/parallel/gpu_comm.h"
 #include "engine/parallel/rank_threads.h"
 #include "engine/train/cuda_train_step.h"
@@ -96,7 +98,7 @@ void expect_same(const Graph& g, const Run& want, const Run& got, const std::str
               got.losses[1], got.losses[2]);
 }
 
-void check_two_ranks_on_one_gpu(int64_t shards, bool own_rows) {
+void check_two_ranks_on_one_gpu(int64_t shards, bool own_rows, int64_t bucket_floats = 0) {
   const Graph g = build_inception_v4(kSize, kClasses, 0.2);
   const Plan plan = make_plan(g, g.find_block("mixed_6a"), BnPolicy::Train);
   const ModelState<float> init = ModelState<float>::random(g, 7);
@@ -105,12 +107,14 @@ void check_two_ranks_on_one_gpu(int64_t shards, bool own_rows) {
   run_thread_ranks(2, std::chrono::seconds(120), [&](Comm& threads) {
     const std::unique_ptr<Comm> gpu = make_gpu_comm(GpuTransport::Staged, threads, 0, std::chrono::seconds(120));
     TrainConfig cfg = config(shards);
+    cfg.gradient_bucket_floats = bucket_floats;  // never changes the bits
     cfg.ranks = 2;
     cfg.comm = &threads;
     cfg.gpu_comm = gpu.get();
     two[static_cast<size_t>(threads.rank())] = run_rank(g, plan, init, cfg, own_rows);
   });
-  const std::string tag = cat_str("V=", shards, " N=2", own_rows ? " (own rows)" : " (whole batch)");
+  const std::string tag = cat_str("V=", shards, " N=2", own_rows ? " (own rows" : " (whole batch",
+                                  bucket_floats > 0 ? cat_str(", buckets of ", bucket_floats, " floats)") : ")");
   // Not vacuous: the weights moved.
   bool moved = false;
   for (int t : plan.trainable_tensors) {
@@ -123,7 +127,35 @@ void check_two_ranks_on_one_gpu(int64_t shards, bool own_rows) {
 }
 
 TEST_F(GpuRanksTest, TwoRanksOnOneGpuGiveTheBitsOfOneRank) { check_two_ranks_on_one_gpu(2, false); }
-TEST_F(GpuRanksTest, TwoRanksOnOwnRowsWithFourShardsGiveTheBitsOfOneRank) { check_two_ranks_on_one_gpu(4, true); }
+TEST_F(GpuRanksTest, TwoRanksOnOwnRowsWithFourShardsGiveTheBitsOfOneRank) {
+  // Small buckets: the reduction overlaps the last shard's backward in many pieces.
+  check_two_ranks_on_one_gpu(4, true, 1 << 16);
+}
+
+// The last leaf folded in pieces (the overlapped reduction) gives push()'s bits, at one, two and
+// four leaves.
+TEST_F(GpuRanksTest, AFoldedLeafGivesThePushedLeafsBits) {
+  const int64_t count = 10007;
+  for (int leaves : {1, 2, 4}) {
+    std::vector<cuda::DeviceBuffer<float>> dev;
+    for (int k = 0; k < leaves; ++k) dev.push_back(to_device(random_floats(count, 20 + k, -100, 100)));
+    CudaLeafStack pushed(ctx(), count), folded(ctx(), count);
+    for (int k = 0; k < leaves; ++k) pushed.push(dev[k].data());
+    for (int k = 0; k + 1 < leaves; ++k) folded.push(dev[k].data());
+    const float* last = dev.back().data();
+    float* a = nullptr;
+    for (int64_t lo = count; lo > 0; lo -= 3001) a = folded.fold(last, std::max<int64_t>(0, lo - 3001), lo);
+    folded.end_folded_leaf();
+    float* want = pushed.result();
+    float* got = folded.result();
+    EXPECT_EQ(a, got) << leaves << " leaves: fold returned another buffer than the result";
+    std::vector<float> w(count), g(count);
+    ctx().synchronize("fold test");
+    cudaMemcpy(w.data(), want, count * sizeof(float), cudaMemcpyDeviceToHost);
+    cudaMemcpy(g.data(), got, count * sizeof(float), cudaMemcpyDeviceToHost);
+    EXPECT_TRUE(same_bits(cat_str("folded leaf of ", leaves), g, w));
+  }
+}
 
 TEST_F(GpuRanksTest, RunningStatisticsMoveWithTheCpuRoundings) {
   const int64_t c = 4099;

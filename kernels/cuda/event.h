@@ -1,0 +1,38 @@
+#pragma once
+// One CUDA event, owned: recorded on a stream, waited for on the host, or timed against another.
+// Destruction only logs (a destructor must not throw).
+#include <cuda_runtime_api.h>
+
+#include "kernels/cuda/check.h"
+
+namespace thaw::cuda {
+
+class Event {
+ public:
+  // timing: false makes the event cheaper where it only orders work (cudaEventDisableTiming).
+  explicit Event(bool timing = true) {
+    THAW_CUDA_CHECK(cudaEventCreateWithFlags(&e_, timing ? cudaEventDefault : cudaEventDisableTiming));
+  }
+  ~Event() {
+    if (e_) THAW_CUDA_LOG(cudaEventDestroy(e_));
+  }
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+
+  void record(cudaStream_t s) { THAW_CUDA_CHECK(cudaEventRecord(e_, s)); }
+  // Returns once the work queued before record() has completed (on any thread: set the event's
+  // device current first where the thread may have another).
+  void wait() const { THAW_CUDA_CHECK(cudaEventSynchronize(e_)); }
+  // Milliseconds from `start` to this event, once this event has completed.
+  float since(const Event& start) const {
+    wait();
+    float ms = 0;
+    THAW_CUDA_CHECK(cudaEventElapsedTime(&ms, start.e_, e_));
+    return ms;
+  }
+
+ private:
+  cudaEvent_t e_ = nullptr;
+};
+
+}  // namespace thaw::cuda
