@@ -37,7 +37,8 @@ void add_replay(CLI::App& app) {
     RankContext ranks(parallel->options());
     bool identical = false;
     ranks.run([&] {
-      ranks.agree_on(std::filesystem::absolute(a->dir).string() + " " + std::to_string(a->steps));
+      ranks.agree_on(std::filesystem::absolute(a->dir).string() + " " + std::to_string(a->steps) + " " +
+                     std::string(gpu_transport_name(ranks.gpu_transport())));
       std::ostream quiet(nullptr);  // the other MPI processes replay in silence
       const bool writer = ranks.is_writer();
       identical = replay_run({a->dir, a->steps, &ranks}, writer ? std::cout : quiet, writer ? std::cerr : quiet).identical;

@@ -45,6 +45,7 @@ class RankContext {
   RankContext& operator=(const RankContext&) = delete;
 
   int total_ranks() const;
+  GpuTransport gpu_transport() const { return options_.gpu_comm; }
   // Whether this process is (or hosts) rank 0, the one that writes the run folder and prints.
   bool is_writer() const;
   std::string describe() const;  // "1 rank", "4 thread ranks", "MPI rank 1 of 2"

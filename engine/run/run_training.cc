@@ -113,7 +113,10 @@ Prepared prepare(const TrainingRequest& req, RankContext& ranks) {
   const RunConfig a = req.resume ? req.resume->config : with_absolute_paths(req.flags);
   if (a.out.empty()) fail_user("--out: a run folder is required");
   checkpoint_policy(a, req.stop_at_step);  // the flags' errors before anything is opened
-  ranks.agree_on(nlohmann::json(a).dump());
+  // The GPU ranks' transport too: processes that disagree on it would wait for each other forever.
+  nlohmann::json agreed = a;
+  agreed["gpu_comm"] = std::string(gpu_transport_name(ranks.gpu_transport()));
+  ranks.agree_on(agreed.dump());
   ranks.set_device(a.device == "cuda");
   Prepared p{a, setup_run(a), std::nullopt, {}, {}, std::nullopt, ranks.gpu_ranks()};
   TrainConfig& cfg = p.run.train;

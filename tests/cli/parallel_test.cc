@@ -147,6 +147,13 @@ TEST_F(Parallel, MpiRanksWithDifferentConfigurationsStop) {
   EXPECT_NE(r.exit_code, 0) << describe("mismatched ranks", r);
   EXPECT_NE(r.err.find("differs from rank 0's"), std::string::npos) << r.err;
   EXPECT_FALSE(std::filesystem::exists(dir_.path() / "mixed" / "record.json"));
+  // Another GPU transport is a difference too, named (it would leave the ranks waiting for each other).
+  const std::string transports = cat_str("mpirun --allow-run-as-root --oversubscribe -np 1 ", THAW_BINARY,
+                                         train_args(dir_ / "mixed"), " : -np 1 ", THAW_BINARY,
+                                         train_args(dir_ / "mixed", "--gpu-comm staged"));
+  const CommandResult t = run_command(transports, dir_);
+  EXPECT_EQ(t.exit_code, 2) << describe("mismatched --gpu-comm", t);
+  EXPECT_NE(t.err.find("gpu_comm: rank 0 has \"nccl\", rank 1 has \"staged\""), std::string::npos) << t.err;
 }
 
 // GPU ranks under mpirun: each process picks its GPU by local rank (engine/run/rank_context.h). Where
