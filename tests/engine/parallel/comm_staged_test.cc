@@ -15,6 +15,7 @@
 
 #include "core/error.h"
 #include "core/philox.h"
+#include "tests/support/spread_leaves.h"
 #include "engine/parallel/rank_threads.h"
 #include "engine/parallel/tree_reduce.h"
 
@@ -47,17 +48,7 @@ class DeferredStaging final : public Staging {
   int waits_ = 0;
 };
 
-std::vector<std::vector<float>> make_leaves(int v, size_t count) {
-  std::vector<std::vector<float>> leaves(static_cast<size_t>(v), std::vector<float>(count));
-  for (int s = 0; s < v; ++s) {
-    const CounterRng rng(17, RngPurpose::Synthetic, 2, static_cast<uint32_t>(s));
-    for (size_t i = 0; i < count; ++i) {
-      const double scale = std::ldexp(1.0, static_cast<int>(rng.u32_at(2 * i) % 24) - 12);
-      leaves[s][i] = static_cast<float>((rng.uniform_double_at(2 * i + 1) - 0.5) * scale);
-    }
-  }
-  return leaves;
-}
+std::vector<std::vector<float>> make_leaves(int v, size_t count) { return testing::spread_leaves(17, 2, v, count); }
 
 std::vector<float> tree_of(std::vector<std::vector<float>> leaves) {
   HostSpace host;

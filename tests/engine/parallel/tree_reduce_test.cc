@@ -15,24 +15,14 @@
 #include <gtest/gtest.h>
 
 #include "core/philox.h"
+#include "tests/support/spread_leaves.h"
 #include "engine/parallel/grad_buckets.h"
 #include "engine/parallel/rank_threads.h"
 
 namespace thaw {
 namespace {
 
-// Leaves whose float sums depend on the order: magnitudes spread over many binades.
-std::vector<std::vector<float>> make_leaves(int v, size_t count) {
-  std::vector<std::vector<float>> leaves(static_cast<size_t>(v), std::vector<float>(count));
-  for (int s = 0; s < v; ++s) {
-    const CounterRng rng(11, RngPurpose::Synthetic, 0, static_cast<uint32_t>(s));
-    for (size_t i = 0; i < count; ++i) {
-      const double scale = std::ldexp(1.0, static_cast<int>(rng.u32_at(2 * i) % 24) - 12);
-      leaves[s][i] = static_cast<float>((rng.uniform_double_at(2 * i + 1) - 0.5) * scale);
-    }
-  }
-  return leaves;
-}
+std::vector<std::vector<float>> make_leaves(int v, size_t count) { return testing::spread_leaves(11, 0, v, count); }
 
 std::vector<float> reference_tree(const std::vector<std::vector<float>>& leaves) {
   std::vector<std::vector<float>> level = leaves;
