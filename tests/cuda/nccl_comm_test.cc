@@ -22,13 +22,6 @@ namespace {
 
 std::vector<std::vector<float>> make_leaves(int v, size_t count) { return testing::spread_leaves(13, 1, v, count); }
 
-std::vector<float> host_tree(std::vector<std::vector<float>> leaves) {
-  HostSpace host;
-  std::vector<float*> parts;
-  for (auto& l : leaves) parts.push_back(l.data());
-  tree_sum_inplace(host, parts, leaves[0].size());
-  return leaves[0];
-}
 
 // The largest power of two of GPUs, at most 8.
 int gpu_ranks(std::string* why) {
@@ -48,7 +41,7 @@ TEST(NcclComm, TreeReductionOnGpuRanksGivesTheCpuBits) {
   const int v = 8;
   const size_t count = (size_t{1} << 20) + 3;  // several buckets below, uneven chunks
   const auto leaves = make_leaves(v, count);
-  const std::vector<float> want = host_tree(leaves);
+  const std::vector<float> want = testing::host_tree_sum(leaves);
   const NcclId id = nccl_unique_id();
   std::vector<std::vector<float>> got(static_cast<size_t>(n));
   run_thread_ranks(n, std::chrono::seconds(60), [&](Comm& threads) {

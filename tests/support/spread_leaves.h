@@ -1,13 +1,14 @@
 #pragma once
 // Gradient-like leaves for the reduction tests: V vectors whose magnitudes spread over 24 binades,
 // so that a float sum depends on its order and only the fixed tree gives the expected bits.
-// A pure function of (seed, stream, v, count).
+// A pure function of (seed, stream, v, count). host_tree_sum is their sum in the fixed tree.
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
 
 #include "core/philox.h"
+#include "engine/parallel/tree_reduce.h"
 
 namespace thaw::testing {
 
@@ -21,6 +22,15 @@ inline std::vector<std::vector<float>> spread_leaves(uint64_t seed, uint32_t str
     }
   }
   return leaves;
+}
+
+// The fixed tree's sum of the leaves, in host memory: what every rank must end with.
+inline std::vector<float> host_tree_sum(std::vector<std::vector<float>> leaves) {
+  HostSpace host;
+  std::vector<float*> parts;
+  for (auto& l : leaves) parts.push_back(l.data());
+  tree_sum_inplace(host, parts, leaves[0].size());
+  return leaves[0];
 }
 
 }  // namespace thaw::testing

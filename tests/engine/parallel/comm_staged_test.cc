@@ -50,13 +50,6 @@ class DeferredStaging final : public Staging {
 
 std::vector<std::vector<float>> make_leaves(int v, size_t count) { return testing::spread_leaves(17, 2, v, count); }
 
-std::vector<float> tree_of(std::vector<std::vector<float>> leaves) {
-  HostSpace host;
-  std::vector<float*> parts;
-  for (auto& l : leaves) parts.push_back(l.data());
-  tree_sum_inplace(host, parts, leaves[0].size());
-  return leaves[0];
-}
 
 // Each of n ranks sums its V/n leaves, then reduces across ranks; staged or directly over threads.
 std::vector<std::vector<float>> reduce_on_ranks(int n, const std::vector<std::vector<float>>& leaves, bool staged) {
@@ -66,7 +59,7 @@ std::vector<std::vector<float>> reduce_on_ranks(int n, const std::vector<std::ve
   run_thread_ranks(n, std::chrono::seconds(30), [&](Comm& threads) {
     const int r = threads.rank();
     std::vector<std::vector<float>> mine(leaves.begin() + r * (v / n), leaves.begin() + (r + 1) * (v / n));
-    std::vector<float> sum = tree_of(mine);
+    std::vector<float> sum = testing::host_tree_sum(mine);
     HostSpace device;
     DeferredStaging staging;
     StagedComm comm(threads, device, staging);
@@ -81,7 +74,7 @@ std::vector<std::vector<float>> reduce_on_ranks(int n, const std::vector<std::ve
 TEST(StagedComm, TreeReductionGivesTheBitsOfTheCommItWraps) {
   const size_t count = 4099;  // several buckets, uneven chunks
   const auto leaves = make_leaves(8, count);
-  const std::vector<float> want = tree_of(leaves);
+  const std::vector<float> want = testing::host_tree_sum(leaves);
   for (int n : {2, 4}) {
     const auto direct = reduce_on_ranks(n, leaves, false);
     const auto staged = reduce_on_ranks(n, leaves, true);
