@@ -1,8 +1,11 @@
 #include "kernels/cpu/conv2d.h"
 
-#include "kernels/cpu/eigen_maps.h"
 #include <algorithm>
 #include <memory>
+#include <type_traits>
+
+#include "kernels/cpu/conv2d_grouped.h"
+#include "kernels/cpu/eigen_maps.h"
 
 #include "core/error.h"
 
@@ -18,7 +21,9 @@ namespace thaw::cpu {
 //   of dW, adding every (sample, band) GEMM into it in order. Below that K there are too few
 //   slices to share out, so instead: one partial dW per sample (bands accumulated in order),
 //   then dW += the partials of a group of kWgradGroup samples, summed in sample order.
-// Which thread runs an item never changes what the item computes.
+// Which thread runs an item never changes what the item computes. Float convolutions of small maps
+// take the grouped path instead (kernels/cpu/conv2d_grouped.h); double ones (the gradient checks)
+// always this one.
 
 namespace {
 
@@ -144,6 +149,9 @@ std::unique_ptr<T[]> col_buffer(const Plan& pl) {
 
 template <typename T>
 void conv2d_forward(const ConvGeom& g, const T* x, const T* w, T* y) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (conv_is_grouped(g)) return grouped_conv_forward(g, x, w, y);
+  }
   const Plan pl = make_plan(g);
   const ConstMap<T> wm(w, g.c_out, pl.k);
 #pragma omp parallel
@@ -170,6 +178,9 @@ void conv2d_forward(const ConvGeom& g, const T* x, const T* w, T* y) {
 
 template <typename T>
 void conv2d_backward_data(const ConvGeom& g, const T* dy, const T* w, T* dx) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (conv_is_grouped(g)) return grouped_conv_backward_data(g, dy, w, dx);
+  }
   const Plan pl = make_plan(g);
   const ConstMap<T> wm(w, g.c_out, pl.k);
 #pragma omp parallel
@@ -286,6 +297,9 @@ void wgrad_by_slices(const ConvGeom& g, const Plan& pl, const T* x, const T* dy,
 
 template <typename T>
 void conv2d_backward_weight(const ConvGeom& g, const T* x, const T* dy, T* dw) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (conv_is_grouped(g)) return grouped_conv_backward_weight(g, x, dy, dw);
+  }
   const Plan pl = make_plan(g);
   if (pl.k >= kWgradSliceMinK) {
     wgrad_by_slices(g, pl, x, dy, dw);

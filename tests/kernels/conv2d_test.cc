@@ -126,6 +126,8 @@ INSTANTIATE_TEST_SUITE_P(Shapes, ConvGrad, ::testing::ValuesIn(kGradCases),
 const std::vector<ConvCase> kRefCases = {
     {"k3x3_p1_bands_groups", geom(9, 64, 24, 23, 6, 3, 3, 1, 1, 1)},
     {"k3x3_wide_k_slices", geom(2, 120, 6, 5, 10, 3, 3, 1, 1, 1)},
+    {"k3x3_small_map_many_samples", geom(37, 20, 3, 3, 50, 3, 3, 1, 1, 1)},
+    {"k1x1_one_position_many_samples", geom(70, 64, 1, 1, 100, 1, 1, 1, 0, 0)},
     {"k1x1_direct_slices", geom(2, 1100, 4, 3, 5, 1, 1, 1, 0, 0)},
     {"k3x3_p1_wide", geom(3, 40, 9, 11, 70, 3, 3, 1, 1, 1)},
     {"k1x1_direct", geom(3, 300, 5, 4, 40, 1, 1, 1, 0, 0)},
@@ -213,6 +215,32 @@ TEST_P(ConvRef, BitIdenticalForAnyThreadCount) {
     EXPECT_TRUE(testkit::same_bits(one.y, many.y)) << "forward, " << threads << " threads";
     EXPECT_TRUE(testkit::same_bits(one.dx, many.dx)) << "backward data, " << threads << " threads";
     EXPECT_TRUE(testkit::same_bits(one.dw, many.dw)) << "backward weight, " << threads << " threads";
+  }
+}
+
+// Float convolutions of small maps put several samples side by side in one product
+// (kernels/cpu/conv2d_grouped.h): a sample's output and input gradient must still have the bits of
+// that sample convolved alone, so that nothing (the feature cache, evaluation batches) depends on
+// which samples share a batch.
+TEST_P(ConvRef, ASamplesBitsDoNotDependOnTheBatch) {
+  const ConvGeom g = GetParam().g;
+  const auto x = cast_vec<float>(random_values(g.x_size(), 41));
+  const auto w = cast_vec<float>(random_values(g.w_size(), 42));
+  const auto dy = cast_vec<float>(random_values(g.y_size(), 43));
+  std::vector<float> y(g.y_size()), dx(g.x_size(), 0.f);
+  cpu::conv2d_forward(g, x.data(), w.data(), y.data());
+  cpu::conv2d_backward_data(g, dy.data(), w.data(), dx.data());
+  ConvGeom one = g;
+  one.n = 1;
+  const int64_t xs = one.x_size(), ys = one.y_size();
+  for (int64_t n = 0; n < g.n; ++n) {
+    std::vector<float> y1(ys), dx1(xs, 0.f);
+    cpu::conv2d_forward(one, x.data() + n * xs, w.data(), y1.data());
+    cpu::conv2d_backward_data(one, dy.data() + n * ys, w.data(), dx1.data());
+    EXPECT_TRUE(testkit::same_bits(y1, std::vector<float>(y.begin() + n * ys, y.begin() + (n + 1) * ys)))
+        << "forward, sample " << n;
+    EXPECT_TRUE(testkit::same_bits(dx1, std::vector<float>(dx.begin() + n * xs, dx.begin() + (n + 1) * xs)))
+        << "backward data, sample " << n;
   }
 }
 
