@@ -21,9 +21,9 @@ namespace thaw::cpu {
 //   of dW, adding every (sample, band) GEMM into it in order. Below that K there are too few
 //   slices to share out, so instead: one partial dW per sample (bands accumulated in order),
 //   then dW += the partials of a group of kWgradGroup samples, summed in sample order.
-// Which thread runs an item never changes what the item computes. Float convolutions of small maps
-// take the grouped path instead (kernels/cpu/conv2d_grouped.h); double ones (the gradient checks)
-// always this one.
+// Which thread runs an item never changes what the item computes. The gradients of float
+// convolutions on tiny maps take the grouped path instead (kernels/cpu/conv2d_grouped.h); double
+// ones (the gradient checks) always this one.
 
 namespace {
 
@@ -149,9 +149,6 @@ std::unique_ptr<T[]> col_buffer(const Plan& pl) {
 
 template <typename T>
 void conv2d_forward(const ConvGeom& g, const T* x, const T* w, T* y) {
-  if constexpr (std::is_same_v<T, float>) {
-    if (conv_is_grouped(g)) return grouped_conv_forward(g, x, w, y);
-  }
   const Plan pl = make_plan(g);
   const ConstMap<T> wm(w, g.c_out, pl.k);
 #pragma omp parallel

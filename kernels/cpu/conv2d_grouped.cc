@@ -9,11 +9,12 @@ namespace thaw::cpu {
 
 namespace {
 
-constexpr int64_t kTargetColumns = 384;  // samples side by side until a product has about this many columns
-constexpr int64_t kChannelBlock = 48;    // output channels per forward item (a multiple of the GEMM's tile)
-constexpr int64_t kInputBlock = 32;      // input channels per data-gradient item
-constexpr int64_t kWgradRows = 64;       // rows of dW per weight-gradient item
-constexpr int64_t kWgradCols = 256;      // columns of dW (rows of the column matrix) per item
+// Work item sizes: big enough that each product's packing is small beside its arithmetic, small
+// enough that a batch of 32 gives both cores work. They never change the bits.
+constexpr int64_t kTargetColumns = 128;  // samples side by side until a product has about this many columns
+constexpr int64_t kInputBlock = 64;      // input channels per data-gradient item
+constexpr int64_t kWgradRows = 128;      // rows of dW per weight-gradient item
+constexpr int64_t kWgradCols = 384;      // columns of dW (rows of the column matrix) per item
 
 struct Layout {
   int64_t k, p, ho, wo, x_stride, y_stride, group, groups;
@@ -84,31 +85,6 @@ void col2im_samples(const ConvGeom& g, const Layout& l, const float* col, int64_
 Dim samples_side_by_side(const Layout& l, int64_t sample_stride) { return {1, l.p, sample_stride}; }
 
 }  // namespace
-
-void grouped_conv_forward(const ConvGeom& g, const float* x, const float* w, float* y) {
-  const Layout l = layout_of(g);
-  const int64_t cblocks = blocks(g.c_out, kChannelBlock);
-#pragma omp parallel
-  {
-    std::vector<float> col;
-#pragma omp for schedule(static)
-    for (int64_t item = 0; item < l.groups * cblocks; ++item) {
-      const int64_t n0 = item / cblocks * l.group, count = std::min(l.group, g.n - n0);
-      const int64_t o0 = item % cblocks * kChannelBlock, oc = std::min(kChannelBlock, g.c_out - o0);
-      const int64_t cols = count * l.p;
-      MatView b;
-      if (l.direct) {
-        b = {x + n0 * l.x_stride, {l.p, 0, 0}, samples_side_by_side(l, l.x_stride)};
-      } else {
-        col.resize(static_cast<size_t>(l.k * cols));
-        im2col_samples(g, l, x + n0 * l.x_stride, count, 0, l.k, col.data(), cols);
-        b = rows_of(col.data(), cols);
-      }
-      const MutView c{y + n0 * l.y_stride + o0 * l.p, {l.p, 0, 0}, samples_side_by_side(l, l.y_stride)};
-      gemm(oc, cols, l.k, rows_of(w + o0 * l.k, l.k), b, c, false);
-    }
-  }
-}
 
 void grouped_conv_backward_data(const ConvGeom& g, const float* dy, const float* w, float* dx) {
   const Layout l = layout_of(g);

@@ -61,8 +61,19 @@ void pack_a(const MatView& a, int64_t m, int64_t i0, int64_t mc, int64_t k0, int
         for (int64_t kk = 0; kk < kc; ++kk) dst[kk * kMr] = 0.0f;
         continue;
       }
-      const float* row = a.data + a.rows.at(i);
-      for (int64_t kk = 0; kk < kc; ++kk) dst[kk * kMr] = row[a.cols.at(k0 + kk)];
+      if (a.cols.stride == 1 || a.cols.group > 0) {
+        const float* row = a.data + a.rows.at(i);
+        for (int64_t kk = 0; kk < kc; ++kk) dst[kk * kMr] = row[a.cols.at(k0 + kk)];
+      }
+    }
+    // A transposed view: its rows lie side by side, so walk them innermost (cache lines, not strides).
+    if (a.cols.stride != 1 && a.cols.group == 0) {
+      const int64_t live = std::min(kMr, std::min(mc - p, m - (i0 + p)));
+      for (int64_t kk = 0; kk < kc; ++kk) {
+        const float* col = a.data + a.cols.at(k0 + kk);
+        float* dst = out + p * kc + kk * kMr;
+        for (int64_t r = 0; r < live; ++r) dst[r] = col[a.rows.at(i0 + p + r)];
+      }
     }
   }
 }
@@ -80,6 +91,22 @@ void pack_b(const MatView& b, int64_t n, int64_t k0, int64_t kc, int64_t j0, int
     bool contiguous = at[0] >= 0;
     for (int64_t c = 1; c < kNr && contiguous; ++c) contiguous = at[c] == at[0] + c;
     run[static_cast<size_t>(p)] = contiguous ? 1 : 0;
+  }
+  if (b.rows.stride == 1 && b.rows.group == 0 && b.cols.stride != 1) {
+    // A transposed view: each column's values lie side by side; read them in that order.
+    for (int64_t p = 0; p < panels; ++p) {
+      for (int64_t c = 0; c < kNr; ++c) {
+        const int64_t at = col_at[static_cast<size_t>(p * kNr + c)];
+        float* dst = out + p * kNr * kc + c;
+        if (at < 0) {
+          for (int64_t kk = 0; kk < kc; ++kk) dst[kk * kNr] = 0.0f;
+          continue;
+        }
+        const float* src = b.data + at + k0;
+        for (int64_t kk = 0; kk < kc; ++kk) dst[kk * kNr] = src[kk];
+      }
+    }
+    return;
   }
   for (int64_t kk = 0; kk < kc; ++kk) {
     const float* row = b.data + b.rows.at(k0 + kk);
