@@ -1,4 +1,4 @@
-// CPU convolution throughput at real Inception v4 shapes (input 299, batch 8), float. Reports
+// CPU convolution throughput at real Inception v4 shapes (input 299, batch 8; and 75, batch 32), float. Reports
 // GFLOP/s as 2 * MACs per second of wall time, with the OpenMP thread count alongside, and
 // GFLOP per second of process CPU time (all threads): on a shared machine the wall rate falls
 // with the load, the CPU rate tells how well the kernel uses the cycles it got. On a shared machine
@@ -58,10 +58,11 @@ void run_conv(benchmark::State& state, ConvGeom g, Pass pass) {
 }
 
 // Every Inception v4 convolution problem the tests check (tests/support/inception_conv_shapes.h), at
-// batch 8, in each direction.
+// batch 8, and the tiny maps of 75 px at batch 32, in each direction.
 const int kRegistered = [] {
   std::vector<testkit::ConvCase> cases = testkit::inception_conv_cases(8);
   for (testkit::ConvCase& c : testkit::inception_conv_bench_extras(8)) cases.push_back(c);
+  for (testkit::ConvCase& c : testkit::inception_conv_cases_75(32)) cases.push_back(c);
   for (const testkit::ConvCase& c : cases) {
     for (auto [pass, tag] : {std::pair{Pass::Forward, "fwd_"}, std::pair{Pass::BackwardData, "bwd_data_"},
                              std::pair{Pass::BackwardWeight, "bwd_weight_"}}) {

@@ -40,6 +40,7 @@ Executor<T>::Executor(const Graph& g, const Plan& plan, ModelState<T>& state)
   bn_invstd_.resize(n);
   bn_batch_mean_.resize(n);
   bn_batch_var_.resize(n);
+  relu_written_.assign(n, 0);
   grads_.resize(g.tensors.size());
   for (int t : plan_.trainable_tensors) grads_[t] = Tensor<T>(g.tensors[t].shape);
 }
@@ -121,6 +122,8 @@ const Tensor<T>& Executor<T>::forward(const Tensor<T>& x, Phase phase, const Ste
   for (auto& o : out_) o.release();
   out_[0] = x;
   round_after_forward(0);
+  forward_last_ = static_cast<int>(g_.nodes.size()) - 1;
+  std::fill(relu_written_.begin(), relu_written_.end(), 0);
   for (size_t i = 1; i < g_.nodes.size(); ++i) {
     forward_node(static_cast<int>(i), phase, key);
     // Free inputs as soon as their last reader has run, unless backward needs them.
@@ -134,6 +137,8 @@ const Tensor<T>& Executor<T>::forward(const Tensor<T>& x, Phase phase, const Ste
 
 template <typename T>
 void Executor<T>::forward_nodes(int first, int last, Phase phase, const StepKey& key) {
+  forward_last_ = last;
+  std::fill(relu_written_.begin(), relu_written_.end(), 0);
   for (int i = first; i <= last; ++i) {
     forward_node(i, phase, key);
     for (int in : g_.nodes[i].inputs) {
@@ -200,11 +205,38 @@ void Executor<T>::forward_node(int i, Phase phase, const StepKey& key) {
 }
 
 template <typename T>
+bool Executor<T>::fuses_relu(int i, Phase phase) const {
+  const size_t r = static_cast<size_t>(i) + 1;
+  if (bf16_ || r >= g_.nodes.size() || static_cast<int>(r) > forward_last_) return false;
+  const Node& relu = g_.nodes[r];
+  const bool trains = phase == Phase::Train && (plan_.trainable[i] || plan_.trainable[r]);
+  return g_.nodes[i].kind == OpKind::BatchNorm && !trains && relu.kind == OpKind::Relu && relu.inputs.size() == 1 &&
+         relu.inputs[0] == i && plan_.last_reader[i] == static_cast<int>(r) &&
+         !(phase == Phase::Train && plan_.keep_output[i]);
+}
+
+// A batch norm as inference whose only reader is its ReLU: one pass writes the ReLU's output.
+template <typename T>
+void Executor<T>::forward_bn_relu(int i) {
+  const Node& n = g_.nodes[i];
+  Tensor<T>& r = out_[static_cast<size_t>(i) + 1];
+  r.reshape_uninit(batched(batch_, g_.nodes[static_cast<size_t>(i) + 1].out));
+  cpu::batchnorm_forward_infer(bn_geom(n, batch_), out_[n.inputs[0]].data(), param(i, 0), param(i, 1), param(i, 2),
+                               param(i, 3), r.data(), true);
+  relu_written_[static_cast<size_t>(i) + 1] = 1;
+}
+
+template <typename T>
 void Executor<T>::forward_op(int i, Phase phase, const StepKey& key) {
   const Node& n = g_.nodes[i];
   const bool train = phase == Phase::Train && plan_.trainable[i];
   const Tensor<T>& x = out_[n.inputs[0]];
   const Shape& in = g_.nodes[n.inputs[0]].out;
+  if (n.kind == OpKind::Relu && relu_written_[static_cast<size_t>(i)]) {
+    relu_written_[static_cast<size_t>(i)] = 0;  // the batch norm before it wrote its output
+    return;
+  }
+  if (fuses_relu(i, phase)) return forward_bn_relu(i);
   Tensor<T>& y = out_[i];
   y.reshape_uninit(batched(batch_, n.out));
   switch (n.kind) {

@@ -108,6 +108,11 @@ class Executor {
   std::vector<Tensor<T>> bn_batch_mean_, bn_batch_var_;
   std::function<void(int)> grad_ready_;
   bool bf16_ = false;
+  // A frozen batch norm and its ReLU in one pass (fuses_relu): the ReLU's output is already written.
+  bool fuses_relu(int node, Phase phase) const;
+  void forward_bn_relu(int node);
+  int forward_last_ = 0;            // the last node the running forward computes
+  std::vector<char> relu_written_;  // per node
   StepProfile* profile_ = nullptr;
   std::vector<Tensor<T>> working_;  // per Graph::tensors index: bf16 working copies (bf16_ only)
 };

@@ -20,12 +20,15 @@ double channel_sum(const BnGeom& g, int64_t c, Term&& term) {
   return s;
 }
 
-// y = (x - center) * scale + shift over channel c.
-template <typename T>
+// y = (x - center) * scale + shift over channel c; with Relu, max(y, 0) as relu_forward takes it.
+template <bool Relu = false, typename T>
 void channel_affine(const BnGeom& g, int64_t c, const T* x, T center, T scale, T shift, T* y) {
   for (int64_t n = 0; n < g.n; ++n) {
     const int64_t base = (n * g.c + c) * g.hw;
-    for (int64_t i = base; i < base + g.hw; ++i) y[i] = (x[i] - center) * scale + shift;
+    for (int64_t i = base; i < base + g.hw; ++i) {
+      const T v = (x[i] - center) * scale + shift;
+      y[i] = Relu ? (v > T{0} ? v : T{0}) : v;
+    }
   }
 }
 
@@ -56,11 +59,16 @@ void batchnorm_forward_train(const BnGeom& g, const T* x, const T* gamma, const 
 
 template <typename T>
 void batchnorm_forward_infer(const BnGeom& g, const T* x, const T* gamma, const T* beta,
-                             const T* running_mean, const T* running_var, T* y) {
+                             const T* running_mean, const T* running_var, T* y, bool relu) {
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < g.c; ++c) {
     const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + g.eps);
-    channel_affine(g, c, x, running_mean[c], static_cast<T>(gamma[c] * invstd), beta[c], y);
+    const T scale = static_cast<T>(gamma[c] * invstd);
+    if (relu) {
+      channel_affine<true>(g, c, x, running_mean[c], scale, beta[c], y);
+    } else {
+      channel_affine(g, c, x, running_mean[c], scale, beta[c], y);
+    }
   }
 }
 
@@ -116,7 +124,7 @@ void batchnorm_backward_infer(const BnGeom& g, const T* x, const T* dy, const T*
   template void batchnorm_forward_train<T>(const BnGeom&, const T*, const T*, const T*, T*, T*, T*,  \
                                            T*, T*);                                                  \
   template void batchnorm_forward_infer<T>(const BnGeom&, const T*, const T*, const T*, const T*,    \
-                                           const T*, T*);                                            \
+                                           const T*, T*, bool);                                      \
   template void batchnorm_backward_train<T>(const BnGeom&, const T*, const T*, const T*, const T*,   \
                                             const T*, T*, T*, T*);                                   \
   template void batchnorm_backward_infer<T>(const BnGeom&, const T*, const T*, const T*, const T*,   \

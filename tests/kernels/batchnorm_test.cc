@@ -1,4 +1,5 @@
 #include "kernels/cpu/batchnorm.h"
+#include "kernels/cpu/relu.h"
 
 #include <gtest/gtest.h>
 
@@ -63,6 +64,26 @@ TEST(BatchNorm, InferForwardMatchesFormula) {
     const int64_t c = (i / g.hw) % g.c;
     EXPECT_NEAR(y[i], gamma[c] * (x[i] - rm[c]) / std::sqrt(rv[c] + g.eps) + beta[c], 1e-14) << i;
   }
+}
+
+// The frozen batch norm fused with its ReLU (Executor's forward_bn_relu) writes exactly what the
+// two ops write one after the other, negative outputs, zeros and NaN included.
+TEST(BatchNorm, InferFusedWithReluIsBatchNormThenRelu) {
+  const BnGeom g = bn_geom(3, 5, 37);
+  auto x = testkit::cast_vec<float>(random_values(g.size(), 6, -3, 3));
+  x[5] = std::nanf("");
+  const auto gamma = testkit::cast_vec<float>(random_values(5, 7, -1.5, 1.5));
+  const auto beta = testkit::cast_vec<float>(random_values(5, 8));
+  const auto rm = testkit::cast_vec<float>(random_values(5, 9));
+  const auto rv = testkit::cast_vec<float>(random_values(5, 10, 0.2, 2.0));
+  std::vector<float> bn(g.size()), two(g.size()), fused(g.size());
+  cpu::batchnorm_forward_infer(g, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), bn.data());
+  cpu::relu_forward<float>(g.size(), bn.data(), two.data());
+  cpu::batchnorm_forward_infer(g, x.data(), gamma.data(), beta.data(), rm.data(), rv.data(), fused.data(), true);
+  EXPECT_TRUE(testkit::same_bits(two, fused));
+  int64_t negative = 0;
+  for (float v : bn) negative += v < 0;
+  EXPECT_GT(negative, g.size() / 4);  // the ReLU had work to do
 }
 
 TEST(BatchNorm, TrainGradientsMatchFiniteDifferences) {

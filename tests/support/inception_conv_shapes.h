@@ -47,4 +47,15 @@ inline std::vector<ConvCase> inception_conv_bench_extras(int64_t batch) {
   };
 }
 
+// The tiny maps of Inception-B and -C at 75 px (3x3 and 1x1), whose gradients take the grouped
+// path (kernels/cpu/conv2d_grouped.h); the benchmark runs them at batch 32, as the demo trains.
+inline std::vector<ConvCase> inception_conv_cases_75(int64_t batch) {
+  return {
+      {"b75_inception_b_1x1_1024to192_3", conv_geom(batch, 1024, 3, 3, 192, 1, 1, 1, 0, 0)},
+      {"b75_inception_b_1x7_192to224_3", conv_geom(batch, 192, 3, 3, 224, 1, 7, 1, 0, 3)},
+      {"b75_inception_c_1x1_1536to256_1", conv_geom(batch, 1536, 1, 1, 256, 1, 1, 1, 0, 0)},
+      {"b75_inception_c_1x3_384to256_1", conv_geom(batch, 384, 1, 1, 256, 1, 3, 1, 0, 1)},
+  };
+}
+
 }  // namespace thaw::testkit
