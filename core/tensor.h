@@ -4,7 +4,10 @@
 #include <cstdint>
 #include <numeric>
 #include <span>
+#include <memory>
+#include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace thaw {
@@ -16,6 +19,29 @@ inline int64_t shape_numel(const Shape& s) {
 }
 
 std::string shape_str(const Shape& s);  // "[2, 3, 299, 299]"
+
+// Leaves new elements of a vector uninitialised when it grows without a value (resize(n)), so that
+// reshape_uninit does not write every activation buffer twice; explicit values (Tensor(shape, fill))
+// are still written.
+template <typename T>
+struct UninitAllocator : std::allocator<T> {
+  using value_type = T;
+  template <typename U>
+  struct rebind {
+    using other = UninitAllocator<U>;
+  };
+  UninitAllocator() = default;
+  template <typename U>
+  UninitAllocator(const UninitAllocator<U>&) noexcept {}
+  template <typename U>
+  void construct(U* p) noexcept {
+    ::new (static_cast<void*>(p)) U;
+  }
+  template <typename U, typename... Args>
+  void construct(U* p, Args&&... args) {
+    ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+  }
+};
 
 template <typename T>
 class Tensor {
@@ -45,12 +71,12 @@ class Tensor {
   // Frees the storage (used to drop activations as soon as no consumer needs them).
   void release() {
     shape_.clear();
-    std::vector<T>().swap(data_);
+    std::vector<T, UninitAllocator<T>>().swap(data_);
   }
 
  private:
   Shape shape_;
-  std::vector<T> data_;
+  std::vector<T, UninitAllocator<T>> data_;
 };
 
 }  // namespace thaw
