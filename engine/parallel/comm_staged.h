@@ -30,7 +30,7 @@ class Staging {
   virtual void wait(std::string_view what) = 0;
 };
 
-class StagedComm final : public Comm {
+class StagedComm : public Comm {
  public:
   // `host` carries the bytes between ranks; `device` is where the data lives and is added;
   // `staging` copies between the two. All three outlive the comm.

@@ -22,27 +22,17 @@ std::string_view gpu_transport_name(GpuTransport t) { return t == GpuTransport::
 
 namespace {
 
-// A StagedComm with the device context, space and staging it needs, owned together.
-class StagedGpuComm final : public Comm {
- public:
-  StagedGpuComm(Comm& host, int device)
-      : ctx_(device), space_(ctx_), staging_(ctx_), staged_(host, space_, staging_) {}
-  int rank() const override { return staged_.rank(); }
-  int size() const override { return staged_.size(); }
-  std::string_view kind() const override { return staged_.kind(); }
-  BufferSpace& space() override { return staged_.space(); }
-  bool any_thread() const override { return staged_.any_thread(); }
-  void exchange(std::span<const Transfer> sends, std::span<const Transfer> recvs, std::string_view what) override {
-    staged_.exchange(sends, recvs, what);
-  }
-  void abort(const std::string& why) override { staged_.abort(why); }
-  bool stopped() const override { return staged_.stopped(); }
+// What a StagedComm on a GPU refers to: built before the comm (a base class), destroyed after it.
+struct StagingParts {
+  explicit StagingParts(int device) : context(device), memory(context), copies(context) {}
+  cuda::Context context;
+  DeviceSpace memory;
+  CudaStaging copies;
+};
 
- private:
-  cuda::Context ctx_;
-  DeviceSpace space_;
-  CudaStaging staging_;
-  StagedComm staged_;
+class StagedGpuComm final : private StagingParts, public StagedComm {
+ public:
+  StagedGpuComm(Comm& host, int device) : StagingParts(device), StagedComm(host, memory, copies) {}
 };
 
 }  // namespace

@@ -13,9 +13,6 @@
 #include "engine/parallel/launch_env.h"
 #include "engine/parallel/rank_threads.h"
 
-#if THAW_HAVE_CUDA
-#include "kernels/cuda/device_query.h"
-#endif
 
 namespace thaw {
 
@@ -52,28 +49,6 @@ std::string first_difference(const std::string& ours, const std::string& theirs,
     }
   }
   return "the configurations differ";
-}
-
-void check_devices(const RankOptions& o) {
-  if (o.devices.empty()) return;
-  for (size_t i = 0; i < o.devices.size(); ++i) {
-    for (size_t j = 0; j < i; ++j) {
-      if (o.devices[i] == o.devices[j] && o.gpu_comm == GpuTransport::Nccl) {
-        fail_user("--devices: GPU ", o.devices[i], " is named twice; NCCL runs one rank per GPU (--gpu-comm staged "
-                  "runs several ranks on one GPU, through host memory)");
-      }
-    }
-  }
-#if THAW_HAVE_CUDA
-  std::string why;
-  const int n = cuda::device_count(&why);
-  if (n == 0) fail_user("--devices: ", why);
-  for (int d : o.devices) {
-    if (d < 0 || d >= n) fail_user("--devices: no GPU ", d, " (this machine has ", n, ": 0 to ", n - 1, ")");
-  }
-#else
-  fail_user("--devices: this thaw was built without CUDA; use --ranks N for CPU ranks");
-#endif
 }
 
 }  // namespace

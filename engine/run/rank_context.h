@@ -79,6 +79,8 @@ class RankContext {
                      TrainConfig cfg, std::ostream& log, StepObserver* observer);
 
  private:
+  // --devices against this machine's GPUs (rank_context_gpu.cc); UserError naming it.
+  static void check_devices(const RankOptions& o);
   int thread_ranks() const { return options_.devices.empty() ? options_.threads : static_cast<int>(options_.devices.size()); }
   TrainSummary train_threads(const Graph& g, ModelState<float>& state, const Dataset& train_data,
                              const Dataset* val_data, const TrainConfig& cfg, std::ostream& log,

@@ -1,4 +1,5 @@
-// RankContext's GPU side: which GPU each rank trains on, and what the run record says about them.
+// RankContext's GPU side: --devices checked, which GPU each rank trains on, and what the run record
+// says about them.
 #include <unistd.h>
 
 #include <cstring>
@@ -33,6 +34,27 @@ int gpu_count(std::string* why) {
 }
 
 }  // namespace
+
+void RankContext::check_devices(const RankOptions& o) {
+  if (o.devices.empty()) return;
+  for (size_t i = 0; i < o.devices.size(); ++i) {
+    for (size_t j = 0; j < i; ++j) {
+      if (o.devices[i] == o.devices[j] && o.gpu_comm == GpuTransport::Nccl) {
+        fail_user("--devices: GPU ", o.devices[i], " is named twice; NCCL runs one rank per GPU (--gpu-comm staged "
+                  "runs several ranks on one GPU, through host memory)");
+      }
+    }
+  }
+#if !THAW_HAVE_CUDA
+  fail_user("--devices: this thaw was built without CUDA; use --ranks N for CPU ranks");
+#endif
+  std::string why;
+  const int n = gpu_count(&why);
+  if (n == 0) fail_user("--devices: ", why);
+  for (int d : o.devices) {
+    if (d < 0 || d >= n) fail_user("--devices: no GPU ", d, " (this machine has ", n, ": 0 to ", n - 1, ")");
+  }
+}
 
 void RankContext::set_device(bool cuda) {
   cuda_ = cuda;

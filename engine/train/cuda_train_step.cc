@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "engine/train/grad_ready_scope.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/loss.h"
 #include "engine/parallel/tree_reduce.h"
@@ -128,7 +129,7 @@ void CudaTrainStep::plan_buckets(const Plan& plan) {
 void CudaTrainStep::last_shard_reducing(size_t j, int64_t start, int64_t rows, int64_t step, BucketReducer& reducer) {
   buckets_->reset();
   const int device = cfg_.gpu;
-  exec_->set_grad_ready([&](int t) {
+  const GradReadyScope<CudaExecutor> scope(*exec_, [&](int t) {
     const int b = buckets_->ready(t);
     if (b < 0) return;
     const GradientBuckets::Bucket& bucket = (*buckets_)[static_cast<size_t>(b)];
@@ -142,13 +143,7 @@ void CudaTrainStep::last_shard_reducing(size_t j, int64_t start, int64_t rows, i
                    ready.wait();
                  });
   });
-  try {
-    shard(j, start, rows, step);
-  } catch (...) {
-    exec_->set_grad_ready(nullptr);
-    throw;
-  }
-  exec_->set_grad_ready(nullptr);
+  shard(j, start, rows, step);
   leaves_->end_folded_leaf();
 }
 

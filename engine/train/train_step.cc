@@ -5,6 +5,7 @@
 
 #include "core/error.h"
 #include "engine/optim/param_refs.h"
+#include "engine/train/grad_ready_scope.h"
 #include "graph/node_geometry.h"
 #include "kernels/cpu/bn_running.h"
 #include "kernels/cpu/loss.h"
@@ -24,20 +25,6 @@ std::vector<int64_t> tensor_sizes(std::span<const ParamRef<float>> params) {
   for (const ParamRef<float>& p : params) out.push_back(p.size);
   return out;
 }
-
-// Clears the executor's gradient hook however backward ends.
-class GradReadyScope {
- public:
-  GradReadyScope(Executor<float>& exec, std::function<void(int)> ready) : exec_(exec) {
-    exec_.set_grad_ready(std::move(ready));
-  }
-  ~GradReadyScope() { exec_.set_grad_ready(nullptr); }
-  GradReadyScope(const GradReadyScope&) = delete;
-  GradReadyScope& operator=(const GradReadyScope&) = delete;
-
- private:
-  Executor<float>& exec_;
-};
 
 }  // namespace
 
@@ -131,7 +118,7 @@ void TrainStep::backward_reducing(int64_t step, BucketReducer& reducer) {
   const std::vector<Tensor<float>>& grads = exec_.grads();
   // Backward tells each tensor's final gradient: into the leaf; a complete bucket into the
   // subtree sum, then across ranks while backward goes on.
-  const GradReadyScope scope(exec_, [&](int t) {
+  const GradReadyScope<Executor<float>> scope(exec_, [&](int t) {
     const Tensor<float>& grad = grads[static_cast<size_t>(t)];
     std::memcpy(leaf + buckets_.offset(t), grad.data(), static_cast<size_t>(grad.numel()) * sizeof(float));
     const int b = buckets_.ready(t);

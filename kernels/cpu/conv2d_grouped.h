@@ -3,7 +3,7 @@
 // per sample: the 3x3 and 1x1 maps of Inception-B and -C at 75 px): several samples side by side in
 // one product (kernels/cpu/gemm.h) instead of one thin product per sample, whose weight packing
 // costs as much as its arithmetic, or a rank-one update of dW per sample. Measured on 2 cores at
-// batch 32 against the per-sample path: data gradient 1.2 to 1.9x, weight gradient 1.4 to 7x faster
+// batch 32 against the per-sample path: data gradient 1.5 to 2.6x, weight gradient 1.0 to 7x faster
 // on those maps; on larger maps, and for every forward, the per-sample Eigen path was as fast or
 // faster, so they keep it (and the forward keeps its bits). The product's elements have the same
 // bits however many samples share it, so a sample's input gradient never depends on the batch; the

@@ -51,29 +51,26 @@ void micro_tile(int64_t kc, const float* a, const float* b, float* t) {
 #endif
 }
 
-// A's rows [i0, i0 + mc) and columns [k0, k0 + kc) in panels of kMr rows (zeros past m).
-void pack_a(const MatView& a, int64_t m, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* out) {
+// A's rows [i0, i0 + mc) and columns [k0, k0 + kc) in panels of kMr rows (zeros past mc).
+void pack_a(const MatView& a, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* out) {
+  // A transposed view has its rows side by side: walk them innermost (cache lines, not strides).
+  const bool by_columns = a.cols.stride != 1 && a.cols.group == 0;
   for (int64_t p = 0; p < mc; p += kMr) {
-    for (int64_t r = 0; r < kMr; ++r) {
-      const int64_t i = i0 + p + r;
-      float* dst = out + p * kc + r;
-      if (p + r >= mc || i >= m) {
-        for (int64_t kk = 0; kk < kc; ++kk) dst[kk * kMr] = 0.0f;
-        continue;
-      }
-      if (a.cols.stride == 1 || a.cols.group > 0) {
-        const float* row = a.data + a.rows.at(i);
-        for (int64_t kk = 0; kk < kc; ++kk) dst[kk * kMr] = row[a.cols.at(k0 + kk)];
-      }
+    const int64_t live = std::min(kMr, mc - p);
+    float* panel = out + p * kc;
+    for (int64_t r = live; r < kMr; ++r) {
+      for (int64_t kk = 0; kk < kc; ++kk) panel[kk * kMr + r] = 0.0f;
     }
-    // A transposed view: its rows lie side by side, so walk them innermost (cache lines, not strides).
-    if (a.cols.stride != 1 && a.cols.group == 0) {
-      const int64_t live = std::min(kMr, std::min(mc - p, m - (i0 + p)));
+    if (by_columns) {
       for (int64_t kk = 0; kk < kc; ++kk) {
         const float* col = a.data + a.cols.at(k0 + kk);
-        float* dst = out + p * kc + kk * kMr;
-        for (int64_t r = 0; r < live; ++r) dst[r] = col[a.rows.at(i0 + p + r)];
+        for (int64_t r = 0; r < live; ++r) panel[kk * kMr + r] = col[a.rows.at(i0 + p + r)];
       }
+      continue;
+    }
+    for (int64_t r = 0; r < live; ++r) {
+      const float* row = a.data + a.rows.at(i0 + p + r);
+      for (int64_t kk = 0; kk < kc; ++kk) panel[kk * kMr + r] = row[a.cols.at(k0 + kk)];
     }
   }
 }
@@ -180,7 +177,7 @@ void gemm(int64_t m, int64_t n, int64_t k, const MatView& a, const MatView& b, c
       pack_b(b, n, pc, kc, jc, nc, pb.get(), col_at);
       for (int64_t ic = 0; ic < m; ic += kMc) {
         const int64_t mc = std::min(kMc, m - ic);
-        pack_a(a, m, ic, mc, pc, kc, pa.get());
+        pack_a(a, ic, mc, pc, kc, pa.get());
         for (int64_t jr = 0; jr < nc; jr += kNr) {
           for (int64_t ir = 0; ir < mc; ir += kMr) {
             micro_tile(kc, pa.get() + ir * kc, pb.get() + jr * kc, t);
