@@ -1,10 +1,12 @@
 #include "kernels/cpu/pool.h"
 
 #include <algorithm>
+#include <type_traits>
 #include <vector>
 
 #include "core/error.h"
 #include "kernels/cpu/fixed_sum.h"
+#include "kernels/cpu/maxpool_simd.h"
 
 namespace thaw::cpu {
 
@@ -39,7 +41,20 @@ void maxpool_forward(const PoolGeom& g, const T* x, T* y, int32_t* argmax) {
   for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
     const T* xp = x + plane * in_plane;
     for (int64_t oh = 0; oh < ho; ++oh) {
+      // Windows wholly inside the input's rows, from the first whose columns start inside: eight at
+      // a time where the vector kernel takes them, the rest below.
+      int64_t fast_from = 0, fast_done = 0;
+      if constexpr (std::is_same_v<T, float>) {
+        const int64_t h_first = oh * g.stride - g.pad;
+        if (h_first >= 0 && h_first + g.k <= g.h_in) {
+          fast_from = (g.pad + g.stride - 1) / g.stride;
+          const int64_t o = plane * out_plane + oh * wo + fast_from;
+          fast_done = maxpool_row_simd(g, xp, oh, fast_from, wo - fast_from, y + o, argmax + o);
+        }
+      }
       for (int64_t ow = 0; ow < wo; ++ow) {
+        if (ow == fast_from && fast_done > 0) ow += fast_done;
+        if (ow >= wo) break;
         const Window win = window_at(g, oh, ow);
         int64_t best = win.h0 * g.w_in + win.w0;
         for (int64_t h = win.h0; h < win.h1; ++h) {

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
 #include <numeric>
 #include <vector>
 
@@ -82,6 +85,46 @@ TEST(MaxPool, FirstMaximumInWindowOrderWins) {
   EXPECT_EQ(dx[1], 2.f);
   EXPECT_EQ(dx[3], 3.f);
   EXPECT_EQ(std::accumulate(dx.begin(), dx.end(), 0.f), 5.f);
+}
+
+// The float path (eight outputs at a time where windows lie inside, kernels/cpu/maxpool_simd.h)
+// against the definition, value and argmax bit for bit: ties everywhere (values from five levels)
+// and NaNs among them, rows wide enough for several vector blocks and a scalar tail, strides 1, 2
+// and 3, padded and not.
+TEST(MaxPool, FloatEqualsTheDefinitionWithTiesAndNaNs) {
+  const PoolGeom geoms[] = {pool_geom(2, 3, 37, 41, 3, 2, 0), pool_geom(1, 2, 30, 35, 3, 1, 1),
+                            pool_geom(1, 2, 21, 40, 3, 2, 1), pool_geom(1, 2, 12, 29, 2, 2, 0),
+                            pool_geom(1, 1, 16, 50, 3, 3, 0), pool_geom(1, 1, 9, 26, 5, 1, 2)};
+  for (const PoolGeom& g : geoms) {
+    const auto r = random_values(g.x_size(), 21);
+    std::vector<float> x(g.x_size());
+    for (int64_t i = 0; i < g.x_size(); ++i) {
+      x[i] = std::floor(static_cast<float>(r[i] + 1.0) * 2.5f);
+      if (i % 37 == 5) x[i] = std::numeric_limits<float>::quiet_NaN();
+    }
+    std::vector<float> y(g.y_size());
+    std::vector<int32_t> am(g.y_size());
+    cpu::maxpool_forward(g, x.data(), y.data(), am.data());
+    const int64_t ho = g.h_out(), wo = g.w_out();
+    for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
+      const float* xp = x.data() + plane * g.h_in * g.w_in;
+      for (int64_t oh = 0; oh < ho; ++oh) {
+        for (int64_t ow = 0; ow < wo; ++ow) {
+          int64_t best = -1;
+          for (int64_t h = oh * g.stride - g.pad; h < oh * g.stride - g.pad + g.k; ++h) {
+            for (int64_t w = ow * g.stride - g.pad; w < ow * g.stride - g.pad + g.k; ++w) {
+              if (h < 0 || h >= g.h_in || w < 0 || w >= g.w_in) continue;
+              if (best < 0 || xp[h * g.w_in + w] > xp[best]) best = h * g.w_in + w;
+            }
+          }
+          const int64_t o = (plane * ho + oh) * wo + ow;
+          ASSERT_EQ(am[o], best) << "k" << g.k << " s" << g.stride << " p" << g.pad << " at " << plane << ","
+                                 << oh << "," << ow;
+          ASSERT_EQ(std::memcmp(&y[o], &xp[best], sizeof(float)), 0);
+        }
+      }
+    }
+  }
 }
 
 TEST(MaxPool, ArgmaxIsWithinPlaneIndex) {
