@@ -7,6 +7,11 @@ gradients), the rest in train mode with autograd: the same split thaw makes. Pri
 
   bench/torch_train_bench.py --batch-size 8 --input-size 299 --freeze-through mixed_6h \
       --steps 5 --warmup 1 --threads 2
+
+--profile adds one more step under torch.profiler, after the timed ones (so the rate is not
+affected), and reports its self CPU time per op kind in milliseconds: "conv fwd", "conv bwd" (data
+and weight gradients together, as PyTorch computes them), "batch norm", "relu", "pools", "concat",
+"other".
 """
 import argparse
 import json
@@ -44,6 +49,30 @@ def split_model(model, freeze_through):
     return frozen, trainable
 
 
+# aten op -> the kind thaw's profile calls it (thaw bench --profile); everything else is "other".
+OP_KINDS = {
+    "aten::mkldnn_convolution": "conv fwd", "aten::_slow_conv2d_forward": "conv fwd",
+    "aten::convolution_backward": "conv bwd",
+    "aten::native_batch_norm": "batch norm", "aten::native_batch_norm_backward": "batch norm",
+    "aten::clamp_min": "relu", "aten::relu_": "relu", "aten::threshold_backward": "relu",
+    "aten::avg_pool2d": "pools", "aten::avg_pool2d_backward": "pools",
+    "aten::max_pool2d_with_indices": "pools", "aten::max_pool2d_with_indices_backward": "pools",
+    "aten::cat": "concat",
+}
+
+
+def profile_step(step):
+    """Self CPU milliseconds of one step per op kind."""
+    from torch.profiler import ProfilerActivity, profile
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        step()
+    kinds = {}
+    for e in prof.key_averages():
+        kind = OP_KINDS.get(e.key, "other")
+        kinds[kind] = kinds.get(kind, 0.0) + e.self_cpu_time_total / 1e3
+    return kinds
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--batch-size", type=int, default=32)
@@ -57,6 +86,7 @@ def main(argv=None):
     p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--weight-decay", type=float, default=0.0)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--profile", action="store_true", help="self CPU ms per op kind of one extra step")
     a = p.parse_args(argv)
     if a.input_size < ref.MIN_INPUT_SIZE:
         p.error(f"--input-size {a.input_size}: must be at least {ref.MIN_INPUT_SIZE}")
@@ -96,6 +126,7 @@ def main(argv=None):
         times.append(time.perf_counter() - t0)
 
     total = sum(times)
+    profile = profile_step(step) if a.profile else None
     print(json.dumps({
         "images_per_s": a.batch_size * a.steps / total,
         "ms_per_step_median": 1e3 * statistics.median(times),
@@ -116,6 +147,7 @@ def main(argv=None):
         "device": "cpu",
         "framework": f"torch {torch.__version__}",
         "cpu": platform.processor() or platform.machine(),
+        **({"profile_ms": profile} if profile is not None else {}),
     }))
 
 
