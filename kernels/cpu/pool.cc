@@ -114,6 +114,31 @@ std::vector<double> column_counts(const PoolGeom& g) {
   return counts;
 }
 
+// Row h's window sums along w: rs[ow] = the taps of output column ow inside the row, added in kj
+// order from zero. The 3-wide stride-1 windows of the Inception pools take one pass over the row
+// where all three taps are inside; the edges and other geometries add tap by tap, the same sums.
+template <typename T>
+void row_window_sums(const PoolGeom& g, const T* xrow, int64_t wo, double* rs) {
+  int64_t lo = 0, hi = 0;  // columns summed in the single pass
+  if (g.stride == 1 && g.k == 3) {
+    lo = std::min(g.pad, wo), hi = std::clamp(g.w_in - 2 + g.pad, lo, wo);
+    for (int64_t ow = lo; ow < hi; ++ow) {
+      const T* t = xrow + (ow - g.pad);
+      rs[ow] = ((0.0 + static_cast<double>(t[0])) + static_cast<double>(t[1])) + static_cast<double>(t[2]);
+    }
+  }
+  for (int64_t ow = 0; ow < wo; ++ow) {
+    if (ow == lo && hi > lo) ow = hi;
+    if (ow >= wo) break;
+    double sum = 0.0;
+    for (int64_t kj = 0; kj < g.k; ++kj) {
+      const int64_t iw = ow * g.stride - g.pad + kj;
+      if (iw >= 0 && iw < g.w_in) sum += static_cast<double>(xrow[iw]);
+    }
+    rs[ow] = sum;
+  }
+}
+
 template <typename T>
 void avgpool_forward(const PoolGeom& g, const T* x, T* y) {
   check_geometry(g);
@@ -121,36 +146,57 @@ void avgpool_forward(const PoolGeom& g, const T* x, T* y) {
   const std::vector<double> col_count = column_counts(g);
 #pragma omp parallel
   {
-    std::vector<double> row_sums(static_cast<size_t>(g.h_in * wo)), acc(static_cast<size_t>(wo));
+    std::vector<double> row_sums(static_cast<size_t>(g.h_in * wo));
 #pragma omp for schedule(static)
     for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
       const T* xp = x + plane * in_plane;
-      for (int64_t h = 0; h < g.h_in; ++h) {
-        double* rs = row_sums.data() + h * wo;
-        std::fill(rs, rs + wo, 0.0);
-        for (int64_t kj = 0; kj < g.k; ++kj) {
-          const TapRange r = tap_range(wo, g.w_in, g.stride, g.pad, kj);
-          const int64_t base = h * g.w_in + kj - g.pad;  // xp[base + ow*stride] is tap kj of output ow
-          if (g.stride == 1) {
-            for (int64_t ow = r.lo; ow < r.hi; ++ow) rs[ow] += static_cast<double>(xp[base + ow]);
-          } else {
-            for (int64_t ow = r.lo; ow < r.hi; ++ow) rs[ow] += static_cast<double>(xp[base + ow * g.stride]);
-          }
-        }
-      }
+      for (int64_t h = 0; h < g.h_in; ++h) row_window_sums(g, xp + h * g.w_in, wo, row_sums.data() + h * wo);
       for (int64_t oh = 0; oh < ho; ++oh) {
+        // The window's rows added in order from zero, then one division by the exact cell count.
         const int64_t h0 = std::max<int64_t>(oh * g.stride - g.pad, 0);
         const int64_t h1 = std::min(oh * g.stride - g.pad + g.k, g.h_in);
-        std::fill(acc.begin(), acc.end(), 0.0);
-        for (int64_t h = h0; h < h1; ++h) {
-          const double* rs = row_sums.data() + h * wo;
-          for (int64_t ow = 0; ow < wo; ++ow) acc[ow] += rs[ow];
-        }
-        T* yr = y + plane * out_plane + oh * wo;
         const double rows = axis_cells(g, oh * g.stride - g.pad, g.h_in);
-        for (int64_t ow = 0; ow < wo; ++ow) yr[ow] = static_cast<T>(acc[ow] / (rows * col_count[ow]));
+        const double* r0 = row_sums.data() + h0 * wo;
+        T* yr = y + plane * out_plane + oh * wo;
+        if (h1 - h0 == 3) {
+          const double *r1 = r0 + wo, *r2 = r1 + wo;
+          for (int64_t ow = 0; ow < wo; ++ow) {
+            yr[ow] = static_cast<T>((((0.0 + r0[ow]) + r1[ow]) + r2[ow]) / (rows * col_count[ow]));
+          }
+          continue;
+        }
+        for (int64_t ow = 0; ow < wo; ++ow) {
+          double acc = 0.0;
+          for (int64_t h = h0; h < h1; ++h) acc += row_sums[h * wo + ow];
+          yr[ow] = static_cast<T>(acc / (rows * col_count[ow]));
+        }
       }
     }
+  }
+}
+
+// Adds row h's gradient shares cs (per output column) onto dx's row: each input cell takes its
+// windows' shares in kj order, each rounded to T first. The 3-wide stride-1 windows add all three
+// in one pass in the interior; the edges and other geometries tap by tap, in the same order.
+template <typename T>
+void scatter_row(const PoolGeom& g, const double* cs, int64_t wo, T* dxrow) {
+  int64_t lo = 0, hi = 0;  // input columns done in the single pass
+  if (g.stride == 1 && g.k == 3) {
+    lo = std::clamp<int64_t>(2 - g.pad, 0, g.w_in), hi = std::clamp(wo - g.pad, lo, g.w_in);
+    for (int64_t iw = lo; iw < hi; ++iw) {
+      const double* c = cs + (iw + g.pad - 2);
+      dxrow[iw] = ((dxrow[iw] + static_cast<T>(c[2])) + static_cast<T>(c[1])) + static_cast<T>(c[0]);
+    }
+  }
+  for (int64_t iw = 0; iw < g.w_in; ++iw) {
+    if (iw == lo && hi > lo) iw = hi;
+    if (iw >= g.w_in) break;
+    T v = dxrow[iw];
+    for (int64_t kj = 0; kj < g.k; ++kj) {
+      const int64_t at = iw + g.pad - kj;  // ow * stride
+      if (at >= 0 && at % g.stride == 0 && at / g.stride < wo) v += static_cast<T>(cs[at / g.stride]);
+    }
+    dxrow[iw] = v;
   }
 }
 
@@ -161,34 +207,34 @@ void avgpool_backward(const PoolGeom& g, const T* dy, T* dx) {
   const std::vector<double> col_count = column_counts(g);
 #pragma omp parallel
   {
-    // col_sums[h][ow]: the gradient shares that input row h receives from output column ow.
-    std::vector<double> col_sums(static_cast<size_t>(g.h_in * wo)), share(static_cast<size_t>(wo));
+    std::vector<double> share(static_cast<size_t>(out_plane)), cs(static_cast<size_t>(wo));
 #pragma omp for schedule(static)
     for (int64_t plane = 0; plane < g.n * g.c; ++plane) {
-      std::fill(col_sums.begin(), col_sums.end(), 0.0);
+      // Each output's gradient divided by its cell count.
       for (int64_t oh = 0; oh < ho; ++oh) {
-        const int64_t h0 = std::max<int64_t>(oh * g.stride - g.pad, 0);
-        const int64_t h1 = std::min(oh * g.stride - g.pad + g.k, g.h_in);
         const T* dyr = dy + plane * out_plane + oh * wo;
         const double rows = axis_cells(g, oh * g.stride - g.pad, g.h_in);
-        for (int64_t ow = 0; ow < wo; ++ow) share[ow] = static_cast<double>(dyr[ow]) / (rows * col_count[ow]);
-        for (int64_t h = h0; h < h1; ++h) {
-          double* cs = col_sums.data() + h * wo;
-          for (int64_t ow = 0; ow < wo; ++ow) cs[ow] += share[ow];
-        }
+        double* sr = share.data() + oh * wo;
+        for (int64_t ow = 0; ow < wo; ++ow) sr[ow] = static_cast<double>(dyr[ow]) / (rows * col_count[ow]);
       }
       T* dxp = dx + plane * in_plane;
       for (int64_t h = 0; h < g.h_in; ++h) {
-        const double* cs = col_sums.data() + h * wo;
-        for (int64_t kj = 0; kj < g.k; ++kj) {
-          const TapRange r = tap_range(wo, g.w_in, g.stride, g.pad, kj);
-          const int64_t base = h * g.w_in + kj - g.pad;
-          if (g.stride == 1) {
-            for (int64_t ow = r.lo; ow < r.hi; ++ow) dxp[base + ow] += static_cast<T>(cs[ow]);
-          } else {
-            for (int64_t ow = r.lo; ow < r.hi; ++ow) dxp[base + ow * g.stride] += static_cast<T>(cs[ow]);
+        // cs[ow]: the shares of the output rows whose windows cover input row h, added in row order
+        // from zero.
+        const int64_t from = h + g.pad - g.k + 1;  // oh * stride >= from
+        const int64_t oh0 = from <= 0 ? 0 : (from + g.stride - 1) / g.stride;
+        const int64_t oh1 = std::min(ho, (h + g.pad) / g.stride + 1);
+        if (oh1 - oh0 == 3) {
+          const double *s0 = share.data() + oh0 * wo, *s1 = s0 + wo, *s2 = s1 + wo;
+          for (int64_t ow = 0; ow < wo; ++ow) cs[ow] = ((0.0 + s0[ow]) + s1[ow]) + s2[ow];
+        } else {
+          for (int64_t ow = 0; ow < wo; ++ow) {
+            double sum = 0.0;
+            for (int64_t oh = oh0; oh < oh1; ++oh) sum += share[oh * wo + ow];
+            cs[ow] = sum;
           }
         }
+        scatter_row(g, cs.data(), wo, dxp + h * g.w_in);
       }
     }
   }

@@ -166,6 +166,99 @@ std::vector<double> naive_avgpool(const PoolGeom& g, const std::vector<double>& 
   return y;
 }
 
+// The float average pool's exact arithmetic, written out: each window row's inside cells added in
+// column order from zero (double), those row sums added in row order from zero, one division by
+// rows * columns counted. The pass structure may change; these bits may not (records replay).
+std::vector<float> separable_avgpool(const PoolGeom& g, const std::vector<float>& x) {
+  auto cells = [&](int64_t start, int64_t len) {
+    if (g.count_pad) return static_cast<double>(std::min(start + g.k, len + g.pad) - start);
+    return static_cast<double>(std::min(start + g.k, len) - std::max<int64_t>(start, 0));
+  };
+  std::vector<float> y;
+  for (int64_t p = 0; p < g.n * g.c; ++p) {
+    for (int64_t oh = 0; oh < g.h_out(); ++oh) {
+      for (int64_t ow = 0; ow < g.w_out(); ++ow) {
+        const int64_t hs = oh * g.stride - g.pad, ws = ow * g.stride - g.pad;
+        double acc = 0.0;
+        for (int64_t h = std::max<int64_t>(hs, 0); h < std::min(hs + g.k, g.h_in); ++h) {
+          double row = 0.0;
+          for (int64_t w = ws; w < ws + g.k; ++w) {
+            if (w >= 0 && w < g.w_in) row += static_cast<double>(x[(p * g.h_in + h) * g.w_in + w]);
+          }
+          acc += row;
+        }
+        y.push_back(static_cast<float>(acc / (cells(hs, g.h_in) * cells(ws, g.w_in))));
+      }
+    }
+  }
+  return y;
+}
+
+TEST(AvgPool, FloatKeepsItsSeparableArithmeticBitForBit) {
+  const PoolGeom geoms[] = {pool_geom(2, 3, 35, 35, 3, 1, 1), pool_geom(1, 4, 17, 17, 3, 1, 1, true),
+                            pool_geom(1, 2, 8, 9, 3, 1, 1), pool_geom(1, 2, 4, 2, 3, 1, 1),
+                            pool_geom(1, 2, 9, 11, 5, 3, 2), pool_geom(1, 2, 8, 7, 3, 2, 1, true)};
+  for (const PoolGeom& g : geoms) {
+    const auto r = random_values(g.x_size(), 44);
+    std::vector<float> x(g.x_size());
+    for (int64_t i = 0; i < g.x_size(); ++i) x[i] = static_cast<float>(r[i] * 3.0);
+    x[0] = -0.0f;  // a signed zero where the sums start from +0
+    std::vector<float> y(g.y_size());
+    cpu::avgpool_forward(g, x.data(), y.data());
+    const std::vector<float> want = separable_avgpool(g, x);
+    ASSERT_EQ(want.size(), y.size());
+    ASSERT_EQ(std::memcmp(y.data(), want.data(), y.size() * sizeof(float)), 0)
+        << g.h_in << "x" << g.w_in << " k" << g.k << " s" << g.stride << " p" << g.pad;
+  }
+}
+
+// The backward's exact arithmetic: each output's gradient over its cell count (double); an input
+// row's shares per output column added in output-row order from zero; each input cell then adds its
+// windows' shares, rounded to float, in column-tap order onto what it held.
+std::vector<float> separable_avgpool_backward(const PoolGeom& g, const std::vector<float>& dy, std::vector<float> dx) {
+  auto cells = [&](int64_t start, int64_t len) {
+    if (g.count_pad) return static_cast<double>(std::min(start + g.k, len + g.pad) - start);
+    return static_cast<double>(std::min(start + g.k, len) - std::max<int64_t>(start, 0));
+  };
+  const int64_t ho = g.h_out(), wo = g.w_out();
+  for (int64_t p = 0; p < g.n * g.c; ++p) {
+    for (int64_t h = 0; h < g.h_in; ++h) {
+      std::vector<double> cs(static_cast<size_t>(wo), 0.0);
+      for (int64_t oh = 0; oh < ho; ++oh) {
+        const int64_t hs = oh * g.stride - g.pad;
+        if (h < hs || h >= hs + g.k) continue;
+        for (int64_t ow = 0; ow < wo; ++ow) {
+          cs[ow] += static_cast<double>(dy[(p * ho + oh) * wo + ow]) / (cells(hs, g.h_in) * cells(ow * g.stride - g.pad, g.w_in));
+        }
+      }
+      for (int64_t kj = 0; kj < g.k; ++kj) {
+        for (int64_t ow = 0; ow < wo; ++ow) {
+          const int64_t w = ow * g.stride - g.pad + kj;
+          if (w >= 0 && w < g.w_in) dx[(p * g.h_in + h) * g.w_in + w] += static_cast<float>(cs[ow]);
+        }
+      }
+    }
+  }
+  return dx;
+}
+
+TEST(AvgPool, FloatBackwardKeepsItsArithmeticBitForBit) {
+  const PoolGeom geoms[] = {pool_geom(2, 3, 35, 35, 3, 1, 1), pool_geom(1, 4, 17, 17, 3, 1, 1, true),
+                            pool_geom(1, 2, 8, 9, 3, 1, 1), pool_geom(1, 2, 4, 2, 3, 1, 1),
+                            pool_geom(1, 2, 9, 11, 5, 3, 2), pool_geom(1, 2, 8, 7, 3, 2, 1, true),
+                            pool_geom(1, 1, 10, 10, 2, 3, 0)};
+  for (const PoolGeom& g : geoms) {
+    const auto r = random_values(g.y_size(), 45), r0 = random_values(g.x_size(), 46);
+    std::vector<float> dy(g.y_size()), dx(g.x_size());
+    for (int64_t i = 0; i < g.y_size(); ++i) dy[i] = static_cast<float>(r[i] * 3.0);
+    for (int64_t i = 0; i < g.x_size(); ++i) dx[i] = static_cast<float>(r0[i]);
+    const std::vector<float> want = separable_avgpool_backward(g, dy, dx);
+    cpu::avgpool_backward(g, dy.data(), dx.data());
+    ASSERT_EQ(std::memcmp(dx.data(), want.data(), dx.size() * sizeof(float)), 0)
+        << g.h_in << "x" << g.w_in << " k" << g.k << " s" << g.stride << " p" << g.pad;
+  }
+}
+
 class AvgPoolShapes : public ::testing::TestWithParam<PoolGeom> {};
 
 TEST_P(AvgPoolShapes, ForwardMatchesDefinitionAndGradientMatchesFiniteDifferences) {
