@@ -397,15 +397,19 @@ PoolRun run_pools(const PoolGeom& g) {
   return o;
 }
 
+// Narrow rows (scalar paths only), and rows wide enough for the vector max pool and the one-pass
+// average pool.
 TEST(Pool, BitIdenticalForAnyThreadCount) {
-  const PoolGeom g = pool_geom(3, 5, 11, 9, 3, 2, 1);
-  const PoolRun one = testkit::with_threads(1, [&] { return run_pools(g); });
-  for (int threads : {2, 3}) {
-    const PoolRun many = testkit::with_threads(threads, [&] { return run_pools(g); });
-    EXPECT_TRUE(testkit::same_bits(one.ymax, many.ymax)) << threads;
-    EXPECT_TRUE(testkit::same_bits(one.dxmax, many.dxmax)) << threads;
-    EXPECT_TRUE(testkit::same_bits(one.yavg, many.yavg)) << threads;
-    EXPECT_TRUE(testkit::same_bits(one.dxavg, many.dxavg)) << threads;
+  for (const PoolGeom& g : {pool_geom(3, 5, 11, 9, 3, 2, 1), pool_geom(3, 5, 23, 40, 3, 2, 0),
+                            pool_geom(3, 5, 13, 21, 3, 1, 1)}) {
+    const PoolRun one = testkit::with_threads(1, [&] { return run_pools(g); });
+    for (int threads : {2, 3}) {
+      const PoolRun many = testkit::with_threads(threads, [&] { return run_pools(g); });
+      EXPECT_TRUE(testkit::same_bits(one.ymax, many.ymax)) << threads;
+      EXPECT_TRUE(testkit::same_bits(one.dxmax, many.dxmax)) << threads;
+      EXPECT_TRUE(testkit::same_bits(one.yavg, many.yavg)) << threads;
+      EXPECT_TRUE(testkit::same_bits(one.dxavg, many.dxavg)) << threads;
+    }
   }
 }
 
