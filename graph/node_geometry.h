@@ -5,6 +5,13 @@
 
 namespace thaw {
 
+// A node's per-sample shape with the batch in front.
+inline Shape batched(int64_t batch, const Shape& s) {
+  Shape out{batch};
+  out.insert(out.end(), s.begin(), s.end());
+  return out;
+}
+
 inline ConvGeom conv_geom(const Node& n, const Shape& in, int64_t batch) {
   ConvGeom c;
   c.n = batch, c.c_in = in[0], c.h_in = in[1], c.w_in = in[2];

@@ -18,16 +18,6 @@
 
 namespace thaw {
 
-namespace {
-
-Shape batched(int64_t batch, const Shape& s) {
-  Shape out{batch};
-  out.insert(out.end(), s.begin(), s.end());
-  return out;
-}
-
-}  // namespace
-
 template <typename T>
 Executor<T>::Executor(const Graph& g, const Plan& plan, ModelState<T>& state)
     : g_(g), plan_(plan), state_(state) {
@@ -41,6 +31,7 @@ Executor<T>::Executor(const Graph& g, const Plan& plan, ModelState<T>& state)
   bn_batch_mean_.resize(n);
   bn_batch_var_.resize(n);
   relu_written_.assign(n, 0);
+  in_concat_.assign(n, 0);
   grads_.resize(g.tensors.size());
   for (int t : plan_.trainable_tensors) grads_[t] = Tensor<T>(g.tensors[t].shape);
 }
@@ -124,6 +115,7 @@ const Tensor<T>& Executor<T>::forward(const Tensor<T>& x, Phase phase, const Ste
   round_after_forward(0);
   forward_last_ = static_cast<int>(g_.nodes.size()) - 1;
   std::fill(relu_written_.begin(), relu_written_.end(), 0);
+  std::fill(in_concat_.begin(), in_concat_.end(), 0);
   for (size_t i = 1; i < g_.nodes.size(); ++i) {
     forward_node(static_cast<int>(i), phase, key);
     // Free inputs as soon as their last reader has run, unless backward needs them.
@@ -139,6 +131,7 @@ template <typename T>
 void Executor<T>::forward_nodes(int first, int last, Phase phase, const StepKey& key) {
   forward_last_ = last;
   std::fill(relu_written_.begin(), relu_written_.end(), 0);
+  std::fill(in_concat_.begin(), in_concat_.end(), 0);
   for (int i = first; i <= last; ++i) {
     forward_node(i, phase, key);
     for (int in : g_.nodes[i].inputs) {
@@ -205,28 +198,6 @@ void Executor<T>::forward_node(int i, Phase phase, const StepKey& key) {
 }
 
 template <typename T>
-bool Executor<T>::fuses_relu(int i, Phase phase) const {
-  const size_t r = static_cast<size_t>(i) + 1;
-  if (bf16_ || r >= g_.nodes.size() || static_cast<int>(r) > forward_last_) return false;
-  const Node& relu = g_.nodes[r];
-  const bool trains = phase == Phase::Train && (plan_.trainable[i] || plan_.trainable[r]);
-  return g_.nodes[i].kind == OpKind::BatchNorm && !trains && relu.kind == OpKind::Relu && relu.inputs.size() == 1 &&
-         relu.inputs[0] == i && plan_.last_reader[i] == static_cast<int>(r) &&
-         !(phase == Phase::Train && plan_.keep_output[i]);
-}
-
-// A batch norm as inference whose only reader is its ReLU: one pass writes the ReLU's output.
-template <typename T>
-void Executor<T>::forward_bn_relu(int i) {
-  const Node& n = g_.nodes[i];
-  Tensor<T>& r = out_[static_cast<size_t>(i) + 1];
-  r.reshape_uninit(batched(batch_, g_.nodes[static_cast<size_t>(i) + 1].out));
-  cpu::batchnorm_forward_infer(bn_geom(n, batch_), out_[n.inputs[0]].data(), param(i, 0), param(i, 1), param(i, 2),
-                               param(i, 3), r.data(), true);
-  relu_written_[static_cast<size_t>(i) + 1] = 1;
-}
-
-template <typename T>
 void Executor<T>::forward_op(int i, Phase phase, const StepKey& key) {
   const Node& n = g_.nodes[i];
   const bool train = phase == Phase::Train && plan_.trainable[i];
@@ -236,7 +207,7 @@ void Executor<T>::forward_op(int i, Phase phase, const StepKey& key) {
     relu_written_[static_cast<size_t>(i)] = 0;  // the batch norm before it wrote its output
     return;
   }
-  if (fuses_relu(i, phase)) return forward_bn_relu(i);
+  if (fuses_relu(i, phase)) return forward_bn_relu(i, phase);
   Tensor<T>& y = out_[i];
   y.reshape_uninit(batched(batch_, n.out));
   switch (n.kind) {
@@ -273,12 +244,7 @@ void Executor<T>::forward_op(int i, Phase phase, const StepKey& key) {
       break;
     }
     case OpKind::AvgPool: cpu::avgpool_forward(pool_geom(n, in, batch_), x.data(), y.data()); break;
-    case OpKind::Concat: {
-      std::vector<cpu::ChannelSlice<const T>> parts;
-      for (int src : n.inputs) parts.push_back({out_[src].data(), g_.nodes[src].out[0]});
-      cpu::concat_forward(batch_, n.out[1] * n.out[2], parts, y.data());
-      break;
-    }
+    case OpKind::Concat: forward_concat(i); break;
     case OpKind::GlobalAvgPool: cpu::global_avgpool_forward(batch_, in[0], in[1] * in[2], x.data(), y.data()); break;
     case OpKind::Dropout: {
       if (!train || n.dropout == 0.0) {

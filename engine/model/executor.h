@@ -108,11 +108,16 @@ class Executor {
   std::vector<Tensor<T>> bn_batch_mean_, bn_batch_var_;
   std::function<void(int)> grad_ready_;
   bool bf16_ = false;
-  // A frozen batch norm and its ReLU in one pass (fuses_relu): the ReLU's output is already written.
+  // A frozen batch norm and its ReLU in one pass (fuses_relu): the ReLU's output is already written
+  // (engine/model/executor_fused.cc), into its concatenation's channel slice where that is its
+  // only reader (concat_taking_in_place).
   bool fuses_relu(int node, Phase phase) const;
-  void forward_bn_relu(int node);
+  int concat_taking_in_place(int relu, Phase phase) const;  // -1: none
+  void forward_bn_relu(int node, Phase phase);
+  void forward_concat(int node);
   int forward_last_ = 0;            // the last node the running forward computes
   std::vector<char> relu_written_;  // per node
+  std::vector<char> in_concat_;     // per node: its output was written into its concatenation's slice
   StepProfile* profile_ = nullptr;
   std::vector<Tensor<T>> working_;  // per Graph::tensors index: bf16 working copies (bf16_ only)
 };

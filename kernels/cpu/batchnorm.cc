@@ -21,13 +21,16 @@ double channel_sum(const BnGeom& g, int64_t c, Term&& term) {
 }
 
 // y = (x - center) * scale + shift over channel c; with Relu, max(y, 0) as relu_forward takes it.
+// y's samples lie y_stride apart (0: packed like x).
 template <bool Relu = false, typename T>
-void channel_affine(const BnGeom& g, int64_t c, const T* x, T center, T scale, T shift, T* y) {
+void channel_affine(const BnGeom& g, int64_t c, const T* x, T center, T scale, T shift, T* y, int64_t y_stride = 0) {
+  const int64_t ys = y_stride > 0 ? y_stride : g.c * g.hw;
   for (int64_t n = 0; n < g.n; ++n) {
-    const int64_t base = (n * g.c + c) * g.hw;
-    for (int64_t i = base; i < base + g.hw; ++i) {
-      const T v = (x[i] - center) * scale + shift;
-      y[i] = Relu ? (v > T{0} ? v : T{0}) : v;
+    const T* xs = x + (n * g.c + c) * g.hw;
+    T* out = y + n * ys + c * g.hw;
+    for (int64_t i = 0; i < g.hw; ++i) {
+      const T v = (xs[i] - center) * scale + shift;
+      out[i] = Relu ? (v > T{0} ? v : T{0}) : v;
     }
   }
 }
@@ -59,15 +62,16 @@ void batchnorm_forward_train(const BnGeom& g, const T* x, const T* gamma, const 
 
 template <typename T>
 void batchnorm_forward_infer(const BnGeom& g, const T* x, const T* gamma, const T* beta,
-                             const T* running_mean, const T* running_var, T* y, bool relu) {
+                             const T* running_mean, const T* running_var, T* y, bool relu,
+                             int64_t y_sample_stride) {
 #pragma omp parallel for schedule(static)
   for (int64_t c = 0; c < g.c; ++c) {
     const double invstd = 1.0 / std::sqrt(static_cast<double>(running_var[c]) + g.eps);
     const T scale = static_cast<T>(gamma[c] * invstd);
     if (relu) {
-      channel_affine<true>(g, c, x, running_mean[c], scale, beta[c], y);
+      channel_affine<true>(g, c, x, running_mean[c], scale, beta[c], y, y_sample_stride);
     } else {
-      channel_affine(g, c, x, running_mean[c], scale, beta[c], y);
+      channel_affine(g, c, x, running_mean[c], scale, beta[c], y, y_sample_stride);
     }
   }
 }
@@ -124,7 +128,7 @@ void batchnorm_backward_infer(const BnGeom& g, const T* x, const T* dy, const T*
   template void batchnorm_forward_train<T>(const BnGeom&, const T*, const T*, const T*, T*, T*, T*,  \
                                            T*, T*);                                                  \
   template void batchnorm_forward_infer<T>(const BnGeom&, const T*, const T*, const T*, const T*,    \
-                                           const T*, T*, bool);                                      \
+                                           const T*, T*, bool, int64_t);                             \
   template void batchnorm_backward_train<T>(const BnGeom&, const T*, const T*, const T*, const T*,   \
                                             const T*, T*, T*, T*);                                   \
   template void batchnorm_backward_infer<T>(const BnGeom&, const T*, const T*, const T*, const T*,   \

@@ -10,10 +10,12 @@ template <typename T>
 void batchnorm_forward_train(const BnGeom& g, const T* x, const T* gamma, const T* beta,
                              T* running_mean, T* running_var, T* y, T* save_mean, T* save_invstd);
 // relu: y is the ReLU of the batch norm's output (the pair fused in one pass over memory, the same
-// values as relu_forward of the unfused output).
+// values as relu_forward of the unfused output). y_sample_stride: elements from one sample's output
+// to the next, 0 for c * hw; more when y is a channel slice of a concatenation's output.
 template <typename T>
 void batchnorm_forward_infer(const BnGeom& g, const T* x, const T* gamma, const T* beta,
-                             const T* running_mean, const T* running_var, T* y, bool relu = false);
+                             const T* running_mean, const T* running_var, T* y, bool relu = false,
+                             int64_t y_sample_stride = 0);
 // dx may be null (no input gradient wanted); dgamma/dbeta may be null (affine frozen).
 template <typename T>
 void batchnorm_backward_train(const BnGeom& g, const T* x, const T* dy, const T* gamma,

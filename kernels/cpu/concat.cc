@@ -12,6 +12,10 @@ void concat_forward(int64_t n, int64_t hw, const std::vector<ChannelSlice<const 
   for (int64_t s = 0; s < n; ++s) {
     T* out = y + s * c_total * hw;
     for (const auto& in : inputs) {
+      if (in.ptr == nullptr) {
+        out += in.c * hw;
+        continue;
+      }
       const T* src = in.ptr + s * in.c * hw;
       out = std::copy(src, src + in.c * hw, out);
     }

@@ -10,6 +10,7 @@ template <typename T> struct ChannelSlice {
   int64_t c;
 };
 
+// A null ptr: that input's slice of y is already written (its producer wrote it in place).
 template <typename T>
 void concat_forward(int64_t n, int64_t hw, const std::vector<ChannelSlice<const T>>& inputs, T* y);
 // dx_i += the matching channel slice of dy; a null ptr skips that input.
