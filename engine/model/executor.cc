@@ -212,30 +212,7 @@ void Executor<T>::forward_op(int i, Phase phase, const StepKey& key) {
   y.reshape_uninit(batched(batch_, n.out));
   switch (n.kind) {
     case OpKind::Conv: cpu::conv2d_forward(conv_geom(n, in, batch_), x.data(), operand(i, 0), y.data()); break;
-    case OpKind::BatchNorm: {
-      const BnGeom bg = bn_geom(n, batch_);
-      if (train && plan_.bn == BnPolicy::Train) {
-        bn_mean_[i].reshape_uninit({n.out[0]});
-        bn_invstd_[i].reshape_uninit({n.out[0]});
-        if (collect_bn_stats_) {
-          // With momentum 1 the kernel's running-statistics update from zeros yields exactly the
-          // batch mean and unbiased variance, rounded to T.
-          BnGeom once = bg;
-          once.momentum = 1.0;
-          bn_batch_mean_[i] = Tensor<T>({n.out[0]});
-          bn_batch_var_[i] = Tensor<T>({n.out[0]});
-          cpu::batchnorm_forward_train(once, x.data(), param(i, 0), param(i, 1), bn_batch_mean_[i].data(),
-                                       bn_batch_var_[i].data(), y.data(), bn_mean_[i].data(), bn_invstd_[i].data());
-        } else {
-          cpu::batchnorm_forward_train(bg, x.data(), param(i, 0), param(i, 1), param(i, 2), param(i, 3), y.data(),
-                                       bn_mean_[i].data(), bn_invstd_[i].data());
-          ++state_.batches_tracked[n.tensors[4]];
-        }
-      } else {
-        cpu::batchnorm_forward_infer(bg, x.data(), param(i, 0), param(i, 1), param(i, 2), param(i, 3), y.data());
-      }
-      break;
-    }
+    case OpKind::BatchNorm: forward_bn(i, train, y.data(), false, 0); break;
     case OpKind::Relu: cpu::relu_forward(y.numel(), x.data(), y.data()); break;
     case OpKind::MaxPool: {
       argmax_[i].resize(static_cast<size_t>(y.numel()));

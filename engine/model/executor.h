@@ -108,9 +108,10 @@ class Executor {
   std::vector<Tensor<T>> bn_batch_mean_, bn_batch_var_;
   std::function<void(int)> grad_ready_;
   bool bf16_ = false;
-  // A frozen batch norm and its ReLU in one pass (fuses_relu): the ReLU's output is already written
-  // (engine/model/executor_fused.cc), into its concatenation's channel slice where that is its
-  // only reader (concat_taking_in_place).
+  // A batch norm and its ReLU in one pass (fuses_relu): the ReLU's output is already written
+  // (engine/model/executor_fused.cc); a frozen one's into its concatenation's channel slice where
+  // that is its only reader (concat_taking_in_place).
+  void forward_bn(int node, bool train, T* y, bool relu, int64_t y_stride);
   bool fuses_relu(int node, Phase phase) const;
   int concat_taking_in_place(int relu, Phase phase) const;  // -1: none
   void forward_bn_relu(int node, Phase phase);

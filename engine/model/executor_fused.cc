@@ -1,7 +1,8 @@
-// The CPU executor's fused frozen batch norm and ReLU: one pass from the batch norm's input to the
-// ReLU's output, written straight into a concatenation's channel slice where the concatenation is
-// the ReLU's only reader (the Inception blocks' branch ends), so that copy is never made. The same
-// values as the unfused ops; only where they are stored changes.
+// The CPU executor's batch norm, and the batch norm fused with its ReLU: one pass from the batch
+// norm's input to the ReLU's output (frozen or training), a frozen one written straight into a
+// concatenation's channel slice where the concatenation is the ReLU's only reader (the Inception
+// blocks' branch ends), so that copy is never made. The same values as the unfused ops; only where
+// they are stored changes.
 #include <vector>
 
 #include "core/error.h"
@@ -12,13 +13,44 @@
 
 namespace thaw {
 
+// A batch norm (training statistics where it trains under BnPolicy::Train, running ones otherwise)
+// into y, samples y_stride apart (0: packed), with its ReLU applied when relu is set.
+template <typename T>
+void Executor<T>::forward_bn(int i, bool train, T* y, bool relu, int64_t y_stride) {
+  const Node& n = g_.nodes[i];
+  const T* x = out_[n.inputs[0]].data();
+  const BnGeom bg = bn_geom(n, batch_);
+  if (!train || plan_.bn != BnPolicy::Train) {
+    cpu::batchnorm_forward_infer(bg, x, param(i, 0), param(i, 1), param(i, 2), param(i, 3), y, relu, y_stride);
+    return;
+  }
+  THAW_CHECK(y_stride == 0, "a training batch norm writes a packed output");
+  bn_mean_[i].reshape_uninit({n.out[0]});
+  bn_invstd_[i].reshape_uninit({n.out[0]});
+  if (collect_bn_stats_) {
+    // With momentum 1 the kernel's running-statistics update from zeros yields exactly the batch
+    // mean and unbiased variance, rounded to T.
+    BnGeom once = bg;
+    once.momentum = 1.0;
+    bn_batch_mean_[i] = Tensor<T>({n.out[0]});
+    bn_batch_var_[i] = Tensor<T>({n.out[0]});
+    cpu::batchnorm_forward_train(once, x, param(i, 0), param(i, 1), bn_batch_mean_[i].data(),
+                                 bn_batch_var_[i].data(), y, bn_mean_[i].data(), bn_invstd_[i].data(), relu);
+  } else {
+    cpu::batchnorm_forward_train(bg, x, param(i, 0), param(i, 1), param(i, 2), param(i, 3), y, bn_mean_[i].data(),
+                                 bn_invstd_[i].data(), relu);
+    ++state_.batches_tracked[n.tensors[4]];
+  }
+}
+
+// The batch norm's output has no reader but its ReLU and is kept for no backward (a training batch
+// norm's backward reads its input, the ReLU's its own output): the pair runs as one pass.
 template <typename T>
 bool Executor<T>::fuses_relu(int i, Phase phase) const {
   const size_t r = static_cast<size_t>(i) + 1;
   if (bf16_ || r >= g_.nodes.size() || static_cast<int>(r) > forward_last_) return false;
   const Node& relu = g_.nodes[r];
-  const bool trains = phase == Phase::Train && (plan_.trainable[i] || plan_.trainable[r]);
-  return g_.nodes[i].kind == OpKind::BatchNorm && !trains && relu.kind == OpKind::Relu && relu.inputs.size() == 1 &&
+  return g_.nodes[i].kind == OpKind::BatchNorm && relu.kind == OpKind::Relu && relu.inputs.size() == 1 &&
          relu.inputs[0] == i && plan_.last_reader[i] == static_cast<int>(r) &&
          !(phase == Phase::Train && plan_.keep_output[i]);
 }
@@ -37,7 +69,6 @@ int Executor<T>::concat_taking_in_place(int relu, Phase phase) const {
 
 template <typename T>
 void Executor<T>::forward_bn_relu(int i, Phase phase) {
-  const Node& n = g_.nodes[i];
   const int r = i + 1;
   const int c = concat_taking_in_place(r, phase);
   T* y = nullptr;
@@ -60,8 +91,7 @@ void Executor<T>::forward_bn_relu(int i, Phase phase) {
     out.reshape_uninit(batched(batch_, g_.nodes[r].out));
     y = out.data();
   }
-  cpu::batchnorm_forward_infer(bn_geom(n, batch_), out_[n.inputs[0]].data(), param(i, 0), param(i, 1), param(i, 2),
-                               param(i, 3), y, true, sample_stride);
+  forward_bn(i, phase == Phase::Train && plan_.trainable[i], y, true, sample_stride);
   relu_written_[static_cast<size_t>(r)] = 1;
 }
 
@@ -85,6 +115,8 @@ template int Executor<double>::concat_taking_in_place(int, Phase) const;
 template void Executor<float>::forward_bn_relu(int, Phase);
 template void Executor<double>::forward_bn_relu(int, Phase);
 template void Executor<float>::forward_concat(int);
+template void Executor<float>::forward_bn(int, bool, float*, bool, int64_t);
+template void Executor<double>::forward_bn(int, bool, double*, bool, int64_t);
 template void Executor<double>::forward_concat(int);
 
 }  // namespace thaw

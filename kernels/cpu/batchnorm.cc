@@ -39,7 +39,7 @@ void channel_affine(const BnGeom& g, int64_t c, const T* x, T center, T scale, T
 
 template <typename T>
 void batchnorm_forward_train(const BnGeom& g, const T* x, const T* gamma, const T* beta,
-                             T* running_mean, T* running_var, T* y, T* save_mean, T* save_invstd) {
+                             T* running_mean, T* running_var, T* y, T* save_mean, T* save_invstd, bool relu) {
   const int64_t m = g.n * g.hw;
   THAW_CHECK(m > 1, "batch norm training needs more than one value per channel, got ", m);
 #pragma omp parallel for schedule(static)
@@ -51,7 +51,11 @@ void batchnorm_forward_train(const BnGeom& g, const T* x, const T* gamma, const 
                          return d * d;
                        }) / m;
     const double invstd = 1.0 / std::sqrt(var + g.eps);
-    channel_affine(g, c, x, static_cast<T>(mean), static_cast<T>(gamma[c] * invstd), beta[c], y);
+    if (relu) {
+      channel_affine<true>(g, c, x, static_cast<T>(mean), static_cast<T>(gamma[c] * invstd), beta[c], y);
+    } else {
+      channel_affine(g, c, x, static_cast<T>(mean), static_cast<T>(gamma[c] * invstd), beta[c], y);
+    }
     save_mean[c] = static_cast<T>(mean);
     save_invstd[c] = static_cast<T>(invstd);
     const double unbiased = var * static_cast<double>(m) / static_cast<double>(m - 1);
@@ -126,7 +130,7 @@ void batchnorm_backward_infer(const BnGeom& g, const T* x, const T* dy, const T*
 
 #define THAW_INSTANTIATE(T)                                                                          \
   template void batchnorm_forward_train<T>(const BnGeom&, const T*, const T*, const T*, T*, T*, T*,  \
-                                           T*, T*);                                                  \
+                                           T*, T*, bool);                                            \
   template void batchnorm_forward_infer<T>(const BnGeom&, const T*, const T*, const T*, const T*,    \
                                            const T*, T*, bool, int64_t);                             \
   template void batchnorm_backward_train<T>(const BnGeom&, const T*, const T*, const T*, const T*,   \

@@ -5,10 +5,12 @@
 
 namespace thaw::cpu {
 
-// save_mean / save_invstd: per channel, kept for backward.
+// save_mean / save_invstd: per channel, kept for backward. relu: y is the ReLU of the output, as
+// for batchnorm_forward_infer.
 template <typename T>
 void batchnorm_forward_train(const BnGeom& g, const T* x, const T* gamma, const T* beta,
-                             T* running_mean, T* running_var, T* y, T* save_mean, T* save_invstd);
+                             T* running_mean, T* running_var, T* y, T* save_mean, T* save_invstd,
+                             bool relu = false);
 // relu: y is the ReLU of the batch norm's output (the pair fused in one pass over memory, the same
 // values as relu_forward of the unfused output). y_sample_stride: elements from one sample's output
 // to the next, 0 for c * hw; more when y is a channel slice of a concatenation's output.
