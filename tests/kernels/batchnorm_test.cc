@@ -86,6 +86,29 @@ TEST(BatchNorm, InferFusedWithReluIsBatchNormThenRelu) {
   EXPECT_GT(negative, g.size() / 4);  // the ReLU had work to do
 }
 
+// The training forward fused with its ReLU: the same output bits as the two ops, and the same
+// saved and running statistics.
+TEST(BatchNorm, TrainFusedWithReluIsBatchNormThenRelu) {
+  const BnGeom g = bn_geom(3, 5, 37);
+  const auto x = testkit::cast_vec<float>(random_values(g.size(), 16, -3, 3));
+  const auto gamma = testkit::cast_vec<float>(random_values(5, 17, -1.5, 1.5));
+  const auto beta = testkit::cast_vec<float>(random_values(5, 18));
+  const auto rm0 = testkit::cast_vec<float>(random_values(5, 19)), rv0 = testkit::cast_vec<float>(random_values(5, 20, 0.2, 2.0));
+  auto rm_a = rm0, rv_a = rv0, rm_b = rm0, rv_b = rv0;
+  std::vector<float> bn(g.size()), two(g.size()), fused(g.size()), m_a(5), s_a(5), m_b(5), s_b(5);
+  cpu::batchnorm_forward_train(g, x.data(), gamma.data(), beta.data(), rm_a.data(), rv_a.data(), bn.data(), m_a.data(),
+                               s_a.data());
+  cpu::relu_forward<float>(g.size(), bn.data(), two.data());
+  cpu::batchnorm_forward_train(g, x.data(), gamma.data(), beta.data(), rm_b.data(), rv_b.data(), fused.data(),
+                               m_b.data(), s_b.data(), true);
+  EXPECT_TRUE(testkit::same_bits(two, fused));
+  EXPECT_TRUE(testkit::same_bits(m_a, m_b) && testkit::same_bits(s_a, s_b));
+  EXPECT_TRUE(testkit::same_bits(rm_a, rm_b) && testkit::same_bits(rv_a, rv_b));
+  int64_t negative = 0;
+  for (float v : bn) negative += v < 0;
+  EXPECT_GT(negative, g.size() / 4);  // the ReLU had work to do
+}
+
 TEST(BatchNorm, TrainGradientsMatchFiniteDifferences) {
   const BnGeom g = bn_geom(3, 2, 5);
   std::vector<double> x = random_values(g.size(), 11, -2, 2), gamma = random_values(2, 12, 0.5, 1.5);
