@@ -13,19 +13,14 @@
 #include <utility>
 #include <vector>
 
-#include "core/philox.h"
+#include "bench/bench_values.h"
 #include "kernels/cpu/conv2d.h"
 #include "tests/support/inception_conv_shapes.h"
 
 namespace thaw {
 namespace {
 
-std::vector<float> uniform(int64_t count, uint32_t stream) {
-  const CounterRng rng(1, RngPurpose::Synthetic, stream, 0);
-  std::vector<float> v(static_cast<size_t>(count));
-  for (int64_t i = 0; i < count; ++i) v[i] = rng.uniform_float_at(static_cast<uint64_t>(i)) - 0.5f;
-  return v;
-}
+using benchkit::uniform;
 
 double process_cpu_seconds() {
   timespec ts{};

@@ -7,18 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "core/philox.h"
+#include "bench/bench_values.h"
 #include "kernels/cpu/pool.h"
 
 namespace thaw {
 namespace {
 
-std::vector<float> uniform(int64_t count) {
-  const CounterRng rng(1, RngPurpose::Synthetic, 7, 0);
-  std::vector<float> v(static_cast<size_t>(count));
-  for (int64_t i = 0; i < count; ++i) v[i] = rng.uniform_float_at(static_cast<uint64_t>(i)) - 0.5f;
-  return v;
-}
+using benchkit::uniform;
 
 PoolGeom geom(int64_t c, int64_t hw, int64_t stride, int64_t pad) {
   PoolGeom g;
@@ -29,7 +24,7 @@ PoolGeom geom(int64_t c, int64_t hw, int64_t stride, int64_t pad) {
 enum class Op { MaxForward, AvgForward, AvgBackward };
 
 void run_pool(benchmark::State& state, PoolGeom g, Op op) {
-  const auto x = uniform(g.x_size()), dy = uniform(g.y_size());
+  const auto x = uniform(g.x_size(), 7), dy = uniform(g.y_size(), 8);
   std::vector<float> y(g.y_size()), dx(g.x_size(), 0.0f);
   std::vector<int32_t> argmax(g.y_size());
   for (auto _ : state) {

@@ -113,17 +113,7 @@ const Tensor<T>& Executor<T>::forward(const Tensor<T>& x, Phase phase, const Ste
   for (auto& o : out_) o.release();
   out_[0] = x;
   round_after_forward(0);
-  forward_last_ = static_cast<int>(g_.nodes.size()) - 1;
-  std::fill(relu_written_.begin(), relu_written_.end(), 0);
-  std::fill(in_concat_.begin(), in_concat_.end(), 0);
-  for (size_t i = 1; i < g_.nodes.size(); ++i) {
-    forward_node(static_cast<int>(i), phase, key);
-    // Free inputs as soon as their last reader has run, unless backward needs them.
-    for (int in : g_.nodes[i].inputs) {
-      const bool keep = phase == Phase::Train && plan_.keep_output[in];
-      if (plan_.last_reader[in] == static_cast<int>(i) && !keep) out_[in].release();
-    }
-  }
+  forward_nodes(1, static_cast<int>(g_.nodes.size()) - 1, phase, key);
   return out_.back();
 }
 
@@ -134,6 +124,7 @@ void Executor<T>::forward_nodes(int first, int last, Phase phase, const StepKey&
   std::fill(in_concat_.begin(), in_concat_.end(), 0);
   for (int i = first; i <= last; ++i) {
     forward_node(i, phase, key);
+    // Free inputs as soon as their last reader has run, unless backward needs them.
     for (int in : g_.nodes[i].inputs) {
       const bool keep = phase == Phase::Train && plan_.keep_output[in];
       if (plan_.last_reader[in] == i && !keep) out_[in].release();

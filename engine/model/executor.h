@@ -109,8 +109,8 @@ class Executor {
   std::function<void(int)> grad_ready_;
   bool bf16_ = false;
   // A batch norm and its ReLU in one pass (fuses_relu): the ReLU's output is already written
-  // (engine/model/executor_fused.cc); a frozen one's into its concatenation's channel slice where
-  // that is its only reader (concat_taking_in_place).
+  // (engine/model/executor_fused.cc), into its concatenation's channel slice where that is its
+  // only reader and no backward needs it (concat_taking_in_place).
   void forward_bn(int node, bool train, T* y, bool relu, int64_t y_stride);
   bool fuses_relu(int node, Phase phase) const;
   int concat_taking_in_place(int relu, Phase phase) const;  // -1: none

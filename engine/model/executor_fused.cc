@@ -1,8 +1,8 @@
 // The CPU executor's batch norm, and the batch norm fused with its ReLU: one pass from the batch
-// norm's input to the ReLU's output (frozen or training), a frozen one written straight into a
-// concatenation's channel slice where the concatenation is the ReLU's only reader (the Inception
-// blocks' branch ends), so that copy is never made. The same values as the unfused ops; only where
-// they are stored changes.
+// norm's input to the ReLU's output (frozen or training). Where a concatenation is the ReLU's only
+// reader and no backward needs the ReLU's output (frozen, or any in evaluation: the Inception
+// blocks' branch ends), that pass writes straight into the concatenation's channel slice, so that
+// copy is never made. The same values as the unfused ops; only where they are stored changes.
 #include <vector>
 
 #include "core/error.h"
@@ -108,15 +108,14 @@ void Executor<T>::forward_concat(int i) {
   cpu::concat_forward(batch_, n.out[1] * n.out[2], parts, out_[i].data());
 }
 
-template bool Executor<float>::fuses_relu(int, Phase) const;
-template bool Executor<double>::fuses_relu(int, Phase) const;
-template int Executor<float>::concat_taking_in_place(int, Phase) const;
-template int Executor<double>::concat_taking_in_place(int, Phase) const;
-template void Executor<float>::forward_bn_relu(int, Phase);
-template void Executor<double>::forward_bn_relu(int, Phase);
-template void Executor<float>::forward_concat(int);
-template void Executor<float>::forward_bn(int, bool, float*, bool, int64_t);
-template void Executor<double>::forward_bn(int, bool, double*, bool, int64_t);
-template void Executor<double>::forward_concat(int);
+#define THAW_INSTANTIATE(T)                                                    \
+  template void Executor<T>::forward_bn(int, bool, T*, bool, int64_t);         \
+  template bool Executor<T>::fuses_relu(int, Phase) const;                     \
+  template int Executor<T>::concat_taking_in_place(int, Phase) const;          \
+  template void Executor<T>::forward_bn_relu(int, Phase);                      \
+  template void Executor<T>::forward_concat(int);
+THAW_INSTANTIATE(float)
+THAW_INSTANTIATE(double)
+#undef THAW_INSTANTIATE
 
 }  // namespace thaw

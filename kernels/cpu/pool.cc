@@ -31,6 +31,14 @@ void check_geometry(const PoolGeom& g) {
   THAW_CHECK(g.h_out() >= 1 && g.w_out() >= 1, "pool output would be empty for input ", g.h_in, "x", g.w_in);
 }
 
+// f(i) for every i in [0, n) outside [lo, hi), in order: the positions a vector pass left to the
+// general loop.
+template <typename F>
+void for_each_outside(int64_t n, int64_t lo, int64_t hi, const F& f) {
+  for (int64_t i = 0; i < std::min(lo, n); ++i) f(i);
+  for (int64_t i = std::max(lo, hi); i < n; ++i) f(i);
+}
+
 }  // namespace
 
 template <typename T>
@@ -52,9 +60,7 @@ void maxpool_forward(const PoolGeom& g, const T* x, T* y, int32_t* argmax) {
           fast_done = maxpool_row_simd(g, xp, oh, fast_from, wo - fast_from, y + o, argmax + o);
         }
       }
-      for (int64_t ow = 0; ow < wo; ++ow) {
-        if (ow == fast_from && fast_done > 0) ow += fast_done;
-        if (ow >= wo) break;
+      for_each_outside(wo, fast_from, fast_from + fast_done, [&](int64_t ow) {
         const Window win = window_at(g, oh, ow);
         int64_t best = win.h0 * g.w_in + win.w0;
         for (int64_t h = win.h0; h < win.h1; ++h) {
@@ -66,7 +72,7 @@ void maxpool_forward(const PoolGeom& g, const T* x, T* y, int32_t* argmax) {
         const int64_t o = plane * out_plane + oh * wo + ow;
         y[o] = xp[best];
         argmax[o] = static_cast<int32_t>(best);
-      }
+      });
     }
   }
 }
@@ -85,20 +91,8 @@ void maxpool_backward(const PoolGeom& g, const T* dy, const int32_t* argmax, T* 
 }
 
 // Average pooling is separable: a window's sum is the sum over its rows of each row's sum over its
-// columns, and its cell count the product of the clipped row and column counts. Both passes run
-// over whole rows, so they vectorise; the order of every sum is still fixed (columns by kj, then
-// rows by ki). Sums are taken in double.
-//
-// For window offset kj, the outputs ow whose cell ow*stride - pad + kj lies inside [0, len).
-struct TapRange {
-  int64_t lo, hi;
-};
-TapRange tap_range(int64_t out_len, int64_t in_len, int64_t stride, int64_t pad, int64_t kj) {
-  const int64_t first = pad - kj;  // ow*stride >= first
-  const int64_t lo = std::min(first <= 0 ? 0 : (first + stride - 1) / stride, out_len);
-  const int64_t last = in_len - 1 + pad - kj;  // ow*stride <= last
-  return {lo, std::clamp(last < 0 ? 0 : last / stride + 1, lo, out_len)};
-}
+// columns, and its cell count the product of the clipped row and column counts. The order of every
+// sum is fixed (columns by kj, then rows by ki) whichever pass computes it. Sums are taken in double.
 
 // The divisor's extent along one axis for the window starting at cell s (which may be negative):
 // the cells inside the input, or with count_pad those inside the padded input as PyTorch counts
@@ -127,16 +121,14 @@ void row_window_sums(const PoolGeom& g, const T* xrow, int64_t wo, double* rs) {
       rs[ow] = ((0.0 + static_cast<double>(t[0])) + static_cast<double>(t[1])) + static_cast<double>(t[2]);
     }
   }
-  for (int64_t ow = 0; ow < wo; ++ow) {
-    if (ow == lo && hi > lo) ow = hi;
-    if (ow >= wo) break;
+  for_each_outside(wo, lo, hi, [&](int64_t ow) {
     double sum = 0.0;
     for (int64_t kj = 0; kj < g.k; ++kj) {
       const int64_t iw = ow * g.stride - g.pad + kj;
       if (iw >= 0 && iw < g.w_in) sum += static_cast<double>(xrow[iw]);
     }
     rs[ow] = sum;
-  }
+  });
 }
 
 template <typename T>
@@ -188,16 +180,14 @@ void scatter_row(const PoolGeom& g, const double* cs, int64_t wo, T* dxrow) {
       dxrow[iw] = ((dxrow[iw] + static_cast<T>(c[2])) + static_cast<T>(c[1])) + static_cast<T>(c[0]);
     }
   }
-  for (int64_t iw = 0; iw < g.w_in; ++iw) {
-    if (iw == lo && hi > lo) iw = hi;
-    if (iw >= g.w_in) break;
+  for_each_outside(g.w_in, lo, hi, [&](int64_t iw) {
     T v = dxrow[iw];
     for (int64_t kj = 0; kj < g.k; ++kj) {
       const int64_t at = iw + g.pad - kj;  // ow * stride
       if (at >= 0 && at % g.stride == 0 && at / g.stride < wo) v += static_cast<T>(cs[at / g.stride]);
     }
     dxrow[iw] = v;
-  }
+  });
 }
 
 template <typename T>

@@ -168,7 +168,10 @@ std::vector<double> naive_avgpool(const PoolGeom& g, const std::vector<double>& 
 
 // The float average pool's exact arithmetic, written out: each window row's inside cells added in
 // column order from zero (double), those row sums added in row order from zero, one division by
-// rows * columns counted. The pass structure may change; these bits may not (records replay).
+// rows * columns counted. The pass structure may change; these bits may not (records replay). In
+// double, sums of a few floats are exact or nearly so: for float inputs this pins the window's
+// cells, the divisor and the output bits more than the order of the additions (the backward's test,
+// whose additions are in float, pins their order too).
 std::vector<float> separable_avgpool(const PoolGeom& g, const std::vector<float>& x) {
   auto cells = [&](int64_t start, int64_t len) {
     if (g.count_pad) return static_cast<double>(std::min(start + g.k, len + g.pad) - start);
