@@ -56,8 +56,7 @@ bool CheckpointHook::due(const TrainProgress& p) const {
   return p.epoch_steps_done == base_.steps_per_epoch;
 }
 
-bool CheckpointHook::after_step(const TrainProgress& p, const ModelState<float>& state,
-                                const Optimizer<float>& optimizer, Comm* comm) {
+bool CheckpointHook::after_step(const TrainProgress& p, HostState& host, Comm* comm) {
   int32_t sig = interrupt_ != nullptr ? interrupt_->signal_received() : 0;
   if (comm != nullptr && comm->size() > 1) {
     // The signal may reach one rank only, or two ranks on either side of a step: the stop is
@@ -81,8 +80,9 @@ bool CheckpointHook::after_step(const TrainProgress& p, const ModelState<float>&
     meta.progress = p;
     const std::filesystem::path path = checkpoint_path(dir_, p.steps_done);
     // Written before the oldest is pruned: room for one more whole checkpoint, or one line saying so.
-    check_free_space(dir_, checkpoint_bytes(state, optimizer), cat_str("the checkpoint after step ", p.steps_done));
-    write_train_checkpoint(path, g_, state, optimizer, meta);
+    check_free_space(dir_, checkpoint_bytes(host.state(), host.optimizer()),
+                     cat_str("the checkpoint after step ", p.steps_done));
+    write_train_checkpoint(path, g_, host.state(), host.optimizer(), meta);
     prune_checkpoints(dir_, policy_.keep);
     last_checkpoint_ = path;
     last_steps_ = p.steps_done;

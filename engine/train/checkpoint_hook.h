@@ -43,8 +43,7 @@ class CheckpointHook final : public TrainHook {
                  const InterruptGuard* interrupt, const TrainCheckpoint* resume_from = nullptr);
 
   void on_start(Optimizer<float>& optimizer) override;
-  bool after_step(const TrainProgress& progress, const ModelState<float>& state, const Optimizer<float>& optimizer,
-                  Comm* comm) override;
+  bool after_step(const TrainProgress& progress, HostState& host, Comm* comm) override;
 
   // After train(): whether the hook stopped the run, because of which signal (0: --stop-at-step).
   bool stopped() const { return stopped_; }

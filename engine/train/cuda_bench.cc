@@ -47,7 +47,7 @@ CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int6
   const int64_t used_before = device_used_bytes();
   ModelState<float> state = ModelState<float>::random(g, 0);
   const TrainConfig cfg = bench_config(batch, numerics);
-  CudaTrainStep step(g, plan, state, cfg, CudaTrainStep::HostCopy::Never);
+  CudaTrainStep step(g, plan, state, cfg);
   cuda::Context& ctx = step.context();
   r.gpu = ctx.info().describe();
   r.gpu_name = ctx.info().name;

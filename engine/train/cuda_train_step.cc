@@ -38,14 +38,12 @@ std::vector<ParamRef<float>> host_refs(const Graph& g, const Plan& plan, ModelSt
 
 }  // namespace
 
-CudaTrainStep::CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>& state, const TrainConfig& cfg,
-                             HostCopy host_copy)
+CudaTrainStep::CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>& state, const TrainConfig& cfg)
     : g_(g),
       cfg_(cfg),
       state_(state),
       host_grads_(gradient_tensors(g, plan)),
-      host_opt_(cfg.optimizer, host_refs(g, plan, state, host_grads_)),
-      host_copy_(host_copy) {
+      host_opt_(cfg.optimizer, host_refs(g, plan, state, host_grads_)) {
   if (cfg.ranks > 1) {
     THAW_CHECK(cfg.gpu_comm != nullptr && cfg.gpu_comm->size() == cfg.ranks,
                "GPU ranks need a GPU comm of ", cfg.ranks, " ranks");
@@ -68,6 +66,14 @@ CudaTrainStep::CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>
   exec_ = std::make_unique<CudaExecutor>(*ctx_, g, plan, state, cfg.bf16());
   exec_->set_fold_frozen(cfg.gpu_fold_frozen);
   opt_ = std::make_unique<CudaOptimizer>(*exec_, cfg.optimizer);
+  const int64_t span = exec_->trainable_span();
+  host_span_ = cuda::PinnedArray<float>(static_cast<size_t>(2 * span));
+  // host_refs' order: the plan's trainable tensors.
+  const std::span<const ParamRef<float>> refs = host_opt_.params();
+  for (size_t i = 0; i < refs.size(); ++i) {
+    const int64_t at = exec_->trainable_offset(plan.trainable_tensors[i]);
+    observed_.push_back({refs[i].name, host_span_.data() + at, host_span_.data() + span + at, refs[i].size, refs[i].decay});
+  }
   if (layout_.shards > 1) {
     leaves_ = std::make_unique<CudaLeafStack>(*ctx_, exec_->trainable_span());
     plan_records(plan);
@@ -94,8 +100,8 @@ void CudaTrainStep::upload_batch(const StepBatch& batch, const std::vector<int64
   // that packed shards of 3 H W floats per row would have.
   staging_ = staging_layout(starts, shard_rows, per_row_);
   const auto floats = static_cast<size_t>(staging_.floats);
-  // Queued work of the previous step may still read the buffers (without a host copy nothing
-  // waited for it): finish it before they are replaced.
+  // Queued work of the previous step (its update) may still read the buffers: finish it before
+  // they are replaced.
   if (x_.size() < floats || labels_.size() < batch.labels.size()) ctx_->synchronize("batch buffers");
   if (x_.size() < floats) x_ = cuda::DeviceBuffer<float>(floats);
   if (labels_.size() < batch.labels.size()) labels_ = cuda::DeviceBuffer<int32_t>(batch.labels.size());
@@ -267,7 +273,6 @@ double CudaTrainStep::run(const StepBatch& batch, int64_t step, double lr) {
     }
     timed_other("optimizer", [&] { opt_->step(lr); });
   }
-  if (host_copy_ == HostCopy::EveryStep) sync_host();
   return loss;
 }
 
@@ -280,18 +285,23 @@ LogitsForward* CudaTrainStep::inference(const ModelState<float>& state) {
   return inference_.get();
 }
 
-void CudaTrainStep::sync_host() {
+void CudaTrainStep::sync_params() {
+  const auto span = static_cast<size_t>(exec_->trainable_span());
+  if (span == 0) return;
+  THAW_CUDA_CHECK(cudaMemcpyAsync(host_span_.data(), exec_->trainable_values(), span * sizeof(float),
+                                  cudaMemcpyDeviceToHost, ctx_->stream()));
+  THAW_CUDA_CHECK(cudaMemcpyAsync(host_span_.data() + span, exec_->trainable_grads(), span * sizeof(float),
+                                  cudaMemcpyDeviceToHost, ctx_->stream()));
+  ctx_->synchronize("parameter download");
+}
+
+void CudaTrainStep::sync_state() {
   exec_->download(state_);  // waits for the stream: the update is done
-  const int64_t span = exec_->trainable_span();
-  host_span_.resize(static_cast<size_t>(span));
-  if (span > 0) {
-    THAW_CUDA_CHECK(cudaMemcpyAsync(host_span_.data(), exec_->trainable_grads(), host_span_.size() * sizeof(float),
-                                    cudaMemcpyDeviceToHost, ctx_->stream()));
-    ctx_->synchronize("gradient download");
-  }
+  sync_params();
+  const float* grads = host_span_.data() + exec_->trainable_span();
   for (int t : exec_->plan().trainable_tensors) {
     Tensor<float>& grad = host_grads_[t];
-    const float* from = host_span_.data() + exec_->trainable_offset(t);
+    const float* from = grads + exec_->trainable_offset(t);
     std::copy(from, from + grad.numel(), grad.data());
   }
   opt_->to_host(host_opt_);

@@ -22,12 +22,12 @@
 // - The update is CudaOptimizer (engine/gpu/cuda_optimizer.h): SGD or AdamW, the CPU's per-element
 //   formulas and roundings.
 //
-// After every run() the host is brought up to date: every value of the ModelState (parameters,
-// running statistics, num_batches_tracked), this step's gradient, and the host optimizer's state.
-// The run record needs the parameters and gradients after every step, and a checkpoint may be
-// written after any step (a signal), so this first GPU path pays for a full download each step;
-// evaluation then runs on the CPU from the downloaded weights. The feature cache is not used here
-// (the run setup turns it off for --device cuda).
+// run() leaves the host copies alone. sync_params() brings the trainable tensors' values and
+// gradients to the host (two copies of the trainable span into pinned memory, which params() points
+// into: the run record hashes them after every step); sync_state() brings everything (every value of
+// the ModelState, the gradients into the host optimizer's view, the optimizer's state) for a
+// checkpoint, evaluation or the end of training. The feature cache is not used here (the run setup
+// turns it off for --device cuda).
 //
 // Only built with CUDA (THAW_HAVE_CUDA).
 #if THAW_HAVE_CUDA
@@ -47,29 +47,28 @@
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/event.h"
+#include "kernels/cuda/pinned_host.h"
 #include "engine/parallel/grad_buckets.h"
 
 namespace thaw {
 
 class CudaTrainStep final : public StepRunner {
  public:
-  // Whether run() brings the host up to date after each step: always in training (the run record,
-  // checkpoints and evaluation read it); never in the benchmark, which times the step alone.
-  enum class HostCopy { EveryStep, Never };
-
   // Opens GPU cfg.gpu and uploads `state`. More than one rank needs cfg.gpu_comm; the shards are
   // validated as on the CPU (UserError naming --shards).
-  CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>& state, const TrainConfig& cfg,
-                HostCopy host_copy = HostCopy::EveryStep);
+  CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>& state, const TrainConfig& cfg);
   ~CudaTrainStep() override;
 
   double run(const StepBatch& batch, int64_t step, double lr) override;
   // The host copy: a resumed run restores into it before the first run(), which then uploads it.
   Optimizer<float>& optimizer() override { return host_opt_; }
-  std::span<const ParamRef<float>> params() const override { return host_opt_.params(); }
+  // Into the pinned download of sync_params() (or sync_state()).
+  std::span<const ParamRef<float>> params() const override { return observed_; }
+  void sync_params() override;
+  void sync_state() override;
   const ShardLayout& layout() const override { return layout_; }
   // Held-out evaluation on this step's GPU and stream (engine/gpu/cuda_inference.h), from `state`
-  // (the host copy, current after every run() in training).
+  // (the host copy: the loop calls sync_state() before each evaluation).
   LogitsForward* inference(const ModelState<float>& state) override;
   std::vector<std::string> plan_choices() const override { return ctx_->plans().identities(); }
 
@@ -94,7 +93,6 @@ class CudaTrainStep final : public StepRunner {
   // The last local shard with N > 1: its backward folds and posts the buckets as they complete.
   void last_shard_reducing(size_t j, int64_t start, int64_t rows, int64_t step, BucketReducer& reducer);
   void apply_bn_statistics();
-  void sync_host();
   // f's GPU time under `what` in the executor's profile, when one is set (engine/model/step_profile.h).
   template <typename F>
   void timed_other(const char* what, const F& f) {
@@ -118,7 +116,9 @@ class CudaTrainStep final : public StepRunner {
   Optimizer<float> host_opt_;
   std::unique_ptr<CudaLeafStack> leaves_;
   std::unique_ptr<CudaInference> inference_;
-  std::vector<float> host_span_;  // a download of the trainable gradient span
+  // Downloads of the trainable span: values, then gradients; observed_ points into it.
+  cuda::PinnedArray<float> host_span_;
+  std::vector<ParamRef<float>> observed_;
   cuda::DeviceBuffer<float> x_, class_weights_;
   cuda::DeviceBuffer<int32_t> labels_;
   cuda::DeviceBuffer<double> shard_losses_;
@@ -135,7 +135,6 @@ class CudaTrainStep final : public StepRunner {
   std::vector<std::unique_ptr<cuda::Event>> bucket_events_;
   int64_t per_row_ = 0;
   StagingLayout staging_;
-  HostCopy host_copy_;
   bool uploaded_optimizer_ = false;
 };
 

@@ -1,9 +1,12 @@
 #pragma once
 // What the training loop (engine/train/trainer.cc) needs from a step, whichever device runs it: the CPU
 // TrainStep (engine/train/train_step.h) or, with --device cuda, the GPU's twin
-// (engine/train/cuda_train_step.h). After run() returns, params() and optimizer() are on the host and
-// current (values after the update, this step's gradient, the optimizer's state), so that the run
-// record, checkpoints and evaluation read them the same way for both.
+// (engine/train/cuda_train_step.h). The host copies (the ModelState the step was made with, params()
+// and optimizer()) are brought up to date only when asked, so that a GPU step does not download its
+// state after every step: sync_params() before a reader of params() (the run record, replay),
+// sync_state() before a reader of the whole state or the optimizer (a checkpoint, evaluation, the
+// best weights, the end of training, an unfreezing). The CPU step works on the host copies, and both
+// are no-ops there; the loop (engine/train/trainer.cc) calls them either way.
 #include <cstdint>
 #include <memory>
 #include <span>
@@ -26,6 +29,11 @@ class StepRunner {
   virtual double run(const StepBatch& batch, int64_t step, double lr) = 0;
   virtual Optimizer<float>& optimizer() = 0;
   virtual std::span<const ParamRef<float>> params() const = 0;
+  // The trainable tensors' values after the last update and its gradients, into params().
+  virtual void sync_params() {}
+  // Every value of the ModelState (parameters, running statistics, num_batches_tracked), the last
+  // gradients and the optimizer's state, into the host copies.
+  virtual void sync_state() {}
   virtual const ShardLayout& layout() const = 0;
   // Where held-out evaluation gets its logits, from the current weights in `state`: null for the CPU
   // executor (evaluate()'s own), the GPU's inference forward for the GPU step.

@@ -3,6 +3,7 @@
 // a RunConfig (engine/run/run_setup.h), and the checks and parts that follow from it alone.
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -23,6 +24,7 @@ namespace thaw {
 class Comm;
 class TrainHook;
 class EpochObserver;
+class StepRunner;
 
 struct TrainConfig {
   int64_t batch_size = 32;
@@ -89,6 +91,10 @@ struct TrainConfig {
   double stop_on_divergence = 0;
   // Told of every epoch's end, with whether it is the best so far (rank 0 only: the best weights' writer).
   EpochObserver* epoch_observer = nullptr;
+  // Makes the loop's step in place of make_step_runner (engine/train/step_runner.h); null: that.
+  // For tests of the loop against a step of their own.
+  std::function<std::unique_ptr<StepRunner>(const Graph&, const Plan&, ModelState<float>&, const TrainConfig&)>
+      step_maker;
 };
 
 // Checks the run's batch size, shards and ranks (TrainConfig::batch_size, shards, ranks) against

@@ -47,6 +47,11 @@ int64_t check_run(const Graph& g, const Dataset& train_data, const TrainConfig& 
   return per_epoch;
 }
 
+std::unique_ptr<StepRunner> make_step(const Graph& g, const Plan& plan, ModelState<float>& state,
+                                      const TrainConfig& cfg) {
+  return cfg.step_maker ? cfg.step_maker(g, plan, state, cfg) : make_step_runner(g, plan, state, cfg);
+}
+
 // One training run's loop: epochs of batches through the step, an evaluation after each epoch.
 class TrainLoop {
  public:
@@ -66,7 +71,7 @@ class TrainLoop {
         plan_(std::make_unique<const Plan>(make_plan(
             g, freeze_block_at(cfg.unfreeze, cfg.freeze_block, cfg.start_step > 0 ? (cfg.start_step - 1) / per_epoch_ : 0),
             cfg.bn))),
-        step_(make_step_runner(g, *plan_, state, cfg)),  // CPU, or --device cuda
+        step_(make_step(g, *plan_, state, cfg)),  // CPU, or --device cuda
         // A resumed run keeps the list of what its first part skipped.
         skips_(cfg.out_dir.empty() ? std::filesystem::path() : cfg.out_dir / "skipped.txt", &log, cfg.start_step > 0),
         rows_(rank_rows(step_->layout(), cfg.loader.on_bad_image)) {
@@ -91,6 +96,7 @@ class TrainLoop {
       unfreeze_for(epoch);
       EpochResult er = train_epoch(epoch);
       if (halt_) break;  // stopped to be resumed: no evaluation, the epoch is not over
+      bring_state();     // evaluation and the epoch observer read the weights
       if (val_data_) evaluate_epoch(er);
       if (metrics_) metrics_->epoch_end(er);
       // Without held-out data (replay) no epoch can be judged, and none stops the run early.
@@ -106,6 +112,7 @@ class TrainLoop {
       }
     }
     if (cache_) report_cache();
+    bring_state();  // the caller reads the final weights
     summary_.steps = step_index_;
     summary_.halted = halt_;
     summary_.gpu_plans = step_->plan_choices();
@@ -128,8 +135,9 @@ class TrainLoop {
   void unfreeze_for(int64_t epoch) {
     const int block = freeze_block_at(cfg_.unfreeze, cfg_.freeze_block, epoch);
     if (block == plan_->freeze_block) return;
+    bring_state();  // the new step starts from the weights and optimizer state of the old
     auto plan = std::make_unique<const Plan>(make_plan(g_, block, cfg_.bn));
-    std::unique_ptr<StepRunner> step = make_step_runner(g_, *plan, state_, cfg_);
+    std::unique_ptr<StepRunner> step = make_step(g_, *plan, state_, cfg_);
     const Optimizer<float>& from = step_->optimizer();
     const std::map<std::string, std::span<const float>> old_state = from.state();
     for (auto& [name, span] : step->optimizer().state()) {
@@ -171,8 +179,9 @@ class TrainLoop {
       loss_sum += loss;
       bar.update(s + 1, (s + 1) * cfg_.batch_size, loss);
       if (cfg_.hook) {
+        HostState host(state_, step_->optimizer(), [this] { bring_state(); });
         halt_ = cfg_.hook->after_step({step_index_ + 1, epoch, s + 1, loss_sum, seconds_before + seconds_since(t0)},
-                                      state_, step_->optimizer(), cfg_.comm);
+                                      host, cfg_.comm);
       }
     }
     er.steps = s;
@@ -193,8 +202,12 @@ class TrainLoop {
             ? step_->run({&cache_->boundary_batch(train_data_, loaded, x_), labels_, rows_.first, cache_->boundary()},
                          step_index_, lr)
             : step_->run({&x_, labels_, rows_.first}, step_index_, lr);
+    host_current_ = false;
     if (metrics_) metrics_->step(step_index_, epoch, lr, loss);
-    if (observer_) stop_ = !observer_->on_step({step_index_, epoch, lr, loss, batch, step_->params()});
+    if (observer_) {
+      step_->sync_params();
+      stop_ = !observer_->on_step({step_index_, epoch, lr, loss, batch, step_->params()});
+    }
     if (cfg_.stop_on_divergence > 0) smoother_.add(loss);
     if (cfg_.stop_on_divergence > 0 && smoother_.diverged(cfg_.stop_on_divergence)) {
       log_ << "stopped after step " << step_index_ + 1 << " (lr " << lr << "): the smoothed loss "
@@ -219,6 +232,14 @@ class TrainLoop {
     er.eval_seconds = seconds_since(e0);
     log_ << "epoch " << er.epoch + 1 << ": train loss " << er.train_loss << ", held-out loss " << ev.loss
          << ", held-out accuracy " << ev.accuracy * 100 << "% on " << ev.count << " samples\n";
+  }
+
+  // The host copies of the state and the optimizer brought up to date, once per change
+  // (StepRunner::sync_state: a download of everything from a GPU step).
+  void bring_state() {
+    if (host_current_) return;
+    step_->sync_state();
+    host_current_ = true;
   }
 
   void report_cache() {
@@ -250,6 +271,7 @@ class TrainLoop {
   std::vector<int32_t> labels_;
   int64_t step_index_ = 0;
   bool stop_ = false, halt_ = false;
+  bool host_current_ = true;  // the host copies hold the last step's results
 };
 
 }  // namespace

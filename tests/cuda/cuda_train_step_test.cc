@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <type_traits>
 #include <cstdio>
 #include <cstring>
 #include <map>
@@ -76,6 +77,7 @@ RunResult train_steps(const Model& m, const TrainConfig& cfg) {
     synthetic_batch(9, s, kBatch, kSize, kClasses, x, labels);
     r.losses.push_back(step.run({&x, labels, 0}, s, kLr[s]));
   }
+  if constexpr (std::is_same_v<Step, CudaTrainStep>) step.sync_state();  // the host copies, as the loop asks
   for (const auto& [name, span] : step.optimizer().state()) r.optimizer[name] = {span.begin(), span.end()};
   return r;
 }

@@ -71,6 +71,7 @@ Run run_rank(const Graph& g, const Plan& plan, const ModelState<float>& init, Tr
     const std::span<const int32_t> own(labels.data() + first, static_cast<size_t>(rows));
     r.losses.push_back(step.run({&mine, own, first}, s, 1e-3));
   }
+  step.sync_state();  // the host copies, as the loop asks
   for (const auto& [name, span] : step.optimizer().state()) r.optimizer[name] = {span.begin(), span.end()};
   return r;
 }

@@ -1,0 +1,212 @@
+// The loop asks for host copies wherever it reads them (StepRunner::sync_params, sync_state): a step
+// that, like the GPU's, trains private copies and fills the host only when asked must give the
+// run record's values, every checkpoint's state and optimizer, the held-out losses, the best-weights
+// observer's state and the final weights bit for bit as the plain CPU step does, through an
+// unfreezing; and it is asked for the whole state only where something reads it.
+#include <cmath>
+#include <cstring>
+#include <memory>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "engine/data/synthetic.h"
+#include "engine/model/state_hash.h"
+#include "engine/train/epoch_observer.h"
+#include "engine/train/step_runner.h"
+#include "engine/train/train_hook.h"
+#include "engine/train/trainer.h"
+#include "graph/inception_v4.h"
+
+namespace thaw {
+namespace {
+
+// A TrainStep on a private ModelState ("the device"); the host copies move only in sync_*.
+class DeferredHostStep final : public StepRunner {
+ public:
+  struct Calls {
+    int params = 0, state = 0;
+  };
+  DeferredHostStep(const Graph& g, const Plan& plan, ModelState<float>& host, const TrainConfig& cfg, Calls& calls)
+      : host_(host), device_(host), step_(g, plan, device_, cfg), calls_(calls) {
+    std::vector<ParamRef<float>> refs;
+    for (int t : plan.trainable_tensors) {
+      host_grads_.emplace_back(g.tensors[t].shape);
+      refs.push_back({g.tensors[t].name, host.values[t].data(), host_grads_.back().data(), host.values[t].numel(),
+                      g.tensors[t].role == TensorRole::Weight});
+    }
+    host_opt_ = std::make_unique<Optimizer<float>>(cfg.optimizer, refs);
+    // Seen before any sync: NaN, so that a line made from it cannot pass for a real one.
+    for (const ParamRef<float>& r : step_.params()) {
+      snapshots_.emplace_back(2 * r.size, std::nanf(""));
+      std::vector<float>& s = snapshots_.back();
+      observed_.push_back({r.name, s.data(), s.data() + r.size, r.size, r.decay});
+    }
+  }
+
+  double run(const StepBatch& batch, int64_t step, double lr) override {
+    if (!uploaded_) {  // a resumed or unfrozen run's optimizer state, as the GPU step uploads it
+      copy_optimizer(*host_opt_, step_.optimizer());
+      uploaded_ = true;
+    }
+    return step_.run(batch, step, lr);
+  }
+  Optimizer<float>& optimizer() override { return *host_opt_; }
+  std::span<const ParamRef<float>> params() const override { return observed_; }
+  const ShardLayout& layout() const override { return step_.layout(); }
+  void sync_params() override {
+    ++calls_.params;
+    const std::span<const ParamRef<float>> live = step_.params();
+    for (size_t i = 0; i < live.size(); ++i) {
+      std::memcpy(snapshots_[i].data(), live[i].value, sizeof(float) * live[i].size);
+      std::memcpy(snapshots_[i].data() + live[i].size, live[i].grad, sizeof(float) * live[i].size);
+    }
+  }
+  void sync_state() override {
+    ++calls_.state;
+    for (size_t t = 0; t < device_.values.size(); ++t) host_.values[t] = device_.values[t];
+    host_.batches_tracked = device_.batches_tracked;
+    const std::span<const ParamRef<float>> live = step_.params();
+    for (size_t i = 0; i < live.size(); ++i) std::memcpy(host_grads_[i].data(), live[i].grad, sizeof(float) * live[i].size);
+    copy_optimizer(step_.optimizer(), *host_opt_);
+  }
+
+ private:
+  static void copy_optimizer(Optimizer<float>& from, Optimizer<float>& to) {
+    std::map<std::string, std::span<float>> dst = to.state();
+    for (const auto& [name, span] : from.state()) std::copy(span.begin(), span.end(), dst.at(name).begin());
+    to.set_step_count(from.step_count());
+  }
+
+  ModelState<float>& host_;
+  ModelState<float> device_;
+  TrainStep step_;
+  Calls& calls_;
+  std::vector<Tensor<float>> host_grads_;
+  std::unique_ptr<Optimizer<float>> host_opt_;
+  std::vector<std::vector<float>> snapshots_;
+  std::vector<ParamRef<float>> observed_;
+  bool uploaded_ = false;
+};
+
+class SampleData final : public Dataset {
+ public:
+  explicit SampleData(uint64_t seed) : seed_(seed) {}
+  int64_t size() const override { return 6; }
+  int64_t num_classes() const override { return 3; }
+  std::vector<std::string> class_names() const override { return {"a", "b", "c"}; }
+  int32_t label(int64_t i) const override { return static_cast<int32_t>(i % 3); }
+  void load(int64_t i, int64_t size, LoadMode /*mode*/, float* chw) const override {
+    Tensor<float> x;
+    std::vector<int32_t> labels;
+    synthetic_batch(seed_, i, 1, size, 3, x, labels);
+    std::memcpy(chw, x.data(), sizeof(float) * x.numel());
+  }
+  std::string describe() const override { return "synthetic"; }
+
+ private:
+  uint64_t seed_;
+};
+
+// Everything the loop hands out, as its readers see it.
+struct Seen {
+  std::vector<std::string> lines;  // per step: loss, param checksum and gradient norm bits
+  std::vector<std::string> hook;   // per step the hook reads: state hash and optimizer state bytes
+  std::vector<std::string> epochs; // per epoch: held-out loss bits and the observer's state hash
+  std::string final_state;
+};
+
+// The optimizer's step count, state names and state bytes.
+std::string optimizer_bytes(const Optimizer<float>& opt) {
+  std::string out = std::to_string(opt.step_count());
+  for (const auto& [name, span] : opt.state()) {
+    out += " " + name + ":";
+    out.append(reinterpret_cast<const char*>(span.data()), span.size_bytes());
+  }
+  return out;
+}
+
+struct Recorder final : StepObserver, TrainHook, EpochObserver {
+  const Graph* g = nullptr;
+  Seen seen;
+  uint64_t chain = 0;
+  int64_t read_every = 1;  // the hook reads the state after every read_every-th step; 0: never
+  bool on_step(const StepInfo& info) override {
+    chain = param_checksum(chain, info.params);
+    seen.lines.push_back(double_bits_hex(info.loss) + " " + hex64(chain) + " " + double_bits_hex(grad_norm(info.params)));
+    return true;
+  }
+  void on_start(Optimizer<float>& /*optimizer*/) override {}
+  bool after_step(const TrainProgress& p, HostState& host, Comm* /*comm*/) override {
+    if (read_every > 0 && p.steps_done % read_every == 0) {
+      seen.hook.push_back(state_sha256(*g, host.state()) + " " + optimizer_bytes(host.optimizer()));
+    }
+    return false;
+  }
+  void on_epoch_end(const EpochResult& e, bool /*best*/, const ModelState<float>& state) override {
+    seen.epochs.push_back(double_bits_hex(e.val_loss) + " " + state_sha256(*g, state));
+  }
+};
+
+Seen train_with(bool deferred, int64_t read_every, DeferredHostStep::Calls* calls = nullptr) {
+  const Graph g = build_inception_v4(75, 3);
+  ModelState<float> state = ModelState<float>::random(g, 3);
+  const SampleData train_data(5), val_data(6);  // seeds; 6 samples each: 3 steps per epoch
+  TrainConfig cfg;
+  cfg.batch_size = 2;
+  cfg.epochs = 3;
+  cfg.seed = 11;
+  cfg.freeze_block = g.find_block("mixed_7c");
+  cfg.unfreeze = {{0, g.find_block("mixed_7c")}, {2, g.find_block("mixed_7b")}};
+  cfg.optimizer.kind = OptimizerConfig::Kind::AdamW;
+  cfg.schedule.base_lr = 1e-3;
+  cfg.eval_batch_size = 3;
+  DeferredHostStep::Calls unused;
+  if (deferred) {
+    cfg.step_maker = [&](const Graph& gg, const Plan& plan, ModelState<float>& s, const TrainConfig& c) {
+      return std::make_unique<DeferredHostStep>(gg, plan, s, c, calls ? *calls : unused);
+    };
+  }
+  Recorder rec;
+  rec.g = &g;
+  rec.read_every = read_every;
+  cfg.hook = &rec;
+  cfg.epoch_observer = &rec;
+  std::ostringstream log;
+  train(g, state, train_data, &val_data, cfg, log, &rec);
+  rec.seen.final_state = state_sha256(g, state);
+  return rec.seen;
+}
+
+TEST(DeferredHost, EveryReaderSeesWhatThePlainCpuStepGives) {
+  const Seen plain = train_with(false, 1);
+  const Seen deferred = train_with(true, 1);
+  ASSERT_EQ(plain.lines.size(), 9u);  // 3 steps per epoch, 3 epochs
+  EXPECT_EQ(deferred.lines, plain.lines);
+  ASSERT_EQ(plain.hook.size(), 9u);
+  EXPECT_EQ(deferred.hook, plain.hook);
+  ASSERT_EQ(plain.epochs.size(), 3u);
+  EXPECT_EQ(deferred.epochs, plain.epochs);
+  EXPECT_EQ(deferred.final_state, plain.final_state);
+  // Training moved the weights: the comparisons are not between untouched states.
+  EXPECT_NE(plain.hook.front(), plain.hook.back());
+}
+
+TEST(DeferredHost, TheWholeStateIsFetchedOnlyWhereSomethingReadsIt) {
+  DeferredHostStep::Calls calls;
+  const Seen never = train_with(true, 0, &calls);
+  EXPECT_EQ(calls.params, 9);  // the record's line, every step
+  // The end of each epoch (evaluation, the epoch observer); the unfreezing at epoch 2 reads the
+  // state the end of epoch 1 fetched, and the end of training that of the last epoch.
+  EXPECT_EQ(calls.state, 3);
+  DeferredHostStep::Calls every_fourth;
+  train_with(true, 4, &every_fourth);
+  EXPECT_EQ(every_fourth.state, 3 + 2);  // and after steps 4 and 8, for the hook
+  EXPECT_EQ(never.lines.size(), 9u);
+}
+
+}  // namespace
+}  // namespace thaw
