@@ -228,7 +228,10 @@ void CudaTrainStep::apply_bn_statistics() {
   }
 }
 
-double CudaTrainStep::run(const StepBatch& batch, int64_t step, double lr) {
+double CudaTrainStep::run(const StepBatch& batch, int64_t step, double lr) { return run_overlapping(batch, step, lr, {}); }
+
+double CudaTrainStep::run_overlapping(const StepBatch& batch, int64_t step, double lr,
+                                      const std::function<void()>& meanwhile) {
   THAW_CHECK(batch.boundary < 0, "the GPU step takes pixels, not the feature cache's boundary activations");
   const int64_t rows = batch.x->shape()[0];
   THAW_CHECK(static_cast<int64_t>(batch.labels.size()) == rows, "labels do not match the batch");
@@ -256,6 +259,8 @@ double CudaTrainStep::run(const StepBatch& batch, int64_t step, double lr) {
     if (layout_.shards > 1) timed_other("shard gradient sum", [&] { leaves_->push(exec_->trainable_grads()); });
   }
   float* sum = layout_.shards > 1 ? leaves_->result() : nullptr;
+  // Every shard's forward and backward is queued: the host is free until the loss is needed.
+  if (meanwhile) meanwhile();
   // Every bucket summed over all ranks (the first error of the reduction is rethrown here). Host
   // time: the GPU's profile cannot see the comm's stream.
   if (reducer) reducer->finish();

@@ -60,6 +60,9 @@ class CudaTrainStep final : public StepRunner {
   ~CudaTrainStep() override;
 
   double run(const StepBatch& batch, int64_t step, double lr) override;
+  double run_overlapping(const StepBatch& batch, int64_t step, double lr,
+                         const std::function<void()>& meanwhile) override;
+  bool overlaps_host() const override { return true; }
   // The host copy: a resumed run restores into it before the first run(), which then uploads it.
   Optimizer<float>& optimizer() override { return host_opt_; }
   // Into the pinned download of sync_params() (or sync_state()).

@@ -8,6 +8,7 @@
 // best weights, the end of training, an unfreezing). The CPU step works on the host copies, and both
 // are no-ops there; the loop (engine/train/trainer.cc) calls them either way.
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 
@@ -27,6 +28,17 @@ class StepRunner {
   virtual ~StepRunner() = default;
   // TrainStep::run's contract: the batch's mean loss before the update; weights updated with lr.
   virtual double run(const StepBatch& batch, int64_t step, double lr) = 0;
+  // run(), calling `meanwhile` (when set) on this thread once while the step's own work proceeds
+  // without the host: a GPU step calls it after queueing its forward and backward passes, before
+  // it waits for the loss, so that host work of the step before (hashing its record line) overlaps
+  // the device's work. Here: `meanwhile` first, then run().
+  virtual double run_overlapping(const StepBatch& batch, int64_t step, double lr, const std::function<void()>& meanwhile) {
+    if (meanwhile) meanwhile();
+    return run(batch, step, lr);
+  }
+  // Whether run_overlapping's `meanwhile` overlaps anything (the GPU step): only then does the loop
+  // hand a step's record line to the next step's run.
+  virtual bool overlaps_host() const { return false; }
   virtual Optimizer<float>& optimizer() = 0;
   virtual std::span<const ParamRef<float>> params() const = 0;
   // The trainable tensors' values after the last update and its gradients, into params().

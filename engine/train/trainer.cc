@@ -2,9 +2,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "core/error.h"
 #include "core/progress.h"
@@ -184,6 +187,7 @@ class TrainLoop {
                                       host, cfg_.comm);
       }
     }
+    flush_observer();  // the epoch's last record line, and any stop it asks for
     er.steps = s;
     er.seconds = seconds_before + seconds_since(t0);
     er.train_loss = loss_sum / static_cast<double>(s);
@@ -197,17 +201,22 @@ class TrainLoop {
   // One step on the rows just loaded; `batch` is the whole global batch's sample indices.
   double train_step(const std::vector<int64_t>& loaded, int64_t epoch, const std::vector<int64_t>& batch) {
     const double lr = lr_at(sched_, step_index_);
-    const double loss =
-        cache_ && cfg_.cache_train
-            ? step_->run({&cache_->boundary_batch(train_data_, loaded, x_), labels_, rows_.first, cache_->boundary()},
-                         step_index_, lr)
-            : step_->run({&x_, labels_, rows_.first}, step_index_, lr);
+    const StepBatch input = cache_ && cfg_.cache_train
+                                ? StepBatch{&cache_->boundary_batch(train_data_, loaded, x_), labels_, rows_.first,
+                                            cache_->boundary()}
+                                : StepBatch{&x_, labels_, rows_.first};
+    // The step before's observer runs while this step's device work proceeds (or first, on the CPU).
+    const std::function<void()> meanwhile = pending_ ? std::function<void()>([this] { flush_observer(); }) : nullptr;
+    double loss = 0;
+    try {
+      loss = step_->run_overlapping(input, step_index_, lr, meanwhile);
+    } catch (...) {
+      flush_observer();  // the record keeps every step that finished
+      throw;
+    }
     host_current_ = false;
     if (metrics_) metrics_->step(step_index_, epoch, lr, loss);
-    if (observer_) {
-      step_->sync_params();
-      stop_ = !observer_->on_step({step_index_, epoch, lr, loss, batch, step_->params()});
-    }
+    if (observer_) observe(epoch, lr, loss, batch);
     if (cfg_.stop_on_divergence > 0) smoother_.add(loss);
     if (cfg_.stop_on_divergence > 0 && smoother_.diverged(cfg_.stop_on_divergence)) {
       log_ << "stopped after step " << step_index_ + 1 << " (lr " << lr << "): the smoothed loss "
@@ -234,9 +243,33 @@ class TrainLoop {
          << ", held-out accuracy " << ev.accuracy * 100 << "% on " << ev.count << " samples\n";
   }
 
+  // The observer told of the step just run. Where the step overlaps host work
+  // (StepRunner::overlaps_host), the call is kept in pending_ and made during the next step's
+  // device work, from the step's parameters downloaded now (its record line is hashed while the
+  // device works); a stop it asks for then comes one step later. It is made at the latest before
+  // anything reads the host state (a checkpoint's lines are never behind it) and at each epoch's end.
+  void observe(int64_t epoch, double lr, double loss, const std::vector<int64_t>& batch) {
+    step_->sync_params();
+    StepInfo info{step_index_, epoch, lr, loss, batch, step_->params()};
+    if (!step_->overlaps_host()) {
+      stop_ = !observer_->on_step(info);
+      return;
+    }
+    // The indices are copied: the loader reuses its vector for the next batch.
+    pending_ = [this, info, indices = batch]() mutable {
+      info.indices = indices;
+      if (!observer_->on_step(info)) stop_ = true;
+    };
+  }
+
+  void flush_observer() {
+    if (pending_) std::exchange(pending_, nullptr)();
+  }
+
   // The host copies of the state and the optimizer brought up to date, once per change
   // (StepRunner::sync_state: a download of everything from a GPU step).
   void bring_state() {
+    flush_observer();
     if (host_current_) return;
     step_->sync_state();
     host_current_ = true;
@@ -272,6 +305,7 @@ class TrainLoop {
   int64_t step_index_ = 0;
   bool stop_ = false, halt_ = false;
   bool host_current_ = true;  // the host copies hold the last step's results
+  std::function<void()> pending_;  // observe()'s deferred call
 };
 
 }  // namespace

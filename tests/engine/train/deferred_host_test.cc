@@ -1,10 +1,13 @@
 // The loop asks for host copies wherever it reads them (StepRunner::sync_params, sync_state): a step
-// that, like the GPU's, trains private copies and fills the host only when asked must give the
-// run record's values, every checkpoint's state and optimizer, the held-out losses, the best-weights
-// observer's state and the final weights bit for bit as the plain CPU step does, through an
-// unfreezing; and it is asked for the whole state only where something reads it.
+// that, like the GPU's, trains private copies, fills the host only when asked and has the observer
+// of the step before called during its own work (run_overlapping) must give the run record's
+// values, every checkpoint's state and optimizer, the held-out losses, the best-weights observer's
+// state and the final weights bit for bit as the plain CPU step does, through an unfreezing; it is
+// asked for the whole state only where something reads it; and an observer's stop comes one step
+// later.
 #include <cmath>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <map>
 #include <sstream>
@@ -54,6 +57,14 @@ class DeferredHostStep final : public StepRunner {
     }
     return step_.run(batch, step, lr);
   }
+  // The step's work first: the deferred observer must read the snapshot, not the live values.
+  double run_overlapping(const StepBatch& batch, int64_t step, double lr,
+                         const std::function<void()>& meanwhile) override {
+    const double loss = run(batch, step, lr);
+    if (meanwhile) meanwhile();
+    return loss;
+  }
+  bool overlaps_host() const override { return true; }
   Optimizer<float>& optimizer() override { return *host_opt_; }
   std::span<const ParamRef<float>> params() const override { return observed_; }
   const ShardLayout& layout() const override { return step_.layout(); }
@@ -134,10 +145,14 @@ struct Recorder final : StepObserver, TrainHook, EpochObserver {
   Seen seen;
   uint64_t chain = 0;
   int64_t read_every = 1;  // the hook reads the state after every read_every-th step; 0: never
+  int64_t stop_after = -1;  // >= 0: on_step asks to stop after this step
   bool on_step(const StepInfo& info) override {
     chain = param_checksum(chain, info.params);
-    seen.lines.push_back(double_bits_hex(info.loss) + " " + hex64(chain) + " " + double_bits_hex(grad_norm(info.params)));
-    return true;
+    std::string indices;
+    for (int64_t i : info.indices) indices += " " + std::to_string(i);
+    seen.lines.push_back(std::to_string(info.step) + " " + double_bits_hex(info.loss) + " " + hex64(chain) + " " +
+                         double_bits_hex(grad_norm(info.params)) + indices);
+    return info.step != stop_after;
   }
   void on_start(Optimizer<float>& /*optimizer*/) override {}
   bool after_step(const TrainProgress& p, HostState& host, Comm* /*comm*/) override {
@@ -151,7 +166,7 @@ struct Recorder final : StepObserver, TrainHook, EpochObserver {
   }
 };
 
-Seen train_with(bool deferred, int64_t read_every, DeferredHostStep::Calls* calls = nullptr) {
+Seen train_with(bool deferred, int64_t read_every, DeferredHostStep::Calls* calls = nullptr, int64_t stop_after = -1) {
   const Graph g = build_inception_v4(75, 3);
   ModelState<float> state = ModelState<float>::random(g, 3);
   const SampleData train_data(5), val_data(6);  // seeds; 6 samples each: 3 steps per epoch
@@ -173,6 +188,7 @@ Seen train_with(bool deferred, int64_t read_every, DeferredHostStep::Calls* call
   Recorder rec;
   rec.g = &g;
   rec.read_every = read_every;
+  rec.stop_after = stop_after;
   cfg.hook = &rec;
   cfg.epoch_observer = &rec;
   std::ostringstream log;
@@ -206,6 +222,14 @@ TEST(DeferredHost, TheWholeStateIsFetchedOnlyWhereSomethingReadsIt) {
   train_with(true, 4, &every_fourth);
   EXPECT_EQ(every_fourth.state, 3 + 2);  // and after steps 4 and 8, for the hook
   EXPECT_EQ(never.lines.size(), 9u);
+}
+
+TEST(DeferredHost, AStopAskedByTheObserverComesOneStepLater) {
+  const Seen plain = train_with(false, 0, nullptr, 4);
+  const Seen deferred = train_with(true, 0, nullptr, 4);
+  ASSERT_EQ(plain.lines.size(), 5u);  // steps 0 to 4
+  ASSERT_EQ(deferred.lines.size(), 6u);
+  EXPECT_EQ(std::vector<std::string>(deferred.lines.begin(), deferred.lines.begin() + 5), plain.lines);
 }
 
 }  // namespace
