@@ -175,11 +175,45 @@ const float* CudaExecutor::forward(const float* x, int64_t batch, Phase phase, c
     refresh_working_copies();
     cuda::to_bf16(ctx_, batch * shape_numel(g_.nodes[0].out), x, input16_.data());
   }
+  return forward_nodes(1, phase, key);
+}
+
+void* CudaExecutor::boundary_rows(int node, int64_t batch) {
+  THAW_CHECK(node > 0 && node < g_.output_node(), "boundary_rows: node ", node, " out of range");
+  prepare(batch);
+  return arena_at<unsigned char>(StepBufferKind::Output, node);
+}
+
+int64_t CudaExecutor::activation_row_bytes(int node) const {
+  return shape_numel(g_.nodes[node].out) * (bf16_ ? 2 : 4);
+}
+
+const float* CudaExecutor::forward_from(int node, int64_t batch, Phase phase, const StepKey& key) {
+  if (batch < 1) fail_user("input batch: expected at least 1 image, got ", batch);
+  for (size_t i = static_cast<size_t>(node) + 1; i < g_.nodes.size(); ++i) {
+    for (int in : g_.nodes[i].inputs) {
+      THAW_CHECK(in >= node, "forward_from: ", g_.nodes[i].name, " reads ", g_.nodes[in].name, " before ",
+                 g_.nodes[node].name);
+    }
+  }
+  THAW_CHECK(batch == batch_ && mem_, "forward_from: boundary_rows was not filled for a batch of ", batch);
+  input_ = nullptr;  // nothing after the boundary reads the image
+  loss_ready_ = false;
+  forward_train_ = phase == Phase::Train;
+  if (bf16_) refresh_working_copies();
+  return forward_nodes(node + 1, phase, key);
+}
+
+const float* CudaExecutor::forward_nodes(int first, Phase phase, const StepKey& key) {
+  const int64_t batch = batch_;
   if (!folds_ready_) prepare_folds();
-  for (size_t i = 1; i < g_.nodes.size(); ++i) {
+  for (auto i = static_cast<size_t>(first); i < g_.nodes.size(); ++i) {
     const int node = static_cast<int>(i);
-    if (folded_away(folded_, node)) continue;  // done by its group's convolution
-    if (bn_relu_[i - 1]) continue;             // done by its batch norm
+    // Done by its group's convolution, or by its batch norm (queued already).
+    if (folded_away(folded_, node) || bn_relu_[i - 1]) {
+      if (node == capture_at_ && capture_) capture_(arena_at<unsigned char>(StepBufferKind::Output, node));
+      continue;
+    }
     with_node_context(g_.nodes[i], "forward", [&] {
       timed(node, ProfilePart::Forward, [&] {
         if (folded_[i]) {
@@ -195,6 +229,7 @@ const float* CudaExecutor::forward(const float* x, int64_t batch, Phase phase, c
         }
       });
     });
+    if (node == capture_at_ && capture_) capture_(arena_at<unsigned char>(StepBufferKind::Output, node));
   }
   if (!bf16_) return out(g_.output_node());
   // The bf16 logits' values in fp32, for the loss and the callers.

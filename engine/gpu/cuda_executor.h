@@ -52,6 +52,18 @@ class CudaExecutor {
   // the next forward. In Phase::Train, trainable batch norms (policy Train) use batch statistics and
   // move their running statistics.
   const float* forward(const float* x, int64_t batch, Phase phase, const StepKey& key = {});
+  // The GPU feature cache (engine/gpu/gpu_feature_cache.h). boundary_rows: node's output buffer
+  // for `batch` rows (activations' storage type, activation_row_bytes each): fill it, then
+  // forward_from runs only the nodes after `node` (none of which may read before it), as the
+  // CPU's Executor::forward_from. set_capture: during each later forward, `capture` is called with
+  // node's output as soon as it is queued (null: none).
+  void* boundary_rows(int node, int64_t batch);
+  int64_t activation_row_bytes(int node) const;
+  const float* forward_from(int node, int64_t batch, Phase phase, const StepKey& key = {});
+  void set_capture(int node, std::function<void(const void* rows)> capture) {
+    capture_at_ = node;
+    capture_ = std::move(capture);
+  }
   // Softmax cross-entropy of the last forward's logits against device labels [batch]; keeps d loss /
   // d logits for backward(). Waits for the stream (the loss comes back to the host).
   double loss(const int32_t* labels, double label_smoothing = 0.0, const float* class_weights = nullptr);
@@ -123,6 +135,7 @@ class CudaExecutor {
 
  private:
   void prepare(int64_t batch);
+  const float* forward_nodes(int first, Phase phase, const StepKey& key);  // nodes first.. to the logits
   void prepare_bf16(int64_t batch);
   void backward_from(const void* dlogits);  // dlogits of the activations' storage type
   const float* logits();                    // the last forward's logits in fp32
@@ -194,6 +207,8 @@ class CudaExecutor {
   bool folds_ready_ = false;
   // The bf16 rule's buffers (empty without it).
   bool bf16_ = false;
+  int capture_at_ = -1;
+  std::function<void(const void*)> capture_;
   bool frozen_copies_ready_ = false;             // the frozen weights' copies are made once per upload
   cuda::DeviceBuffer<cuda::bf16> working_;        // bf16 copies of values_, at the same offsets
   cuda::DeviceBuffer<cuda::bf16> input16_, dlogits16_, wgrad16_, linear16_;

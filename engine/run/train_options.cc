@@ -56,16 +56,17 @@ void set_feature_cache(TrainConfig& cfg, const RunConfig& c) {
 void apply_train_device(TrainConfig& cfg, const RunConfig& c, std::ostream& note) {
   cfg.cuda = c.device == "cuda";
   cfg.numerics = parse_numerics(c.precision);
-  if (cfg.bf16() && cfg.cache_train && c.freeze_through != "none") {
-    // The cache's frozen part computes in fp32; the bf16 rule rounds inside it.
-    note << "thaw: --precision bf16: the feature cache does not hold bf16 activations yet; training without it\n";
-    cfg.cache_train = false;
+  if (!cfg.cuda) {
+    if (cfg.bf16() && cfg.cache_train && c.freeze_through != "none") {
+      // The CPU cache's frozen part computes in fp32; the bf16 rule rounds inside it.
+      note << "thaw: --precision bf16: the feature cache does not hold bf16 activations yet; training without it\n";
+      cfg.cache_train = false;
+    }
+    return;
   }
-  if (!cfg.cuda) return;
-  if ((cfg.cache_train || cfg.cache_eval) && c.freeze_through != "none") {
-    note << "thaw: --device cuda: the feature cache is not on the GPU path yet; training without it\n";
-  }
-  cfg.cache_train = cfg.cache_eval = false;
+  // The GPU step keeps the training samples' boundary activations in device memory, as its own
+  // forward computed them (bf16 included); held-out evaluation runs the whole network on the GPU.
+  cfg.cache_eval = false;
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "core/error.h"
+#include "engine/infer/feature_cache.h"
 #include "engine/train/grad_ready_scope.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/loss.h"
@@ -79,6 +80,10 @@ CudaTrainStep::CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>
     plan_records(plan);
   }
   if (gpu_comm_) plan_buckets(plan);
+  const int boundary = cfg.cache_train ? cache_boundary(g, plan) : -1;
+  if (boundary >= 0) {
+    cache_ = std::make_unique<GpuFeatureCache>(boundary, exec_->activation_row_bytes(boundary), cfg.cache_memory_bytes);
+  }
   if (!cfg.class_weights.empty()) {
     class_weights_ = cuda::DeviceBuffer<float>(cfg.class_weights.size());
     class_weights_.upload(cfg.class_weights, ctx_->stream());
@@ -105,7 +110,8 @@ void CudaTrainStep::upload_batch(const StepBatch& batch, const std::vector<int64
   if (x_.size() < floats || labels_.size() < batch.labels.size()) ctx_->synchronize("batch buffers");
   if (x_.size() < floats) x_ = cuda::DeviceBuffer<float>(floats);
   if (labels_.size() < batch.labels.size()) labels_ = cuda::DeviceBuffer<int32_t>(batch.labels.size());
-  for (size_t j = 0; j < starts.size(); ++j) {
+  // Read from the feature cache: only the labels are needed.
+  for (size_t j = 0; j < starts.size() && !from_cache_; ++j) {
     THAW_CUDA_CHECK(cudaMemcpyAsync(x_.data() + staging_.offsets[j], batch.x->data() + starts[j] * per_row_,
                                     static_cast<size_t>(shard_rows * per_row_) * sizeof(float), cudaMemcpyHostToDevice,
                                     ctx_->stream()));
@@ -181,14 +187,30 @@ void CudaTrainStep::shard(size_t j, int64_t start, int64_t rows, int64_t step) {
     loss_out = reinterpret_cast<double*>(record(global));
   }
   // Dropout masks are keyed by the global batch position, as on the CPU.
-  const StepKey key{cfg_.seed, step, global * layout_.shard_size()};
-  exec_->forward(x_.data() + staging_.offsets[j], rows, Phase::Train, key);
+  shard_forward(j, start, rows, StepKey{cfg_.seed, step, global * layout_.shard_size()});
   // The loss stays on the device until every shard has run: one wait per step, not per shard.
   timed_other("loss", [&] {
     exec_->loss_async(labels_.data() + start, cfg_.label_smoothing,
                       class_weights_.empty() ? nullptr : class_weights_.data(), loss_out, bad_rows_.data() + j);
   });
   exec_->backward();
+}
+
+void CudaTrainStep::shard_forward(size_t j, int64_t start, int64_t rows, const StepKey& key) {
+  if (!cache_ || samples_.empty()) {
+    exec_->forward(x_.data() + staging_.offsets[j], rows, Phase::Train, key);
+    return;
+  }
+  const std::span<const int64_t> mine = samples_.subspan(static_cast<size_t>(start), static_cast<size_t>(rows));
+  const int boundary = cache_->boundary();
+  if (from_cache_) {
+    cache_->gather(mine, exec_->boundary_rows(boundary, rows), ctx_->stream());
+    exec_->forward_from(boundary, rows, Phase::Train, key);
+    return;
+  }
+  exec_->set_capture(boundary, [&](const void* at) { cache_->store(mine, at, ctx_->stream()); });
+  exec_->forward(x_.data() + staging_.offsets[j], rows, Phase::Train, key);
+  exec_->set_capture(-1, nullptr);
 }
 
 std::vector<double> CudaTrainStep::shard_losses(const std::vector<int64_t>& starts, int64_t rows) {
@@ -241,6 +263,8 @@ double CudaTrainStep::run_overlapping(const StepBatch& batch, int64_t step, doub
     opt_->from_host(host_opt_);
     uploaded_optimizer_ = true;
   }
+  samples_ = batch.samples.size() == static_cast<size_t>(rows) ? batch.samples : std::span<const int64_t>();
+  from_cache_ = cache_ && cache_->holds(samples_);
   timed_other("batch upload", [&] { upload_batch(batch, starts, layout_.shard_size()); });
   const int64_t b = layout_.shard_size();
   if (shard_losses_.size() < starts.size()) {

@@ -26,8 +26,10 @@
 // gradients to the host (two copies of the trainable span into pinned memory, which params() points
 // into: the run record hashes them after every step); sync_state() brings everything (every value of
 // the ModelState, the gradients into the host optimizer's view, the optimizer's state) for a
-// checkpoint, evaluation or the end of training. The feature cache is not used here (the run setup
-// turns it off for --device cuda).
+// checkpoint, evaluation or the end of training. With TrainConfig::cache_train and a boundary to
+// cache at, the frozen part's output of each sample is kept in device memory
+// (engine/gpu/gpu_feature_cache.h) and a batch whose every sample is held skips the pixels' upload
+// and the frozen part.
 //
 // Only built with CUDA (THAW_HAVE_CUDA).
 #if THAW_HAVE_CUDA
@@ -40,6 +42,7 @@
 #include "engine/gpu/cuda_executor.h"
 #include "engine/gpu/cuda_inference.h"
 #include "engine/gpu/cuda_leaf_stack.h"
+#include "engine/gpu/gpu_feature_cache.h"
 #include "engine/gpu/cuda_optimizer.h"
 #include "engine/gpu/staging_layout.h"
 #include "engine/train/step_runner.h"
@@ -70,6 +73,7 @@ class CudaTrainStep final : public StepRunner {
   void sync_params() override;
   void sync_state() override;
   const ShardLayout& layout() const override { return layout_; }
+  std::string cache_report() const override { return cache_ ? cache_->report() : std::string(); }
   // Held-out evaluation on this step's GPU and stream (engine/gpu/cuda_inference.h), from `state`
   // (the host copy: the loop calls sync_state() before each evaluation).
   LogitsForward* inference(const ModelState<float>& state) override;
@@ -85,6 +89,8 @@ class CudaTrainStep final : public StepRunner {
   // Shard j: rows [start, start + rows) of the batch, staged at staging_.offsets[j]; its loss is
   // left in shard_losses_[j].
   void shard(size_t j, int64_t start, int64_t rows, int64_t step);
+  // Shard j's forward: from the pixels (keeping the boundary rows in the cache), or from the cache.
+  void shard_forward(size_t j, int64_t start, int64_t rows, const StepKey& key);
   // The shards' losses, brought to the host in one wait, their labels checked.
   std::vector<double> shard_losses(const std::vector<int64_t>& starts, int64_t rows);
   // V > 1: the shard records (engine/train/cuda_train_step.h) and the gradient sum over every rank;
@@ -119,6 +125,9 @@ class CudaTrainStep final : public StepRunner {
   Optimizer<float> host_opt_;
   std::unique_ptr<CudaLeafStack> leaves_;
   std::unique_ptr<CudaInference> inference_;
+  std::unique_ptr<GpuFeatureCache> cache_;  // null: no cache
+  std::span<const int64_t> samples_;        // this run()'s rows' samples
+  bool from_cache_ = false;                 // this run() reads every shard from the cache
   // Downloads of the trainable span: values, then gradients; observed_ points into it.
   cuda::PinnedArray<float> host_span_;
   std::vector<ParamRef<float>> observed_;

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "engine/model/model_state.h"
 #include "engine/optim/optimizer.h"
@@ -50,6 +51,9 @@ class StepRunner {
   // Where held-out evaluation gets its logits, from the current weights in `state`: null for the CPU
   // executor (evaluate()'s own), the GPU's inference forward for the GPU step.
   virtual LogitsForward* inference(const ModelState<float>& /*state*/) { return nullptr; }
+  // The step's own feature cache, for the log ("N samples computed, ..."); empty where it has none
+  // (the CPU's cache is the loop's, engine/infer/feature_cache.h).
+  virtual std::string cache_report() const { return {}; }
   // The library choices the step made so far (TrainSummary::gpu_plans); none on the CPU.
   virtual std::vector<std::string> plan_choices() const { return {}; }
 };

@@ -10,7 +10,8 @@ void validate_shards(const TrainConfig& cfg, const Graph& g) {
 
 std::unique_ptr<FeatureCache> make_feature_cache(const Graph& g, const Plan& plan, ModelState<float>& state,
                                                  const TrainConfig& cfg, int64_t epochs) {
-  if ((!cfg.cache_train && !cfg.cache_eval) || epochs < 2) return nullptr;
+  // The GPU step keeps its own (engine/gpu/gpu_feature_cache.h).
+  if ((!cfg.cache_train && !cfg.cache_eval) || epochs < 2 || cfg.cuda) return nullptr;
   const int boundary = cache_boundary(g, plan);
   if (boundary < 0) return nullptr;
   FeatureCacheOptions o;

@@ -41,6 +41,9 @@ struct StepBatch {
   // Feature cache (engine/infer/feature_cache.h): >= 0 when x holds the outputs of this node, the frozen
   // part's boundary, [rows, C, H, W], instead of pixels; the step then runs the nodes after it.
   int boundary = -1;
+  // The samples of x's rows (LoadedBatch::indices): the GPU step's feature cache keys
+  // (engine/gpu/gpu_feature_cache.h). Empty: unknown, nothing is cached.
+  std::span<const int64_t> samples;
 };
 
 // The error for a non-finite step loss (both devices' steps), naming --lr.

@@ -115,6 +115,7 @@ class TrainLoop {
       }
     }
     if (cache_) report_cache();
+    report_step_cache();
     bring_state();  // the caller reads the final weights
     summary_.steps = step_index_;
     summary_.halted = halt_;
@@ -149,6 +150,7 @@ class TrainLoop {
     }
     step->optimizer().set_step_count(from.step_count());
     if (cache_) report_cache();
+    report_step_cache();
     cache_.reset();
     step_ = std::move(step);  // the old step goes before the plan it refers to
     plan_ = std::move(plan);
@@ -201,10 +203,11 @@ class TrainLoop {
   // One step on the rows just loaded; `batch` is the whole global batch's sample indices.
   double train_step(const std::vector<int64_t>& loaded, int64_t epoch, const std::vector<int64_t>& batch) {
     const double lr = lr_at(sched_, step_index_);
-    const StepBatch input = cache_ && cfg_.cache_train
-                                ? StepBatch{&cache_->boundary_batch(train_data_, loaded, x_), labels_, rows_.first,
-                                            cache_->boundary()}
-                                : StepBatch{&x_, labels_, rows_.first};
+    StepBatch input = cache_ && cfg_.cache_train
+                          ? StepBatch{&cache_->boundary_batch(train_data_, loaded, x_), labels_, rows_.first,
+                                      cache_->boundary()}
+                          : StepBatch{&x_, labels_, rows_.first};
+    input.samples = loaded;  // the GPU step's cache keys
     // The step before's observer runs while this step's device work proceeds (or first, on the CPU).
     const std::function<void()> meanwhile = pending_ ? std::function<void()>([this] { flush_observer(); }) : nullptr;
     double loss = 0;
@@ -273,6 +276,13 @@ class TrainLoop {
     if (host_current_) return;
     step_->sync_state();
     host_current_ = true;
+  }
+
+  void report_step_cache() {
+    const std::string r = step_->cache_report();
+    if (r.empty()) return;
+    log_ << "GPU feature cache after " << g_.blocks[g_.nodes[cache_boundary(g_, *plan_)].block].name << ": " << r
+         << "\n";
   }
 
   void report_cache() {
