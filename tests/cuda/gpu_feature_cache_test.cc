@@ -10,31 +10,16 @@
 #include <string>
 #include <vector>
 
-#include "engine/data/synthetic.h"
 #include "engine/model/state_hash.h"
 #include "engine/train/trainer.h"
 #include "graph/inception_v4.h"
 #include "tests/cuda/cuda_test_util.h"
+#include "tests/support/synthetic_dataset.h"
 
 namespace thaw {
 namespace {
 
 using GpuFeatureCacheTest = cuda_test::CudaTest;
-
-class Pixels final : public Dataset {
- public:
-  int64_t size() const override { return 8; }
-  int64_t num_classes() const override { return 3; }
-  std::vector<std::string> class_names() const override { return {"a", "b", "c"}; }
-  int32_t label(int64_t i) const override { return static_cast<int32_t>(i % 3); }
-  void load(int64_t i, int64_t size, LoadMode /*mode*/, float* chw) const override {
-    Tensor<float> x;
-    std::vector<int32_t> labels;
-    synthetic_batch(21, i, 1, size, 3, x, labels);
-    std::memcpy(chw, x.data(), sizeof(float) * x.numel());
-  }
-  std::string describe() const override { return "synthetic"; }
-};
 
 struct Lines final : StepObserver {
   std::vector<std::string> lines;
@@ -54,7 +39,7 @@ struct Run {
 Run train_on_gpu(bool cache, Numerics numerics) {
   const Graph g = build_inception_v4(75, 3);
   ModelState<float> state = ModelState<float>::random(g, 5);
-  const Pixels data;
+  const testkit::SyntheticDataset data(21, 8);
   TrainConfig cfg;
   cfg.batch_size = 4;
   cfg.epochs = 3;

@@ -16,13 +16,13 @@
 
 #include <gtest/gtest.h>
 
-#include "engine/data/synthetic.h"
 #include "engine/model/state_hash.h"
 #include "engine/train/epoch_observer.h"
 #include "engine/train/step_runner.h"
 #include "engine/train/train_hook.h"
 #include "engine/train/trainer.h"
 #include "graph/inception_v4.h"
+#include "tests/support/synthetic_dataset.h"
 
 namespace thaw {
 namespace {
@@ -103,25 +103,6 @@ class DeferredHostStep final : public StepRunner {
   bool uploaded_ = false;
 };
 
-class SampleData final : public Dataset {
- public:
-  explicit SampleData(uint64_t seed) : seed_(seed) {}
-  int64_t size() const override { return 6; }
-  int64_t num_classes() const override { return 3; }
-  std::vector<std::string> class_names() const override { return {"a", "b", "c"}; }
-  int32_t label(int64_t i) const override { return static_cast<int32_t>(i % 3); }
-  void load(int64_t i, int64_t size, LoadMode /*mode*/, float* chw) const override {
-    Tensor<float> x;
-    std::vector<int32_t> labels;
-    synthetic_batch(seed_, i, 1, size, 3, x, labels);
-    std::memcpy(chw, x.data(), sizeof(float) * x.numel());
-  }
-  std::string describe() const override { return "synthetic"; }
-
- private:
-  uint64_t seed_;
-};
-
 // Everything the loop hands out, as its readers see it.
 struct Seen {
   std::vector<std::string> lines;  // per step: loss, param checksum and gradient norm bits
@@ -169,7 +150,7 @@ struct Recorder final : StepObserver, TrainHook, EpochObserver {
 Seen train_with(bool deferred, int64_t read_every, DeferredHostStep::Calls* calls = nullptr, int64_t stop_after = -1) {
   const Graph g = build_inception_v4(75, 3);
   ModelState<float> state = ModelState<float>::random(g, 3);
-  const SampleData train_data(5), val_data(6);  // seeds; 6 samples each: 3 steps per epoch
+  const testkit::SyntheticDataset train_data(5, 6), val_data(6, 6);  // 3 steps per epoch
   TrainConfig cfg;
   cfg.batch_size = 2;
   cfg.epochs = 3;
