@@ -62,7 +62,10 @@ CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int6
     if (s == warmup) start.record(ctx.stream());
     step_start.record(ctx.stream());
     const auto t0 = std::chrono::steady_clock::now();
-    const double loss = step.run({&x, labels, 0}, s, 1e-3);
+    // As in the training loop: the next batch is staged during the step (its upload overlaps it).
+    StepBatch input{&x, labels, 0};
+    input.staged = s > 0;
+    const double loss = step.run_overlapping(input, s, 1e-3, [&] { step.stage({&x, labels, 0}); });
     step_stop.record(ctx.stream());
     const double ms = step_stop.since(step_start);
     if (s >= warmup) wall += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

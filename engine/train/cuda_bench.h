@@ -30,7 +30,9 @@ struct CudaBenchResult {
 
 // Training steps of CudaTrainStep, as `thaw train --device cuda` runs them (one shard, SGD with
 // momentum 0.9 at lr 1e-3, no weight decay: what the CPU bench runs), on one synthetic batch (seed
-// 1, step 0) that every step uploads from the host, as training does. Nothing is downloaded after
+// 1, step 0) that every step uploads from the host, staged during the step before as the training
+// loop stages its next batch (engine/gpu/batch_uploads.h), so that the upload overlaps the step's
+// work as in training. Nothing is downloaded after
 // a step (sync_params is the run record's need, not the step's). `warmup` untimed steps
 // first (they build the cuDNN plans and grow the workspaces). `profile` non-null: `steps` more steps
 // after the timed ones, each op timed by CUDA events into it (engine/model/step_profile.h).

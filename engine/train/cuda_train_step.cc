@@ -66,6 +66,7 @@ CudaTrainStep::CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>
   ctx_->set_pins(std::move(pins));
   exec_ = std::make_unique<CudaExecutor>(*ctx_, g, plan, state, cfg.bf16());
   exec_->set_fold_frozen(cfg.gpu_fold_frozen);
+  uploads_ = std::make_unique<BatchUploads>(*ctx_);
   opt_ = std::make_unique<CudaOptimizer>(*exec_, cfg.optimizer);
   const int64_t span = exec_->trainable_span();
   host_span_ = cuda::PinnedArray<float>(static_cast<size_t>(2 * span));
@@ -99,24 +100,25 @@ CudaTrainStep::~CudaTrainStep() {
 }
 
 void CudaTrainStep::upload_batch(const StepBatch& batch, const std::vector<int64_t>& starts, int64_t shard_rows) {
-  const int64_t rows = batch.x->shape()[0];
-  per_row_ = batch.x->numel() / rows;
-  // Each shard at an aligned start (engine/gpu/staging_layout.h): cuDNN refuses the odd offsets
-  // that packed shards of 3 H W floats per row would have.
-  staging_ = staging_layout(starts, shard_rows, per_row_);
-  const auto floats = static_cast<size_t>(staging_.floats);
-  // Queued work of the previous step (its update) may still read the buffers: finish it before
-  // they are replaced.
-  if (x_.size() < floats || labels_.size() < batch.labels.size()) ctx_->synchronize("batch buffers");
-  if (x_.size() < floats) x_ = cuda::DeviceBuffer<float>(floats);
-  if (labels_.size() < batch.labels.size()) labels_ = cuda::DeviceBuffer<int32_t>(batch.labels.size());
-  // Read from the feature cache: only the labels are needed.
-  for (size_t j = 0; j < starts.size() && !from_cache_; ++j) {
-    THAW_CUDA_CHECK(cudaMemcpyAsync(x_.data() + staging_.offsets[j], batch.x->data() + starts[j] * per_row_,
-                                    static_cast<size_t>(shard_rows * per_row_) * sizeof(float), cudaMemcpyHostToDevice,
-                                    ctx_->stream()));
+  // Queued work of the previous step may still read the labels: finish it before they are replaced.
+  if (labels_.size() < batch.labels.size()) {
+    ctx_->synchronize("label buffer");
+    labels_ = cuda::DeviceBuffer<int32_t>(batch.labels.size());
+  }
+  if (from_cache_) {
+    uploads_->discard_staged();  // only the labels are needed
+  } else {
+    pixels_ = uploads_->take(*batch.x, starts, shard_rows, batch.staged);
   }
   labels_.upload(batch.labels.data(), batch.labels.size(), ctx_->stream());
+}
+
+void CudaTrainStep::stage(const StepBatch& next) {
+  if (next.boundary >= 0 || next.x == nullptr) return;
+  const int64_t rows = next.x->shape()[0];
+  // The feature cache never lets a sample go: a batch it holds now, it holds at its step.
+  if (cache_ && next.samples.size() == static_cast<size_t>(rows) && cache_->holds(next.samples)) return;
+  uploads_->stage(*next.x, shard_starts(layout_, next.first, rows), layout_.shard_size());
 }
 
 void CudaTrainStep::plan_buckets(const Plan& plan) {
@@ -198,7 +200,7 @@ void CudaTrainStep::shard(size_t j, int64_t start, int64_t rows, int64_t step) {
 
 void CudaTrainStep::shard_forward(size_t j, int64_t start, int64_t rows, const StepKey& key) {
   if (!cache_ || samples_.empty()) {
-    exec_->forward(x_.data() + staging_.offsets[j], rows, Phase::Train, key);
+    exec_->forward(pixels_ + uploads_->layout().offsets[j], rows, Phase::Train, key);
     return;
   }
   const std::span<const int64_t> mine = samples_.subspan(static_cast<size_t>(start), static_cast<size_t>(rows));
@@ -209,7 +211,7 @@ void CudaTrainStep::shard_forward(size_t j, int64_t start, int64_t rows, const S
     return;
   }
   exec_->set_capture(boundary, [&](const void* at) { cache_->store(mine, at, ctx_->stream()); });
-  exec_->forward(x_.data() + staging_.offsets[j], rows, Phase::Train, key);
+  exec_->forward(pixels_ + uploads_->layout().offsets[j], rows, Phase::Train, key);
   exec_->set_capture(-1, nullptr);
 }
 
@@ -283,6 +285,7 @@ double CudaTrainStep::run_overlapping(const StepBatch& batch, int64_t step, doub
     if (layout_.shards > 1) timed_other("shard gradient sum", [&] { leaves_->push(exec_->trainable_grads()); });
   }
   float* sum = layout_.shards > 1 ? leaves_->result() : nullptr;
+  uploads_->release();  // every read of the pixels is queued: the next stage() may fill the other side
   // Every shard's forward and backward is queued: the host is free until the loss is needed.
   if (meanwhile) meanwhile();
   // Every bucket summed over all ranks (the first error of the reduction is rethrown here). Host

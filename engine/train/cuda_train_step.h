@@ -26,7 +26,8 @@
 // gradients to the host (two copies of the trainable span into pinned memory, which params() points
 // into: the run record hashes them after every step); sync_state() brings everything (every value of
 // the ModelState, the gradients into the host optimizer's view, the optimizer's state) for a
-// checkpoint, evaluation or the end of training. With TrainConfig::cache_train and a boundary to
+// checkpoint, evaluation or the end of training. The loop's next batch (stage()) moves to the device
+// while this step works (engine/gpu/batch_uploads.h). With TrainConfig::cache_train and a boundary to
 // cache at, the frozen part's output of each sample is kept in device memory
 // (engine/gpu/gpu_feature_cache.h) and a batch whose every sample is held skips the pixels' upload
 // and the frozen part.
@@ -39,12 +40,12 @@
 #include <span>
 #include <vector>
 
+#include "engine/gpu/batch_uploads.h"
 #include "engine/gpu/cuda_executor.h"
 #include "engine/gpu/cuda_inference.h"
 #include "engine/gpu/cuda_leaf_stack.h"
 #include "engine/gpu/gpu_feature_cache.h"
 #include "engine/gpu/cuda_optimizer.h"
-#include "engine/gpu/staging_layout.h"
 #include "engine/train/step_runner.h"
 #include "engine/train/train_config.h"
 #include "kernels/cuda/context.h"
@@ -66,6 +67,9 @@ class CudaTrainStep final : public StepRunner {
   double run_overlapping(const StepBatch& batch, int64_t step, double lr,
                          const std::function<void()>& meanwhile) override;
   bool overlaps_host() const override { return true; }
+  // The next batch's pixels into pinned memory and on to the device on a stream of their own,
+  // behind this step's work (engine/gpu/batch_uploads.h); nothing where the cache holds its samples.
+  void stage(const StepBatch& next) override;
   // The host copy: a resumed run restores into it before the first run(), which then uploads it.
   Optimizer<float>& optimizer() override { return host_opt_; }
   // Into the pinned download of sync_params() (or sync_state()).
@@ -84,9 +88,10 @@ class CudaTrainStep final : public StepRunner {
   cuda::Context& context() { return *ctx_; }
 
  private:
-  // The host batch into x_, shard j's rows [starts[j], starts[j] + shard_rows) at staging_.offsets[j].
+  // The batch's labels, and its pixels unless the cache holds every sample: pixels_, shard j's rows
+  // [starts[j], starts[j] + shard_rows) from uploads_->layout().offsets[j].
   void upload_batch(const StepBatch& batch, const std::vector<int64_t>& starts, int64_t shard_rows);
-  // Shard j: rows [start, start + rows) of the batch, staged at staging_.offsets[j]; its loss is
+  // Shard j: rows [start, start + rows) of the batch, from pixels_; its loss is
   // left in shard_losses_[j].
   void shard(size_t j, int64_t start, int64_t rows, int64_t step);
   // Shard j's forward: from the pixels (keeping the boundary rows in the cache), or from the cache.
@@ -131,7 +136,9 @@ class CudaTrainStep final : public StepRunner {
   // Downloads of the trainable span: values, then gradients; observed_ points into it.
   cuda::PinnedArray<float> host_span_;
   std::vector<ParamRef<float>> observed_;
-  cuda::DeviceBuffer<float> x_, class_weights_;
+  std::unique_ptr<BatchUploads> uploads_;
+  const float* pixels_ = nullptr;  // this run()'s batch on the device (uploads_)
+  cuda::DeviceBuffer<float> class_weights_;
   cuda::DeviceBuffer<int32_t> labels_;
   cuda::DeviceBuffer<double> shard_losses_;
   cuda::DeviceBuffer<int> bad_rows_;
@@ -145,8 +152,6 @@ class CudaTrainStep final : public StepRunner {
   // The overlapped reduction (N > 1): buckets of the trainable span, an event per bucket.
   std::unique_ptr<GradientBuckets> buckets_;
   std::vector<std::unique_ptr<cuda::Event>> bucket_events_;
-  int64_t per_row_ = 0;
-  StagingLayout staging_;
   bool uploaded_optimizer_ = false;
 };
 

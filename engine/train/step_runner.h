@@ -40,6 +40,11 @@ class StepRunner {
   // Whether run_overlapping's `meanwhile` overlaps anything (the GPU step): only then does the loop
   // hand a step's record line to the next step's run.
   virtual bool overlaps_host() const { return false; }
+  // The loop's next batch, handed over from the `meanwhile` of the step before where the step
+  // overlaps_host: a GPU step starts moving its pixels to the device now, behind the running step's
+  // work. The loop then leaves the batch's pixels and labels as they are and passes it to the next
+  // run() with StepBatch::staged set. Here: nothing to move.
+  virtual void stage(const StepBatch& /*next*/) {}
   virtual Optimizer<float>& optimizer() = 0;
   virtual std::span<const ParamRef<float>> params() const = 0;
   // The trainable tensors' values after the last update and its gradients, into params().

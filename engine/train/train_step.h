@@ -44,6 +44,9 @@ struct StepBatch {
   // The samples of x's rows (LoadedBatch::indices): the GPU step's feature cache keys
   // (engine/gpu/gpu_feature_cache.h). Empty: unknown, nothing is cached.
   std::span<const int64_t> samples;
+  // The loop handed this batch to StepRunner::stage during the step before, and has not touched it
+  // since: a GPU step finds its pixels already on their way to the device.
+  bool staged = false;
 };
 
 // The error for a non-finite step loss (both devices' steps), naming --lr.

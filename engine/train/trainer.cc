@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
@@ -176,11 +177,17 @@ class TrainLoop {
     double loss_sum = first > 0 ? cfg_.start_epoch_loss_sum : 0;
     const double seconds_before = first > 0 ? cfg_.start_epoch_seconds : 0;  // before a stop, for the summary
     int64_t s = first;
+    // A step whose device work runs without the host is handed the next batch during that work.
+    const bool read_ahead = step_->overlaps_host() && !(cache_ && cfg_.cache_train);
+    ahead_.ready = false;
+    ahead_.error = nullptr;
     for (; s < steps_here && !stop_ && !halt_; ++s, ++step_index_) {
-      const std::vector<int64_t>& loaded = loader.next_into(x_, labels_).indices;
+      const bool staged = next_batch(loader);
       // The record hashes the whole batch, whichever of its rows this rank loaded.
-      const std::vector<int64_t>& batch = rows_.whole_batch() ? loaded : batches[static_cast<size_t>(s - first)];
-      const double loss = train_step(loaded, epoch, batch);
+      const std::vector<int64_t>& batch = rows_.whole_batch() ? loaded_ : batches[static_cast<size_t>(s - first)];
+      std::function<void()> fetch;
+      if (read_ahead && s + 1 < steps_here) fetch = [this, &loader] { read_ahead_from(loader); };
+      const double loss = train_step(loaded_, epoch, batch, staged, fetch);
       loss_sum += loss;
       bar.update(s + 1, (s + 1) * cfg_.batch_size, loss);
       if (cfg_.hook) {
@@ -200,16 +207,60 @@ class TrainLoop {
     return er;
   }
 
-  // One step on the rows just loaded; `batch` is the whole global batch's sample indices.
-  double train_step(const std::vector<int64_t>& loaded, int64_t epoch, const std::vector<int64_t>& batch) {
+  // The step's batch into x_, labels_ and loaded_: the one read ahead (true: it was staged), or the
+  // loader's next. An error the read-ahead met is raised here, where the loader would have raised it,
+  // after the record line of the step before.
+  bool next_batch(BatchLoader& loader) {
+    try {
+      if (ahead_.error) std::rethrow_exception(std::exchange(ahead_.error, nullptr));
+      if (ahead_.ready) {
+        std::swap(x_, ahead_.x);
+        std::swap(labels_, ahead_.labels);
+        loaded_.swap(ahead_.loaded);
+        ahead_.ready = false;
+        return true;
+      }
+      loaded_ = loader.next_into(x_, labels_).indices;
+      return false;
+    } catch (...) {
+      flush_observer();  // the record keeps every step that finished
+      throw;
+    }
+  }
+
+  // The next batch, loaded and staged while the step works; an error is kept for next_batch().
+  void read_ahead_from(BatchLoader& loader) {
+    try {
+      ahead_.loaded = loader.next_into(ahead_.x, ahead_.labels).indices;
+      StepBatch next{&ahead_.x, ahead_.labels, rows_.first};
+      next.samples = ahead_.loaded;
+      step_->stage(next);
+      ahead_.ready = true;
+    } catch (...) {
+      ahead_.error = std::current_exception();
+    }
+  }
+
+  // One step on the rows just loaded; `batch` is the whole global batch's sample indices; `fetch`
+  // (may be empty) reads the next batch ahead during the step's device work.
+  double train_step(const std::vector<int64_t>& loaded, int64_t epoch, const std::vector<int64_t>& batch, bool staged,
+                    const std::function<void()>& fetch) {
     const double lr = lr_at(sched_, step_index_);
     StepBatch input = cache_ && cfg_.cache_train
                           ? StepBatch{&cache_->boundary_batch(train_data_, loaded, x_), labels_, rows_.first,
                                       cache_->boundary()}
                           : StepBatch{&x_, labels_, rows_.first};
     input.samples = loaded;  // the GPU step's cache keys
-    // The step before's observer runs while this step's device work proceeds (or first, on the CPU).
-    const std::function<void()> meanwhile = pending_ ? std::function<void()>([this] { flush_observer(); }) : nullptr;
+    input.staged = staged;
+    // The step before's observer runs while this step's device work proceeds (or first, on the
+    // CPU), and then the next batch is read ahead (unless the observer asked to stop).
+    std::function<void()> meanwhile;
+    if (pending_ || fetch) {
+      meanwhile = [this, &fetch] {
+        flush_observer();
+        if (fetch && !stop_) fetch();
+      };
+    }
     double loss = 0;
     try {
       loss = step_->run_overlapping(input, step_index_, lr, meanwhile);
@@ -312,6 +363,15 @@ class TrainLoop {
   TrainSummary summary_;
   Tensor<float> x_;
   std::vector<int32_t> labels_;
+  std::vector<int64_t> loaded_;  // x_'s samples
+  // The batch after the running step's, read ahead where the step overlaps host work.
+  struct Ahead {
+    Tensor<float> x;
+    std::vector<int32_t> labels;
+    std::vector<int64_t> loaded;
+    std::exception_ptr error;  // the loader's (or the stage's), raised by next_batch()
+    bool ready = false;
+  } ahead_;
   int64_t step_index_ = 0;
   bool stop_ = false, halt_ = false;
   bool host_current_ = true;  // the host copies hold the last step's results

@@ -23,6 +23,9 @@ class Event {
   // Returns once the work queued before record() has completed (on any thread: set the event's
   // device current first where the thread may have another).
   void wait() const { THAW_CUDA_CHECK(cudaEventSynchronize(e_)); }
+  // Work queued on `stream` from now on starts after the work queued before record() (nothing to
+  // wait for where the event was never recorded).
+  void order_before(cudaStream_t stream) const { THAW_CUDA_CHECK(cudaStreamWaitEvent(stream, e_, 0)); }
   // Milliseconds from `start` to this event, once this event has completed.
   float since(const Event& start) const {
     wait();

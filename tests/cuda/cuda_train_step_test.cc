@@ -6,7 +6,7 @@
 // three steps every value of the state (parameters and running statistics), every optimizer state
 // tensor and num_batches_tracked, are compared element by element (tolerance.h: training_steps,
 // optimizer_state, training_loss); frozen tensors must keep their bits. Then the same GPU run
-// twice must give the same bits.
+// twice must give the same bits, also where the second stages each next batch during the step before.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "core/philox.h"
 #include "engine/train/cuda_train_step.h"
 #include "engine/data/synthetic.h"
@@ -65,17 +66,30 @@ struct RunResult {
   std::map<std::string, std::vector<float>> optimizer;
 };
 
-// Three steps of `Step` (TrainStep or CudaTrainStep) from the model's initial weights.
+// Three steps of `Step` (TrainStep or CudaTrainStep) from the model's initial weights. staged (the
+// GPU step): each batch after the first is handed to stage() during the step before, as the
+// training loop does (engine/train/trainer.cc), and run marked as staged.
 template <typename Step>
-RunResult train_steps(const Model& m, const TrainConfig& cfg) {
+RunResult train_steps(const Model& m, const TrainConfig& cfg, bool staged = false) {
   RunResult r;
   r.state = m.init;
   Step step(m.g, m.plan, r.state, cfg);
-  Tensor<float> x;
-  std::vector<int32_t> labels;
+  std::vector<Tensor<float>> x(kSteps);
+  std::vector<std::vector<int32_t>> labels(kSteps);
+  for (int64_t s = 0; s < kSteps; ++s) synthetic_batch(9, s, kBatch, kSize, kClasses, x[s], labels[s]);
   for (int64_t s = 0; s < kSteps; ++s) {
-    synthetic_batch(9, s, kBatch, kSize, kClasses, x, labels);
-    r.losses.push_back(step.run({&x, labels, 0}, s, kLr[s]));
+    StepBatch batch{&x[s], labels[s], 0};
+    if constexpr (std::is_same_v<Step, CudaTrainStep>) {
+      if (staged) {
+        batch.staged = s > 0;
+        const auto next = [&] {
+          if (s + 1 < kSteps) step.stage({&x[s + 1], labels[s + 1], 0});
+        };
+        r.losses.push_back(step.run_overlapping(batch, s, kLr[s], next));
+        continue;
+      }
+    }
+    r.losses.push_back(step.run(batch, s, kLr[s]));
   }
   if constexpr (std::is_same_v<Step, CudaTrainStep>) step.sync_state();  // the host copies, as the loop asks
   for (const auto& [name, span] : step.optimizer().state()) r.optimizer[name] = {span.begin(), span.end()};
@@ -201,11 +215,12 @@ TEST_F(CudaTrainStepTest, Bf16TwoShardsTrainNearTheCpuTwin) {
               cpu.losses[0], cpu.losses[1], cpu.losses[2], gpu.losses[0], gpu.losses[1], gpu.losses[2], worst);
 }
 
-void check_twice(const OptimizerConfig& oc, int64_t shards, const std::string& tag) {
+// The same GPU run twice; with `staged`, the second stages its batches (engine/gpu/batch_uploads.h).
+void check_twice(const OptimizerConfig& oc, int64_t shards, const std::string& tag, bool staged = false) {
   const Model m;
   const TrainConfig cfg = config(shards, oc);
   const RunResult a = train_steps<CudaTrainStep>(m, cfg);
-  const RunResult b = train_steps<CudaTrainStep>(m, cfg);
+  const RunResult b = train_steps<CudaTrainStep>(m, cfg, staged);
   for (size_t s = 0; s < a.losses.size(); ++s) {
     EXPECT_EQ(std::memcmp(&a.losses[s], &b.losses[s], sizeof(double)), 0)
         << tag << " loss of step " << s << ": " << a.losses[s] << " vs " << b.losses[s];
@@ -227,6 +242,22 @@ void check_twice(const OptimizerConfig& oc, int64_t shards, const std::string& t
 
 TEST_F(CudaTrainStepTest, SgdTwoShardsTwiceGiveTheSameBits) { check_twice(sgd_momentum(), 2, "sgd V=2"); }
 TEST_F(CudaTrainStepTest, AdamWTwoShardsTwiceGiveTheSameBits) { check_twice(adamw(), 2, "adamw V=2"); }
+// The next batch copied on a stream of its own during the step before gives the bits of a batch
+// copied at its own step.
+TEST_F(CudaTrainStepTest, StagedBatchesGiveTheSameBits) { check_twice(adamw(), 2, "adamw V=2 staged", true); }
+
+TEST_F(CudaTrainStepTest, ABatchMarkedStagedThatWasNotIsRefused) {
+  const Model m;
+  ModelState<float> state = m.init;
+  const TrainConfig cfg = config(1, sgd_momentum());
+  CudaTrainStep step(m.g, m.plan, state, cfg);
+  Tensor<float> x;
+  std::vector<int32_t> labels;
+  synthetic_batch(9, 0, kBatch, kSize, kClasses, x, labels);
+  StepBatch batch{&x, labels, 0};
+  batch.staged = true;
+  EXPECT_THROW(step.run(batch, 0, kLr[0]), InternalError);
+}
 
 }  // namespace
 }  // namespace thaw::cuda_test

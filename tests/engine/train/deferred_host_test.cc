@@ -3,8 +3,9 @@
 // of the step before called during its own work (run_overlapping) must give the run record's
 // values, every checkpoint's state and optimizer, the held-out losses, the best-weights observer's
 // state and the final weights bit for bit as the plain CPU step does, through an unfreezing; it is
-// asked for the whole state only where something reads it; and an observer's stop comes one step
-// later.
+// asked for the whole state only where something reads it; an observer's stop comes one step
+// later; the next batch is handed over (StepRunner::stage) during the step before, untouched until
+// its own step; and a batch that cannot be read stops training after the same steps.
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -16,6 +17,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/error.h"
 #include "engine/model/state_hash.h"
 #include "engine/train/epoch_observer.h"
 #include "engine/train/step_runner.h"
@@ -32,6 +34,7 @@ class DeferredHostStep final : public StepRunner {
  public:
   struct Calls {
     int params = 0, state = 0;
+    int stages = 0, staged_runs = 0, staged_changed = 0;
   };
   DeferredHostStep(const Graph& g, const Plan& plan, ModelState<float>& host, const TrainConfig& cfg, Calls& calls)
       : host_(host), device_(host), step_(g, plan, device_, cfg), calls_(calls) {
@@ -50,7 +53,17 @@ class DeferredHostStep final : public StepRunner {
     }
   }
 
+  // What the loop hands over to be moved ahead of its step, as the GPU step would copy it.
+  void stage(const StepBatch& next) override {
+    ++calls_.stages;
+    staged_ = contents(next);
+  }
   double run(const StepBatch& batch, int64_t step, double lr) override {
+    if (batch.staged) {
+      ++calls_.staged_runs;
+      if (contents(batch) != staged_) ++calls_.staged_changed;
+      staged_.clear();
+    }
     if (!uploaded_) {  // a resumed or unfrozen run's optimizer state, as the GPU step uploads it
       copy_optimizer(*host_opt_, step_.optimizer());
       uploaded_ = true;
@@ -86,6 +99,12 @@ class DeferredHostStep final : public StepRunner {
   }
 
  private:
+  static std::string contents(const StepBatch& b) {
+    std::string out(reinterpret_cast<const char*>(b.x->data()), sizeof(float) * static_cast<size_t>(b.x->numel()));
+    out.append(reinterpret_cast<const char*>(b.labels.data()), b.labels.size_bytes());
+    out.append(reinterpret_cast<const char*>(b.samples.data()), b.samples.size_bytes());
+    return out + " " + std::to_string(b.first);
+  }
   static void copy_optimizer(Optimizer<float>& from, Optimizer<float>& to) {
     std::map<std::string, std::span<float>> dst = to.state();
     for (const auto& [name, span] : from.state()) std::copy(span.begin(), span.end(), dst.at(name).begin());
@@ -100,7 +119,27 @@ class DeferredHostStep final : public StepRunner {
   std::unique_ptr<Optimizer<float>> host_opt_;
   std::vector<std::vector<float>> snapshots_;
   std::vector<ParamRef<float>> observed_;
+  std::string staged_;
   bool uploaded_ = false;
+};
+
+// One sample's image cannot be read: the loader fails the batch that holds it.
+class UnreadableSample final : public Dataset {
+ public:
+  UnreadableSample(const Dataset& data, int64_t bad) : data_(data), bad_(bad) {}
+  int64_t size() const override { return data_.size(); }
+  int64_t num_classes() const override { return data_.num_classes(); }
+  std::vector<std::string> class_names() const override { return data_.class_names(); }
+  int32_t label(int64_t i) const override { return data_.label(i); }
+  void load(int64_t i, int64_t size, LoadMode mode, float* chw) const override {
+    if (i == bad_) fail_user("sample ", i, ": unreadable");
+    data_.load(i, size, mode, chw);
+  }
+  std::string describe() const override { return "unreadable sample " + std::to_string(bad_); }
+
+ private:
+  const Dataset& data_;
+  int64_t bad_;
 };
 
 // Everything the loop hands out, as its readers see it.
@@ -109,6 +148,7 @@ struct Seen {
   std::vector<std::string> hook;   // per step the hook reads: state hash and optimizer state bytes
   std::vector<std::string> epochs; // per epoch: held-out loss bits and the observer's state hash
   std::string final_state;
+  std::string error;  // what stopped training, if anything did
 };
 
 // The optimizer's step count, state names and state bytes.
@@ -147,10 +187,13 @@ struct Recorder final : StepObserver, TrainHook, EpochObserver {
   }
 };
 
-Seen train_with(bool deferred, int64_t read_every, DeferredHostStep::Calls* calls = nullptr, int64_t stop_after = -1) {
+// bad >= 0: that training sample cannot be read; the error's message goes into Seen::error.
+Seen train_with(bool deferred, int64_t read_every, DeferredHostStep::Calls* calls = nullptr, int64_t stop_after = -1,
+                int64_t bad = -1) {
   const Graph g = build_inception_v4(75, 3);
   ModelState<float> state = ModelState<float>::random(g, 3);
-  const testkit::SyntheticDataset train_data(5, 6), val_data(6, 6);  // 3 steps per epoch
+  const testkit::SyntheticDataset synthetic(5, 6), val_data(6, 6);  // 3 steps per epoch
+  const UnreadableSample train_data(synthetic, bad);
   TrainConfig cfg;
   cfg.batch_size = 2;
   cfg.epochs = 3;
@@ -173,7 +216,11 @@ Seen train_with(bool deferred, int64_t read_every, DeferredHostStep::Calls* call
   cfg.hook = &rec;
   cfg.epoch_observer = &rec;
   std::ostringstream log;
-  train(g, state, train_data, &val_data, cfg, log, &rec);
+  try {
+    train(g, state, train_data, &val_data, cfg, log, &rec);
+  } catch (const UserError& e) {
+    rec.seen.error = e.what();
+  }
   rec.seen.final_state = state_sha256(g, state);
   return rec.seen;
 }
@@ -203,6 +250,27 @@ TEST(DeferredHost, TheWholeStateIsFetchedOnlyWhereSomethingReadsIt) {
   train_with(true, 4, &every_fourth);
   EXPECT_EQ(every_fourth.state, 3 + 2);  // and after steps 4 and 8, for the hook
   EXPECT_EQ(never.lines.size(), 9u);
+}
+
+TEST(DeferredHost, EachBatchButAnEpochsFirstIsStagedDuringTheStepBefore) {
+  DeferredHostStep::Calls calls;
+  train_with(true, 0, &calls);
+  EXPECT_EQ(calls.stages, 6);  // steps 2 and 3 of each of 3 epochs
+  EXPECT_EQ(calls.staged_runs, 6);
+  EXPECT_EQ(calls.staged_changed, 0);  // the loop left each staged batch as it was handed over
+}
+
+// The read-ahead meets the unreadable sample one step early; the error is raised where the plain
+// loop raises it, after the same record lines.
+TEST(DeferredHost, AnUnreadableSampleStopsTrainingAfterTheSameSteps) {
+  for (int64_t bad : {0, 3}) {
+    const Seen plain = train_with(false, 0, nullptr, -1, bad);
+    const Seen deferred = train_with(true, 0, nullptr, -1, bad);
+    EXPECT_NE(plain.error.find("unreadable"), std::string::npos) << plain.error;
+    EXPECT_EQ(deferred.error, plain.error);
+    EXPECT_EQ(deferred.lines, plain.lines);
+    EXPECT_LT(plain.lines.size(), 3u);  // it stopped within the first epoch
+  }
 }
 
 TEST(DeferredHost, AStopAskedByTheObserverComesOneStepLater) {
