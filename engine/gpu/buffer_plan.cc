@@ -29,7 +29,8 @@ const char* step_buffer_kind_name(StepBufferKind k) {
 }
 
 StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, int64_t activation_bytes,
-                               const std::vector<char>* folded, const std::vector<char>* bn_relu)
+                               const std::vector<char>* folded, const std::vector<char>* bn_relu,
+                               const std::vector<ConcatSlot>* slots)
     : batch_(batch) {
   THAW_CHECK(batch >= 1, "step memory plan for batch ", batch);
   THAW_CHECK(activation_bytes == 2 || activation_bytes == 4, "activations of ", activation_bytes, " bytes");
@@ -62,6 +63,18 @@ StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, 
     if (fused_bn(i)) output_last[i + 1] = std::max(output_last[i + 1], backward_time(i));
   }
 
+  // A ReLU written into its concatenation's slice has no buffer; the concatenation's output is
+  // written from its earliest such group's convolution on.
+  THAW_CHECK(!slots || folded, "concatenation slots without folded groups");
+  auto placed = [&](int i) { return slots && (*slots)[static_cast<size_t>(i)].concat >= 0; };
+  std::vector<int> written_from(static_cast<size_t>(n), n);
+  for (int i = 2; i < n; ++i) {
+    if (!placed(i)) continue;
+    THAW_CHECK((*folded)[static_cast<size_t>(i - 2)], g.nodes[i].name, " has a concatenation slot but no folded group");
+    int& from = written_from[static_cast<size_t>((*slots)[static_cast<size_t>(i)].concat)];
+    from = std::min(from, forward_time(i - 2));
+  }
+
   for (int i = 1; i < n; ++i) {
     const Node& node = g.nodes[i];
     const int64_t elems = batch * shape_numel(node.out);
@@ -70,12 +83,14 @@ StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, 
     THAW_CHECK(output_last[i] >= forward_time(i), "node ", node.name, " has no reader");
     const bool folded_conv = folded && (*folded)[static_cast<size_t>(i)];
     if (folded_conv || (folded && folded_away(*folded, i) && node.kind == OpKind::BatchNorm)) continue;
+    if (placed(i)) continue;
     // The ReLU of a folded group is written by its convolution, two steps earlier; the ReLU of a
     // fused pair by its batch norm, one step earlier, and its gradient read by that batch norm's
     // backward, one step later than its own. The fused batch norm stores neither.
     int first = forward_time(i), grad_last = backward_time(i);
     if (folded && folded_away(*folded, i)) first = forward_time(i - 2);
     if (fused_bn(i - 1)) first = forward_time(i - 1), grad_last = backward_time(i - 1);
+    first = std::min(first, written_from[static_cast<size_t>(i)]);
     if (!fused_bn(i)) add(StepBufferKind::Output, i, elems * activation_bytes, first, output_last[i]);
     // The logits' gradient belongs to the executor; the boundary and frozen nodes get none.
     if (train && i != last_node_ && first_grad_writer[i] > 0 && !fused_bn(i)) {

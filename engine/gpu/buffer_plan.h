@@ -17,6 +17,8 @@
 
 namespace thaw {
 
+struct ConcatSlot;  // engine/gpu/op_fusions.h
+
 enum class StepBufferKind { Output, OutputGrad, Argmax, DropoutMask, BnMean, BnInvstd };
 const char* step_buffer_kind_name(StepBufferKind k);
 
@@ -40,8 +42,11 @@ class StepMemoryPlan {
   // output, which then lives from the convolution's forward; the convolution and its batch norm
   // get no output buffer. `bn_relu` (fusable_bn_relu; null: none): a fused batch norm writes its
   // ReLU's output and its backward reads the ReLU's output and gradient; it gets neither buffer.
+  // `slots` (concat_slots, with `folded`; null: none): a folded group's ReLU with a slot gets no
+  // buffer, and its concatenation's output lives from the earliest such group's convolution.
   StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, int64_t activation_bytes = 4,
-                 const std::vector<char>* folded = nullptr, const std::vector<char>* bn_relu = nullptr);
+                 const std::vector<char>* folded = nullptr, const std::vector<char>* bn_relu = nullptr,
+                 const std::vector<ConcatSlot>* slots = nullptr);
 
   int64_t batch() const { return batch_; }
   int64_t arena_bytes() const { return arena_bytes_; }

@@ -123,7 +123,7 @@ int64_t CudaExecutor::device_bytes() const {
 
 void CudaExecutor::prepare(int64_t batch) {
   if (mem_ && batch == batch_) return;
-  mem_ = std::make_unique<StepMemoryPlan>(g_, plan_, batch, bf16_ ? 2 : 4, &folded_, &bn_relu_);
+  mem_ = std::make_unique<StepMemoryPlan>(g_, plan_, batch, bf16_ ? 2 : 4, &folded_, &bn_relu_, &slots_);
   batch_ = batch;
   const auto need = static_cast<size_t>(mem_->arena_bytes());
   const auto logits = static_cast<size_t>(batch * g_.num_classes);
@@ -248,6 +248,7 @@ void CudaExecutor::apply_bn_statistics(int node, const float* stats) {
 void CudaExecutor::set_fold_frozen(bool on) {
   folded_ = on ? foldable_convs(g_, plan_) : std::vector<char>(g_.nodes.size(), 0);
   bn_relu_ = on ? fusable_bn_relu(g_, plan_) : std::vector<char>(g_.nodes.size(), 0);
+  slots_ = concat_slots(g_, plan_, folded_);  // none without folded groups
   fold_w_at_.assign(g_.nodes.size(), -1);
   fold_b_at_.assign(g_.nodes.size(), -1);
   int64_t w_at = 0, b_at = 0;

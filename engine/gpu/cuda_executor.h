@@ -24,6 +24,7 @@
 
 #include "core/error.h"
 #include "engine/gpu/buffer_plan.h"
+#include "engine/gpu/op_fusions.h"
 #include "engine/model/executor.h"
 #include "engine/model/model_state.h"
 #include "engine/model/step_profile.h"
@@ -115,9 +116,10 @@ class CudaExecutor {
   cuda::Context& context() { return ctx_; }
   int64_t batch() const { return batch_; }
   bool bf16() const { return bf16_; }
-  // The frozen part as inference and every trainable batch norm fused with its ReLU
-  // (engine/gpu/op_fusions.h): on by default; off runs every batch norm and ReLU as its own op (the
-  // CPU executor's order of operations). Call before the first forward.
+  // The frozen part as inference (its branch ends written straight into their concatenations'
+  // slices) and every trainable batch norm fused with its ReLU (engine/gpu/op_fusions.h): on by
+  // default; off runs every batch norm, ReLU and concatenation as its own op (the CPU executor's
+  // order of operations). Call before the first forward.
   void set_fold_frozen(bool on);
   int folded_convs() const;
 
@@ -148,7 +150,7 @@ class CudaExecutor {
   template <typename S>
   void conv_backward(int i, const S* dy);
   // A folded conv-bn-relu group at conv node i: the conv with folded weights into the ReLU's
-  // output, then bias + ReLU in place.
+  // output (or its concatenation's slice, slots_), then bias + ReLU in place.
   template <typename S>
   void forward_folded(int i);
   void prepare_folds();  // the folded weights and biases, from the current values
@@ -201,6 +203,7 @@ class CudaExecutor {
   // The frozen part's folded groups: per node, and each folded conv's weights and bias.
   std::vector<char> folded_;
   std::vector<char> bn_relu_;  // per node: a trainable batch norm fused with its ReLU (fusable_bn_relu)
+  std::vector<ConcatSlot> slots_;  // per node: a folded group's ReLU written into its concatenation
   std::vector<int64_t> fold_w_at_, fold_b_at_;  // per node, in floats into fold_w_ / fold_b_; -1 elsewhere
   cuda::DeviceBuffer<float> fold_w_, fold_b_;
   cuda::DeviceBuffer<cuda::bf16> fold_w16_;

@@ -92,8 +92,12 @@ void CudaExecutor::forward_node(int i, Phase phase, const StepKey& key) {
       break;
     case OpKind::AvgPool: cuda::avgpool_forward<S>(ctx_, pool_geom(n, in, batch_), x, y); break;
     case OpKind::Concat: {
+      // An input written into its slice by its own group (slots_) is not copied.
       std::vector<cuda::ChannelSlice<const S>> parts;
-      for (int src : n.inputs) parts.push_back({out_as<S>(src), g_.nodes[src].out[0]});
+      for (int src : n.inputs) {
+        const bool placed = slots_[static_cast<size_t>(src)].concat == i;
+        parts.push_back({placed ? nullptr : out_as<S>(src), g_.nodes[src].out[0]});
+      }
       cuda::concat_forward<S>(ctx_, batch_, n.out[1] * n.out[2], parts, y);
       break;
     }
@@ -127,15 +131,26 @@ template <typename S>
 void CudaExecutor::forward_folded(int i) {
   const Node& n = g_.nodes[i];
   const ConvGeom cg = conv_geom(n, g_.nodes[n.inputs[0]].out, batch_);
-  S* y = out_as<S>(i + 2);  // the group's ReLU output (engine/gpu/buffer_plan.h)
+  // The group's ReLU output (engine/gpu/buffer_plan.h), or its slice of the concatenation's output,
+  // samples the concatenation's channels apart.
+  const ConcatSlot& slot = slots_[static_cast<size_t>(i + 2)];
+  const int64_t hw = n.out[1] * n.out[2];
+  S* y = nullptr;
+  int64_t sample_stride = 0;
+  if (slot.concat >= 0) {
+    y = out_as<S>(slot.concat) + slot.channel * hw;
+    sample_stride = g_.nodes[static_cast<size_t>(slot.concat)].out[0] * hw;
+  } else {
+    y = out_as<S>(i + 2);
+  }
   const S* w = nullptr;
   if constexpr (std::is_same_v<S, cuda::bf16>) {
     w = fold_w16_.data() + fold_w_at_[i];
   } else {
     w = fold_w_.data() + fold_w_at_[i];
   }
-  cuda::conv2d_forward<S>(ctx_, cg, out_as<S>(n.inputs[0]), w, y);
-  cuda::bias_relu<S>(ctx_, batch_, n.out[0], n.out[1] * n.out[2], fold_b_.data() + fold_b_at_[i], y);
+  cuda::conv2d_forward<S>(ctx_, cg, out_as<S>(n.inputs[0]), w, y, sample_stride);
+  cuda::bias_relu<S>(ctx_, batch_, n.out[0], hw, fold_b_.data() + fold_b_at_[i], y, sample_stride);
 }
 
 template <typename S>

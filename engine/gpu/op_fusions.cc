@@ -30,6 +30,27 @@ std::vector<char> foldable_convs(const Graph& g, const Plan& plan) {
   return folded;
 }
 
+std::vector<ConcatSlot> concat_slots(const Graph& g, const Plan& plan, const std::vector<char>& folded) {
+  const size_t n = g.nodes.size();
+  const std::vector<int> readers = reader_counts(g);
+  std::vector<ConcatSlot> slots(n);
+  for (size_t c = 1; c < n; ++c) {
+    const Node& cat = g.nodes[c];
+    if (cat.kind != OpKind::Concat || plan.trainable[c]) continue;
+    int64_t channel = 0;
+    for (int src : cat.inputs) {
+      // One reader that reads it once: this concatenation, and nothing after. A slice starting at a
+      // multiple of 8 channels starts 16-byte aligned in bf16 and fp32, as cuDNN asks.
+      if (src >= 2 && folded[static_cast<size_t>(src - 2)] && readers[static_cast<size_t>(src)] == 1 &&
+          channel % 8 == 0) {
+        slots[static_cast<size_t>(src)] = {static_cast<int>(c), channel};
+      }
+      channel += g.nodes[static_cast<size_t>(src)].out[0];
+    }
+  }
+  return slots;
+}
+
 std::vector<char> fusable_bn_relu(const Graph& g, const Plan& plan) {
   const size_t n = g.nodes.size();
   const std::vector<int> readers = reader_counts(g);

@@ -22,6 +22,19 @@ inline bool folded_away(const std::vector<char>& folded, int i) {
   return (i >= 1 && folded[static_cast<size_t>(i - 1)]) || (i >= 2 && folded[static_cast<size_t>(i - 2)]);
 }
 
+// Where a folded group's output goes straight into a concatenation (the Inception blocks' branch
+// ends): the group's ReLU (node i + 2 of a folded convolution i) whose only reader is a frozen
+// concatenation, at a slice starting at a multiple of 8 channels (16-byte aligned for cuDNN in bf16
+// and fp32). Its convolution and bias + ReLU write into the concatenation's output at the
+// ReLU's channel slice (the concatenation's sample stride apart), the ReLU has no buffer of its own
+// and the concatenation copies nothing for it: the values are the same, only where they are
+// stored changes (the CPU executor's concat_taking_in_place, engine/model/executor_fused.cc).
+struct ConcatSlot {
+  int concat = -1;      // the concatenation written into; -1: the node's output is its own
+  int64_t channel = 0;  // the slice's first channel in the concatenation's output
+};
+std::vector<ConcatSlot> concat_slots(const Graph& g, const Plan& plan, const std::vector<char>& folded);
+
 // Per node: 1 for a trainable batch norm whose ReLU (node i + 1, its only reader) runs inside it
 // (kernels/cuda/batchnorm.h: the forward writes the ReLU's output, the backward reads the ReLU's
 // output gradient and output): the batch norm's own output and its gradient are never stored, and

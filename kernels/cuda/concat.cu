@@ -27,7 +27,11 @@ void concat_forward(Context& ctx, int64_t n, int64_t hw, const std::vector<Chann
   for (const auto& in : inputs) c_total += in.c;
   int64_t offset = 0;
   for (const auto& in : inputs) {
-    THAW_CHECK(in.ptr != nullptr && in.c >= 1, "concat input with ", in.c, " channels and pointer ", in.ptr);
+    THAW_CHECK(in.c >= 1, "concat input with ", in.c, " channels");
+    if (!in.ptr) {  // written into its slice by its producer
+      offset += in.c;
+      continue;
+    }
     const size_t row = static_cast<size_t>(in.c * hw) * sizeof(S);
     THAW_CUDA_CHECK(cudaMemcpy2DAsync(y + offset * hw, static_cast<size_t>(c_total * hw) * sizeof(S), in.ptr, row,
                                       row, static_cast<size_t>(n), cudaMemcpyDeviceToDevice, ctx.stream()));

@@ -17,6 +17,7 @@ template <typename T> struct ChannelSlice {
 };
 
 // S: float or bf16 (kernels/cuda/storage.h).
+// A null ptr: that input is in its slice already (engine/gpu/op_fusions.h concat_slots).
 template <typename S>
 void concat_forward(Context& ctx, int64_t n, int64_t hw, const std::vector<ChannelSlice<const S>>& inputs, S* y);
 // dx_i += the matching channel slice of dy; a null ptr skips that input.

@@ -44,7 +44,9 @@ struct EngineCandidate {
 
 class ConvPlan : public CachedPlan {
  public:
-  ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math);
+  // y_sample_stride > 0 (forward only): y's samples that many elements apart, a slice of a wider
+  // tensor's channels (a concatenation's output); 0: packed.
+  ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math, int64_t y_sample_stride = 0);
 
   // Operands by role: x (or dx), w (or dw), y (or dy); device pointers, 16-byte aligned.
   // Runs on the Context's stream with alpha 1 and beta 0: the output is overwritten, never read.
@@ -74,6 +76,7 @@ class ConvPlan : public CachedPlan {
   ConvDirection dir_;
   ConvGeom geom_;
   ConvMath math_;
+  int64_t y_sample_stride_ = 0;
   // Kept alive together: the plan refers to the graph, its tensors and the chosen config.
   BackendDescriptor x_, w_, y_, conv_, op_, graph_, engine_, config_, plan_;
   std::vector<EngineCandidate> candidates_;
@@ -82,10 +85,11 @@ class ConvPlan : public CachedPlan {
   size_t workspace_bytes_ = 0;
 };
 
-std::string conv_problem_key(ConvDirection dir, const ConvGeom& g, ConvMath math);
+std::string conv_problem_key(ConvDirection dir, const ConvGeom& g, ConvMath math, int64_t y_sample_stride = 0);
 
 // The cached plan for the problem, built on first use (throws InternalError naming the problem and
 // every candidate when no config passes the policy).
-const ConvPlan& conv_plan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math = ConvMath::fp32);
+const ConvPlan& conv_plan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math = ConvMath::fp32,
+                          int64_t y_sample_stride = 0);
 
 }  // namespace thaw::cuda

@@ -25,10 +25,12 @@ __global__ void fold_kernel(int64_t c_out, int64_t per_out, double eps, const fl
 }
 
 template <typename S>
-__global__ void bias_relu_kernel(int64_t total, int64_t c, int64_t hw, const float* b, S* y) {
+__global__ void bias_relu_kernel(int64_t total, int64_t c, int64_t hw, int64_t sample_stride, const float* b, S* y) {
+  const int64_t per_sample = c * hw;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total; i += int64_t{gridDim.x} * blockDim.x) {
-    const float v = __fadd_rn(ld(y[i]), b[(i / hw) % c]);
-    y[i] = st<S>(v > 0.0f ? v : 0.0f);
+    const int64_t at = i / per_sample * sample_stride + i % per_sample;
+    const float v = __fadd_rn(ld(y[at]), b[(i / hw) % c]);
+    y[at] = st<S>(v > 0.0f ? v : 0.0f);
   }
 }
 
@@ -44,14 +46,16 @@ void fold_batchnorm(Context& ctx, int64_t c_out, int64_t per_out, double eps, co
 }
 
 template <typename S>
-void bias_relu(Context& ctx, int64_t n, int64_t c, int64_t hw, const float* b, S* y) {
+void bias_relu(Context& ctx, int64_t n, int64_t c, int64_t hw, const float* b, S* y, int64_t sample_stride) {
   const int64_t total = n * c * hw;
   if (total <= 0) return;
-  bias_relu_kernel<<<elementwise_blocks(total), kElementwiseThreads, 0, ctx.stream()>>>(total, c, hw, b, y);
+  const int64_t stride = sample_stride > 0 ? sample_stride : c * hw;
+  bias_relu_kernel<<<elementwise_blocks(total), kElementwiseThreads, 0, ctx.stream()>>>(total, c, hw, stride, b, y);
   THAW_CUDA_LAUNCH_CHECK("bias_relu");
 }
 
-#define THAW_BIAS_RELU(S) template void bias_relu<S>(Context&, int64_t, int64_t, int64_t, const float*, S*);
+#define THAW_BIAS_RELU(S) \
+  template void bias_relu<S>(Context&, int64_t, int64_t, int64_t, const float*, S*, int64_t);
 THAW_FOR_STORAGE_TYPES(THAW_BIAS_RELU)
 
 }  // namespace thaw::cuda

@@ -13,8 +13,9 @@ class Context;
 void fold_batchnorm(Context& ctx, int64_t c_out, int64_t per_out, double eps, const float* w, const float* gamma,
                     const float* beta, const float* mean, const float* var, float* w_out, float* b_out);
 
-// y = max(0, y + b[c]) in place over [n, c, hw]; S: float or bf16 (kernels/cuda/storage.h).
+// y = max(0, y + b[c]) in place over [n, c, hw], samples `sample_stride` elements apart (0:
+// packed, c x hw); S: float or bf16 (kernels/cuda/storage.h).
 template <typename S>
-void bias_relu(Context& ctx, int64_t n, int64_t c, int64_t hw, const float* b, S* y);
+void bias_relu(Context& ctx, int64_t n, int64_t c, int64_t hw, const float* b, S* y, int64_t sample_stride = 0);
 
 }  // namespace thaw::cuda

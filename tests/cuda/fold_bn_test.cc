@@ -1,6 +1,7 @@
 // The frozen part folded on the GPU (engine/gpu/op_fusions.h, kernels/cuda/fold_bn.h): the folded
-// weights and biases equal the CPU twin's bit for bit, bias + ReLU is exact, and a whole network
-// frozen through mixed_6h gives the unfolded executor's logits within float rounding (the measured
+// weights and biases equal the CPU twin's bit for bit, bias + ReLU is exact, a group writes into a
+// concatenation's slice as into its own buffer, and a whole network frozen through mixed_6h (its
+// branch ends written into their concatenations) gives the unfolded executor's logits within float rounding (the measured
 // difference printed; a wiring error moves logits by their own size) and the same trainable
 // gradients' direction.
 #include <gtest/gtest.h>
@@ -14,6 +15,7 @@
 #include "engine/gpu/cuda_executor.h"
 #include "graph/inception_v4.h"
 #include "kernels/cpu/fold_bn.h"
+#include "kernels/cuda/conv2d.h"
 #include "kernels/cuda/fold_bn.h"
 #include "tests/cuda/cuda_test_util.h"
 
@@ -56,6 +58,46 @@ TEST_F(FoldTest, FoldedWeightsAndBiasReluEqualTheCpuTwin) {
   cpu::bias_relu(2, c_out, 25, bf.data(), y.data());
   cuda::bias_relu(ctx(), 2, c_out, 25, d_bf.data(), d_y.data());
   EXPECT_TRUE(same_bits("bias relu", to_host(d_y), y));
+}
+
+// A folded group written into its concatenation's slice (engine/gpu/op_fusions.h concat_slots):
+// the convolution with a strided output and bias + ReLU with a sample stride give the packed
+// result (bias + ReLU exactly; the convolution within float rounding, as cuDNN may choose another
+// engine for the strided problem) and leave the other channels untouched.
+TEST_F(FoldTest, AConvolutionAndBiasReluWriteIntoAConcatenationSlice) {
+  ConvGeom g;
+  g.n = 2, g.c_in = 16, g.h_in = 9, g.w_in = 9, g.c_out = 24, g.kh = 3, g.kw = 3, g.ph = 1, g.pw = 1;
+  const int64_t hw = g.h_out() * g.w_out(), before = 8, wide_c = before + g.c_out + 8;
+  auto d_x = to_device(random_floats(g.x_size(), 60)), d_w = to_device(random_floats(g.w_size(), 61, -0.2f, 0.2f));
+  auto d_b = to_device(random_floats(g.c_out, 62));
+  cuda::DeviceBuffer<float> d_packed(static_cast<size_t>(g.y_size()));
+  cuda::conv2d_forward<float>(ctx(), g, d_x.data(), d_w.data(), d_packed.data());
+  cuda::bias_relu(ctx(), g.n, g.c_out, hw, d_b.data(), d_packed.data());
+  auto d_wide = to_device(std::vector<float>(static_cast<size_t>(g.n * wide_c * hw), 7.0f));
+  float* slice = d_wide.data() + before * hw;
+  cuda::conv2d_forward<float>(ctx(), g, d_x.data(), d_w.data(), slice, wide_c * hw);
+  cuda::bias_relu(ctx(), g.n, g.c_out, hw, d_b.data(), slice, wide_c * hw);
+  const std::vector<float> packed = to_host(d_packed), wide = to_host(d_wide);
+  double worst = 0, scale = 0;
+  int64_t touched = 0;
+  for (int64_t s = 0; s < g.n; ++s) {
+    for (int64_t c = 0; c < wide_c; ++c) {
+      for (int64_t p = 0; p < hw; ++p) {
+        const float v = wide[static_cast<size_t>((s * wide_c + c) * hw + p)];
+        if (c < before || c >= before + g.c_out) {
+          touched += v != 7.0f;
+          continue;
+        }
+        const float want = packed[static_cast<size_t>((s * g.c_out + c - before) * hw + p)];
+        worst = std::max(worst, std::fabs(double{v} - want));
+        scale = std::max(scale, std::fabs(double{want}));
+      }
+    }
+  }
+  std::printf("[fold] conv + bias relu into a concatenation slice: max |diff| %.3g of %.3g\n", worst, scale);
+  EXPECT_EQ(touched, 0) << "values outside the slice changed";
+  EXPECT_LE(worst, 1e-5 * scale);
+  EXPECT_GT(scale, 0.0);
 }
 
 TEST_F(FoldTest, AFrozenFrontFoldedGivesTheUnfoldedLogits) {
