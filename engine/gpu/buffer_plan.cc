@@ -14,6 +14,22 @@ constexpr int kKinds = 6;
 
 int64_t align_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 
+// Per node: for a concatenation with slots, the forward time of its earliest slotted group's
+// convolution (its output is written from then on); the node count elsewhere.
+std::vector<int> slot_writes(const Graph& g, const std::vector<char>* folded, const std::vector<ConcatSlot>* slots) {
+  const int n = static_cast<int>(g.nodes.size());
+  std::vector<int> from(static_cast<size_t>(n), n);
+  if (!slots) return from;
+  THAW_CHECK(folded != nullptr, "concatenation slots without folded groups");
+  for (int i = 2; i < n; ++i) {
+    const int c = (*slots)[static_cast<size_t>(i)].concat;
+    if (c < 0) continue;
+    THAW_CHECK((*folded)[static_cast<size_t>(i - 2)], g.nodes[i].name, " has a concatenation slot but no folded group");
+    from[static_cast<size_t>(c)] = std::min(from[static_cast<size_t>(c)], StepMemoryPlan::forward_time(i - 2));
+  }
+  return from;
+}
+
 }  // namespace
 
 const char* step_buffer_kind_name(StepBufferKind k) {
@@ -63,17 +79,9 @@ StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, 
     if (fused_bn(i)) output_last[i + 1] = std::max(output_last[i + 1], backward_time(i));
   }
 
-  // A ReLU written into its concatenation's slice has no buffer; the concatenation's output is
-  // written from its earliest such group's convolution on.
-  THAW_CHECK(!slots || folded, "concatenation slots without folded groups");
+  // A ReLU written into its concatenation's slice has no buffer.
   auto placed = [&](int i) { return slots && (*slots)[static_cast<size_t>(i)].concat >= 0; };
-  std::vector<int> written_from(static_cast<size_t>(n), n);
-  for (int i = 2; i < n; ++i) {
-    if (!placed(i)) continue;
-    THAW_CHECK((*folded)[static_cast<size_t>(i - 2)], g.nodes[i].name, " has a concatenation slot but no folded group");
-    int& from = written_from[static_cast<size_t>((*slots)[static_cast<size_t>(i)].concat)];
-    from = std::min(from, forward_time(i - 2));
-  }
+  const std::vector<int> written_from = slot_writes(g, folded, slots);
 
   for (int i = 1; i < n; ++i) {
     const Node& node = g.nodes[i];
