@@ -42,6 +42,7 @@ struct BenchArgs {
   int threads = 0;
   bool json = false;
   bool profile = false;
+  bool channels_last = false;
 };
 
 // Peak resident memory of this process, from the kernel's high-water mark.
@@ -74,7 +75,8 @@ void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
   require_cuda_device();
   StepProfile profile(g);
   const CudaBenchResult r =
-      cuda_bench(g, plan, a.batch_size, a.steps, a.warmup, parse_numerics(a.precision), a.profile ? &profile : nullptr);
+      cuda_bench(g, plan, a.batch_size, a.steps, a.warmup, parse_numerics(a.precision), a.profile ? &profile : nullptr,
+                 a.channels_last);
   const double ips = static_cast<double>(a.batch_size) / (r.step_ms / 1000.0);
   const double flops = model_flops_per_image(g, plan);
   nlohmann::json j = {{"device", "cuda"},
@@ -82,14 +84,15 @@ void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
                       {"gpu_detail", r.gpu},
                       {"libraries", r.libraries},
                       {"precision", a.precision},
-                      {"layout", "nchw"},
+                      {"layout", r.channels_last_end.empty() ? "nchw" : "nhwc front"},
+                      {"channels_last_end", r.channels_last_end},
                       {"batch_size", a.batch_size},
                       {"input_size", a.input_size},
                       {"classes", a.classes},
                       {"freeze_through", a.freeze_through},
                       {"steps", a.steps},
                       {"warmup", a.warmup},
-                      {"data", "one synthetic batch, uploaded once; every step reads it"},
+                      {"data", "one synthetic batch, uploaded at every step, staged during the step before"},
                       {"timing", "CUDA events around the timed steps (forward, loss, backward, SGD)"},
                       {"step_ms", r.step_ms},
                       {"wall_step_ms", r.wall_step_ms},
@@ -114,9 +117,10 @@ void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
   for (size_t s = 0; s < r.step_ms_each.size(); ++s) {
     std::fprintf(stderr, "step %zu: %.1f ms%s\n", s, r.step_ms_each[s], static_cast<int64_t>(s) < a.warmup ? " (warm-up)" : "");
   }
-  std::printf("cuda %s %s, batch %lld at %lld, frozen through %s: %.1f images/s, %.1f ms/step, %.2f model "
+  std::printf("cuda %s %s%s, batch %lld at %lld, frozen through %s: %.1f images/s, %.1f ms/step, %.2f model "
               "TFLOP/s, %.2f GiB allocated (arena %.2f GiB), loss %.4f -> %.4f\n",
-              r.gpu_name.c_str(), a.precision.c_str(), static_cast<long long>(a.batch_size), static_cast<long long>(a.input_size),
+              r.gpu_name.c_str(), a.precision.c_str(), r.channels_last_end.empty() ? "" : " nhwc front",
+              static_cast<long long>(a.batch_size), static_cast<long long>(a.input_size),
               a.freeze_through.c_str(), ips, r.step_ms, ips * flops / 1e12,
               static_cast<double>(r.allocated_bytes) / kGiB, static_cast<double>(r.arena_bytes) / kGiB, r.first_loss,
               r.last_loss);
@@ -127,6 +131,7 @@ void run_bench_cpu(const BenchArgs& a, const Graph& g, const Plan& plan);
 void run_bench(const BenchArgs& a) {
   if (a.device != "cpu" && a.device != "cuda") fail_user("--device: expected cpu or cuda, got '", a.device, "'");
   check_precision(a.precision, a.emulate_bf16, a.device);
+  if (a.channels_last && a.device != "cuda") fail_user("--channels-last: only with --device cuda");
   if (a.batch_size < 1) fail_user("--batch-size: expected at least 1, got ", a.batch_size);
   if (a.steps < 1) fail_user("--steps: expected at least 1, got ", a.steps);
   if (a.warmup < 0) fail_user("--warmup: expected 0 or more, got ", a.warmup);
@@ -221,6 +226,9 @@ void add_bench(CLI::App& app) {
   sub->add_option("--steps", a->steps, "Timed steps")->capture_default_str()->check(in_range(whole(1, 1000000)));
   sub->add_option("--warmup", a->warmup, "Untimed steps first")->capture_default_str()->check(in_range(whole(0, 1000000)));
   sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
+  sub->add_flag("--channels-last", a->channels_last,
+                "With --device cuda: the frozen front (folded groups, pools, concatenations) stored NHWC for "
+                "cuDNN's tensor-core engines; not yet measured on a GPU");
   sub->add_flag("--json", a->json, "Print one JSON line");
   sub->add_flag("--profile", a->profile,
                 "Time every op of the timed steps: per op kind (conv fwd/dgrad/wgrad, batch norm, pools, concat, "

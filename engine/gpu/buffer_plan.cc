@@ -10,7 +10,7 @@ namespace thaw {
 
 namespace {
 
-constexpr int kKinds = 6;
+constexpr int kKinds = 7;
 
 int64_t align_up(int64_t v, int64_t a) { return (v + a - 1) / a * a; }
 
@@ -40,13 +40,14 @@ const char* step_buffer_kind_name(StepBufferKind k) {
     case StepBufferKind::DropoutMask: return "dropout mask";
     case StepBufferKind::BnMean: return "batch-norm mean";
     case StepBufferKind::BnInvstd: return "batch-norm invstd";
+    case StepBufferKind::ChannelsLast: return "channels-last output";
   }
   return "?";
 }
 
 StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, int64_t activation_bytes,
                                const std::vector<char>* folded, const std::vector<char>* bn_relu,
-                               const std::vector<ConcatSlot>* slots)
+                               const std::vector<ConcatSlot>* slots, int channels_last_end)
     : batch_(batch) {
   THAW_CHECK(batch >= 1, "step memory plan for batch ", batch);
   THAW_CHECK(activation_bytes == 2 || activation_bytes == 4, "activations of ", activation_bytes, " bytes");
@@ -56,28 +57,9 @@ StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, 
   last_node_ = n - 1;
   index_.assign(kKinds, std::vector<int>(static_cast<size_t>(n), -1));
 
-  // Consumers of each node, and the last (largest) trainable one: its backward writes first.
-  std::vector<int> first_grad_writer(static_cast<size_t>(n), -1);
-  std::vector<int> output_last(static_cast<size_t>(n), -1);
-  for (int i = 1; i < n; ++i) {
-    for (int in : g.nodes[i].inputs) {
-      output_last[in] = std::max(output_last[in], forward_time(i));
-      if (plan.trainable[i]) first_grad_writer[in] = std::max(first_grad_writer[in], i);
-    }
-    // conv, batch norm and linear read their first input again in backward.
-    if (plan.trainable[i] && plan.keep_input[i]) {
-      const int in = g.nodes[i].inputs[0];
-      output_last[in] = std::max(output_last[in], backward_time(i));
-    }
-    // ReLU's backward reads its own output.
-    if (plan.trainable[i] && g.nodes[i].kind == OpKind::Relu) output_last[i] = std::max(output_last[i], backward_time(i));
-  }
-  output_last[last_node_] = end();  // the logits: read by the loss and by the caller
-  // A fused batch norm's backward reads its ReLU's output and output gradient.
+  std::vector<int> first_grad_writer, output_last;
+  reader_times(g, plan, bn_relu, output_last, first_grad_writer);
   auto fused_bn = [&](int i) { return bn_relu && i >= 1 && i < n && (*bn_relu)[static_cast<size_t>(i)]; };
-  for (int i = 1; i + 1 < n; ++i) {
-    if (fused_bn(i)) output_last[i + 1] = std::max(output_last[i + 1], backward_time(i));
-  }
 
   // A ReLU written into its concatenation's slice has no buffer.
   auto placed = [&](int i) { return slots && (*slots)[static_cast<size_t>(i)].concat >= 0; };
@@ -91,14 +73,24 @@ StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, 
     THAW_CHECK(output_last[i] >= forward_time(i), "node ", node.name, " has no reader");
     const bool folded_conv = folded && (*folded)[static_cast<size_t>(i)];
     if (folded_conv || (folded && folded_away(*folded, i) && node.kind == OpKind::BatchNorm)) continue;
-    if (placed(i)) continue;
+    if (placed(i)) {
+      THAW_CHECK(i != channels_last_end, node.name, " ends the channels-last front inside a concatenation");
+      continue;
+    }
     // The ReLU of a folded group is written by its convolution, two steps earlier; the ReLU of a
     // fused pair by its batch norm, one step earlier, and its gradient read by that batch norm's
     // backward, one step later than its own. The fused batch norm stores neither.
     int first = forward_time(i), grad_last = backward_time(i);
     if (folded && folded_away(*folded, i)) first = forward_time(i - 2);
     if (fused_bn(i - 1)) first = forward_time(i - 1), grad_last = backward_time(i - 1);
-    first = std::min(first, written_from[static_cast<size_t>(i)]);
+    if (i == channels_last_end) {
+      // The op (or its group) writes the channels-last buffer, transposed into Output at `first`.
+      THAW_CHECK(folded != nullptr, "a channels-last front without folded groups");
+      add(StepBufferKind::ChannelsLast, i, elems * activation_bytes,
+          std::min(first, written_from[static_cast<size_t>(i)]), first);
+    } else {
+      first = std::min(first, written_from[static_cast<size_t>(i)]);
+    }
     if (!fused_bn(i)) add(StepBufferKind::Output, i, elems * activation_bytes, first, output_last[i]);
     // The logits' gradient belongs to the executor; the boundary and frozen nodes get none.
     if (train && i != last_node_ && first_grad_writer[i] > 0 && !fused_bn(i)) {
@@ -121,6 +113,33 @@ StepMemoryPlan::StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, 
     }
   }
   assign_offsets();
+}
+
+void StepMemoryPlan::reader_times(const Graph& g, const Plan& plan, const std::vector<char>* bn_relu,
+                                  std::vector<int>& output_last, std::vector<int>& first_grad_writer) const {
+  const int n = static_cast<int>(g.nodes.size());
+  // Consumers of each node, and the last (largest) trainable one: its backward writes first.
+  first_grad_writer.assign(static_cast<size_t>(n), -1);
+  output_last.assign(static_cast<size_t>(n), -1);
+  for (int i = 1; i < n; ++i) {
+    for (int in : g.nodes[i].inputs) {
+      output_last[in] = std::max(output_last[in], forward_time(i));
+      if (plan.trainable[i]) first_grad_writer[in] = std::max(first_grad_writer[in], i);
+    }
+    // conv, batch norm and linear read their first input again in backward.
+    if (plan.trainable[i] && plan.keep_input[i]) {
+      const int in = g.nodes[i].inputs[0];
+      output_last[in] = std::max(output_last[in], backward_time(i));
+    }
+    // ReLU's backward reads its own output.
+    if (plan.trainable[i] && g.nodes[i].kind == OpKind::Relu) output_last[i] = std::max(output_last[i], backward_time(i));
+  }
+  output_last[last_node_] = end();  // the logits: read by the loss and by the caller
+  // A fused batch norm's backward reads its ReLU's output and output gradient.
+  auto fused_bn = [&](int i) { return bn_relu && i >= 1 && i < n && (*bn_relu)[static_cast<size_t>(i)]; };
+  for (int i = 1; i + 1 < n; ++i) {
+    if (fused_bn(i)) output_last[i + 1] = std::max(output_last[i + 1], backward_time(i));
+  }
 }
 
 void StepMemoryPlan::add(StepBufferKind kind, int node, int64_t bytes, int first, int last) {

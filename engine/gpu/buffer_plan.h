@@ -19,7 +19,9 @@ namespace thaw {
 
 struct ConcatSlot;  // engine/gpu/op_fusions.h
 
-enum class StepBufferKind { Output, OutputGrad, Argmax, DropoutMask, BnMean, BnInvstd };
+// ChannelsLast: the channels-last front's last output (op_fusions.h channels_last_end) as its op
+// writes it, before its transpose into the node's Output.
+enum class StepBufferKind { Output, OutputGrad, Argmax, DropoutMask, BnMean, BnInvstd, ChannelsLast };
 const char* step_buffer_kind_name(StepBufferKind k);
 
 struct StepBuffer {
@@ -44,9 +46,11 @@ class StepMemoryPlan {
   // ReLU's output and its backward reads the ReLU's output and gradient; it gets neither buffer.
   // `slots` (concat_slots, with `folded`; null: none): a folded group's ReLU with a slot gets no
   // buffer, and its concatenation's output lives from the earliest such group's convolution.
+  // `channels_last_end` >= 0 (with `folded`): that node also gets a ChannelsLast buffer, live from
+  // its first write until its transpose, and its Output from the transpose on.
   StepMemoryPlan(const Graph& g, const Plan& plan, int64_t batch, int64_t activation_bytes = 4,
                  const std::vector<char>* folded = nullptr, const std::vector<char>* bn_relu = nullptr,
-                 const std::vector<ConcatSlot>* slots = nullptr);
+                 const std::vector<ConcatSlot>* slots = nullptr, int channels_last_end = -1);
 
   int64_t batch() const { return batch_; }
   int64_t arena_bytes() const { return arena_bytes_; }
@@ -66,6 +70,10 @@ class StepMemoryPlan {
   int end() const { return 2 * last_node_ + 2; }
 
  private:
+  // Per node: the last step time its output is read (output_last) and the largest trainable
+  // consumer, whose backward writes its gradient first (first_grad_writer; -1: none).
+  void reader_times(const Graph& g, const Plan& plan, const std::vector<char>* bn_relu, std::vector<int>& output_last,
+                    std::vector<int>& first_grad_writer) const;
   void add(StepBufferKind kind, int node, int64_t bytes, int first, int last);
   void assign_offsets();
 

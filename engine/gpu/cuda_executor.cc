@@ -7,10 +7,12 @@
 
 #include "core/bf16.h"
 #include "engine/gpu/op_fusions.h"
+#include "engine/gpu/tensor_align.h"
 #include "core/error.h"
 #include "graph/node_geometry.h"
 #include "kernels/cuda/bn_running.h"
 #include "kernels/cuda/check.h"
+#include "kernels/cuda/channels_last.h"
 #include "kernels/cuda/convert.h"
 #include "kernels/cuda/fold_bn.h"
 #include "kernels/cuda/loss.h"
@@ -18,12 +20,6 @@
 namespace thaw {
 
 namespace {
-
-// Tensor starts inside the value and gradient allocations: 64 floats = 256 bytes, the alignment
-// cuDNN and cuBLASLt are given for every operand.
-constexpr int64_t kTensorAlign = 64;
-
-int64_t align_floats(int64_t v) { return (v + kTensorAlign - 1) / kTensorAlign * kTensorAlign; }
 
 void copy_to_host(cuda::Context& ctx, float* dst, const float* src, int64_t count, const char* what) {
   if (count <= 0) return;
@@ -123,7 +119,12 @@ int64_t CudaExecutor::device_bytes() const {
 
 void CudaExecutor::prepare(int64_t batch) {
   if (mem_ && batch == batch_) return;
-  mem_ = std::make_unique<StepMemoryPlan>(g_, plan_, batch, bf16_ ? 2 : 4, &folded_, &bn_relu_, &slots_);
+  mem_ = std::make_unique<StepMemoryPlan>(g_, plan_, batch, bf16_ ? 2 : 4, &folded_, &bn_relu_, &slots_, cl_end_);
+  const auto image_bytes = static_cast<size_t>(batch * shape_numel(g_.nodes[0].out) * (bf16_ ? 2 : 4));
+  if (cl_end_ >= 0 && input_cl_.size() < image_bytes) {
+    ctx_.synchronize("CudaExecutor: growing the channels-last image");
+    input_cl_ = cuda::DeviceBuffer<unsigned char>(image_bytes);
+  }
   batch_ = batch;
   const auto need = static_cast<size_t>(mem_->arena_bytes());
   const auto logits = static_cast<size_t>(batch * g_.num_classes);
@@ -171,9 +172,16 @@ const float* CudaExecutor::forward(const float* x, int64_t batch, Phase phase, c
   input_ = x;
   loss_ready_ = false;
   forward_train_ = phase == Phase::Train;
-  if (bf16_) {
-    refresh_working_copies();
-    cuda::to_bf16(ctx_, batch * shape_numel(g_.nodes[0].out), x, input16_.data());
+  if (bf16_) refresh_working_copies();
+  const Shape& image = g_.nodes[0].out;
+  if (cl_end_ >= 0) {
+    if (bf16_) {
+      cuda::nchw_to_nhwc(ctx_, batch, image[0], image[1] * image[2], x, reinterpret_cast<cuda::bf16*>(input_cl_.data()));
+    } else {
+      cuda::nchw_to_nhwc(ctx_, batch, image[0], image[1] * image[2], x, reinterpret_cast<float*>(input_cl_.data()));
+    }
+  } else if (bf16_) {
+    cuda::to_bf16(ctx_, batch * shape_numel(image), x, input16_.data());
   }
   return forward_nodes(1, phase, key);
 }
@@ -197,6 +205,7 @@ const float* CudaExecutor::forward_from(int node, int64_t batch, Phase phase, co
     }
   }
   THAW_CHECK(batch == batch_ && mem_, "forward_from: boundary_rows was not filled for a batch of ", batch);
+  THAW_CHECK(node >= cl_end_, "forward_from: ", g_.nodes[node].name, " is inside the channels-last front");
   input_ = nullptr;  // nothing after the boundary reads the image
   loss_ready_ = false;
   forward_train_ = phase == Phase::Train;
@@ -216,7 +225,13 @@ const float* CudaExecutor::forward_nodes(int first, Phase phase, const StepKey& 
     }
     with_node_context(g_.nodes[i], "forward", [&] {
       timed(node, ProfilePart::Forward, [&] {
-        if (folded_[i]) {
+        if (node <= cl_end_) {
+          if (bf16_) {
+            forward_front<cuda::bf16>(node);
+          } else {
+            forward_front<float>(node);
+          }
+        } else if (folded_[i]) {
           if (bf16_) {
             forward_folded<cuda::bf16>(node);
           } else {
@@ -243,42 +258,6 @@ void CudaExecutor::apply_bn_statistics(int node, const float* stats) {
   const int64_t c = n.out[0];
   cuda::bn_running_update(ctx_, c, bn_geom(n, 1).momentum, stats, stats + c, param(node, 2), param(node, 3));
   ++batches_tracked_[n.tensors[4]];
-}
-
-void CudaExecutor::set_fold_frozen(bool on) {
-  folded_ = on ? foldable_convs(g_, plan_) : std::vector<char>(g_.nodes.size(), 0);
-  bn_relu_ = on ? fusable_bn_relu(g_, plan_) : std::vector<char>(g_.nodes.size(), 0);
-  slots_ = concat_slots(g_, plan_, folded_);  // none without folded groups
-  fold_w_at_.assign(g_.nodes.size(), -1);
-  fold_b_at_.assign(g_.nodes.size(), -1);
-  int64_t w_at = 0, b_at = 0;
-  for (size_t i = 0; i < g_.nodes.size(); ++i) {
-    if (!folded_[i]) continue;
-    fold_w_at_[i] = w_at;
-    fold_b_at_[i] = b_at;
-    w_at += align_floats(shape_numel(g_.tensors[g_.nodes[i].tensors[0]].shape));
-    b_at += align_floats(g_.nodes[i].out[0]);
-  }
-  fold_w_ = cuda::DeviceBuffer<float>(static_cast<size_t>(w_at));
-  fold_b_ = cuda::DeviceBuffer<float>(static_cast<size_t>(b_at));
-  fold_w16_ = cuda::DeviceBuffer<cuda::bf16>(bf16_ ? static_cast<size_t>(w_at) : 0);
-  folds_ready_ = false;
-  mem_.reset();  // the arena's layout depends on the groups
-}
-
-int CudaExecutor::folded_convs() const { return static_cast<int>(std::count(folded_.begin(), folded_.end(), 1)); }
-
-void CudaExecutor::prepare_folds() {
-  for (size_t i = 0; i < g_.nodes.size(); ++i) {
-    if (!folded_[i]) continue;
-    const int conv = static_cast<int>(i), bn = conv + 1;
-    const Shape& ws = g_.tensors[g_.nodes[i].tensors[0]].shape;
-    const int64_t c_out = ws[0], per_out = shape_numel(ws) / c_out;
-    cuda::fold_batchnorm(ctx_, c_out, per_out, g_.nodes[bn].eps, param(conv, 0), param(bn, 0), param(bn, 1),
-                         param(bn, 2), param(bn, 3), fold_w_.data() + fold_w_at_[i], fold_b_.data() + fold_b_at_[i]);
-  }
-  if (bf16_) cuda::to_bf16(ctx_, static_cast<int64_t>(fold_w_.size()), fold_w_.data(), fold_w16_.data());
-  folds_ready_ = true;
 }
 
 void CudaExecutor::set_profile(StepProfile* profile) {

@@ -122,6 +122,11 @@ class CudaExecutor {
   // order of operations). Call before the first forward.
   void set_fold_frozen(bool on);
   int folded_convs() const;
+  // The frozen front in channels-last storage (engine/gpu/op_fusions.h channels_last_end,
+  // kernels/cuda/channels_last.h): off by default until a GPU has measured it. Needs folding; call
+  // after set_fold_frozen and before the first forward. The last node it covers, or -1.
+  void set_channels_last(bool on);
+  int channels_last_end() const { return cl_end_; }
 
   // Non-null: every op is bracketed by CUDA events (kernels/cuda/event_timeline.h) and, at
   // flush_profile() (which waits for the stream), its time goes into `profile`. profile_mark and
@@ -153,6 +158,13 @@ class CudaExecutor {
   // output (or its concatenation's slice, slots_), then bias + ReLU in place.
   template <typename S>
   void forward_folded(int i);
+  // Node i of the channels-last front (a folded group at its convolution, a pool or a
+  // concatenation), and the transpose of the front's last output into NCHW once it is written.
+  template <typename S>
+  void forward_front(int i);
+  // Where a front node's op writes: the ChannelsLast buffer for the front's last node.
+  template <typename S>
+  S* front_out(int node);
   void prepare_folds();  // the folded weights and biases, from the current values
   // The classifier under the bf16 rule: fp32 arithmetic on the bf16 values, results rounded.
   void linear_forward_bf16(int i, const cuda::bf16* x, cuda::bf16* y);
@@ -204,6 +216,9 @@ class CudaExecutor {
   std::vector<char> folded_;
   std::vector<char> bn_relu_;  // per node: a trainable batch norm fused with its ReLU (fusable_bn_relu)
   std::vector<ConcatSlot> slots_;  // per node: a folded group's ReLU written into its concatenation
+  bool channels_last_ = false;
+  int cl_end_ = -1;                             // the channels-last front's last node; -1: none
+  cuda::DeviceBuffer<unsigned char> input_cl_;  // the image in NHWC, as S, for the front
   std::vector<int64_t> fold_w_at_, fold_b_at_;  // per node, in floats into fold_w_ / fold_b_; -1 elsewhere
   cuda::DeviceBuffer<float> fold_w_, fold_b_;
   cuda::DeviceBuffer<cuda::bf16> fold_w16_;

@@ -12,6 +12,7 @@
 #include "kernels/cuda/accumulate.h"
 #include "kernels/cuda/avgpool.h"
 #include "kernels/cuda/batchnorm.h"
+#include "kernels/cuda/channels_last.h"
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/concat.h"
 #include "kernels/cuda/conv2d.h"
@@ -28,6 +29,7 @@ namespace thaw {
 template <typename S>
 S* CudaExecutor::out_as(int node) {
   if (node == 0) {
+    if (cl_end_ >= 0) return reinterpret_cast<S*>(input_cl_.data());  // the front reads it channels-last
     if constexpr (std::is_same_v<S, cuda::bf16>) return input16_.data();
     // The image is the caller's and only ever read.
     else return const_cast<float*>(input_);
@@ -128,20 +130,25 @@ void CudaExecutor::forward_node(int i, Phase phase, const StepKey& key) {
 }
 
 template <typename S>
+S* CudaExecutor::front_out(int node) {
+  return node == cl_end_ ? arena_at<S>(StepBufferKind::ChannelsLast, node) : out_as<S>(node);
+}
+
+template <typename S>
 void CudaExecutor::forward_folded(int i) {
   const Node& n = g_.nodes[i];
   const ConvGeom cg = conv_geom(n, g_.nodes[n.inputs[0]].out, batch_);
-  // The group's ReLU output (engine/gpu/buffer_plan.h), or its slice of the concatenation's output,
-  // samples the concatenation's channels apart.
+  const bool nhwc = i <= cl_end_;
+  // The group's ReLU output (engine/gpu/buffer_plan.h), or its slice of the concatenation's output:
+  // channel `slot.channel` of a tensor of the concatenation's channels.
   const ConcatSlot& slot = slots_[static_cast<size_t>(i + 2)];
   const int64_t hw = n.out[1] * n.out[2];
+  const int64_t wide = slot.concat >= 0 ? g_.nodes[static_cast<size_t>(slot.concat)].out[0] : 0;
   S* y = nullptr;
-  int64_t sample_stride = 0;
   if (slot.concat >= 0) {
-    y = out_as<S>(slot.concat) + slot.channel * hw;
-    sample_stride = g_.nodes[static_cast<size_t>(slot.concat)].out[0] * hw;
+    y = (nhwc ? front_out<S>(slot.concat) : out_as<S>(slot.concat)) + slot.channel * (nhwc ? 1 : hw);
   } else {
-    y = out_as<S>(i + 2);
+    y = nhwc ? front_out<S>(i + 2) : out_as<S>(i + 2);
   }
   const S* w = nullptr;
   if constexpr (std::is_same_v<S, cuda::bf16>) {
@@ -149,8 +156,42 @@ void CudaExecutor::forward_folded(int i) {
   } else {
     w = fold_w_.data() + fold_w_at_[i];
   }
-  cuda::conv2d_forward<S>(ctx_, cg, out_as<S>(n.inputs[0]), w, y, sample_stride);
-  cuda::bias_relu<S>(ctx_, batch_, n.out[0], hw, fold_b_.data() + fold_b_at_[i], y, sample_stride);
+  const float* b = fold_b_.data() + fold_b_at_[i];
+  cuda::conv2d_forward<S>(ctx_, cg, out_as<S>(n.inputs[0]), w, y, cuda::ConvLayout{nhwc, wide});
+  if (nhwc) {
+    cuda::bias_relu_nhwc<S>(ctx_, batch_ * hw, n.out[0], b, y, wide);
+  } else {
+    cuda::bias_relu<S>(ctx_, batch_, n.out[0], hw, b, y, wide * hw);
+  }
+}
+
+template <typename S>
+void CudaExecutor::forward_front(int i) {
+  const Node& n = g_.nodes[i];
+  const Shape& in = g_.nodes[n.inputs[0]].out;
+  int written = i;  // the node whose output this op completes
+  switch (n.kind) {
+    case OpKind::Conv:
+      THAW_CHECK(folded_[static_cast<size_t>(i)], n.name, " is in the channels-last front but not folded");
+      forward_folded<S>(i);
+      written = i + 2;
+      break;
+    case OpKind::MaxPool: cuda::maxpool_forward_nhwc<S>(ctx_, pool_geom(n, in, batch_), out_as<S>(n.inputs[0]), front_out<S>(i)); break;
+    case OpKind::AvgPool: cuda::avgpool_forward_nhwc<S>(ctx_, pool_geom(n, in, batch_), out_as<S>(n.inputs[0]), front_out<S>(i)); break;
+    case OpKind::Concat: {
+      std::vector<cuda::ChannelSlice<const S>> parts;
+      for (int src : n.inputs) {
+        const bool placed = slots_[static_cast<size_t>(src)].concat == i;
+        parts.push_back({placed ? nullptr : out_as<S>(src), g_.nodes[src].out[0]});
+      }
+      cuda::concat_forward_nhwc<S>(ctx_, batch_ * n.out[1] * n.out[2], parts, front_out<S>(i));
+      break;
+    }
+    default: fail_internal(n.name, ": no channels-last forward for this op");
+  }
+  if (written != cl_end_) return;
+  const Shape& out = g_.nodes[static_cast<size_t>(written)].out;
+  cuda::nhwc_to_nchw<S>(ctx_, batch_, out[0], out[1] * out[2], front_out<S>(written), out_as<S>(written));
 }
 
 template <typename S>
@@ -348,6 +389,8 @@ template void CudaExecutor::forward_node<float>(int, Phase, const StepKey&);
 template void CudaExecutor::forward_node<cuda::bf16>(int, Phase, const StepKey&);
 template void CudaExecutor::forward_folded<float>(int);
 template void CudaExecutor::forward_folded<cuda::bf16>(int);
+template void CudaExecutor::forward_front<float>(int);
+template void CudaExecutor::forward_front<cuda::bf16>(int);
 template void CudaExecutor::backward_node<float>(int);
 template void CudaExecutor::backward_node<cuda::bf16>(int);
 template float* CudaExecutor::out_as<float>(int);

@@ -1,5 +1,7 @@
 #include "engine/gpu/op_fusions.h"
 
+#include <algorithm>
+
 namespace thaw {
 
 namespace {
@@ -49,6 +51,27 @@ std::vector<ConcatSlot> concat_slots(const Graph& g, const Plan& plan, const std
     }
   }
   return slots;
+}
+
+int channels_last_end(const Graph& g, const Plan& plan, const std::vector<char>& folded) {
+  const int n = static_cast<int>(g.nodes.size());
+  int end = -1, last_read = 0;  // the furthest reader of any node before i
+  for (int i = 1; i < n; ++i) {
+    const OpKind k = g.nodes[static_cast<size_t>(i)].kind;
+    const bool front = !plan.trainable[static_cast<size_t>(i)] &&
+                       (folded[static_cast<size_t>(i)] || folded_away(folded, i) || k == OpKind::MaxPool ||
+                        k == OpKind::AvgPool || k == OpKind::Concat);
+    if (!front) break;
+    // A cut: nothing before i is read after it; not inside a folded group (its convolution and batch
+    // norm are read by the next node).
+    if (last_read <= i && !folded[static_cast<size_t>(i)] && !(i >= 1 && folded[static_cast<size_t>(i - 1)])) end = i;
+    for (int j = i + 1; j < n; ++j) {
+      for (int in : g.nodes[static_cast<size_t>(j)].inputs) {
+        if (in == i) last_read = std::max(last_read, j);
+      }
+    }
+  }
+  return end;
 }
 
 std::vector<char> fusable_bn_relu(const Graph& g, const Plan& plan) {

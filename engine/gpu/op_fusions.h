@@ -35,6 +35,14 @@ struct ConcatSlot {
 };
 std::vector<ConcatSlot> concat_slots(const Graph& g, const Plan& plan, const std::vector<char>& folded);
 
+// The frozen front in channels-last (NHWC) storage, for cuDNN's tensor-core convolution engines:
+// nodes 1 to the returned node, the last of the longest frozen prefix made only of folded groups,
+// max and average pools and concatenations at which the graph can be cut (no node before it is read
+// after it). The image is transposed into NHWC before node 1 and that node's output back into NCHW
+// right after it (kernels/cuda/channels_last.h), so everything after it, the cache boundary's rows
+// and the trainable part, is stored as before. -1: no such prefix (nothing frozen, or folding off).
+int channels_last_end(const Graph& g, const Plan& plan, const std::vector<char>& folded);
+
 // Per node: 1 for a trainable batch norm whose ReLU (node i + 1, its only reader) runs inside it
 // (kernels/cuda/batchnorm.h: the forward writes the ReLU's output, the backward reads the ReLU's
 // output gradient and output): the batch norm's own output and its gradient are never stored, and

@@ -39,15 +39,18 @@ TrainConfig bench_config(int64_t batch, Numerics numerics) {
 }  // namespace
 
 CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int64_t steps, int64_t warmup,
-                           Numerics numerics, StepProfile* profile) {
+                           Numerics numerics, StepProfile* profile, bool channels_last) {
   require_cuda_device();
   CudaBenchResult r;
   r.steps = steps;
   r.warmup = warmup;
   const int64_t used_before = device_used_bytes();
   ModelState<float> state = ModelState<float>::random(g, 0);
-  const TrainConfig cfg = bench_config(batch, numerics);
+  TrainConfig cfg = bench_config(batch, numerics);
+  cfg.gpu_channels_last = channels_last;
   CudaTrainStep step(g, plan, state, cfg);
+  const int cl_end = step.executor().channels_last_end();
+  if (cl_end >= 0) r.channels_last_end = g.nodes[static_cast<size_t>(cl_end)].name;
   cuda::Context& ctx = step.context();
   r.gpu = ctx.info().describe();
   r.gpu_name = ctx.info().name;
@@ -100,7 +103,7 @@ CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int6
 
 namespace thaw {
 
-CudaBenchResult cuda_bench(const Graph&, const Plan&, int64_t, int64_t, int64_t, Numerics, StepProfile*) {
+CudaBenchResult cuda_bench(const Graph&, const Plan&, int64_t, int64_t, int64_t, Numerics, StepProfile*, bool) {
   require_cuda_device();
   return {};
 }

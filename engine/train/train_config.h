@@ -70,6 +70,9 @@ struct TrainConfig {
   // The GPU step folds its frozen conv-bn-relu groups (engine/gpu/op_fusions.h): the same model,
   // other float roundings than the CPU's. Off for tests that compare the two op by op.
   bool gpu_fold_frozen = true;
+  // The frozen front in channels-last storage (engine/gpu/op_fusions.h channels_last_end). Off until
+  // a GPU has measured it; thaw bench --channels-last turns it on.
+  bool gpu_channels_last = false;
   // A replay's pins: the recorded run's GPU library choices ("problem: identity" lines,
   // TrainSummary::gpu_plans), taken again wherever the library still offers them.
   std::vector<std::string> gpu_pins;

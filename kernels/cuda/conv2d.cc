@@ -39,8 +39,8 @@ void run_into(Context& ctx, const ConvPlan& plan, Role out_role, const void* x, 
 }  // namespace
 
 template <typename S>
-void conv2d_forward(Context& ctx, const ConvGeom& g, const S* x, const S* w, S* y, int64_t y_sample_stride) {
-  conv_plan(ctx, ConvDirection::forward, g, math_for<S>(ctx), y_sample_stride).execute(ctx, x, w, y);
+void conv2d_forward(Context& ctx, const ConvGeom& g, const S* x, const S* w, S* y, ConvLayout layout) {
+  conv_plan(ctx, ConvDirection::forward, g, math_for<S>(ctx), layout).execute(ctx, x, w, y);
 }
 
 template <typename S>
@@ -56,7 +56,7 @@ void conv2d_backward_weight(Context& ctx, const ConvGeom& g, const S* x, const S
 }
 
 #define THAW_CONV2D(S)                                                                                  \
-  template void conv2d_forward<S>(Context&, const ConvGeom&, const S*, const S*, S*, int64_t);         \
+  template void conv2d_forward<S>(Context&, const ConvGeom&, const S*, const S*, S*, ConvLayout);      \
   template void conv2d_backward_data<S>(Context&, const ConvGeom&, const S*, const S*, S*, OutputMode); \
   template void conv2d_backward_weight<S>(Context&, const ConvGeom&, const S*, const S*, S*, OutputMode);
 THAW_FOR_STORAGE_TYPES(THAW_CONV2D)

@@ -15,9 +15,9 @@ class Context;
 
 // S: float (the Context's fp32 or TF32 math) or bf16 (ConvMath::bf16: bf16 operands, fp32 sums,
 // the output rounded once; kernels/cuda/storage.h).
-// y_sample_stride > 0: y's samples that many elements apart (a slice of a concatenation's output).
+// `layout` (conv_plan.h): channels-last operands, and y as a slice of a concatenation's output.
 template <typename S>
-void conv2d_forward(Context& ctx, const ConvGeom& g, const S* x, const S* w, S* y, int64_t y_sample_stride = 0);
+void conv2d_forward(Context& ctx, const ConvGeom& g, const S* x, const S* w, S* y, ConvLayout layout = {});
 // `mode` says whether dx / dw are overwritten or added to. The CPU twin always adds; a weight
 // gradient written once per shard uses overwrite (cuDNN's beta 0), which never reads the output.
 // Accumulation runs the plan into the Context's scratch area, then adds in a separate pass (in

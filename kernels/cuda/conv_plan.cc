@@ -27,12 +27,13 @@ std::vector<int> excluded_notes(ConvMath math) {
   return v;
 }
 
-// sample_stride > 0: the first dimension's stride (a slice of a wider tensor's channels).
-BackendDescriptor make_tensor(int64_t uid, const std::vector<int64_t>& dims, ConvMath math, int64_t sample_stride = 0) {
-  // Packed NCHW / KCRS strides; dims always in logical order.
-  std::vector<int64_t> strides(dims.size(), 1);
-  for (size_t i = dims.size() - 1; i > 0; --i) strides[i - 1] = strides[i] * dims[i];
-  if (sample_stride > 0) strides[0] = sample_stride;
+// dims in logical order (N, C, H, W or K, C, R, S); stored NCHW, or with nhwc channels last. The
+// channel dimension is `width` wide in storage (a slice of a wider tensor) where width > dims[1].
+BackendDescriptor make_tensor(int64_t uid, const std::vector<int64_t>& dims, ConvMath math, bool nhwc = false,
+                              int64_t width = 0) {
+  const int64_t c = width > 0 ? width : dims[1], h = dims[2], w = dims[3];
+  const std::vector<int64_t> strides = nhwc ? std::vector<int64_t>{h * w * c, 1, w * c, c}
+                                            : std::vector<int64_t>{c * h * w, h * w, w, 1};
   BackendDescriptor t(CUDNN_BACKEND_TENSOR_DESCRIPTOR);
   // bf16 operands (the bf16 rule: fp32 products summed in fp32, the output rounded once).
   const cudnnDataType_t type = math == ConvMath::bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT;
@@ -218,22 +219,24 @@ std::string EngineCandidate::describe() const {
   return s + ": " + verdict;
 }
 
-std::string conv_problem_key(ConvDirection dir, const ConvGeom& g, ConvMath math, int64_t y_sample_stride) {
-  const std::string key = cat_str("conv ", direction_name(dir), " ", math_name(math), " nchw ", geom_str(g));
-  return y_sample_stride > 0 ? cat_str(key, " y-sample-stride ", y_sample_stride) : key;
+std::string conv_problem_key(ConvDirection dir, const ConvGeom& g, ConvMath math, ConvLayout layout) {
+  const std::string key =
+      cat_str("conv ", direction_name(dir), " ", math_name(math), layout.nhwc ? " nhwc " : " nchw ", geom_str(g));
+  return layout.y_channels > 0 ? cat_str(key, " y-channels ", layout.y_channels) : key;
 }
 
-ConvPlan::ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math, int64_t y_sample_stride)
-    : dir_(dir), geom_(g), math_(math), y_sample_stride_(y_sample_stride) {
-  const std::string problem = conv_problem_key(dir, g, math, y_sample_stride);
+ConvPlan::ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math, ConvLayout layout)
+    : dir_(dir), geom_(g), math_(math), layout_(layout) {
+  const std::string problem = conv_problem_key(dir, g, math, layout);
   THAW_CHECK(g.n >= 1 && g.c_in >= 1 && g.c_out >= 1 && g.kh >= 1 && g.kw >= 1 && g.sh >= 1 && g.sw >= 1 &&
                  g.ph >= 0 && g.pw >= 0 && g.h_out() >= 1 && g.w_out() >= 1,
              "invalid convolution ", problem);
-  THAW_CHECK(y_sample_stride == 0 || (dir == ConvDirection::forward && y_sample_stride > g.c_out * g.h_out() * g.w_out()),
-             "a strided output for ", problem);
-  x_ = make_tensor(kUidX, {g.n, g.c_in, g.h_in, g.w_in}, math);
-  w_ = make_tensor(kUidW, {g.c_out, g.c_in, g.kh, g.kw}, math);
-  y_ = make_tensor(kUidY, {g.n, g.c_out, g.h_out(), g.w_out()}, math, y_sample_stride);
+  THAW_CHECK((!layout.nhwc && layout.y_channels == 0) ||
+                 (dir == ConvDirection::forward && (layout.y_channels == 0 || layout.y_channels > g.c_out)),
+             "a channels-last or sliced output for ", problem);
+  x_ = make_tensor(kUidX, {g.n, g.c_in, g.h_in, g.w_in}, math, layout.nhwc);
+  w_ = make_tensor(kUidW, {g.c_out, g.c_in, g.kh, g.kw}, math, layout.nhwc);
+  y_ = make_tensor(kUidY, {g.n, g.c_out, g.h_out(), g.w_out()}, math, layout.nhwc, layout.y_channels);
   conv_ = make_conv(g);
   op_ = make_operation(dir, x_, w_, y_, conv_);
   graph_ = BackendDescriptor(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
@@ -376,7 +379,7 @@ std::string ConvPlan::describe() const {
     if (c.verdict.rfind("excluded", 0) == 0) ++excluded;
     if (c.verdict.rfind("plan finalize", 0) == 0) ++failed;
   }
-  return cat_str(conv_problem_key(dir_, geom_, math_, y_sample_stride_), ": ", chosen().describe(), " [", candidates_.size(),
+  return cat_str(conv_problem_key(dir_, geom_, math_, layout_), ": ", chosen().describe(), " [", candidates_.size(),
                  " candidates, ", excluded, " excluded by notes, ", failed, " not supported]");
 }
 
@@ -386,10 +389,10 @@ std::string ConvPlan::candidates_report() const {
   return s;
 }
 
-const ConvPlan& conv_plan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math, int64_t y_sample_stride) {
-  const std::string key = conv_problem_key(dir, g, math, y_sample_stride);
+const ConvPlan& conv_plan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math, ConvLayout layout) {
+  const std::string key = conv_problem_key(dir, g, math, layout);
   CachedPlan* p = ctx.plans().find(key);
-  if (!p) p = ctx.plans().insert(key, std::make_unique<ConvPlan>(ctx, dir, g, math, y_sample_stride));
+  if (!p) p = ctx.plans().insert(key, std::make_unique<ConvPlan>(ctx, dir, g, math, layout));
   const auto* plan = dynamic_cast<const ConvPlan*>(p);
   THAW_CHECK(plan != nullptr, "plan cache entry '", key, "' is not a convolution plan");
   return *plan;

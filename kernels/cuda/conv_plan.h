@@ -28,6 +28,14 @@ enum class ConvDirection { forward, backward_data, backward_weight };
 // (--precision bf16; engine/model/mixed_precision.h); reduced-precision reductions stay excluded.
 enum class ConvMath { fp32, tf32, bf16 };
 
+// How x, w and y are stored: NCHW (w KCRS), or channels-last NHWC (w KRSC; forward only, the
+// frozen front of engine/gpu/op_fusions.h). y_channels > 0 (forward only): y is the slice of a
+// tensor of that many channels (a concatenation's output) starting at y's pointer; 0: packed.
+struct ConvLayout {
+  bool nhwc = false;
+  int64_t y_channels = 0;
+};
+
 const char* direction_name(ConvDirection d);  // "fwd", "dgrad", "wgrad"
 const char* math_name(ConvMath m);            // "fp32", "tf32", "bf16"
 
@@ -44,9 +52,7 @@ struct EngineCandidate {
 
 class ConvPlan : public CachedPlan {
  public:
-  // y_sample_stride > 0 (forward only): y's samples that many elements apart, a slice of a wider
-  // tensor's channels (a concatenation's output); 0: packed.
-  ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math, int64_t y_sample_stride = 0);
+  ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math, ConvLayout layout = {});
 
   // Operands by role: x (or dx), w (or dw), y (or dy); device pointers, 16-byte aligned.
   // Runs on the Context's stream with alpha 1 and beta 0: the output is overwritten, never read.
@@ -76,7 +82,7 @@ class ConvPlan : public CachedPlan {
   ConvDirection dir_;
   ConvGeom geom_;
   ConvMath math_;
-  int64_t y_sample_stride_ = 0;
+  ConvLayout layout_;
   // Kept alive together: the plan refers to the graph, its tensors and the chosen config.
   BackendDescriptor x_, w_, y_, conv_, op_, graph_, engine_, config_, plan_;
   std::vector<EngineCandidate> candidates_;
@@ -85,11 +91,11 @@ class ConvPlan : public CachedPlan {
   size_t workspace_bytes_ = 0;
 };
 
-std::string conv_problem_key(ConvDirection dir, const ConvGeom& g, ConvMath math, int64_t y_sample_stride = 0);
+std::string conv_problem_key(ConvDirection dir, const ConvGeom& g, ConvMath math, ConvLayout layout = {});
 
 // The cached plan for the problem, built on first use (throws InternalError naming the problem and
 // every candidate when no config passes the policy).
 const ConvPlan& conv_plan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math = ConvMath::fp32,
-                          int64_t y_sample_stride = 0);
+                          ConvLayout layout = {});
 
 }  // namespace thaw::cuda

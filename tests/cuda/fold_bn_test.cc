@@ -75,7 +75,7 @@ TEST_F(FoldTest, AConvolutionAndBiasReluWriteIntoAConcatenationSlice) {
   cuda::bias_relu(ctx(), g.n, g.c_out, hw, d_b.data(), d_packed.data());
   auto d_wide = to_device(std::vector<float>(static_cast<size_t>(g.n * wide_c * hw), 7.0f));
   float* slice = d_wide.data() + before * hw;
-  cuda::conv2d_forward<float>(ctx(), g, d_x.data(), d_w.data(), slice, wide_c * hw);
+  cuda::conv2d_forward<float>(ctx(), g, d_x.data(), d_w.data(), slice, cuda::ConvLayout{false, wide_c});
   cuda::bias_relu(ctx(), g.n, g.c_out, hw, d_b.data(), slice, wide_c * hw);
   const std::vector<float> packed = to_host(d_packed), wide = to_host(d_wide);
   double worst = 0, scale = 0;

@@ -34,46 +34,11 @@ void fused_pair_touches(const Plan& plan, const Node& n, int i, int at, std::vec
   }
 }
 
-// With `bn_relu`, a fused batch norm reads its input and writes its ReLU's output in forward, and in
-// backward reads its input, the ReLU's output and gradient; the ReLU touches nothing itself.
-// With `slots` (concat_slots), a folded group whose ReLU has a slot writes its concatenation's
-// output instead, which then reads only its other inputs.
-std::vector<Touch> executor_touches(const Graph& g, const Plan& plan, const StepMemoryPlan& mp,
-                                    const std::vector<char>* folded = nullptr,
-                                    const std::vector<char>* bn_relu = nullptr,
-                                    const std::vector<ConcatSlot>* slots = nullptr) {
-  std::vector<Touch> t;
+// The backward half of executor_touches: each trainable node from the head down.
+void backward_touches(const Graph& g, const Plan& plan, const StepMemoryPlan& mp, const std::vector<char>* bn_relu,
+                      std::vector<Touch>& t) {
   const int last = g.output_node();
   auto fused = [&](int i) { return bn_relu && i >= 1 && (*bn_relu)[static_cast<size_t>(i)]; };
-  auto slot_of = [&](int i) { return slots ? (*slots)[static_cast<size_t>(i)].concat : -1; };
-  for (int i = 1; i <= last; ++i) {
-    const Node& n = g.nodes[i];
-    const int at = StepMemoryPlan::forward_time(i);
-    const bool train = plan.trainable[i] != 0;
-    if (folded && folded_away(*folded, i)) continue;
-    if (fused(i - 1)) continue;
-    if (fused(i)) {
-      fused_pair_touches(plan, n, i, at, t);
-      continue;
-    }
-    if (folded && (*folded)[static_cast<size_t>(i)]) {
-      if (n.inputs[0] != 0) t.push_back({StepBufferKind::Output, n.inputs[0], at});
-      const int c = slot_of(i + 2);
-      t.push_back({StepBufferKind::Output, c >= 0 ? c : i + 2, at});
-      continue;
-    }
-    for (int in : n.inputs) {
-      if (in != 0 && slot_of(in) != i) t.push_back({StepBufferKind::Output, in, at});
-    }
-    t.push_back({StepBufferKind::Output, i, at});
-    if (n.kind == OpKind::MaxPool) t.push_back({StepBufferKind::Argmax, i, at});
-    if (n.kind == OpKind::Dropout && train && n.dropout > 0) t.push_back({StepBufferKind::DropoutMask, i, at});
-    if (n.kind == OpKind::BatchNorm && train && plan.bn == BnPolicy::Train) {
-      t.push_back({StepBufferKind::BnMean, i, at});
-      t.push_back({StepBufferKind::BnInvstd, i, at});
-    }
-  }
-  t.push_back({StepBufferKind::Output, last, mp.loss_time()});
   for (int i = last; i >= 1; --i) {
     if (!plan.trainable[i] || fused(i - 1)) continue;
     const Node& n = g.nodes[i];
@@ -109,21 +74,78 @@ std::vector<Touch> executor_touches(const Graph& g, const Plan& plan, const Step
       if (plan.trainable[in]) t.push_back({StepBufferKind::OutputGrad, in, at});
     }
   }
+}
+
+// With `bn_relu`, a fused batch norm reads its input and writes its ReLU's output in forward, and in
+// backward reads its input, the ReLU's output and gradient; the ReLU touches nothing itself.
+// With `slots` (concat_slots), a folded group whose ReLU has a slot writes its concatenation's
+// output instead, which then reads only its other inputs.
+std::vector<Touch> executor_touches(const Graph& g, const Plan& plan, const StepMemoryPlan& mp,
+                                    const std::vector<char>* folded = nullptr,
+                                    const std::vector<char>* bn_relu = nullptr,
+                                    const std::vector<ConcatSlot>* slots = nullptr, int cl_end = -1) {
+  std::vector<Touch> t;
+  const int last = g.output_node();
+  // The channels-last front's last node is written into its ChannelsLast buffer, then transposed.
+  auto written = [&](int node) { return node == cl_end ? StepBufferKind::ChannelsLast : StepBufferKind::Output; };
+  auto transpose = [&](int node, int at) {
+    if (node != cl_end) return;
+    t.push_back({StepBufferKind::ChannelsLast, node, at});
+    t.push_back({StepBufferKind::Output, node, at});
+  };
+  auto fused = [&](int i) { return bn_relu && i >= 1 && (*bn_relu)[static_cast<size_t>(i)]; };
+  auto slot_of = [&](int i) { return slots ? (*slots)[static_cast<size_t>(i)].concat : -1; };
+  for (int i = 1; i <= last; ++i) {
+    const Node& n = g.nodes[i];
+    const int at = StepMemoryPlan::forward_time(i);
+    const bool train = plan.trainable[i] != 0;
+    if (folded && folded_away(*folded, i)) continue;
+    if (fused(i - 1)) continue;
+    if (fused(i)) {
+      fused_pair_touches(plan, n, i, at, t);
+      continue;
+    }
+    if (folded && (*folded)[static_cast<size_t>(i)]) {
+      if (n.inputs[0] != 0) t.push_back({StepBufferKind::Output, n.inputs[0], at});
+      const int c = slot_of(i + 2);
+      t.push_back({written(c >= 0 ? c : i + 2), c >= 0 ? c : i + 2, at});
+      transpose(i + 2, at);
+      continue;
+    }
+    for (int in : n.inputs) {
+      if (in != 0 && slot_of(in) != i) t.push_back({StepBufferKind::Output, in, at});
+    }
+    t.push_back({written(i), i, at});
+    transpose(i, at);
+    if (n.kind == OpKind::MaxPool) t.push_back({StepBufferKind::Argmax, i, at});
+    if (n.kind == OpKind::Dropout && train && n.dropout > 0) t.push_back({StepBufferKind::DropoutMask, i, at});
+    if (n.kind == OpKind::BatchNorm && train && plan.bn == BnPolicy::Train) {
+      t.push_back({StepBufferKind::BnMean, i, at});
+      t.push_back({StepBufferKind::BnInvstd, i, at});
+    }
+  }
+  t.push_back({StepBufferKind::Output, last, mp.loss_time()});
+  backward_touches(g, plan, mp, bn_relu, t);
   t.push_back({StepBufferKind::Output, last, mp.end()});
   return t;
 }
 
-void check_layout(const Graph& g, const std::string& freeze, BnPolicy bn, int64_t batch, bool fold = false) {
+void check_layout(const Graph& g, const std::string& freeze, BnPolicy bn, int64_t batch, bool fold = false,
+                  bool channels_last = false) {
   SCOPED_TRACE(freeze + (bn == BnPolicy::Train ? " bn train" : " bn frozen") + " batch " + std::to_string(batch) +
-               (fold ? " folded" : ""));
+               (fold ? " folded" : "") + (channels_last ? " channels-last" : ""));
   const Plan plan = make_plan(g, g.find_block(freeze), bn);
   const std::vector<char> folded = foldable_convs(g, plan), bn_relu = fusable_bn_relu(g, plan);
   const std::vector<ConcatSlot> slots = concat_slots(g, plan, folded);
+  const int cl_end = fold && channels_last ? channels_last_end(g, plan, folded) : -1;
+  if (channels_last) {
+    ASSERT_GE(cl_end, 1);
+  }
   const StepMemoryPlan mp(g, plan, batch, 4, fold ? &folded : nullptr, fold ? &bn_relu : nullptr,
-                          fold ? &slots : nullptr);
+                          fold ? &slots : nullptr, cl_end);
   const auto& bufs = mp.buffers();
-  for (const Touch& t :
-       executor_touches(g, plan, mp, fold ? &folded : nullptr, fold ? &bn_relu : nullptr, fold ? &slots : nullptr)) {
+  for (const Touch& t : executor_touches(g, plan, mp, fold ? &folded : nullptr, fold ? &bn_relu : nullptr,
+                                         fold ? &slots : nullptr, cl_end)) {
     const int64_t off = mp.offset(t.kind, t.node);
     ASSERT_GE(off, 0) << "no " << step_buffer_kind_name(t.kind) << " buffer for node " << g.nodes[t.node].name;
     const auto it = std::find_if(bufs.begin(), bufs.end(),
@@ -157,6 +179,31 @@ TEST(StepMemoryPlan, EveryTouchIsLiveAndNoLiveBuffersOverlap) {
   check_layout(build_inception_v4(75, 5), "none", BnPolicy::Train, 1);
   for (const char* fp : {"none", "mixed_5e", "mixed_6h", "head"}) check_layout(g, fp, BnPolicy::Train, 3, true);
   check_layout(g, "mixed_6a", BnPolicy::Frozen, 2, true);
+  for (const char* fp : {"conv2d_2a", "mixed_3a", "mixed_5e", "mixed_6h", "head"}) {
+    check_layout(g, fp, BnPolicy::Train, 3, true, true);
+  }
+}
+
+// The channels-last front (op_fusions.h channels_last_end): the whole frozen part where it ends at
+// a block, up to the last block's concatenation where everything is frozen, none where nothing is.
+TEST(ChannelsLast, TheFrontEndsWhereTheFrozenBlocksDo) {
+  const Graph g = build_inception_v4(299, 10);
+  auto end_for = [&](const char* freeze) {
+    const Plan plan = make_plan(g, g.find_block(freeze), BnPolicy::Train);
+    return channels_last_end(g, plan, foldable_convs(g, plan));
+  };
+  auto last_of = [&](const char* block) { return g.blocks[static_cast<size_t>(g.find_block(block))].last_node; };
+  EXPECT_EQ(end_for("none"), -1);
+  EXPECT_EQ(end_for("conv2d_1a"), last_of("conv2d_1a"));  // one folded group: its ReLU
+  EXPECT_EQ(g.nodes[static_cast<size_t>(last_of("conv2d_1a"))].kind, OpKind::Relu);
+  for (const char* b : {"mixed_3a", "mixed_5e", "mixed_6a", "mixed_6h", "mixed_7d"}) {
+    EXPECT_EQ(end_for(b), last_of(b)) << b;
+    EXPECT_EQ(g.nodes[static_cast<size_t>(last_of(b))].kind, OpKind::Concat) << b;
+  }
+  // All frozen: the head's pooling and classifier stay NCHW.
+  EXPECT_EQ(end_for("head"), last_of("mixed_7d"));
+  const Plan p6h = make_plan(g, g.find_block("mixed_6h"), BnPolicy::Train);
+  EXPECT_EQ(channels_last_end(g, p6h, std::vector<char>(g.nodes.size(), 0)), -1);  // folding off
 }
 
 // Which nodes fold (engine/gpu/op_fusions.h): every frozen conv-bn-relu triple, nothing trainable;

@@ -1,0 +1,12 @@
+#pragma once
+#include <cstdint>
+
+namespace thaw {
+
+// Tensor starts inside the GPU executor's value, gradient and folded-weight allocations: 64 floats
+// = 256 bytes, the alignment cuDNN and cuBLASLt are given for every operand.
+inline constexpr int64_t kTensorAlign = 64;
+
+inline int64_t align_floats(int64_t v) { return (v + kTensorAlign - 1) / kTensorAlign * kTensorAlign; }
+
+}  // namespace thaw

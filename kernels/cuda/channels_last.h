@@ -1,0 +1,39 @@
+#pragma once
+// Channels-last (NHWC) twins of the ops the frozen front runs (engine/gpu/op_fusions.h
+// channels_last_end): the layout changes, never the arithmetic. Each computes the value its NCHW
+// kernel computes, in the same order (pools, bias + ReLU) or copies bits (transposes,
+// concatenation), so a channels-last front differs from the NCHW one only where cuDNN's
+// convolution engines do. Every tensor here is [n, h, w, c] with c fastest unless named NCHW.
+#include <cstdint>
+#include <vector>
+
+#include "kernels/cuda/concat.h"
+#include "kernels/cuda/storage.h"
+#include "kernels/geometry.h"
+
+namespace thaw::cuda {
+
+class Context;
+
+// The image into the front: x NCHW fp32 [n, c, hw] -> y NHWC S (rounded once under bf16).
+template <typename S>
+void nchw_to_nhwc(Context& ctx, int64_t n, int64_t c, int64_t hw, const float* x, S* y);
+// The front's last output back to NCHW for the nodes after it: x NHWC -> y NCHW, bits kept.
+template <typename S>
+void nhwc_to_nchw(Context& ctx, int64_t n, int64_t c, int64_t hw, const S* x, S* y);
+// A folded group's bias + ReLU over `pixels` pixels of c channels, pixels `pixel_stride` elements
+// apart (0: c, packed; more: a slice of a concatenation's channels).
+template <typename S>
+void bias_relu_nhwc(Context& ctx, int64_t pixels, int64_t c, const float* b, S* y, int64_t pixel_stride = 0);
+// Forward only (the front is frozen): no argmax is kept.
+template <typename S>
+void maxpool_forward_nhwc(Context& ctx, const PoolGeom& g, const S* x, S* y);
+template <typename S>
+void avgpool_forward_nhwc(Context& ctx, const PoolGeom& g, const S* x, S* y);
+// Each input's channels into its slice of every pixel of y; a null ptr: already in its slice.
+template <typename S>
+void concat_forward_nhwc(Context& ctx, int64_t pixels, const std::vector<ChannelSlice<const S>>& inputs, S* y);
+// Convolution weights [k, c, r, s] -> [k, r, s, c], the filter layout of an NHWC convolution.
+void kcrs_to_krsc(Context& ctx, int64_t k, int64_t c, int64_t rs, const float* w, float* out);
+
+}  // namespace thaw::cuda
