@@ -6,7 +6,8 @@
 // three steps every value of the state (parameters and running statistics), every optimizer state
 // tensor and num_batches_tracked, are compared element by element (tolerance.h: training_steps,
 // optimizer_state, training_loss); frozen tensors must keep their bits. Then the same GPU run
-// twice must give the same bits, also where the second stages each next batch during the step before.
+// twice must give the same bits, also where the second stages each next batch during the step before;
+// and a channels-last front must train like the NCHW one.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -245,6 +246,35 @@ TEST_F(CudaTrainStepTest, AdamWTwoShardsTwiceGiveTheSameBits) { check_twice(adam
 // The next batch copied on a stream of its own during the step before gives the bits of a batch
 // copied at its own step.
 TEST_F(CudaTrainStepTest, StagedBatchesGiveTheSameBits) { check_twice(adamw(), 2, "adamw V=2 staged", true); }
+
+// The frozen front channels-last (TrainConfig::gpu_channels_last) trains like the NCHW front, both
+// folded: every loss within training_loss, every trainable value within training_steps of its
+// update; and the same run twice gives the same bits.
+TEST_F(CudaTrainStepTest, AChannelsLastFrontTrainsLikeTheNchwFront) {
+  const Model m;
+  TrainConfig cfg = config(2, adamw());
+  const RunResult nchw = train_steps<CudaTrainStep>(m, cfg);
+  cfg.gpu_channels_last = true;
+  const RunResult nhwc = train_steps<CudaTrainStep>(m, cfg), again = train_steps<CudaTrainStep>(m, cfg);
+  for (size_t s = 0; s < nchw.losses.size(); ++s) {
+    EXPECT_TRUE(all_close("channels-last loss of step " + std::to_string(s), {static_cast<float>(nhwc.losses[s])},
+                          {static_cast<float>(nchw.losses[s])}, training_loss()));
+  }
+  size_t checked = 0;
+  for (size_t tn = 0; tn < m.g.tensors.size(); ++tn) {
+    const TensorSpec& spec = m.g.tensors[tn];
+    if (spec.role == TensorRole::NumBatchesTracked) continue;
+    const std::vector<float> want = values(nchw.state.values[tn]), got = values(nhwc.state.values[tn]);
+    EXPECT_TRUE(same_bits("channels-last twice: " + spec.name, got, values(again.state.values[tn])));
+    if (!m.plan.trainable[spec.node]) continue;
+    ++checked;
+    EXPECT_TRUE(all_close("channels-last " + spec.name, got, want,
+                          training_steps(max_abs_diff(want, values(m.init.values[tn])), max_abs(want))));
+  }
+  EXPECT_GT(checked, 0u);
+  std::printf("[train-step] channels-last front: losses %.6g %.6g %.6g, nchw %.6g %.6g %.6g\n", nhwc.losses[0],
+              nhwc.losses[1], nhwc.losses[2], nchw.losses[0], nchw.losses[1], nchw.losses[2]);
+}
 
 TEST_F(CudaTrainStepTest, ABatchMarkedStagedThatWasNotIsRefused) {
   const Model m;
