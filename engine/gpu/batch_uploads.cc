@@ -4,7 +4,6 @@
 
 #include <cstring>
 #include <exception>
-#include <utility>
 
 #include "core/error.h"
 #include "kernels/cuda/check.h"
@@ -22,7 +21,7 @@ int64_t floats_per_row(const Tensor<float>& x) {
 }  // namespace
 
 BatchUploads::~BatchUploads() {
-  for (Side& side : sides_) {
+  for (Side& side : side_) {
     try {
       side.copied.wait();
       side.read.wait();
@@ -45,8 +44,7 @@ void BatchUploads::fit(Side& side, int64_t floats, bool pinned) {
 }
 
 void BatchUploads::stage(const Tensor<float>& x, std::span<const int64_t> starts, int64_t shard_rows) {
-  const int k = 1 - current_;
-  Side& side = sides_[k];
+  Side& side = side_[sides_.stage()];
   const int64_t per_row = floats_per_row(x);
   side.layout = staging_layout(starts, shard_rows, per_row);
   fit(side, side.layout.floats, true);
@@ -62,26 +60,21 @@ void BatchUploads::stage(const Tensor<float>& x, std::span<const int64_t> starts
                                   static_cast<size_t>(side.layout.floats) * sizeof(float), cudaMemcpyHostToDevice,
                                   copies_.get()));
   side.copied.record(copies_.get());
-  staged_ = k;
 }
 
 const float* BatchUploads::take(const Tensor<float>& x, std::span<const int64_t> starts, int64_t shard_rows,
                                 bool staged) {
   const int64_t per_row = floats_per_row(x);
   const StagingLayout layout = staging_layout(starts, shard_rows, per_row);
+  Side& side = side_[sides_.take(staged)];
+  layout_ = layout;
   if (staged) {
-    THAW_CHECK(staged_ >= 0, "a batch marked as staged was never staged");
-    Side& side = sides_[staged_];
     THAW_CHECK(side.layout.offsets == layout.offsets && side.layout.floats == layout.floats,
                "the staged batch's shards differ from its step's");
-    current_ = std::exchange(staged_, -1);
     side.copied.order_before(ctx_.stream());
-    layout_ = layout;
     return side.device.data();
   }
-  // Not the side a staged copy may still be writing.
-  const int k = staged_ >= 0 ? 1 - staged_ : current_;
-  Side& side = sides_[k];
+  // Not the side a staged copy may still be writing (UploadSides::take).
   fit(side, layout.floats, false);
   side.copied.order_before(ctx_.stream());
   const size_t shard_bytes = static_cast<size_t>(shard_rows * per_row) * sizeof(float);
@@ -89,12 +82,10 @@ const float* BatchUploads::take(const Tensor<float>& x, std::span<const int64_t>
     THAW_CUDA_CHECK(cudaMemcpyAsync(side.device.data() + layout.offsets[j], x.data() + starts[j] * per_row, shard_bytes,
                                     cudaMemcpyHostToDevice, ctx_.stream()));
   }
-  current_ = k;
-  layout_ = layout;
   return side.device.data();
 }
 
-void BatchUploads::release() { sides_[current_].read.record(ctx_.stream()); }
+void BatchUploads::release() { side_[sides_.current()].read.record(ctx_.stream()); }
 
 }  // namespace thaw
 

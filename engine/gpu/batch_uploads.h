@@ -17,6 +17,7 @@
 
 #include "core/tensor.h"
 #include "engine/gpu/staging_layout.h"
+#include "engine/gpu/upload_sides.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/event.h"
@@ -42,7 +43,7 @@ class BatchUploads {
   // Every read of take()'s buffer is queued on the compute stream.
   void release();
   // A staged batch whose step will not read it (its samples come from the feature cache).
-  void discard_staged() { staged_ = -1; }
+  void discard_staged() { sides_.discard(); }
   const StagingLayout& layout() const { return layout_; }
 
  private:
@@ -57,9 +58,8 @@ class BatchUploads {
 
   cuda::Context& ctx_;
   cuda::Stream copies_;
-  Side sides_[2];
-  int current_ = 0;  // the side the running (or last) step reads
-  int staged_ = -1;  // the side holding a staged batch not yet taken; -1: none
+  Side side_[2];
+  UploadSides sides_;
   StagingLayout layout_;
 };
 
