@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "engine/data/parallel_copy.h"
 
 namespace thaw {
 
@@ -175,7 +176,7 @@ const LoadedBatch& BatchLoader::next_into(Tensor<float>& x, std::vector<int32_t>
     fail_user(data_.describe(), ": every image of batch ", b.number, " was skipped as unreadable (see the list above)");
   }
   x.reshape_uninit(b.shape);
-  std::copy(b.x, b.x + x.numel(), x.data());
+  parallel_copy(x.data(), b.x, static_cast<size_t>(x.numel()) * sizeof(float));
   labels = b.labels;
   return b;
 }

@@ -6,6 +6,7 @@
 #include <exception>
 
 #include "core/error.h"
+#include "engine/data/parallel_copy.h"
 #include "kernels/cuda/check.h"
 
 namespace thaw {
@@ -51,7 +52,7 @@ void BatchUploads::stage(const Tensor<float>& x, std::span<const int64_t> starts
   side.copied.wait();  // the copy out of the pinned buffer is done (it normally is, a step ago)
   const size_t shard_bytes = static_cast<size_t>(shard_rows * per_row) * sizeof(float);
   for (size_t j = 0; j < starts.size(); ++j) {
-    std::memcpy(side.host.data() + side.layout.offsets[j], x.data() + starts[j] * per_row, shard_bytes);
+    parallel_copy(side.host.data() + side.layout.offsets[j], x.data() + starts[j] * per_row, shard_bytes);
   }
   // The step before the running one read this side's device buffer; its read is queued before.
   side.read.order_before(copies_.get());
