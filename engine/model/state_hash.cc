@@ -2,6 +2,7 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdio>
@@ -49,6 +50,30 @@ double grad_norm(std::span<const ParamRef<float>> params) {
     }
   }
   return std::sqrt(sum);
+}
+
+StepDigest step_digest(uint64_t previous, std::span<const ParamRef<float>> params) {
+  // Runs of 64 values: over 16.4 M values and gradients (frozen through mixed_6h) 44.5 ms against
+  // 53.3 ms for the two passes on this project's machine; runs of 1024 gave 48.7 ms.
+  constexpr int64_t kRun = 64;
+  XXH3_state_t* st = XXH3_createState();
+  if (st == nullptr) fail_internal("xxhash: cannot allocate a hash state");
+  XXH3_64bits_reset(st);
+  XXH3_64bits_update(st, &previous, sizeof previous);
+  double sum = 0;
+  for (const ParamRef<float>& p : params) {
+    for (int64_t at = 0; at < p.size; at += kRun) {
+      const int64_t n = std::min(kRun, p.size - at);
+      XXH3_64bits_update(st, p.value + at, static_cast<size_t>(n) * sizeof(float));
+      for (int64_t i = at; i < at + n; ++i) {
+        const double g = p.grad[i];
+        sum += g * g;
+      }
+    }
+  }
+  StepDigest d{XXH3_64bits_digest(st), std::sqrt(sum)};
+  XXH3_freeState(st);
+  return d;
 }
 
 std::string state_sha256(const Graph& g, const ModelState<float>& state) {

@@ -28,6 +28,16 @@ uint64_t param_checksum(uint64_t previous, std::span<const ParamRef<float>> para
 // independent of the thread count.
 double grad_norm(std::span<const ParamRef<float>> params);
 
+// Both of a run record's step values at once, the same bits as param_checksum and grad_norm: one
+// pass hashing the values and summing the gradients' squares in interleaved runs, so that the
+// sum's chain of dependent additions overlaps the hashing (the GPU path makes it on the host for
+// every step, over the whole trainable span).
+struct StepDigest {
+  uint64_t checksum = 0;
+  double grad_norm = 0;
+};
+StepDigest step_digest(uint64_t previous, std::span<const ParamRef<float>> params);
+
 // SHA-256 of every state_dict entry in graph order: float tensors as 4-byte little-endian floats,
 // num_batches_tracked as an 8-byte little-endian signed integer. Names and shapes are implied by
 // the graph and not hashed.

@@ -14,8 +14,9 @@
 namespace thaw {
 
 nlohmann::ordered_json StepLineMaker::next(const StepInfo& info) {
-  const double norm = grad_norm(info.params);
-  previous_checksum_ = param_checksum(previous_checksum_, info.params);
+  const StepDigest d = step_digest(previous_checksum_, info.params);
+  const double norm = d.grad_norm;
+  previous_checksum_ = d.checksum;
   nlohmann::ordered_json j;
   j["step"] = info.step;
   j["epoch"] = info.epoch;

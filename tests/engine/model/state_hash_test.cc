@@ -65,6 +65,31 @@ TEST(RecordHash, GradNormSumsSquaresInDouble) {
   EXPECT_EQ(grad_norm(p2), static_cast<double>(1e20f));
 }
 
+// The record's one-pass digest gives param_checksum's and grad_norm's bits, over tensors shorter
+// and longer than its runs of 64 and not multiples of them.
+TEST(RecordHash, StepDigestGivesTheChecksumAndNormBits) {
+  const std::vector<int64_t> sizes = {1, 63, 64, 65, 1025, 70001};
+  std::vector<std::vector<float>> values, grads;
+  std::vector<ParamRef<float>> params;
+  uint32_t x = 12345;
+  auto next = [&] {
+    x = x * 1664525u + 1013904223u;
+    return static_cast<float>(static_cast<int32_t>(x)) * 1e-9f;
+  };
+  for (int64_t n : sizes) {
+    values.emplace_back(static_cast<size_t>(n));
+    grads.emplace_back(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) values.back()[static_cast<size_t>(i)] = next(), grads.back()[static_cast<size_t>(i)] = next();
+  }
+  for (size_t k = 0; k < sizes.size(); ++k) {
+    params.push_back({"p" + std::to_string(k), values[k].data(), grads[k].data(), sizes[k], true});
+  }
+  const StepDigest d = step_digest(0x1234, params);
+  EXPECT_EQ(d.checksum, param_checksum(0x1234, params));
+  EXPECT_EQ(double_bits_hex(d.grad_norm), double_bits_hex(grad_norm(params)));
+  EXPECT_GT(d.grad_norm, 0.0);
+}
+
 TEST(RecordHash, StateHashCoversEveryTensorAndCounter) {
   const Graph g = build_inception_v4(75, 3, 0.0);
   ModelState<float> s = ModelState<float>::zeros(g);
