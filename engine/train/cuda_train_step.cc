@@ -5,6 +5,7 @@
 #include <cmath>
 #include <map>
 #include <string>
+#include <utility>
 
 #include "core/error.h"
 #include "engine/infer/feature_cache.h"
@@ -96,6 +97,7 @@ CudaTrainStep::CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>
 CudaTrainStep::~CudaTrainStep() {
   try {
     if (ctx_) ctx_->synchronize("CudaTrainStep teardown");
+    if (download_pending_) downloaded_.wait();
   } catch (const std::exception&) {  // a destructor must not throw; the error was raised before
   }
 }
@@ -191,6 +193,9 @@ void CudaTrainStep::shard(size_t j, int64_t start, int64_t rows, int64_t step) {
   }
   // Dropout masks are keyed by the global batch position, as on the CPU.
   shard_forward(j, start, rows, StepKey{cfg_.seed, step, global * layout_.shard_size()});
+  // The last step's values and gradients may still be on their way to the host: nothing writes
+  // them before that download is done.
+  if (std::exchange(guard_backward_, false)) downloaded_.order_before(ctx_->stream());
   // The loss stays on the device until every shard has run: one wait per step, not per shard.
   timed_other("loss", [&] {
     exec_->loss_async(labels_.data() + start, cfg_.label_smoothing,
@@ -318,14 +323,26 @@ LogitsForward* CudaTrainStep::inference(const ModelState<float>& state) {
   return inference_.get();
 }
 
-void CudaTrainStep::sync_params() {
+void CudaTrainStep::begin_sync_params() {
   const auto span = static_cast<size_t>(exec_->trainable_span());
   if (span == 0) return;
+  // A download still unread is overwritten: the host never waited for it.
+  if (download_pending_) downloaded_.wait();
+  updated_.record(ctx_->stream());
+  updated_.order_before(downloads_.get());
   THAW_CUDA_CHECK(cudaMemcpyAsync(host_span_.data(), exec_->trainable_values(), span * sizeof(float),
-                                  cudaMemcpyDeviceToHost, ctx_->stream()));
+                                  cudaMemcpyDeviceToHost, downloads_.get()));
   THAW_CUDA_CHECK(cudaMemcpyAsync(host_span_.data() + span, exec_->trainable_grads(), span * sizeof(float),
-                                  cudaMemcpyDeviceToHost, ctx_->stream()));
-  ctx_->synchronize("parameter download");
+                                  cudaMemcpyDeviceToHost, downloads_.get()));
+  downloaded_.record(downloads_.get());
+  download_pending_ = guard_backward_ = true;
+}
+
+void CudaTrainStep::sync_params() {
+  if (exec_->trainable_span() == 0) return;
+  if (!download_pending_) begin_sync_params();
+  downloaded_.wait();
+  download_pending_ = false;
 }
 
 void CudaTrainStep::sync_state() {

@@ -52,6 +52,7 @@
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/event.h"
 #include "kernels/cuda/pinned_host.h"
+#include "kernels/cuda/stream.h"
 #include "engine/parallel/grad_buckets.h"
 
 namespace thaw {
@@ -75,6 +76,10 @@ class CudaTrainStep final : public StepRunner {
   // Into the pinned download of sync_params() (or sync_state()).
   std::span<const ParamRef<float>> params() const override { return observed_; }
   void sync_params() override;
+  // Queues the download of the trainable values and gradients on a stream of its own, after this
+  // step's update; the next run()'s backward waits for it before it writes a gradient, so the
+  // download runs beside the next forward pass instead of before it.
+  void begin_sync_params() override;
   void sync_state() override;
   const ShardLayout& layout() const override { return layout_; }
   std::string cache_report() const override { return cache_ ? cache_->report() : std::string(); }
@@ -136,6 +141,12 @@ class CudaTrainStep final : public StepRunner {
   // Downloads of the trainable span: values, then gradients; observed_ points into it.
   cuda::PinnedArray<float> host_span_;
   std::vector<ParamRef<float>> observed_;
+  // begin_sync_params' copies (declared after host_span_: the stream is gone, and its copies done,
+  // before the memory they write).
+  cuda::Stream downloads_;
+  cuda::Event updated_{false}, downloaded_{false};
+  bool download_pending_ = false;  // the host has not waited for the last begun download
+  bool guard_backward_ = false;    // the next backward waits for it
   std::unique_ptr<BatchUploads> uploads_;
   const float* pixels_ = nullptr;  // this run()'s batch on the device (uploads_)
   cuda::DeviceBuffer<float> class_weights_;

@@ -49,6 +49,10 @@ class StepRunner {
   virtual std::span<const ParamRef<float>> params() const = 0;
   // The trainable tensors' values after the last update and its gradients, into params().
   virtual void sync_params() {}
+  // Starts bringing them, right after the step: the next sync_params() completes it with the
+  // values and gradients of that step, even where the step has run again since (a GPU step
+  // downloads them behind its next forward pass). Here: sync_params().
+  virtual void begin_sync_params() { sync_params(); }
   // Every value of the ModelState (parameters, running statistics, num_batches_tracked), the last
   // gradients and the optimizer's state, into the host copies.
   virtual void sync_state() {}

@@ -303,14 +303,19 @@ class TrainLoop {
   // device works); a stop it asks for then comes one step later. It is made at the latest before
   // anything reads the host state (a checkpoint's lines are never behind it) and at each epoch's end.
   void observe(int64_t epoch, double lr, double loss, const std::vector<int64_t>& batch) {
-    step_->sync_params();
-    StepInfo info{step_index_, epoch, lr, loss, batch, step_->params()};
+    StepInfo info{step_index_, epoch, lr, loss, batch, {}};
     if (!step_->overlaps_host()) {
+      step_->sync_params();
+      info.params = step_->params();
       stop_ = !observer_->on_step(info);
       return;
     }
-    // The indices are copied: the loader reuses its vector for the next batch.
+    // The download starts now and is waited for when the call is made, behind the next step's
+    // passes. The indices are copied: the loader reuses its vector for the next batch.
+    step_->begin_sync_params();
     pending_ = [this, info, indices = batch]() mutable {
+      step_->sync_params();
+      info.params = step_->params();
       info.indices = indices;
       if (!observer_->on_step(info)) stop_ = true;
     };

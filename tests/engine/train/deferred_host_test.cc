@@ -13,6 +13,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -81,7 +82,16 @@ class DeferredHostStep final : public StepRunner {
   Optimizer<float>& optimizer() override { return *host_opt_; }
   std::span<const ParamRef<float>> params() const override { return observed_; }
   const ShardLayout& layout() const override { return step_.layout(); }
+  // As the GPU step: the snapshot is taken when the download starts, right after the step; the
+  // loop completes it (sync_params) only after the next step has run.
+  void begin_sync_params() override {
+    take_snapshot();
+    snapshot_pending_ = true;
+  }
   void sync_params() override {
+    if (!std::exchange(snapshot_pending_, false)) take_snapshot();
+  }
+  void take_snapshot() {
     ++calls_.params;
     const std::span<const ParamRef<float>> live = step_.params();
     for (size_t i = 0; i < live.size(); ++i) {
@@ -121,6 +131,7 @@ class DeferredHostStep final : public StepRunner {
   std::vector<ParamRef<float>> observed_;
   std::string staged_;
   bool uploaded_ = false;
+  bool snapshot_pending_ = false;
 };
 
 // One sample's image cannot be read: the loader fails the batch that holds it.
