@@ -2,7 +2,6 @@
 
 #if THAW_HAVE_CUDA
 
-#include <cstring>
 #include <exception>
 
 #include "core/error.h"

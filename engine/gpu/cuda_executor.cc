@@ -174,11 +174,11 @@ const float* CudaExecutor::forward(const float* x, int64_t batch, Phase phase, c
   forward_train_ = phase == Phase::Train;
   if (bf16_) refresh_working_copies();
   const Shape& image = g_.nodes[0].out;
-  if (cl_end_ >= 0) {
+  if (cl_end_ >= 0) {  // out_as(0) is the channels-last image then
     if (bf16_) {
-      cuda::nchw_to_nhwc(ctx_, batch, image[0], image[1] * image[2], x, reinterpret_cast<cuda::bf16*>(input_cl_.data()));
+      cuda::nchw_to_nhwc(ctx_, batch, image[0], image[1] * image[2], x, out_as<cuda::bf16>(0));
     } else {
-      cuda::nchw_to_nhwc(ctx_, batch, image[0], image[1] * image[2], x, reinterpret_cast<float*>(input_cl_.data()));
+      cuda::nchw_to_nhwc(ctx_, batch, image[0], image[1] * image[2], x, out_as<float>(0));
     }
   } else if (bf16_) {
     cuda::to_bf16(ctx_, batch * shape_numel(image), x, input16_.data());

@@ -29,6 +29,7 @@
 #include "engine/model/model_state.h"
 #include "engine/model/step_profile.h"
 #include "graph/graph.h"
+#include "kernels/cuda/concat.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/event_timeline.h"
@@ -162,6 +163,9 @@ class CudaExecutor {
   // concatenation), and the transpose of the front's last output into NCHW once it is written.
   template <typename S>
   void forward_front(int i);
+  // Concatenation i's inputs for its forward: null for an input already in its slice (slots_).
+  template <typename S>
+  std::vector<cuda::ChannelSlice<const S>> concat_parts(int i);
   // Where a front node's op writes: the ChannelsLast buffer for the front's last node.
   template <typename S>
   S* front_out(int node);

@@ -93,16 +93,7 @@ void CudaExecutor::forward_node(int i, Phase phase, const StepKey& key) {
       cuda::maxpool_forward<S>(ctx_, pool_geom(n, in, batch_), x, y, arena_at<int32_t>(StepBufferKind::Argmax, i));
       break;
     case OpKind::AvgPool: cuda::avgpool_forward<S>(ctx_, pool_geom(n, in, batch_), x, y); break;
-    case OpKind::Concat: {
-      // An input written into its slice by its own group (slots_) is not copied.
-      std::vector<cuda::ChannelSlice<const S>> parts;
-      for (int src : n.inputs) {
-        const bool placed = slots_[static_cast<size_t>(src)].concat == i;
-        parts.push_back({placed ? nullptr : out_as<S>(src), g_.nodes[src].out[0]});
-      }
-      cuda::concat_forward<S>(ctx_, batch_, n.out[1] * n.out[2], parts, y);
-      break;
-    }
+    case OpKind::Concat: cuda::concat_forward<S>(ctx_, batch_, n.out[1] * n.out[2], concat_parts<S>(i), y); break;
     case OpKind::GlobalAvgPool: cuda::global_avgpool_forward<S>(ctx_, batch_, in[0], in[1] * in[2], x, y); break;
     case OpKind::Dropout: {
       if (!train || n.dropout == 0.0) {
@@ -130,6 +121,16 @@ void CudaExecutor::forward_node(int i, Phase phase, const StepKey& key) {
 }
 
 template <typename S>
+std::vector<cuda::ChannelSlice<const S>> CudaExecutor::concat_parts(int i) {
+  std::vector<cuda::ChannelSlice<const S>> parts;
+  for (int src : g_.nodes[static_cast<size_t>(i)].inputs) {
+    const bool placed = slots_[static_cast<size_t>(src)].concat == i;
+    parts.push_back({placed ? nullptr : out_as<S>(src), g_.nodes[static_cast<size_t>(src)].out[0]});
+  }
+  return parts;
+}
+
+template <typename S>
 S* CudaExecutor::front_out(int node) {
   return node == cl_end_ ? arena_at<S>(StepBufferKind::ChannelsLast, node) : out_as<S>(node);
 }
@@ -144,12 +145,8 @@ void CudaExecutor::forward_folded(int i) {
   const ConcatSlot& slot = slots_[static_cast<size_t>(i + 2)];
   const int64_t hw = n.out[1] * n.out[2];
   const int64_t wide = slot.concat >= 0 ? g_.nodes[static_cast<size_t>(slot.concat)].out[0] : 0;
-  S* y = nullptr;
-  if (slot.concat >= 0) {
-    y = (nhwc ? front_out<S>(slot.concat) : out_as<S>(slot.concat)) + slot.channel * (nhwc ? 1 : hw);
-  } else {
-    y = nhwc ? front_out<S>(i + 2) : out_as<S>(i + 2);
-  }
+  // (front_out is out_as past the channels-last front.)
+  S* y = slot.concat >= 0 ? front_out<S>(slot.concat) + slot.channel * (nhwc ? 1 : hw) : front_out<S>(i + 2);
   const S* w = nullptr;
   if constexpr (std::is_same_v<S, cuda::bf16>) {
     w = fold_w16_.data() + fold_w_at_[i];
@@ -178,15 +175,9 @@ void CudaExecutor::forward_front(int i) {
       break;
     case OpKind::MaxPool: cuda::maxpool_forward_nhwc<S>(ctx_, pool_geom(n, in, batch_), out_as<S>(n.inputs[0]), front_out<S>(i)); break;
     case OpKind::AvgPool: cuda::avgpool_forward_nhwc<S>(ctx_, pool_geom(n, in, batch_), out_as<S>(n.inputs[0]), front_out<S>(i)); break;
-    case OpKind::Concat: {
-      std::vector<cuda::ChannelSlice<const S>> parts;
-      for (int src : n.inputs) {
-        const bool placed = slots_[static_cast<size_t>(src)].concat == i;
-        parts.push_back({placed ? nullptr : out_as<S>(src), g_.nodes[src].out[0]});
-      }
-      cuda::concat_forward_nhwc<S>(ctx_, batch_ * n.out[1] * n.out[2], parts, front_out<S>(i));
+    case OpKind::Concat:
+      cuda::concat_forward_nhwc<S>(ctx_, batch_ * n.out[1] * n.out[2], concat_parts<S>(i), front_out<S>(i));
       break;
-    }
     default: fail_internal(n.name, ": no channels-last forward for this op");
   }
   if (written != cl_end_) return;

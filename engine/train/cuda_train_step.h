@@ -24,7 +24,8 @@
 //
 // run() leaves the host copies alone. sync_params() brings the trainable tensors' values and
 // gradients to the host (two copies of the trainable span into pinned memory, which params() points
-// into: the run record hashes them after every step); sync_state() brings everything (every value of
+// into: the run record hashes them after every step; begin_sync_params() starts them on a stream of
+// their own, behind the next forward pass); sync_state() brings everything (every value of
 // the ModelState, the gradients into the host optimizer's view, the optimizer's state) for a
 // checkpoint, evaluation or the end of training. The loop's next batch (stage()) moves to the device
 // while this step works (engine/gpu/batch_uploads.h). With TrainConfig::cache_train and a boundary to

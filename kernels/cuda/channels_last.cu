@@ -34,7 +34,7 @@ __global__ void nhwc_to_nchw_kernel(int64_t n, int64_t c, int64_t hw, const S* x
 template <typename S>
 __global__ void bias_relu_nhwc_kernel(int64_t pixels, int64_t c, int64_t stride, const float* b, S* y) {
   THAW_GRID_LOOP(i, pixels * c) {
-    const int64_t ch = i % c, at = i / c * stride + ch;
+    const int64_t ch = i % c, at = stride == c ? i : i / c * stride + ch;
     const float v = __fadd_rn(ld(y[at]), b[ch]);
     y[at] = st<S>(v > 0.0f ? v : 0.0f);
   }

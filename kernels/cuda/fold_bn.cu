@@ -28,7 +28,7 @@ template <typename S>
 __global__ void bias_relu_kernel(int64_t total, int64_t c, int64_t hw, int64_t sample_stride, const float* b, S* y) {
   const int64_t per_sample = c * hw;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < total; i += int64_t{gridDim.x} * blockDim.x) {
-    const int64_t at = i / per_sample * sample_stride + i % per_sample;
+    const int64_t at = sample_stride == per_sample ? i : i / per_sample * sample_stride + i % per_sample;
     const float v = __fadd_rn(ld(y[at]), b[(i / hw) % c]);
     y[at] = st<S>(v > 0.0f ? v : 0.0f);
   }
