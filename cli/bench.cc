@@ -43,6 +43,7 @@ struct BenchArgs {
   bool json = false;
   bool profile = false;
   bool channels_last = false;
+  bool fuse_epilogue = false;
 };
 
 // Peak resident memory of this process, from the kernel's high-water mark.
@@ -76,7 +77,7 @@ void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
   StepProfile profile(g);
   const CudaBenchResult r =
       cuda_bench(g, plan, a.batch_size, a.steps, a.warmup, parse_numerics(a.precision), a.profile ? &profile : nullptr,
-                 a.channels_last);
+                 CudaBenchLayout{a.channels_last, a.fuse_epilogue});
   const double ips = static_cast<double>(a.batch_size) / (r.step_ms / 1000.0);
   const double flops = model_flops_per_image(g, plan);
   nlohmann::json j = {{"device", "cuda"},
@@ -86,6 +87,10 @@ void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
                       {"precision", a.precision},
                       {"layout", r.channels_last_end.empty() ? "nchw" : "nhwc front"},
                       {"channels_last_end", r.channels_last_end},
+                      {"epilogue", a.fuse_epilogue ? "fused where an engine takes it" : "kernel"},
+                      {"folded_groups", r.folded_groups},
+                      {"fused_groups", r.fused_groups},
+                      {"unfused_problems", r.unfused},
                       {"batch_size", a.batch_size},
                       {"input_size", a.input_size},
                       {"classes", a.classes},
@@ -124,6 +129,10 @@ void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
               a.freeze_through.c_str(), ips, r.step_ms, ips * flops / 1e12,
               static_cast<double>(r.allocated_bytes) / kGiB, static_cast<double>(r.arena_bytes) / kGiB, r.first_loss,
               r.last_loss);
+  if (a.fuse_epilogue) {
+    std::printf("fused epilogue: %d of %d folded groups ran as one cuDNN graph\n", r.fused_groups, r.folded_groups);
+    for (const std::string& line : r.unfused) std::printf("  apart: %s\n", line.c_str());
+  }
 }
 
 void run_bench_cpu(const BenchArgs& a, const Graph& g, const Plan& plan);
@@ -132,6 +141,7 @@ void run_bench(const BenchArgs& a) {
   if (a.device != "cpu" && a.device != "cuda") fail_user("--device: expected cpu or cuda, got '", a.device, "'");
   check_precision(a.precision, a.emulate_bf16, a.device);
   if (a.channels_last && a.device != "cuda") fail_user("--channels-last: only with --device cuda");
+  if (a.fuse_epilogue && a.device != "cuda") fail_user("--fuse-epilogue: only with --device cuda");
   if (a.batch_size < 1) fail_user("--batch-size: expected at least 1, got ", a.batch_size);
   if (a.steps < 1) fail_user("--steps: expected at least 1, got ", a.steps);
   if (a.warmup < 0) fail_user("--warmup: expected 0 or more, got ", a.warmup);
@@ -229,6 +239,9 @@ void add_bench(CLI::App& app) {
   sub->add_flag("--channels-last", a->channels_last,
                 "With --device cuda: the frozen front (folded groups, pools, concatenations) stored NHWC for "
                 "cuDNN's tensor-core engines; not yet measured on a GPU");
+  sub->add_flag("--fuse-epilogue", a->fuse_epilogue,
+                "With --device cuda: each frozen folded convolution, its bias and ReLU as one cuDNN graph where "
+                "an engine takes it; not yet measured on a GPU");
   sub->add_flag("--json", a->json, "Print one JSON line");
   sub->add_flag("--profile", a->profile,
                 "Time every op of the timed steps: per op kind (conv fwd/dgrad/wgrad, batch norm, pools, concat, "

@@ -216,6 +216,7 @@ const float* CudaExecutor::forward_from(int node, int64_t batch, Phase phase, co
 const float* CudaExecutor::forward_nodes(int first, Phase phase, const StepKey& key) {
   const int64_t batch = batch_;
   if (!folds_ready_) prepare_folds();
+  fused_groups_ = 0;
   for (auto i = static_cast<size_t>(first); i < g_.nodes.size(); ++i) {
     const int node = static_cast<int>(i);
     // Done by its group's convolution, or by its batch norm (queued already).

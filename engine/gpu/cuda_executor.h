@@ -128,6 +128,12 @@ class CudaExecutor {
   // after set_fold_frozen and before the first forward. The last node it covers, or -1.
   void set_channels_last(bool on);
   int channels_last_end() const { return cl_end_; }
+  // Each folded group's convolution, bias and ReLU as one cuDNN graph where an engine passes the
+  // policy for it (kernels/cuda/conv2d.h conv2d_forward_bias_relu; its own bias + ReLU kernel where
+  // none does): off by default until a GPU has measured it. fused_groups() counts the groups that
+  // ran fused in the last forward.
+  void set_fused_epilogue(bool on) { fused_epilogue_ = on; }
+  int fused_groups() const { return fused_groups_; }
 
   // Non-null: every op is bracketed by CUDA events (kernels/cuda/event_timeline.h) and, at
   // flush_profile() (which waits for the stream), its time goes into `profile`. profile_mark and
@@ -221,6 +227,8 @@ class CudaExecutor {
   std::vector<char> bn_relu_;  // per node: a trainable batch norm fused with its ReLU (fusable_bn_relu)
   std::vector<ConcatSlot> slots_;  // per node: a folded group's ReLU written into its concatenation
   bool channels_last_ = false;
+  bool fused_epilogue_ = false;
+  int fused_groups_ = 0;
   int cl_end_ = -1;                             // the channels-last front's last node; -1: none
   cuda::DeviceBuffer<unsigned char> input_cl_;  // the image in NHWC, as S, for the front
   std::vector<int64_t> fold_w_at_, fold_b_at_;  // per node, in floats into fold_w_ / fold_b_; -1 elsewhere

@@ -154,7 +154,12 @@ void CudaExecutor::forward_folded(int i) {
     w = fold_w_.data() + fold_w_at_[i];
   }
   const float* b = fold_b_.data() + fold_b_at_[i];
-  cuda::conv2d_forward<S>(ctx_, cg, out_as<S>(n.inputs[0]), w, y, cuda::ConvLayout{nhwc, wide});
+  const cuda::ConvLayout layout{nhwc, wide};
+  if (fused_epilogue_ && cuda::conv2d_forward_bias_relu<S>(ctx_, cg, out_as<S>(n.inputs[0]), w, b, y, layout)) {
+    ++fused_groups_;
+    return;
+  }
+  cuda::conv2d_forward<S>(ctx_, cg, out_as<S>(n.inputs[0]), w, y, layout);
   if (nhwc) {
     cuda::bias_relu_nhwc<S>(ctx_, batch_ * hw, n.out[0], b, y, wide);
   } else {

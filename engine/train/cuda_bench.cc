@@ -12,6 +12,7 @@
 #include "kernels/cuda/check.h"
 #include "kernels/cuda/event.h"
 #include "kernels/cuda/context.h"
+#include "kernels/cuda/conv_plan.h"
 #include "kernels/cuda/versions.h"
 
 namespace thaw {
@@ -39,7 +40,7 @@ TrainConfig bench_config(int64_t batch, Numerics numerics) {
 }  // namespace
 
 CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int64_t steps, int64_t warmup,
-                           Numerics numerics, StepProfile* profile, bool channels_last) {
+                           Numerics numerics, StepProfile* profile, CudaBenchLayout layout) {
   require_cuda_device();
   CudaBenchResult r;
   r.steps = steps;
@@ -47,7 +48,8 @@ CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int6
   const int64_t used_before = device_used_bytes();
   ModelState<float> state = ModelState<float>::random(g, 0);
   TrainConfig cfg = bench_config(batch, numerics);
-  cfg.gpu_channels_last = channels_last;
+  cfg.gpu_channels_last = layout.channels_last;
+  cfg.gpu_fused_epilogue = layout.fused_epilogue;
   CudaTrainStep step(g, plan, state, cfg);
   const int cl_end = step.executor().channels_last_end();
   if (cl_end >= 0) r.channels_last_end = g.nodes[static_cast<size_t>(cl_end)].name;
@@ -90,6 +92,13 @@ CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int6
     step.executor().set_profile(nullptr);
   }
   ctx.synchronize("cuda bench");
+  r.folded_groups = step.executor().folded_convs();
+  r.fused_groups = step.executor().fused_groups();
+  for (const std::string& line : ctx.plans().describe_all()) {
+    if (line.find(" +bias-relu") != std::string::npos && line.find(cuda::kNoEngine) != std::string::npos) {
+      r.unfused.push_back(line);
+    }
+  }
   r.arena_bytes = step.executor().arena_bytes();
   r.state_bytes = step.executor().device_bytes() - r.arena_bytes + step.device_optimizer().device_bytes();
   r.device_used_bytes = device_used_bytes();
@@ -103,7 +112,7 @@ CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int6
 
 namespace thaw {
 
-CudaBenchResult cuda_bench(const Graph&, const Plan&, int64_t, int64_t, int64_t, Numerics, StepProfile*, bool) {
+CudaBenchResult cuda_bench(const Graph&, const Plan&, int64_t, int64_t, int64_t, Numerics, StepProfile*, CudaBenchLayout) {
   require_cuda_device();
   return {};
 }

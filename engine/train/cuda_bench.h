@@ -27,6 +27,15 @@ struct CudaBenchResult {
   int64_t device_used_bytes = 0;  // the whole device's used memory after the last step
   std::vector<double> step_ms_each;  // every step, warm-up included, CUDA events
   std::string channels_last_end;     // the channels-last front's last node; empty: none
+  int folded_groups = 0;             // frozen conv-bn-relu groups run as inference
+  int fused_groups = 0;              // of those, run as one cuDNN graph (CudaBenchLayout::fused_epilogue)
+  std::vector<std::string> unfused;  // the fused problems no engine took ("problem: no engine ...")
+};
+
+// How the frozen part is stored and run (TrainConfig::gpu_channels_last, gpu_fused_epilogue).
+struct CudaBenchLayout {
+  bool channels_last = false;
+  bool fused_epilogue = false;
 };
 
 // Training steps of CudaTrainStep, as `thaw train --device cuda` runs them (one shard, SGD with
@@ -37,9 +46,8 @@ struct CudaBenchResult {
 // a step (sync_params is the run record's need, not the step's). `warmup` untimed steps
 // first (they build the cuDNN plans and grow the workspaces). `profile` non-null: `steps` more steps
 // after the timed ones, each op timed by CUDA events into it (engine/model/step_profile.h).
-// `channels_last`: the frozen front stored NHWC (TrainConfig::gpu_channels_last).
 CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int64_t steps, int64_t warmup,
                            Numerics numerics = Numerics::Fp32, StepProfile* profile = nullptr,
-                           bool channels_last = false);
+                           CudaBenchLayout layout = {});
 
 }  // namespace thaw

@@ -68,6 +68,7 @@ CudaTrainStep::CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>
   exec_ = std::make_unique<CudaExecutor>(*ctx_, g, plan, state, cfg.bf16());
   exec_->set_fold_frozen(cfg.gpu_fold_frozen);
   exec_->set_channels_last(cfg.gpu_channels_last);
+  exec_->set_fused_epilogue(cfg.gpu_fused_epilogue);
   uploads_ = std::make_unique<BatchUploads>(*ctx_);
   opt_ = std::make_unique<CudaOptimizer>(*exec_, cfg.optimizer);
   const int64_t span = exec_->trainable_span();

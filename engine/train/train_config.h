@@ -73,6 +73,9 @@ struct TrainConfig {
   // The frozen front in channels-last storage (engine/gpu/op_fusions.h channels_last_end). Off until
   // a GPU has measured it; thaw bench --channels-last turns it on.
   bool gpu_channels_last = false;
+  // Each folded group's convolution, bias and ReLU as one cuDNN graph where an engine takes it
+  // (CudaExecutor::set_fused_epilogue). Off until a GPU has measured it; thaw bench --fuse-epilogue.
+  bool gpu_fused_epilogue = false;
   // A replay's pins: the recorded run's GPU library choices ("problem: identity" lines,
   // TrainSummary::gpu_plans), taken again wherever the library still offers them.
   std::vector<std::string> gpu_pins;

@@ -44,6 +44,16 @@ void conv2d_forward(Context& ctx, const ConvGeom& g, const S* x, const S* w, S* 
 }
 
 template <typename S>
+bool conv2d_forward_bias_relu(Context& ctx, const ConvGeom& g, const S* x, const S* w, const float* bias, S* y,
+                              ConvLayout layout) {
+  layout.bias_relu = true;
+  const ConvPlan* plan = try_conv_plan(ctx, ConvDirection::forward, g, math_for<S>(ctx), layout);
+  if (!plan) return false;
+  plan->execute(ctx, x, w, y, bias);
+  return true;
+}
+
+template <typename S>
 void conv2d_backward_data(Context& ctx, const ConvGeom& g, const S* dy, const S* w, S* dx, OutputMode mode) {
   const ConvPlan& plan = conv_plan(ctx, ConvDirection::backward_data, g, math_for<S>(ctx));
   run_into(ctx, plan, Role::x, dx, w, dy, dx, g.x_size(), mode);
@@ -57,6 +67,8 @@ void conv2d_backward_weight(Context& ctx, const ConvGeom& g, const S* x, const S
 
 #define THAW_CONV2D(S)                                                                                  \
   template void conv2d_forward<S>(Context&, const ConvGeom&, const S*, const S*, S*, ConvLayout);      \
+  template bool conv2d_forward_bias_relu<S>(Context&, const ConvGeom&, const S*, const S*, const float*, S*, \
+                                            ConvLayout);                                                   \
   template void conv2d_backward_data<S>(Context&, const ConvGeom&, const S*, const S*, S*, OutputMode); \
   template void conv2d_backward_weight<S>(Context&, const ConvGeom&, const S*, const S*, S*, OutputMode);
 THAW_FOR_STORAGE_TYPES(THAW_CONV2D)

@@ -18,6 +18,13 @@ class Context;
 // `layout` (conv_plan.h): channels-last operands, and y as a slice of a concatenation's output.
 template <typename S>
 void conv2d_forward(Context& ctx, const ConvGeom& g, const S* x, const S* w, S* y, ConvLayout layout = {});
+// y = max(conv(x, w) + bias, 0) as one cuDNN graph (conv_graph.h; CUDNN.md "Frozen layers"), the sum
+// and the ReLU in fp32 before y's one rounding; bias: fp32, one per output channel. Returns false,
+// having queued nothing, where no engine passes the policy for the fused problem: the caller runs
+// conv2d_forward and its own bias + ReLU instead. That answer is cached and recorded as a choice.
+template <typename S>
+bool conv2d_forward_bias_relu(Context& ctx, const ConvGeom& g, const S* x, const S* w, const float* bias, S* y,
+                              ConvLayout layout = {});
 // `mode` says whether dx / dw are overwritten or added to. The CPU twin always adds; a weight
 // gradient written once per shard uses overwrite (cuDNN's beta 0), which never reads the output.
 // Accumulation runs the plan into the Context's scratch area, then adds in a separate pass (in

@@ -11,10 +11,6 @@ namespace thaw::cuda {
 
 namespace {
 
-// Unique ids of the three operands in every graph; inputs and outputs never share one.
-constexpr int64_t kUidX = 1, kUidW = 2, kUidY = 3;
-// All our buffers are at least 256-byte aligned; 16 is what the engines ask for.
-constexpr int64_t kAlignment = 16;
 // A config sets each knob type at most once: the request size cuDNN's own frontend uses.
 constexpr int64_t kMaxKnobs = CUDNN_KNOB_TYPE_COUNTS;
 
@@ -27,91 +23,10 @@ std::vector<int> excluded_notes(ConvMath math) {
   return v;
 }
 
-// dims in logical order (N, C, H, W or K, C, R, S); stored NCHW, or with nhwc channels last. The
-// channel dimension is `width` wide in storage (a slice of a wider tensor) where width > dims[1].
-BackendDescriptor make_tensor(int64_t uid, const std::vector<int64_t>& dims, ConvMath math, bool nhwc = false,
-                              int64_t width = 0) {
-  const int64_t c = width > 0 ? width : dims[1], h = dims[2], w = dims[3];
-  const std::vector<int64_t> strides = nhwc ? std::vector<int64_t>{h * w * c, 1, w * c, c}
-                                            : std::vector<int64_t>{c * h * w, h * w, w, 1};
-  BackendDescriptor t(CUDNN_BACKEND_TENSOR_DESCRIPTOR);
-  // bf16 operands (the bf16 rule: fp32 products summed in fp32, the output rounded once).
-  const cudnnDataType_t type = math == ConvMath::bf16 ? CUDNN_DATA_BFLOAT16 : CUDNN_DATA_FLOAT;
-  t.set(CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &type, "CUDNN_ATTR_TENSOR_DATA_TYPE");
-  t.set_int64(CUDNN_ATTR_TENSOR_DIMENSIONS, dims, "CUDNN_ATTR_TENSOR_DIMENSIONS");
-  t.set_int64(CUDNN_ATTR_TENSOR_STRIDES, strides, "CUDNN_ATTR_TENSOR_STRIDES");
-  t.set_int64(CUDNN_ATTR_TENSOR_UNIQUE_ID, {uid}, "CUDNN_ATTR_TENSOR_UNIQUE_ID");
-  t.set_int64(CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, {kAlignment}, "CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT");
-  t.finalize("tensor descriptor");
-  return t;
-}
-
-BackendDescriptor make_conv(const ConvGeom& g) {
-  BackendDescriptor c(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR);
-  const cudnnDataType_t compute = CUDNN_DATA_FLOAT;
-  const cudnnConvolutionMode_t mode = CUDNN_CROSS_CORRELATION;  // PyTorch's convolution
-  c.set_int64(CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS, {2}, "CUDNN_ATTR_CONVOLUTION_SPATIAL_DIMS");
-  c.set(CUDNN_ATTR_CONVOLUTION_COMP_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &compute, "CUDNN_ATTR_CONVOLUTION_COMP_TYPE");
-  c.set(CUDNN_ATTR_CONVOLUTION_CONV_MODE, CUDNN_TYPE_CONVOLUTION_MODE, 1, &mode, "CUDNN_ATTR_CONVOLUTION_CONV_MODE");
-  c.set_int64(CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES, {g.sh, g.sw}, "CUDNN_ATTR_CONVOLUTION_FILTER_STRIDES");
-  c.set_int64(CUDNN_ATTR_CONVOLUTION_DILATIONS, {1, 1}, "CUDNN_ATTR_CONVOLUTION_DILATIONS");
-  c.set_int64(CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS, {g.ph, g.pw}, "CUDNN_ATTR_CONVOLUTION_PRE_PADDINGS");
-  c.set_int64(CUDNN_ATTR_CONVOLUTION_POST_PADDINGS, {g.ph, g.pw}, "CUDNN_ATTR_CONVOLUTION_POST_PADDINGS");
-  c.finalize("convolution descriptor");
-  return c;
-}
-
-BackendDescriptor make_operation(ConvDirection dir, const BackendDescriptor& x, const BackendDescriptor& w,
-                                 const BackendDescriptor& y, const BackendDescriptor& conv) {
-  const float alpha = 1.0f, beta = 0.0f;
-  switch (dir) {
-    case ConvDirection::forward: {
-      BackendDescriptor op(CUDNN_BACKEND_OPERATION_CONVOLUTION_FORWARD_DESCRIPTOR);
-      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_X, x, "FORWARD_X");
-      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_W, w, "FORWARD_W");
-      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y, y, "FORWARD_Y");
-      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC, conv, "FORWARD_CONV_DESC");
-      op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha, "FORWARD_ALPHA");
-      op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_BETA, CUDNN_TYPE_FLOAT, 1, &beta, "FORWARD_BETA");
-      op.finalize("convolution forward operation");
-      return op;
-    }
-    case ConvDirection::backward_data: {
-      BackendDescriptor op(CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_DATA_DESCRIPTOR);
-      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DX, x, "BWD_DATA_DX");
-      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_W, w, "BWD_DATA_W");
-      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_DY, y, "BWD_DATA_DY");
-      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_CONV_DESC, conv, "BWD_DATA_CONV_DESC");
-      op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha, "BWD_DATA_ALPHA");
-      op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_DATA_BETA, CUDNN_TYPE_FLOAT, 1, &beta, "BWD_DATA_BETA");
-      op.finalize("convolution backward-data operation");
-      return op;
-    }
-    case ConvDirection::backward_weight: {
-      BackendDescriptor op(CUDNN_BACKEND_OPERATION_CONVOLUTION_BACKWARD_FILTER_DESCRIPTOR);
-      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_X, x, "BWD_FILTER_X");
-      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DW, w, "BWD_FILTER_DW");
-      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_DY, y, "BWD_FILTER_DY");
-      op.set_desc(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_CONV_DESC, conv, "BWD_FILTER_CONV_DESC");
-      op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_ALPHA, CUDNN_TYPE_FLOAT, 1, &alpha, "BWD_FILTER_ALPHA");
-      op.set(CUDNN_ATTR_OPERATION_CONVOLUTION_BWD_FILTER_BETA, CUDNN_TYPE_FLOAT, 1, &beta, "BWD_FILTER_BETA");
-      op.finalize("convolution backward-filter operation");
-      return op;
-    }
-  }
-  fail_internal("unknown convolution direction ", static_cast<int>(dir));
-}
-
-// The handle attributes are deprecated since cuDNN 9.8 (where they became optional) but required
-// before it, so they are set for every 9.x the device may carry. A library that refuses them no
-// longer needs them: the refusal is noted in `log`, not fatal.
+// The plan's handle attribute: deprecated since cuDNN 9.8, required before it (as the graph's,
+// conv_graph.cc). A refusal is noted in `log`, not fatal.
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-void set_graph_handle(BackendDescriptor& graph, cudnnHandle_t handle, std::string& log) {
-  const cudnnStatus_t st =
-      cudnnBackendSetAttribute(graph.get(), CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
-  if (st != CUDNN_STATUS_SUCCESS) log += cat_str(" graph handle refused (", cudnnGetErrorString(st), ");");
-}
 void set_plan_handle(BackendDescriptor& plan, cudnnHandle_t handle, std::string& log) {
   const cudnnStatus_t st =
       cudnnBackendSetAttribute(plan.get(), CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
@@ -220,9 +135,10 @@ std::string EngineCandidate::describe() const {
 }
 
 std::string conv_problem_key(ConvDirection dir, const ConvGeom& g, ConvMath math, ConvLayout layout) {
-  const std::string key =
+  std::string key =
       cat_str("conv ", direction_name(dir), " ", math_name(math), layout.nhwc ? " nhwc " : " nchw ", geom_str(g));
-  return layout.y_channels > 0 ? cat_str(key, " y-channels ", layout.y_channels) : key;
+  if (layout.y_channels > 0) key += cat_str(" y-channels ", layout.y_channels);
+  return layout.bias_relu ? key + " +bias-relu" : key;
 }
 
 ConvPlan::ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math, ConvLayout layout)
@@ -231,35 +147,29 @@ ConvPlan::ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath 
   THAW_CHECK(g.n >= 1 && g.c_in >= 1 && g.c_out >= 1 && g.kh >= 1 && g.kw >= 1 && g.sh >= 1 && g.sw >= 1 &&
                  g.ph >= 0 && g.pw >= 0 && g.h_out() >= 1 && g.w_out() >= 1,
              "invalid convolution ", problem);
-  THAW_CHECK((!layout.nhwc && layout.y_channels == 0) ||
-                 (dir == ConvDirection::forward && (layout.y_channels == 0 || layout.y_channels > g.c_out)),
-             "a channels-last or sliced output for ", problem);
-  x_ = make_tensor(kUidX, {g.n, g.c_in, g.h_in, g.w_in}, math, layout.nhwc);
-  w_ = make_tensor(kUidW, {g.c_out, g.c_in, g.kh, g.kw}, math, layout.nhwc);
-  y_ = make_tensor(kUidY, {g.n, g.c_out, g.h_out(), g.w_out()}, math, layout.nhwc, layout.y_channels);
-  conv_ = make_conv(g);
-  op_ = make_operation(dir, x_, w_, y_, conv_);
-  graph_ = BackendDescriptor(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
-  cudnnBackendDescriptor_t ops[1] = {op_.get()};
-  graph_.set(CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, ops, "CUDNN_ATTR_OPERATIONGRAPH_OPS");
   std::string heur_log;
-  set_graph_handle(graph_, ctx.cudnn(), heur_log);
-  graph_.finalize("operation graph");
+  graph_ = build_conv_graph(dir, g, math, layout, ctx.cudnn(), heur_log);
 
   const std::vector<int> excluded = excluded_notes(math);
   std::vector<Proposed> proposed;
   for (const auto& [mode, name] : {std::pair{CUDNN_HEUR_MODE_A, "A"}, std::pair{CUDNN_HEUR_MODE_FALLBACK, "fallback"}}) {
     std::vector<BackendDescriptor> configs;
     try {
-      configs = heuristic_configs(graph_, mode, heur_log);
+      configs = heuristic_configs(graph_.graph, mode, heur_log);
     } catch (const InternalError& e) {
       heur_log += cat_str(" heuristic mode ", name, " failed: ", e.what(), ";");
     }
     for (size_t rank = 0; rank < configs.size(); ++rank) proposed.push_back({cat_str(name, "#", rank), std::move(configs[rank])});
   }
   // A replay's pin first: the recorded choice, if the library still offers it and it still builds.
+  // A recorded kNoEngine is kept as it is: the record's run had the epilogue apart.
+  const std::string* pin = ctx.pin(problem);
+  if (pin && *pin == kNoEngine) {
+    refusal_ = cat_str("the recorded run had no engine for ", problem);
+    return;
+  }
   bool found = false;
-  if (const std::string* pin = ctx.pin(problem)) {
+  if (pin) {
     found = walk(ctx, proposed, excluded, pin, heur_log);
     if (!found) {
       heur_log += cat_str(" the recorded ", *pin, " is not available;");
@@ -269,12 +179,17 @@ ConvPlan::ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath 
   }
   if (!found) found = walk(ctx, proposed, excluded, nullptr, heur_log);
   log_ = heur_log;
+  found_ = found;
   if (!found) {
     std::string excluded_names;
     for (int note : excluded) excluded_names += cat_str(excluded_names.empty() ? "" : ",", numerical_note_name(note));
-    fail_internal("no cuDNN engine passes the policy for ", problem, " (excluded notes ", excluded_names,
-                  ", workspace limit ", ctx.workspace_limit(), "B);", heur_log, " candidates:\n", candidates_report());
+    refusal_ = cat_str("no cuDNN engine passes the policy for ", problem, " (excluded notes ", excluded_names,
+                       ", workspace limit ", ctx.workspace_limit(), "B);", heur_log, " candidates:\n", candidates_report());
   }
+}
+
+void ConvPlan::require() const {
+  if (!found_) fail_internal(refusal_);
 }
 
 bool ConvPlan::walk(Context& ctx, std::vector<Proposed>& proposed, const std::vector<int>& excluded,
@@ -357,23 +272,31 @@ bool ConvPlan::try_candidate(Context& ctx, BackendDescriptor& config, BackendDes
   return true;
 }
 
-void ConvPlan::execute(Context& ctx, const void* x, const void* w, const void* y) const {
-  for (const void* p : {x, w, y}) {
-    THAW_CHECK(p != nullptr && reinterpret_cast<uintptr_t>(p) % kAlignment == 0, "conv ", direction_name(dir_),
-               ": operand pointer ", p, " is null or not ", kAlignment, "-byte aligned");
+void ConvPlan::execute(Context& ctx, const void* x, const void* w, const void* y, const void* bias) const {
+  require();
+  THAW_CHECK((bias != nullptr) == layout_.bias_relu, "conv ", direction_name(dir_), ": a bias ",
+             layout_.bias_relu ? "is needed" : "was given", " for ", conv_problem_key(dir_, geom_, math_, layout_));
+  const int64_t n = layout_.bias_relu ? 4 : 3;
+  for (const void* p : {x, w, y, n == 4 ? bias : x}) {
+    THAW_CHECK(p != nullptr && reinterpret_cast<uintptr_t>(p) % kConvAlignment == 0, "conv ", direction_name(dir_),
+               ": operand pointer ", p, " is null or not ", kConvAlignment, "-byte aligned");
   }
   void* ws = ctx.workspace(workspace_bytes_);
-  int64_t uids[3] = {kUidX, kUidW, kUidY};
-  void* ptrs[3] = {const_cast<void*>(x), const_cast<void*>(w), const_cast<void*>(y)};
+  int64_t uids[4] = {kConvUidX, kConvUidW, kConvUidY, kConvUidBias};
+  void* ptrs[4] = {const_cast<void*>(x), const_cast<void*>(w), const_cast<void*>(y), const_cast<void*>(bias)};
   BackendDescriptor pack(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR);
-  pack.set(CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, 3, uids, "CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS");
-  pack.set(CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, 3, ptrs, "CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS");
+  pack.set(CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, CUDNN_TYPE_INT64, n, uids, "CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS");
+  pack.set(CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, CUDNN_TYPE_VOID_PTR, n, ptrs, "CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS");
   pack.set(CUDNN_ATTR_VARIANT_PACK_WORKSPACE, CUDNN_TYPE_VOID_PTR, 1, &ws, "CUDNN_ATTR_VARIANT_PACK_WORKSPACE");
   pack.finalize("variant pack");
   THAW_CUDNN_CHECK_CTX(cudnnBackendExecute(ctx.cudnn(), plan_.get(), pack.get()), describe());
 }
 
 std::string ConvPlan::describe() const {
+  if (!found_) {
+    return cat_str(conv_problem_key(dir_, geom_, math_, layout_), ": ", kNoEngine, " [", candidates_.size(),
+                   " candidates]; run apart");
+  }
   size_t excluded = 0, failed = 0;
   for (const auto& c : candidates_) {
     if (c.verdict.rfind("excluded", 0) == 0) ++excluded;
@@ -389,13 +312,27 @@ std::string ConvPlan::candidates_report() const {
   return s;
 }
 
-const ConvPlan& conv_plan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math, ConvLayout layout) {
+const ConvPlan* try_conv_plan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math, ConvLayout layout) {
   const std::string key = conv_problem_key(dir, g, math, layout);
   CachedPlan* p = ctx.plans().find(key);
   if (!p) p = ctx.plans().insert(key, std::make_unique<ConvPlan>(ctx, dir, g, math, layout));
   const auto* plan = dynamic_cast<const ConvPlan*>(p);
   THAW_CHECK(plan != nullptr, "plan cache entry '", key, "' is not a convolution plan");
-  return *plan;
+  return plan->found() ? plan : nullptr;
+}
+
+const ConvPlan& conv_plan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math, ConvLayout layout) {
+  const std::string key = conv_problem_key(dir, g, math, layout);
+  if (CachedPlan* p = ctx.plans().find(key)) {
+    const auto* plan = dynamic_cast<const ConvPlan*>(p);
+    THAW_CHECK(plan != nullptr, "plan cache entry '", key, "' is not a convolution plan");
+    plan->require();
+    return *plan;
+  }
+  // A problem without an engine is an error here: it is not cached, so no record names it.
+  auto built = std::make_unique<ConvPlan>(ctx, dir, g, math, layout);
+  built->require();
+  return *static_cast<const ConvPlan*>(ctx.plans().insert(key, std::move(built)));
 }
 
 }  // namespace thaw::cuda

@@ -9,11 +9,16 @@
 // Nothing is timed, so the choice depends only on the problem, the device and the cuDNN version.
 // Every candidate and the reason it was taken or skipped is kept for the run record. A replay pins
 // the recorded choice (Context::set_pins): taken when the library still offers and builds it.
+//
+// A fused problem (ConvLayout::bias_relu) may have no engine at all: that answer is kept too (its
+// identity is kNoEngine), and the caller runs the convolution and its bias + ReLU apart. A replay
+// whose record says kNoEngine does the same, whatever the library offers now.
 #include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "kernels/cuda/conv_graph.h"
 #include "kernels/cuda/cudnn_backend.h"
 #include "kernels/cuda/plan_cache.h"
 #include "kernels/geometry.h"
@@ -21,20 +26,6 @@
 namespace thaw::cuda {
 
 class Context;
-
-enum class ConvDirection { forward, backward_data, backward_weight };
-// fp32: true FP32 arithmetic (PyTorch's rule with TF32 off). tf32: fp32 operands, tensor cores
-// allowed (--precision tf32). bf16: bf16 operands and output, fp32 compute type, tensor cores allowed
-// (--precision bf16; engine/model/mixed_precision.h); reduced-precision reductions stay excluded.
-enum class ConvMath { fp32, tf32, bf16 };
-
-// How x, w and y are stored: NCHW (w KCRS), or channels-last NHWC (w KRSC; forward only, the
-// frozen front of engine/gpu/op_fusions.h). y_channels > 0 (forward only): y is the slice of a
-// tensor of that many channels (a concatenation's output) starting at y's pointer; 0: packed.
-struct ConvLayout {
-  bool nhwc = false;
-  int64_t y_channels = 0;
-};
 
 const char* direction_name(ConvDirection d);  // "fwd", "dgrad", "wgrad"
 const char* math_name(ConvMath m);            // "fp32", "tf32", "bf16"
@@ -50,20 +41,28 @@ struct EngineCandidate {
   std::string identity() const;  // "engine 70 knobs{...}": the choice alone
 };
 
+inline constexpr const char* kNoEngine = "no engine";
+
 class ConvPlan : public CachedPlan {
  public:
+  // Never throws for want of an engine: found() says whether one passed the policy.
   ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math, ConvLayout layout = {});
 
-  // Operands by role: x (or dx), w (or dw), y (or dy); device pointers, 16-byte aligned.
-  // Runs on the Context's stream with alpha 1 and beta 0: the output is overwritten, never read.
-  void execute(Context& ctx, const void* x, const void* w, const void* y) const;
+  bool found() const { return found_; }
+  // Throws InternalError naming the problem and every candidate when no engine was found.
+  void require() const;
+
+  // Operands by role: x (or dx), w (or dw), y (or dy), and with a bias + ReLU epilogue the fp32 bias;
+  // device pointers, 16-byte aligned. Runs on the Context's stream with alpha 1 and beta 0: the
+  // output is overwritten, never read.
+  void execute(Context& ctx, const void* x, const void* w, const void* y, const void* bias = nullptr) const;
 
   size_t workspace_bytes() const { return workspace_bytes_; }
   const EngineCandidate& chosen() const { return candidates_.at(chosen_); }
   const std::vector<EngineCandidate>& candidates() const { return candidates_; }
   // One line: the problem, the chosen engine, its knobs and notes, and how many were skipped.
   std::string describe() const override;
-  std::string identity() const override { return chosen().identity(); }
+  std::string identity() const override { return found_ ? chosen().identity() : kNoEngine; }
   // Every candidate, one per line.
   std::string candidates_report() const;
 
@@ -84,10 +83,13 @@ class ConvPlan : public CachedPlan {
   ConvMath math_;
   ConvLayout layout_;
   // Kept alive together: the plan refers to the graph, its tensors and the chosen config.
-  BackendDescriptor x_, w_, y_, conv_, op_, graph_, engine_, config_, plan_;
+  ConvGraph graph_;
+  BackendDescriptor engine_, config_, plan_;
   std::vector<EngineCandidate> candidates_;
   std::string log_;  // what went unexpectedly while choosing (refused attributes, failed heuristics)
   size_t chosen_ = 0;
+  bool found_ = false;
+  std::string refusal_;  // why no engine was found: require()'s message
   size_t workspace_bytes_ = 0;
 };
 
@@ -97,5 +99,8 @@ std::string conv_problem_key(ConvDirection dir, const ConvGeom& g, ConvMath math
 // every candidate when no config passes the policy).
 const ConvPlan& conv_plan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math = ConvMath::fp32,
                           ConvLayout layout = {});
+// The same, where having no engine is an answer (a fused epilogue): null then, and the answer is
+// cached and recorded like a choice.
+const ConvPlan* try_conv_plan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math, ConvLayout layout);
 
 }  // namespace thaw::cuda

@@ -95,6 +95,22 @@ TEST(CudaDevice, BenchPrecisionIsCheckedBeforeAnyWork) {
   }
 }
 
+// The GPU layout switches have no CPU meaning: refused by name on the CPU, before any work.
+TEST(CudaDevice, GpuLayoutFlagsAreRefusedOnTheCpu) {
+  const ScratchDir dir;
+  const std::pair<const char*, const char*> cases[] = {
+      {"--channels-last", "thaw: error: --channels-last: only with --device cuda"},
+      {"--fuse-epilogue", "thaw: error: --fuse-epilogue: only with --device cuda"},
+  };
+  for (const auto& [flags, expected] : cases) {
+    const std::string cmd = sh_quote(THAW_BINARY) + " bench --steps 1 " + flags;
+    const CommandResult r = run_command(cmd, dir);
+    EXPECT_EQ(r.exit_code, 2) << describe(cmd, r);
+    EXPECT_EQ(trim_right(r.err), expected) << describe(cmd, r);
+  }
+  expect_no_device_error("bench --device cuda --fuse-epilogue --channels-last --batch-size 1 --input-size 75 --steps 1");
+}
+
 TEST(CudaDevice, TrainPrecisionIsCheckedBeforeAnyFile) {
   const ScratchDir dir;
   const std::pair<const char*, const char*> cases[] = {
