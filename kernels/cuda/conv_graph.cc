@@ -116,17 +116,6 @@ BackendDescriptor make_pointwise_op(const BackendDescriptor& pw, const BackendDe
   return op;
 }
 
-// The handle attribute is deprecated since cuDNN 9.8 (where it became optional) but required before
-// it, so it is set for every 9.x the device may carry. A library that refuses it no longer needs it:
-// the refusal is noted in `log`, not fatal.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-void set_graph_handle(BackendDescriptor& graph, cudnnHandle_t handle, std::string& log) {
-  const cudnnStatus_t st =
-      cudnnBackendSetAttribute(graph.get(), CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
-  if (st != CUDNN_STATUS_SUCCESS) log += cat_str(" graph handle refused (", cudnnGetErrorString(st), ");");
-}
-#pragma GCC diagnostic pop
 
 }  // namespace
 
@@ -164,7 +153,7 @@ ConvGraph build_conv_graph(ConvDirection dir, const ConvGeom& g, ConvMath math, 
   cg.graph = BackendDescriptor(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR);
   cg.graph.set(CUDNN_ATTR_OPERATIONGRAPH_OPS, CUDNN_TYPE_BACKEND_DESCRIPTOR, static_cast<int64_t>(ops.size()),
                ops.data(), "CUDNN_ATTR_OPERATIONGRAPH_OPS");
-  if (handle) set_graph_handle(cg.graph, handle, log);
+  if (handle) set_handle_attribute(cg.graph, CUDNN_ATTR_OPERATIONGRAPH_HANDLE, handle, "graph handle", log);
   cg.graph.finalize("operation graph");
   cg.ops = static_cast<int>(ops.size());
   return cg;

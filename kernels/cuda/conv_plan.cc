@@ -23,18 +23,6 @@ std::vector<int> excluded_notes(ConvMath math) {
   return v;
 }
 
-// The plan's handle attribute: deprecated since cuDNN 9.8, required before it (as the graph's,
-// conv_graph.cc). A refusal is noted in `log`, not fatal.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
-void set_plan_handle(BackendDescriptor& plan, cudnnHandle_t handle, std::string& log) {
-  const cudnnStatus_t st =
-      cudnnBackendSetAttribute(plan.get(), CUDNN_ATTR_EXECUTION_PLAN_HANDLE, CUDNN_TYPE_HANDLE, 1, &handle);
-  if (st != CUDNN_STATUS_SUCCESS && log.find("plan handle refused") == std::string::npos) {
-    log += cat_str(" plan handle refused (", cudnnGetErrorString(st), ");");
-  }
-}
-#pragma GCC diagnostic pop
 
 // The configs one heuristic mode proposes, best first. A mode that cannot answer for this graph
 // gives an empty list and a note in `log`.
@@ -248,7 +236,7 @@ bool ConvPlan::walk(Context& ctx, std::vector<Proposed>& proposed, const std::ve
 bool ConvPlan::try_candidate(Context& ctx, BackendDescriptor& config, BackendDescriptor& engine, EngineCandidate& cand,
                              std::string& log) {
   BackendDescriptor plan(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR);
-  set_plan_handle(plan, ctx.cudnn(), log);
+  set_handle_attribute(plan, CUDNN_ATTR_EXECUTION_PLAN_HANDLE, ctx.cudnn(), "plan handle", log);
   plan.set_desc(CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG, config, "CUDNN_ATTR_EXECUTION_PLAN_ENGINE_CONFIG");
   const cudnnStatus_t st = plan.try_finalize();
   if (st != CUDNN_STATUS_SUCCESS) {

@@ -57,6 +57,18 @@ void BackendDescriptor::get_desc(cudnnBackendAttributeName_t name, BackendDescri
   THAW_CHECK(count == 1, what, ": cuDNN returned ", count, " descriptors, expected 1");
 }
 
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+void set_handle_attribute(BackendDescriptor& d, cudnnBackendAttributeName_t name, cudnnHandle_t handle,
+                          const char* what, std::string& log) {
+  const cudnnStatus_t st = cudnnBackendSetAttribute(d.get(), name, CUDNN_TYPE_HANDLE, 1, &handle);
+  const std::string refused = cat_str(what, " refused");
+  if (st != CUDNN_STATUS_SUCCESS && log.find(refused) == std::string::npos) {
+    log += cat_str(" ", refused, " (", cudnnGetErrorString(st), ");");
+  }
+}
+#pragma GCC diagnostic pop
+
 namespace {
 
 // An engine carries each note at most once, so the number of note types this header knows is

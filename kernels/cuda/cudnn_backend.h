@@ -42,6 +42,12 @@ class BackendDescriptor {
   cudnnBackendDescriptor_t desc_ = nullptr;
 };
 
+// The deprecated handle attributes (an operation graph's, an execution plan's): optional since
+// cuDNN 9.8, required before it, so set for every 9.x the device may carry. A library that refuses
+// one no longer needs it: the refusal is noted once in `log` as "<what> refused (...)", not fatal.
+void set_handle_attribute(BackendDescriptor& d, cudnnBackendAttributeName_t name, cudnnHandle_t handle,
+                          const char* what, std::string& log);
+
 // Numerical notes of an engine (CUDNN_ATTR_ENGINE_NUMERICAL_NOTE) as plain ints, so that notes a
 // newer cuDNN adds still show up (by number) rather than being dropped.
 std::vector<int> engine_numerical_notes(const BackendDescriptor& engine);

@@ -11,15 +11,14 @@
 #include <cstdio>
 #include <vector>
 
-#include "engine/data/synthetic.h"
 #include "engine/gpu/cuda_executor.h"
-#include "graph/inception_v4.h"
 #include "kernels/cuda/avgpool.h"
 #include "kernels/cuda/channels_last.h"
 #include "kernels/cuda/concat.h"
 #include "kernels/cuda/fold_bn.h"
 #include "kernels/cuda/maxpool.h"
 #include "tests/cuda/cuda_test_util.h"
+#include "tests/cuda/front_logits.h"
 
 namespace thaw::cuda_test {
 namespace {
@@ -96,18 +95,10 @@ TEST_F(ChannelsLastTest, BiasReluAndConcatenationGiveTheNchwKernelsBits) {
 
 // The logits of a forward with the front channels-last or not.
 std::vector<float> front_logits(CudaTest& t, bool channels_last, bool bf16, int* front_end = nullptr) {
-  const Graph g = build_inception_v4(299, 10);
-  const Plan plan = make_plan(g, g.find_block("mixed_6h"), BnPolicy::Train);
-  const ModelState<float> init = ModelState<float>::random(g, 7);
-  Tensor<float> x;
-  std::vector<int32_t> labels;
-  synthetic_batch(7, 0, 2, 299, 10, x, labels);
-  auto d_x = t.to_device(std::vector<float>(x.data(), x.data() + x.numel()));
-  CudaExecutor exec(t.ctx(), g, plan, init, bf16);
-  exec.set_channels_last(channels_last);
-  if (front_end) *front_end = exec.channels_last_end();
-  exec.forward(d_x.data(), 2, Phase::Train, {5, 0, 0});
-  return exec.logits_to_host();
+  return mixed_6h_logits(t, bf16, [&](CudaExecutor& exec) {
+    exec.set_channels_last(channels_last);
+    if (front_end) *front_end = exec.channels_last_end();
+  });
 }
 
 void check_front(CudaTest& t, bool bf16, double tolerance) {

@@ -18,9 +18,7 @@
 #include <vector>
 
 #include "core/error.h"
-#include "engine/data/synthetic.h"
 #include "engine/gpu/cuda_executor.h"
-#include "graph/inception_v4.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/conv2d.h"
 #include "kernels/cuda/conv_graph.h"
@@ -28,6 +26,7 @@
 #include "kernels/cuda/conv_plan.h"
 #include "kernels/cuda/fold_bn.h"
 #include "tests/cuda/cuda_test_util.h"
+#include "tests/cuda/front_logits.h"
 
 namespace thaw::cuda_test {
 namespace {
@@ -199,19 +198,15 @@ TEST_F(FusedEpilogueTest, ARecordedNoEngineKeepsTheEpilogueApart) {
 
 // The logits of a forward frozen through mixed_6h with the channels-last front, fused or not.
 std::vector<float> front_logits(CudaTest& t, bool fused, bool bf16, int* fused_groups = nullptr) {
-  const Graph g = build_inception_v4(299, 10);
-  const Plan plan = make_plan(g, g.find_block("mixed_6h"), BnPolicy::Train);
-  const ModelState<float> init = ModelState<float>::random(g, 7);
-  Tensor<float> x;
-  std::vector<int32_t> labels;
-  synthetic_batch(7, 0, 2, 299, 10, x, labels);
-  auto d_x = t.to_device(std::vector<float>(x.data(), x.data() + x.numel()));
-  CudaExecutor exec(t.ctx(), g, plan, init, bf16);
-  exec.set_channels_last(true);
-  exec.set_fused_epilogue(fused);
-  exec.forward(d_x.data(), 2, Phase::Train, {5, 0, 0});
-  if (fused_groups) *fused_groups = exec.fused_groups();
-  return exec.logits_to_host();
+  return mixed_6h_logits(
+      t, bf16,
+      [&](CudaExecutor& exec) {
+        exec.set_channels_last(true);
+        exec.set_fused_epilogue(fused);
+      },
+      [&](const CudaExecutor& exec) {
+        if (fused_groups) *fused_groups = exec.fused_groups();
+      });
 }
 
 void check_front(CudaTest& t, bool bf16, double tolerance) {
