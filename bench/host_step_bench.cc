@@ -1,7 +1,9 @@
 // The host's share of a GPU training step (`thaw train --device cuda`, batch 128 at 299 px), which
 // runs inside the step's device work and must stay under it: the record line's digest of the
-// trainable span (step_digest, against param_checksum then grad_norm) frozen through mixed_6h
-// (16.4 M values) and with nothing frozen (41.2 M with a 5-class head), and one 137 MB batch copy
+// trainable span frozen through mixed_6h (16.4 M values) and with nothing frozen (41.2 M with a
+// 5-class head), by record version 1's rule (step_digest with the serial sum, against
+// param_checksum then grad_norm) and version 2's (the blocked sum: engine/model/digest_rule.h), and
+// one 137 MB batch copy
 // (parallel_copy, as the loader's slot goes into the loop's tensor and that into pinned memory,
 // against one memcpy).
 #include <benchmark/benchmark.h>
@@ -28,7 +30,22 @@ struct Span {
 
 void digest_one_pass(benchmark::State& state) {
   const Span s(state.range(0));
-  for (auto _ : state) benchmark::DoNotOptimize(step_digest(1, s.refs));
+  for (auto _ : state) benchmark::DoNotOptimize(step_digest(1, s.refs, DigestRule::serial));
+  state.counters["Mvalues/s"] = benchmark::Counter(static_cast<double>(state.range(0)) * 1e-6,
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void digest_blocked(benchmark::State& state) {
+  const Span s(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(step_digest(1, s.refs, DigestRule::blocked));
+  state.counters["Mvalues/s"] = benchmark::Counter(static_cast<double>(state.range(0)) * 1e-6,
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+}
+
+// The part no rule spreads over threads: the chained checksum is one sequential hash.
+void checksum_only(benchmark::State& state) {
+  const Span s(state.range(0));
+  for (auto _ : state) benchmark::DoNotOptimize(param_checksum(1, s.refs, DigestRule::serial));
   state.counters["Mvalues/s"] = benchmark::Counter(static_cast<double>(state.range(0)) * 1e-6,
                                                    benchmark::Counter::kIsIterationInvariantRate);
 }
@@ -36,8 +53,8 @@ void digest_one_pass(benchmark::State& state) {
 void digest_two_passes(benchmark::State& state) {
   const Span s(state.range(0));
   for (auto _ : state) {
-    benchmark::DoNotOptimize(param_checksum(1, s.refs));
-    benchmark::DoNotOptimize(grad_norm(s.refs));
+    benchmark::DoNotOptimize(param_checksum(1, s.refs, DigestRule::serial));
+    benchmark::DoNotOptimize(grad_norm(s.refs, DigestRule::serial));
   }
   state.counters["Mvalues/s"] = benchmark::Counter(static_cast<double>(state.range(0)) * 1e-6,
                                                    benchmark::Counter::kIsIterationInvariantRate);
@@ -62,6 +79,8 @@ void batch_copy(benchmark::State& state) {
 }
 
 BENCHMARK(digest_one_pass)->Arg(16'410'000)->Arg(41'200'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(digest_blocked)->Arg(16'410'000)->Arg(41'200'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(checksum_only)->Arg(16'410'000)->Arg(41'200'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(digest_two_passes)->Arg(16'410'000)->Arg(41'200'000)->Unit(benchmark::kMillisecond);
 BENCHMARK(batch_copy)->ArgName("parallel")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 

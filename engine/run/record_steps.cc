@@ -14,7 +14,7 @@
 namespace thaw {
 
 nlohmann::ordered_json StepLineMaker::next(const StepInfo& info) {
-  const StepDigest d = step_digest(previous_checksum_, info.params);
+  const StepDigest d = step_digest(previous_checksum_, info.params, sum_);
   const double norm = d.grad_norm;
   previous_checksum_ = d.checksum;
   nlohmann::ordered_json j;
@@ -30,13 +30,14 @@ nlohmann::ordered_json StepLineMaker::next(const StepInfo& info) {
   return j;
 }
 
-StepsWriter::StepsWriter(const std::filesystem::path& path) : path_(path) {
+StepsWriter::StepsWriter(const std::filesystem::path& path, DigestRule sum) : path_(path), maker_(sum) {
   file_ = std::fopen(path.c_str(), "w");
   if (file_ == nullptr) fail_user("cannot write ", path.string(), ": ", std::strerror(errno));
 }
 
-StepsWriter::StepsWriter(const std::filesystem::path& path, int64_t keep_lines, uint64_t previous_checksum)
-    : path_(path), maker_(previous_checksum) {
+StepsWriter::StepsWriter(const std::filesystem::path& path, int64_t keep_lines, uint64_t previous_checksum,
+                         DigestRule sum)
+    : path_(path), maker_(sum, previous_checksum) {
   const std::string text = read_file_bytes(path, "the run folder has no step log");
   size_t end = 0;
   for (int64_t i = 0; i < keep_lines; ++i) {

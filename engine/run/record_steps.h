@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/model/digest_rule.h"
 #include "engine/run/record_read.h"
 #include "engine/train/trainer.h"
 
@@ -18,12 +19,14 @@ namespace thaw {
 // Turns steps into lines; holds the previous line's parameter checksum for the chain.
 class StepLineMaker {
  public:
-  // `previous`: the chain value before the first line made (0 at step 0; a resumed run's last one).
-  explicit StepLineMaker(uint64_t previous = 0) : previous_checksum_(previous) {}
+  // `sum`: the record version's grad_norm rule (engine/model/digest_rule.h). `previous`: the chain
+  // value before the first line made (0 at step 0; a resumed run's last one).
+  explicit StepLineMaker(DigestRule sum, uint64_t previous = 0) : sum_(sum), previous_checksum_(previous) {}
   // {"step", "epoch", "lr", "loss", "loss_bits", "grad_norm", "grad_norm_bits", "batch_hash", "param_checksum"}
   nlohmann::ordered_json next(const StepInfo& info);
 
  private:
+  DigestRule sum_;
   uint64_t previous_checksum_ = 0;
 };
 
@@ -31,10 +34,11 @@ class StepLineMaker {
 // before training goes on.
 class StepsWriter final : public StepObserver {
  public:
-  explicit StepsWriter(const std::filesystem::path& path);
+  StepsWriter(const std::filesystem::path& path, DigestRule sum);
   // Continues the file of a resumed run: keeps its first `keep_lines` lines (a torn tail and the
-  // lines of steps made after the checkpoint go) and chains on from `previous_checksum`.
-  StepsWriter(const std::filesystem::path& path, int64_t keep_lines, uint64_t previous_checksum);
+  // lines of steps made after the checkpoint go) and chains on from `previous_checksum`, with the
+  // record's own grad_norm rule.
+  StepsWriter(const std::filesystem::path& path, int64_t keep_lines, uint64_t previous_checksum, DigestRule sum);
   ~StepsWriter() override;
   StepsWriter(const StepsWriter&) = delete;
   StepsWriter& operator=(const StepsWriter&) = delete;

@@ -68,7 +68,7 @@ uint64_t parse_hex64(const ojson& line, const std::filesystem::path& steps_file)
 // The chain value steps.jsonl holds after the checkpoint's last step, checked against the
 // checkpoint's own parameters.
 uint64_t check_chain(const std::filesystem::path& steps_file, const RecordedSteps& steps, TrainCheckpoint& c,
-                     const RunSetup& setup) {
+                     const RunSetup& setup, DigestRule rule) {
   const int64_t n = c.meta.progress.steps_done;
   if (static_cast<int64_t>(steps.lines.size()) < n) {
     fail_user(c.file.string(), " is at step ", n, " but ", steps_file.string(), " holds only ", steps.lines.size(),
@@ -83,7 +83,7 @@ uint64_t check_chain(const std::filesystem::path& steps_file, const RecordedStep
   for (int t : plan.trainable_tensors) {
     refs.push_back({setup.graph.tensors[t].name, c.state.values[t].data(), nullptr, c.state.values[t].numel(), true});
   }
-  const uint64_t mine = param_checksum(before, refs);
+  const uint64_t mine = param_checksum(before, refs, rule);
   if (mine != after) {
     fail_user(c.file.string(), ": its parameters do not continue ", steps_file.string(), " (checksum ", hex64(mine),
               ", step ", n - 1, " recorded ", hex64(after), ")");
@@ -145,7 +145,9 @@ ResumePoint find_resume_point(const ResumeSource& src, const RunSetup& setup) {
       fail_user(it->path.string(), ": holds step ", point.checkpoint.meta.progress.steps_done, ", its name says ",
                 it->steps_done);
     }
-    point.chain = check_chain(steps_file, steps, point.checkpoint, setup);
+    // The record's own version says how its checksums chain.
+    point.chain = check_chain(steps_file, steps, point.checkpoint, setup,
+                              digest_rule_for_record_version(src.record.at("version").get<int64_t>()));
     return point;
   }
   if (files.size() == 1) fail_user(newest_problem);

@@ -25,8 +25,8 @@ struct Lines final : StepObserver {
   std::vector<std::string> lines;
   uint64_t chain = 0;
   bool on_step(const StepInfo& info) override {
-    chain = param_checksum(chain, info.params);
-    lines.push_back(double_bits_hex(info.loss) + " " + hex64(chain) + " " + double_bits_hex(grad_norm(info.params)));
+    chain = param_checksum(chain, info.params, DigestRule::blocked);
+    lines.push_back(double_bits_hex(info.loss) + " " + hex64(chain) + " " + double_bits_hex(grad_norm(info.params, DigestRule::blocked)));
     return true;
   }
 };

@@ -48,25 +48,34 @@ TEST(RecordHash, ParamChecksumChainsThePreviousValueThenTheFloats) {
     std::memcpy(&u, &v, 4);
     put_le(bytes, u, 4);
   }
-  const uint64_t sum = param_checksum(prev, params);
+  const uint64_t sum = param_checksum(prev, params, DigestRule::serial);
   EXPECT_EQ(sum, XXH3_64bits(bytes.data(), bytes.size()));
-  EXPECT_NE(sum, param_checksum(prev + 1, params)) << "the chain must carry";
+  EXPECT_NE(sum, param_checksum(prev + 1, params, DigestRule::serial)) << "the chain must carry";
   a[1] = std::nextafter(a[1], 0.f);
-  EXPECT_NE(sum, param_checksum(prev, params)) << "one ulp of one parameter must show";
+  EXPECT_NE(sum, param_checksum(prev, params, DigestRule::serial)) << "one ulp of one parameter must show";
+  // Blocked (record version 2): one block here, so the previous value and that block's hash.
+  std::vector<unsigned char> values(bytes.begin() + 8, bytes.end()), chained;
+  std::memcpy(values.data() + 4, &a[1], 4);  // the changed parameter
+  put_le(chained, prev, 8);
+  put_le(chained, XXH3_64bits(values.data(), values.size()), 8);
+  const uint64_t blocked = param_checksum(prev, params, DigestRule::blocked);
+  EXPECT_EQ(blocked, XXH3_64bits(chained.data(), chained.size()));
+  EXPECT_NE(blocked, param_checksum(prev + 1, params, DigestRule::blocked)) << "the chain must carry";
 }
 
-TEST(RecordHash, GradNormSumsSquaresInDouble) {
+TEST(RecordHash, GradDigestRulesSquaresInDouble) {
   std::vector<float> v(2, 0.f), g1 = {3.f, 0.f}, g2 = {4.f};
   const std::vector<ParamRef<float>> params = {{"a", v.data(), g1.data(), 2, true}, {"b", v.data(), g2.data(), 1, true}};
-  EXPECT_EQ(grad_norm(params), 5.0);
+  EXPECT_EQ(grad_norm(params, DigestRule::serial), 5.0);
   // 1e20 squared overflows float but not double.
   std::vector<float> big = {1e20f};
   const std::vector<ParamRef<float>> p2 = {{"c", v.data(), big.data(), 1, true}};
-  EXPECT_EQ(grad_norm(p2), static_cast<double>(1e20f));
+  EXPECT_EQ(grad_norm(p2, DigestRule::serial), static_cast<double>(1e20f));
+  EXPECT_EQ(grad_norm(p2, DigestRule::blocked), static_cast<double>(1e20f));
 }
 
-// The record's one-pass digest gives param_checksum's and grad_norm's bits, over tensors shorter
-// and longer than its runs of 64 and not multiples of them.
+// The record's digest gives param_checksum's and grad_norm's bits by either rule, over tensors
+// shorter and longer than its runs of 64 and not multiples of them (and, blocked, a block boundary).
 TEST(RecordHash, StepDigestGivesTheChecksumAndNormBits) {
   const std::vector<int64_t> sizes = {1, 63, 64, 65, 1025, 70001};
   std::vector<std::vector<float>> values, grads;
@@ -84,10 +93,12 @@ TEST(RecordHash, StepDigestGivesTheChecksumAndNormBits) {
   for (size_t k = 0; k < sizes.size(); ++k) {
     params.push_back({"p" + std::to_string(k), values[k].data(), grads[k].data(), sizes[k], true});
   }
-  const StepDigest d = step_digest(0x1234, params);
-  EXPECT_EQ(d.checksum, param_checksum(0x1234, params));
-  EXPECT_EQ(double_bits_hex(d.grad_norm), double_bits_hex(grad_norm(params)));
-  EXPECT_GT(d.grad_norm, 0.0);
+  for (const DigestRule sum : {DigestRule::serial, DigestRule::blocked}) {
+    const StepDigest d = step_digest(0x1234, params, sum);
+    EXPECT_EQ(d.checksum, param_checksum(0x1234, params, sum));
+    EXPECT_EQ(double_bits_hex(d.grad_norm), double_bits_hex(grad_norm(params, sum)));
+    EXPECT_GT(d.grad_norm, 0.0);
+  }
 }
 
 TEST(RecordHash, StateHashCoversEveryTensorAndCounter) {

@@ -50,7 +50,7 @@ TEST(RecordRead, FormatAndVersionAreChecked) {
   EXPECT_THAT(user_error_of([] { parse_record(R"({"format": "thaw-record", "version": 1.5})", "x.json"); }),
               HasSubstr("x.json: no format version"));
   EXPECT_THAT(user_error_of([] { parse_record(R"({"format": "thaw-record", "version": 7})", "x.json"); }),
-              HasSubstr("record format version 7 is newer than this thaw reads (1)"));
+              HasSubstr("record format version 7 is newer than this thaw reads (2)"));
   EXPECT_THAT(user_error_of([] { parse_record(std::string("{}\0", 3), "x.json"); }), HasSubstr("x.json: not valid JSON"));
   EXPECT_THAT(user_error_of([] { parse_record(R"({"format": "thaw-record", "version": 1, "N": 1e40})", "x.json"); }),
               HasSubstr("x.json: N is 1e+40, expected an integer"));

@@ -32,9 +32,9 @@ struct TwoSteps {
 
 TEST(RecordSteps, LinesCarryTheChainAndTheExactBits) {
   TwoSteps t;
-  StepLineMaker maker;
+  StepLineMaker maker(DigestRule::blocked);
   const auto l0 = maker.next(t.at(0));
-  const uint64_t c0 = param_checksum(0, t.params);
+  const uint64_t c0 = param_checksum(0, t.params, DigestRule::blocked);
   t.w[0] = 0.25f;  // the update between the steps
   const auto l1 = maker.next(t.at(1));
   EXPECT_EQ(l0["step"], 0);
@@ -44,7 +44,7 @@ TEST(RecordSteps, LinesCarryTheChainAndTheExactBits) {
   EXPECT_EQ(l0["grad_norm_bits"], "4014000000000000");
   EXPECT_EQ(l0["batch_hash"], hex64(batch_hash(t.idx)));
   EXPECT_EQ(l0["param_checksum"], hex64(c0));
-  EXPECT_EQ(l1["param_checksum"], hex64(param_checksum(c0, t.params)));
+  EXPECT_EQ(l1["param_checksum"], hex64(param_checksum(c0, t.params, DigestRule::blocked)));
   std::vector<std::string> keys;
   for (const auto& [k, v] : l0.items()) keys.push_back(k);
   EXPECT_EQ(keys, (std::vector<std::string>{"step", "epoch", "lr", "loss", "loss_bits", "grad_norm", "grad_norm_bits",
@@ -55,7 +55,7 @@ TEST(RecordSteps, WriterAndReaderRoundTripAndIgnoreATornTail) {
   const auto path = temp_file("thaw_steps_test.jsonl");
   TwoSteps t;
   {
-    StepsWriter w(path);
+    StepsWriter w(path, DigestRule::blocked);
     EXPECT_TRUE(w.on_step(t.at(0)));
     EXPECT_TRUE(w.on_step(t.at(1)));
     // Every line is on disk before the next step, not at the writer's end.

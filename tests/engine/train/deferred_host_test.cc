@@ -179,11 +179,11 @@ struct Recorder final : StepObserver, TrainHook, EpochObserver {
   int64_t read_every = 1;  // the hook reads the state after every read_every-th step; 0: never
   int64_t stop_after = -1;  // >= 0: on_step asks to stop after this step
   bool on_step(const StepInfo& info) override {
-    chain = param_checksum(chain, info.params);
+    chain = param_checksum(chain, info.params, DigestRule::blocked);
     std::string indices;
     for (int64_t i : info.indices) indices += " " + std::to_string(i);
     seen.lines.push_back(std::to_string(info.step) + " " + double_bits_hex(info.loss) + " " + hex64(chain) + " " +
-                         double_bits_hex(grad_norm(info.params)) + indices);
+                         double_bits_hex(grad_norm(info.params, DigestRule::blocked)) + indices);
     return info.step != stop_after;
   }
   void on_start(Optimizer<float>& /*optimizer*/) override {}

@@ -64,7 +64,7 @@ class Lines final : public StepObserver {
   std::vector<std::string> lines;
 
  private:
-  StepLineMaker maker_;
+  StepLineMaker maker_{DigestRule::blocked};
 };
 
 TrainConfig base_config(const Graph& g) {

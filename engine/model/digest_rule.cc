@@ -1,0 +1,141 @@
+#include "engine/model/digest_rule.h"
+
+#include <omp.h>
+#include <xxhash.h>
+
+#include <bit>
+#include <memory>
+
+#include "core/error.h"
+
+namespace thaw {
+
+static_assert(std::endian::native == std::endian::little, "run-record hashes assume a little-endian host");
+
+DigestRule digest_rule_for_record_version(int64_t version) {
+  THAW_CHECK(version >= 1, "record format version ", version);
+  return version == 1 ? DigestRule::serial : DigestRule::blocked;
+}
+
+DigestBlocks digest_blocks(std::span<const ParamRef<float>> params) {
+  DigestBlocks db;
+  db.starts.resize(params.size());
+  for (size_t i = 0; i < params.size(); ++i) {
+    db.starts[i] = db.total;
+    db.total += params[i].size;
+  }
+  db.count = (db.total + kDigestBlock - 1) / kDigestBlock;
+  return db;
+}
+
+namespace {
+
+// Calls f(pointer offset into the parameter, global index, count) for each piece of lo .. hi that
+// lies in one parameter, in order.
+template <typename F>
+void for_each_piece(std::span<const ParamRef<float>> params, std::span<const int64_t> starts, int64_t lo, int64_t hi,
+                    const F& f) {
+  // The parameter holding element lo: the last whose start is at or before it.
+  auto p = static_cast<size_t>(std::upper_bound(starts.begin(), starts.end(), lo) - starts.begin()) - 1;
+  for (int64_t k = lo; k < hi; ++p) {
+    const int64_t n = std::min(hi, starts[p] + params[p].size) - k;
+    if (n > 0) f(params[p], k - starts[p], k, n);
+    k += n;
+  }
+}
+
+struct HashState {
+  XXH3_state_t* st = XXH3_createState();
+  HashState() {
+    if (st == nullptr) fail_internal("xxhash: cannot allocate a hash state");
+    XXH3_64bits_reset(st);
+  }
+  ~HashState() { XXH3_freeState(st); }
+  HashState(const HashState&) = delete;
+  HashState& operator=(const HashState&) = delete;
+};
+
+}  // namespace
+
+uint64_t block_hash(std::span<const ParamRef<float>> params, std::span<const int64_t> starts, int64_t lo, int64_t hi) {
+  HashState h;
+  for_each_piece(params, starts, lo, hi, [&](const ParamRef<float>& p, int64_t at, int64_t, int64_t n) {
+    XXH3_64bits_update(h.st, p.value + at, static_cast<size_t>(n) * sizeof(float));
+  });
+  return XXH3_64bits_digest(h.st);
+}
+
+// A float's square is exact in double (24-bit significands give at most 48 bits, and the exponent
+// stays in range), so a contracted multiply-add rounds exactly as the separate add does.
+double block_sum_of_squares(std::span<const ParamRef<float>> params, std::span<const int64_t> starts, int64_t lo,
+                            int64_t hi) {
+  double acc[kNormLanes] = {};
+  for_each_piece(params, starts, lo, hi, [&](const ParamRef<float>& p, int64_t at, int64_t k, int64_t n) {
+    const float* g = p.grad + at;
+    int64_t i = 0;
+    for (; i < n && (k + i) % kNormLanes != 0; ++i) {
+      const double x = g[i];
+      acc[(k + i) % kNormLanes] += x * x;
+    }
+    for (; i + kNormLanes <= n; i += kNormLanes) {
+      for (int j = 0; j < kNormLanes; ++j) {
+        const double x = g[i + j];
+        acc[j] += x * x;
+      }
+    }
+    for (; i < n; ++i) {
+      const double x = g[i];
+      acc[(k + i) % kNormLanes] += x * x;
+    }
+  });
+  static_assert(kNormLanes == 8, "the pairwise combination below is written for 8 lanes");
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+uint64_t combine_block_hashes(uint64_t previous, std::span<const uint64_t> hashes) {
+  HashState h;
+  XXH3_64bits_update(h.st, &previous, sizeof previous);
+  XXH3_64bits_update(h.st, hashes.data(), hashes.size_bytes());
+  return XXH3_64bits_digest(h.st);
+}
+
+double add_block_sums(std::span<const double> sums) {
+  double sum = 0;
+  for (const double s : sums) sum += s;
+  return sum;
+}
+
+double serial_sum_of_squares(std::span<const ParamRef<float>> params) {
+  double sum = 0;
+  for (const ParamRef<float>& p : params) {
+    for (int64_t i = 0; i < p.size; ++i) {
+      const double g = p.grad[i];
+      sum += g * g;
+    }
+  }
+  return sum;
+}
+
+double blocked_sum_of_squares(std::span<const ParamRef<float>> params, int threads) {
+  const DigestBlocks db = digest_blocks(params);
+  std::vector<double> sums(static_cast<size_t>(db.count));
+  const int team = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel for schedule(static) num_threads(team) if (db.count > 1)
+  for (int64_t b = 0; b < db.count; ++b) {
+    sums[static_cast<size_t>(b)] = block_sum_of_squares(params, db.starts, db.lo(b), db.hi(b));
+  }
+  return add_block_sums(sums);
+}
+
+uint64_t blocked_checksum(uint64_t previous, std::span<const ParamRef<float>> params, int threads) {
+  const DigestBlocks db = digest_blocks(params);
+  std::vector<uint64_t> hashes(static_cast<size_t>(db.count));
+  const int team = threads > 0 ? threads : omp_get_max_threads();
+#pragma omp parallel for schedule(static) num_threads(team) if (db.count > 1)
+  for (int64_t b = 0; b < db.count; ++b) {
+    hashes[static_cast<size_t>(b)] = block_hash(params, db.starts, db.lo(b), db.hi(b));
+  }
+  return combine_block_hashes(previous, hashes);
+}
+
+}  // namespace thaw
