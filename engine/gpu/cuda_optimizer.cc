@@ -44,7 +44,7 @@ CudaOptimizer::CudaOptimizer(CudaExecutor& exec, const OptimizerConfig& config) 
   state_b_.fill_bytes(0, exec.context().stream());
 }
 
-void CudaOptimizer::step(double lr) {
+void CudaOptimizer::step(double lr, const int32_t* skip) {
   if (!(std::isfinite(lr) && lr >= 0)) fail_user("--lr: expected a finite learning rate >= 0, got ", lr);
   cuda::Context& ctx = exec_.context();
   float* values = exec_.trainable_values();
@@ -57,6 +57,7 @@ void CudaOptimizer::step(double lr) {
     s.use_momentum = config_.momentum != 0;
     s.first_step = step_count_ == 0;
     s.nesterov = config_.nesterov;
+    s.skip = skip;
     ++step_count_;
     for (const DecayRange& r : ranges_) {
       s.decay = r.decay;
@@ -79,6 +80,7 @@ void CudaOptimizer::step(double lr) {
   s.bc2_sqrt = static_cast<float>(std::sqrt(bc2));
   s.eps = static_cast<float>(config_.eps);
   s.neg_step = static_cast<float>(-(lr / bc1));
+  s.skip = skip;
   for (const DecayRange& r : ranges_) {
     s.decay = r.decay;
     cuda::adamw_step(ctx, r.count, s, values + r.begin, grads + r.begin, state_a_.data() + r.begin,

@@ -26,8 +26,12 @@ class CudaOptimizer {
   CudaOptimizer(CudaExecutor& exec, const OptimizerConfig& config);
 
   // One update of every trainable tensor from the executor's current gradients (queued on the
-  // executor's stream). lr < 0 or NaN is a UserError naming --lr, as on the CPU.
-  void step(double lr);
+  // executor's stream). lr < 0 or NaN is a UserError naming --lr, as on the CPU. `skip` (a device
+  // flag, kernels/cuda/loss.h step_skip_flag): the kernels leave everything as it was where it is
+  // nonzero when they run; the caller, once it has read the loss, calls forget_step() for such a
+  // step, so that the step count is the CPU's (which never takes that step).
+  void step(double lr, const int32_t* skip = nullptr);
+  void forget_step() { --step_count_; }
   int64_t step_count() const { return step_count_; }
   const OptimizerConfig& config() const { return config_; }
 

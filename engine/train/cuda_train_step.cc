@@ -291,8 +291,9 @@ double CudaTrainStep::run_overlapping(const StepBatch& batch, int64_t step, doub
     shard(j, starts[j], b, step);
     if (layout_.shards > 1) timed_other("shard gradient sum", [&] { leaves_->push(exec_->trainable_grads()); });
   }
-  float* sum = layout_.shards > 1 ? leaves_->result() : nullptr;
   uploads_->release();  // every read of the pixels is queued: the next stage() may fill the other side
+  if (layout_.shards == 1 && !gpu_comm_) return update_then_wait(starts, b, step, lr, meanwhile);
+  float* sum = layout_.shards > 1 ? leaves_->result() : nullptr;
   // Every shard's forward and backward is queued: the host is free until the loss is needed.
   if (meanwhile) meanwhile();
   // Every bucket summed over all ranks (the first error of the reduction is rethrown here). Host
@@ -312,6 +313,27 @@ double CudaTrainStep::run_overlapping(const StepBatch& batch, int64_t step, doub
     }
     timed_other("optimizer", [&] { opt_->step(lr); });
   }
+  return loss;
+}
+
+double CudaTrainStep::update_then_wait(const std::vector<int64_t>& starts, int64_t rows, int64_t step, double lr,
+                                       const std::function<void()>& meanwhile) {
+  if (skip_update_.empty()) skip_update_ = cuda::DeviceBuffer<int32_t>(1);
+  cuda::step_skip_flag(*ctx_, shard_losses_.data(), bad_rows_.data(), rows, skip_update_.data());
+  timed_other("optimizer", [&] { opt_->step(lr, skip_update_.data()); });
+  // The whole step is queued: the host is free until the loss is needed.
+  if (meanwhile) meanwhile();
+  double loss = 0;
+  try {
+    loss = shard_losses(starts, rows)[0];
+  } catch (...) {
+    opt_->forget_step();  // a bad label: the device skipped the update
+    throw;
+  }
+  if (std::isfinite(loss)) return loss;
+  // The device skipped the update; a range test's loop stops after this step (engine/train/trainer.cc).
+  opt_->forget_step();
+  if (!(cfg_.stop_on_divergence > 0)) fail_diverged(step, loss, cfg_.schedule.base_lr);
   return loss;
 }
 

@@ -20,7 +20,9 @@
 //   moves them inside forward.
 // - Dropout masks are keyed like the CPU's: (seed, step, global batch position).
 // - The update is CudaOptimizer (engine/gpu/cuda_optimizer.h): SGD or AdamW, the CPU's per-element
-//   formulas and roundings.
+//   formulas and roundings. With V = 1 and one rank it is queued behind the backward before the
+//   host has the loss, and a device flag skips it where the loss is not finite or a label is bad
+//   (the CPU's step never updates then); with V > 1 the host reads the V losses first.
 //
 // run() leaves the host copies alone. sync_params() brings the trainable tensors' values and
 // gradients to the host (two copies of the trainable span into pinned memory, which params() points
@@ -104,6 +106,10 @@ class CudaTrainStep final : public StepRunner {
   void shard_forward(size_t j, int64_t start, int64_t rows, const StepKey& key);
   // The shards' losses, brought to the host in one wait, their labels checked.
   std::vector<double> shard_losses(const std::vector<int64_t>& starts, int64_t rows);
+  // One shard, one rank: the update queued behind the backward, skipped on the device where the
+  // loss is not finite or a label is bad; the host then waits once, for the loss. Returns it.
+  double update_then_wait(const std::vector<int64_t>& starts, int64_t rows, int64_t step, double lr,
+                          const std::function<void()>& meanwhile);
   // V > 1: the shard records (engine/train/cuda_train_step.h) and the gradient sum over every rank;
   // returns all V shards' losses.
   void plan_records(const Plan& plan);
@@ -154,6 +160,9 @@ class CudaTrainStep final : public StepRunner {
   cuda::DeviceBuffer<int32_t> labels_;
   cuda::DeviceBuffer<double> shard_losses_;
   cuda::DeviceBuffer<int> bad_rows_;
+  // One shard, one rank: the update is queued right behind the backward, before the host has the
+  // loss, and this device flag (a non-finite loss or a bad label) makes it a no-op.
+  cuda::DeviceBuffer<int32_t> skip_update_;
   Comm* gpu_comm_ = nullptr;  // null with one rank
   // Shard records (V > 1): per shard, its loss (double), then each trainable batch norm's batch
   // mean and unbiased variance (bn_at_ floats after the loss), all V on every rank.

@@ -13,6 +13,7 @@ namespace {
 // __fmaf_rn where it calls std::fma, and correctly rounded sqrt and division as the host's.
 template <bool kDecay>
 __global__ void adamw_kernel(int64_t count, AdamWScalars k, float* p, const float* grad, float* m, float* v) {
+  if (k.skip != nullptr && *k.skip != 0) return;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x) {
     const float g = grad[i];
     float decayed = p[i];

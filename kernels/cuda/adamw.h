@@ -23,6 +23,9 @@ struct AdamWScalars {
   float eps = 0;
   float neg_step = 0;  // -(lr / (1 - beta1^t))
   bool decay = false;  // apply weight decay to this range
+  // Device flag (step_skip_flag, kernels/cuda/loss.h) read when the kernel runs: nonzero leaves
+  // parameters and moments untouched. Null: always update.
+  const int32_t* skip = nullptr;
 };
 
 void adamw_step(Context& ctx, int64_t count, const AdamWScalars& s, float* p, const float* grad, float* exp_avg,

@@ -170,6 +170,20 @@ void softmax_cross_entropy_async(Context& ctx, int64_t n, int64_t k, const float
   }
 }
 
+namespace {
+
+__global__ void skip_flag_kernel(const double* loss, const int* bad_row, int64_t rows, int32_t* flag) {
+  *flag = (!isfinite(*loss) || *bad_row < rows) ? 1 : 0;
+}
+
+}  // namespace
+
+void step_skip_flag(Context& ctx, const double* loss, const int* bad_row, int64_t rows, int32_t* flag) {
+  THAW_CHECK(loss && bad_row && flag, "step_skip_flag: null pointer");
+  skip_flag_kernel<<<1, 1, 0, ctx.stream()>>>(loss, bad_row, rows, flag);
+  THAW_CUDA_LAUNCH_CHECK("step_skip_flag");
+}
+
 void check_cross_entropy(const int32_t* labels, int64_t n, int64_t k, int bad_row) {
   if (bad_row >= n) return;
   int32_t label = 0;

@@ -24,6 +24,11 @@ void softmax_cross_entropy_async(Context& ctx, int64_t n, int64_t k, const float
 // An InternalError naming the label of `bad_row` when it is a row (< n).
 void check_cross_entropy(const int32_t* labels, int64_t n, int64_t k, int bad_row);
 
+// `flag` (device) = 1 where the step must not update: the loss at `loss` is not finite or a label of
+// its `rows` rows was out of range (`bad_row` < rows, as the async loss left them); else 0. Queued
+// behind the loss, read by the optimizer's kernels (SgdScalars::skip, AdamWScalars::skip).
+void step_skip_flag(Context& ctx, const double* loss, const int* bad_row, int64_t rows, int32_t* flag);
+
 // Row-wise softmax, for predictions.
 void softmax(Context& ctx, int64_t n, int64_t k, const float* logits, float* probs);
 

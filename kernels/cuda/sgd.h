@@ -21,6 +21,10 @@ struct SgdScalars {
   bool use_momentum = false;
   bool first_step = false;  // the momentum buffer is set, not read
   bool nesterov = false;
+  // Device flag (step_skip_flag, kernels/cuda/loss.h) read when the kernel runs: nonzero leaves
+  // parameters and buffer untouched, so that a step can be queued before its loss is known.
+  // Null: always update.
+  const int32_t* skip = nullptr;
 };
 
 // buf may be null when !use_momentum.

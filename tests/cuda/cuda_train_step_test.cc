@@ -291,3 +291,44 @@ TEST_F(CudaTrainStepTest, ABatchMarkedStagedThatWasNotIsRefused) {
 
 }  // namespace
 }  // namespace thaw::cuda_test
+
+namespace thaw::cuda_test {
+namespace {
+
+// One shard queues its update behind the backward before the host has the loss
+// (CudaTrainStep::update_then_wait); a non-finite loss (here from NaN class weights) must leave
+// every value, the optimizer's state and its step count as they were, as the CPU leaves them by
+// not stepping: a range test returns the loss, a training run stops with the divergence error.
+void check_nonfinite_loss_skips(const OptimizerConfig& oc, const std::string& tag) {
+  const Model m;
+  TrainConfig cfg = config(1, oc);
+  cfg.class_weights.assign(kClasses, std::nanf(""));
+  Tensor<float> x;
+  std::vector<int32_t> labels;
+  synthetic_batch(9, 0, kBatch, kSize, kClasses, x, labels);
+  for (const double stop : {1.0, 0.0}) {
+    cfg.stop_on_divergence = stop;
+    ModelState<float> state = m.init;
+    CudaTrainStep step(m.g, m.plan, state, cfg);
+    if (stop > 0) {
+      EXPECT_FALSE(std::isfinite(step.run({&x, labels, 0}, 0, kLr[0]))) << tag;
+    } else {
+      EXPECT_THROW(step.run({&x, labels, 0}, 0, kLr[0]), UserError) << tag;
+    }
+    EXPECT_EQ(step.device_optimizer().step_count(), 0) << tag;
+    step.sync_state();
+    for (int t : m.plan.trainable_tensors) {
+      EXPECT_TRUE(same_bits(tag + " " + m.g.tensors[t].name, values(state.values[t]), values(m.init.values[t])));
+    }
+    for (const auto& [name, span] : step.optimizer().state()) {
+      const bool zero = std::all_of(span.begin(), span.end(), [](float v) { return v == 0.0f; });
+      EXPECT_TRUE(zero) << tag << ": optimizer state " << name << " moved";
+    }
+  }
+}
+
+TEST_F(CudaTrainStepTest, ANonFiniteLossLeavesTheSgdStateAsItWas) { check_nonfinite_loss_skips(sgd_momentum(), "sgd"); }
+TEST_F(CudaTrainStepTest, ANonFiniteLossLeavesTheAdamWStateAsItWas) { check_nonfinite_loss_skips(adamw(), "adamw"); }
+
+}  // namespace
+}  // namespace thaw::cuda_test
