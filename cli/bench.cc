@@ -44,6 +44,7 @@ struct BenchArgs {
   bool profile = false;
   bool channels_last = false;
   bool fuse_epilogue = false;
+  bool cuda_graph = false;
 };
 
 // Peak resident memory of this process, from the kernel's high-water mark.
@@ -77,7 +78,7 @@ void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
   StepProfile profile(g);
   const CudaBenchResult r =
       cuda_bench(g, plan, a.batch_size, a.steps, a.warmup, parse_numerics(a.precision), a.profile ? &profile : nullptr,
-                 CudaBenchLayout{a.channels_last, a.fuse_epilogue});
+                 CudaBenchLayout{a.channels_last, a.fuse_epilogue, a.cuda_graph});
   const double ips = static_cast<double>(a.batch_size) / (r.step_ms / 1000.0);
   const double flops = model_flops_per_image(g, plan);
   nlohmann::json j = {{"device", "cuda"},
@@ -91,6 +92,8 @@ void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
                       {"folded_groups", r.folded_groups},
                       {"fused_groups", r.fused_groups},
                       {"unfused_problems", r.unfused},
+                      {"cuda_graph", a.cuda_graph},
+                      {"captured_graphs", r.captured_graphs},
                       {"batch_size", a.batch_size},
                       {"input_size", a.input_size},
                       {"classes", a.classes},
@@ -129,6 +132,7 @@ void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
               a.freeze_through.c_str(), ips, r.step_ms, ips * flops / 1e12,
               static_cast<double>(r.allocated_bytes) / kGiB, static_cast<double>(r.arena_bytes) / kGiB, r.first_loss,
               r.last_loss);
+  if (a.cuda_graph) std::printf("cuda graph: %d step(s) captured, launched whole\n", r.captured_graphs);
   if (a.fuse_epilogue) {
     std::printf("fused epilogue: %d of %d folded groups ran as one cuDNN graph\n", r.fused_groups, r.folded_groups);
     for (const std::string& line : r.unfused) std::printf("  apart: %s\n", line.c_str());
@@ -142,6 +146,7 @@ void run_bench(const BenchArgs& a) {
   check_precision(a.precision, a.emulate_bf16, a.device);
   if (a.channels_last && a.device != "cuda") fail_user("--channels-last: only with --device cuda");
   if (a.fuse_epilogue && a.device != "cuda") fail_user("--fuse-epilogue: only with --device cuda");
+  if (a.cuda_graph && a.device != "cuda") fail_user("--cuda-graph: only with --device cuda");
   if (a.batch_size < 1) fail_user("--batch-size: expected at least 1, got ", a.batch_size);
   if (a.steps < 1) fail_user("--steps: expected at least 1, got ", a.steps);
   if (a.warmup < 0) fail_user("--warmup: expected 0 or more, got ", a.warmup);
@@ -242,6 +247,9 @@ void add_bench(CLI::App& app) {
   sub->add_flag("--fuse-epilogue", a->fuse_epilogue,
                 "With --device cuda: each frozen folded convolution, its bias and ReLU as one cuDNN graph where "
                 "an engine takes it; not yet measured on a GPU");
+  sub->add_flag("--cuda-graph", a->cuda_graph,
+                "With --device cuda: each step after the first launched as one captured CUDA graph (forward, loss, "
+                "backward, update); not yet measured on a GPU");
   sub->add_flag("--json", a->json, "Print one JSON line");
   sub->add_flag("--profile", a->profile,
                 "Time every op of the timed steps: per op kind (conv fwd/dgrad/wgrad, batch norm, pools, concat, "

@@ -32,6 +32,7 @@
 #include "kernels/cuda/concat.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/device_buffer.h"
+#include "kernels/cuda/dropout.h"
 #include "kernels/cuda/event_timeline.h"
 #include "kernels/cuda/output_mode.h"
 #include "kernels/cuda/storage.h"
@@ -133,6 +134,15 @@ class CudaExecutor {
   // none does): off by default until a GPU has measured it. fused_groups() counts the groups that
   // ran fused in the last forward.
   void set_fused_epilogue(bool on) { fused_epilogue_ = on; }
+  // Non-null: dropout masks take their key from this device memory when they run, not from
+  // forward()'s StepKey (a step captured into a CUDA graph, engine/train/cuda_train_step.h).
+  void set_device_step_key(const cuda::DeviceStepKey* key) { device_key_ = key; }
+  // Host-side counters a forward advances (batch norms' num_batches_tracked): a graph launched
+  // again advances them by what its capture did.
+  const std::vector<int64_t>& batches_tracked() const { return batches_tracked_; }
+  void advance_batches_tracked(const std::vector<int64_t>& by) {
+    for (size_t t = 0; t < by.size() && t < batches_tracked_.size(); ++t) batches_tracked_[t] += by[t];
+  }
   int fused_groups() const { return fused_groups_; }
 
   // Non-null: every op is bracketed by CUDA events (kernels/cuda/event_timeline.h) and, at
@@ -228,6 +238,7 @@ class CudaExecutor {
   std::vector<ConcatSlot> slots_;  // per node: a folded group's ReLU written into its concatenation
   bool channels_last_ = false;
   bool fused_epilogue_ = false;
+  const cuda::DeviceStepKey* device_key_ = nullptr;
   int fused_groups_ = 0;
   int cl_end_ = -1;                             // the channels-last front's last node; -1: none
   cuda::DeviceBuffer<unsigned char> input_cl_;  // the image in NHWC, as S, for the front

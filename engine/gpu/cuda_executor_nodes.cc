@@ -104,7 +104,11 @@ void CudaExecutor::forward_node(int i, Phase phase, const StepKey& key) {
       // The CPU executor's mask, made on the device (no upload, no wait): element e of sample s
       // from (seed, step, offset + s).
       uint8_t* keep = arena_at<uint8_t>(StepBufferKind::DropoutMask, i);
-      cuda::dropout_mask(ctx_, key.seed, key.step, key.sample_offset, batch_, n.out[0], n.dropout, keep);
+      if (device_key_) {
+        cuda::dropout_mask_at(ctx_, device_key_, batch_, n.out[0], n.dropout, keep);
+      } else {
+        cuda::dropout_mask(ctx_, key.seed, key.step, key.sample_offset, batch_, n.out[0], n.dropout, keep);
+      }
       cuda::dropout_forward<S>(ctx_, count, n.dropout, keep, x, y);
       break;
     }

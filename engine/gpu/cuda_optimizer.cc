@@ -44,48 +44,83 @@ CudaOptimizer::CudaOptimizer(CudaExecutor& exec, const OptimizerConfig& config) 
   state_b_.fill_bytes(0, exec.context().stream());
 }
 
-void CudaOptimizer::step(double lr, const int32_t* skip) {
+CudaOptimizer::StepScalars CudaOptimizer::advance(double lr) {
   if (!(std::isfinite(lr) && lr >= 0)) fail_user("--lr: expected a finite learning rate >= 0, got ", lr);
-  cuda::Context& ctx = exec_.context();
-  float* values = exec_.trainable_values();
-  const float* grads = exec_.trainable_grads();
+  StepScalars s;
   if (config_.kind == OptimizerConfig::Kind::Sgd) {
-    cuda::SgdScalars s;
-    s.weight_decay = static_cast<float>(config_.weight_decay);
-    s.momentum = static_cast<float>(config_.momentum);
-    s.neg_lr = static_cast<float>(-lr);
-    s.use_momentum = config_.momentum != 0;
-    s.first_step = step_count_ == 0;
-    s.nesterov = config_.nesterov;
-    s.skip = skip;
+    s.sgd.weight_decay = static_cast<float>(config_.weight_decay);
+    s.sgd.momentum = static_cast<float>(config_.momentum);
+    s.sgd.neg_lr = static_cast<float>(-lr);
+    s.sgd.use_momentum = config_.momentum != 0;
+    s.sgd.first_step = step_count_ == 0;
+    s.sgd.nesterov = config_.nesterov;
     ++step_count_;
-    for (const DecayRange& r : ranges_) {
-      s.decay = r.decay;
-      cuda::sgd_step(ctx, r.count, s, values + r.begin, grads + r.begin,
-                     state_a_.empty() ? nullptr : state_a_.data() + r.begin);
-    }
-    return;
+    return s;
   }
   ++step_count_;
   // The CPU's scalars (Optimizer::step_adamw): computed in double, then rounded to float.
   const double t = static_cast<double>(step_count_);
   const double bc1 = 1 - std::pow(config_.beta1, t);
   const double bc2 = 1 - std::pow(config_.beta2, t);
-  cuda::AdamWScalars s;
-  s.keep = static_cast<float>(1 - lr * config_.weight_decay);
-  s.beta1 = static_cast<float>(config_.beta1);
-  s.beta2 = static_cast<float>(config_.beta2);
-  s.one_minus_beta1 = static_cast<float>(1 - config_.beta1);
-  s.one_minus_beta2 = static_cast<float>(1 - config_.beta2);
-  s.bc2_sqrt = static_cast<float>(std::sqrt(bc2));
-  s.eps = static_cast<float>(config_.eps);
-  s.neg_step = static_cast<float>(-(lr / bc1));
-  s.skip = skip;
-  for (const DecayRange& r : ranges_) {
-    s.decay = r.decay;
-    cuda::adamw_step(ctx, r.count, s, values + r.begin, grads + r.begin, state_a_.data() + r.begin,
-                     state_b_.data() + r.begin);
+  s.adamw.keep = static_cast<float>(1 - lr * config_.weight_decay);
+  s.adamw.beta1 = static_cast<float>(config_.beta1);
+  s.adamw.beta2 = static_cast<float>(config_.beta2);
+  s.adamw.one_minus_beta1 = static_cast<float>(1 - config_.beta1);
+  s.adamw.one_minus_beta2 = static_cast<float>(1 - config_.beta2);
+  s.adamw.bc2_sqrt = static_cast<float>(std::sqrt(bc2));
+  s.adamw.eps = static_cast<float>(config_.eps);
+  s.adamw.neg_step = static_cast<float>(-(lr / bc1));
+  return s;
+}
+
+void CudaOptimizer::queue(StepScalars s, const int32_t* skip, const float* at) {
+  cuda::Context& ctx = exec_.context();
+  float* values = exec_.trainable_values();
+  const float* grads = exec_.trainable_grads();
+  const bool sgd = config_.kind == OptimizerConfig::Kind::Sgd;
+  s.sgd.skip = s.adamw.skip = skip;
+  if (sgd) {
+    s.sgd.neg_lr_at = at;
+  } else {
+    s.adamw.step_at = at;
   }
+  for (const DecayRange& r : ranges_) {
+    if (sgd) {
+      s.sgd.decay = r.decay;
+      cuda::sgd_step(ctx, r.count, s.sgd, values + r.begin, grads + r.begin,
+                     state_a_.empty() ? nullptr : state_a_.data() + r.begin);
+    } else {
+      s.adamw.decay = r.decay;
+      cuda::adamw_step(ctx, r.count, s.adamw, values + r.begin, grads + r.begin, state_a_.data() + r.begin,
+                       state_b_.data() + r.begin);
+    }
+  }
+}
+
+void CudaOptimizer::step(double lr, const int32_t* skip) { queue(advance(lr), skip, nullptr); }
+
+void CudaOptimizer::prepare(double lr) {
+  prepared_ = advance(lr);
+  // The previous step's copy out of this pinned memory is done: the caller waited for that step.
+  if (host_scalars_.size() == 0) {
+    host_scalars_ = cuda::PinnedArray<float>(3);
+    device_scalars_ = cuda::DeviceBuffer<float>(3);
+  }
+  float* h = host_scalars_.data();
+  if (config_.kind == OptimizerConfig::Kind::Sgd) {
+    h[0] = prepared_.sgd.neg_lr;
+  } else {
+    h[0] = prepared_.adamw.keep, h[1] = prepared_.adamw.neg_step, h[2] = prepared_.adamw.bc2_sqrt;
+  }
+  THAW_CUDA_CHECK(cudaMemcpyAsync(device_scalars_.data(), h, 3 * sizeof(float), cudaMemcpyHostToDevice,
+                                  exec_.context().stream()));
+}
+
+void CudaOptimizer::queue_prepared(const int32_t* skip) {
+  // The first SGD step with momentum sets its buffer instead of reading it: a different kernel,
+  // which a graph captured once cannot switch to.
+  THAW_CHECK(!prepared_.sgd.first_step, "CudaOptimizer::queue_prepared: the first SGD step is queued with step()");
+  queue(prepared_, skip, device_scalars_.data());
 }
 
 std::vector<std::pair<cuda::DeviceBuffer<float>*, const char*>> CudaOptimizer::buffers() {

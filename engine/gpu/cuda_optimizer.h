@@ -17,7 +17,10 @@
 
 #include "engine/gpu/cuda_executor.h"
 #include "engine/optim/optimizer.h"
+#include "kernels/cuda/adamw.h"
 #include "kernels/cuda/device_buffer.h"
+#include "kernels/cuda/pinned_host.h"
+#include "kernels/cuda/sgd.h"
 
 namespace thaw {
 
@@ -32,6 +35,13 @@ class CudaOptimizer {
   // step, so that the step count is the CPU's (which never takes that step).
   void step(double lr, const int32_t* skip = nullptr);
   void forget_step() { --step_count_; }
+  // step() in two halves, for a step captured into a CUDA graph once and launched at every step
+  // after it: prepare() counts the step and copies its learning-rate scalars into device memory
+  // (queued on the stream, outside the graph); queue_prepared() queues the kernels, which read the
+  // scalars there when they run (SgdScalars::neg_lr_at, AdamWScalars::step_at). Not for the first
+  // SGD step with momentum, whose kernel differs.
+  void prepare(double lr);
+  void queue_prepared(const int32_t* skip);
   int64_t step_count() const { return step_count_; }
   const OptimizerConfig& config() const { return config_; }
 
@@ -60,12 +70,24 @@ class CudaOptimizer {
   };
   static std::vector<DecayRange> decay_ranges(const CudaExecutor& exec, bool any_decay);
 
+  // One step's scalars, as the CPU rounds them; advance() also counts the step.
+  struct StepScalars {
+    cuda::SgdScalars sgd;
+    cuda::AdamWScalars adamw;
+  };
+  StepScalars advance(double lr);
+  // `at`: the scalars' device copy (prepare()), or null to pass them by value.
+  void queue(StepScalars s, const int32_t* skip, const float* at);
+
   CudaExecutor& exec_;
   OptimizerConfig config_;
   std::vector<DecayRange> ranges_;
   // SGD: a is the momentum buffer (empty without momentum). AdamW: a is exp_avg, b exp_avg_sq.
   cuda::DeviceBuffer<float> state_a_, state_b_;
   int64_t step_count_ = 0;
+  StepScalars prepared_;
+  cuda::PinnedArray<float> host_scalars_;  // prepare()'s scalars, on their way to device_scalars_
+  cuda::DeviceBuffer<float> device_scalars_;
 };
 
 }  // namespace thaw

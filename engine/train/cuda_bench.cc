@@ -50,6 +50,7 @@ CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int6
   TrainConfig cfg = bench_config(batch, numerics);
   cfg.gpu_channels_last = layout.channels_last;
   cfg.gpu_fused_epilogue = layout.fused_epilogue;
+  cfg.gpu_graph = layout.graph;
   CudaTrainStep step(g, plan, state, cfg);
   const int cl_end = step.executor().channels_last_end();
   if (cl_end >= 0) r.channels_last_end = g.nodes[static_cast<size_t>(cl_end)].name;
@@ -94,6 +95,7 @@ CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int6
   ctx.synchronize("cuda bench");
   r.folded_groups = step.executor().folded_convs();
   r.fused_groups = step.executor().fused_groups();
+  r.captured_graphs = step.captured_graphs();
   for (const std::string& line : ctx.plans().describe_all()) {
     if (line.find(" +bias-relu") != std::string::npos && line.find(cuda::kNoEngine) != std::string::npos) {
       r.unfused.push_back(line);

@@ -30,12 +30,14 @@ struct CudaBenchResult {
   int folded_groups = 0;             // frozen conv-bn-relu groups run as inference
   int fused_groups = 0;              // of those, run as one cuDNN graph (CudaBenchLayout::fused_epilogue)
   std::vector<std::string> unfused;  // the fused problems no engine took ("problem: no engine ...")
+  int captured_graphs = 0;           // CudaBenchLayout::graph: the steps captured (one per upload side)
 };
 
 // How the frozen part is stored and run (TrainConfig::gpu_channels_last, gpu_fused_epilogue).
 struct CudaBenchLayout {
   bool channels_last = false;
   bool fused_epilogue = false;
+  bool graph = false;  // TrainConfig::gpu_graph
 };
 
 // Training steps of CudaTrainStep, as `thaw train --device cuda` runs them (one shard, SGD with

@@ -196,7 +196,11 @@ void CudaTrainStep::shard(size_t j, int64_t start, int64_t rows, int64_t step) {
   shard_forward(j, start, rows, StepKey{cfg_.seed, step, global * layout_.shard_size()});
   // The last step's values and gradients may still be on their way to the host: nothing writes
   // them before that download is done.
-  if (std::exchange(guard_backward_, false)) downloaded_.order_before(ctx_->stream());
+  if (capturing_) {
+    downloaded_.order_before_in_graph(ctx_->stream());  // every launch waits for the download then begun
+  } else if (std::exchange(guard_backward_, false)) {
+    downloaded_.order_before(ctx_->stream());
+  }
   // The loss stays on the device until every shard has run: one wait per step, not per shard.
   timed_other("loss", [&] {
     exec_->loss_async(labels_.data() + start, cfg_.label_smoothing,
@@ -280,6 +284,8 @@ double CudaTrainStep::run_overlapping(const StepBatch& batch, int64_t step, doub
     shard_losses_ = cuda::DeviceBuffer<double>(starts.size());
     bad_rows_ = cuda::DeviceBuffer<int>(starts.size());
   }
+  if (skip_update_.empty()) skip_update_ = cuda::DeviceBuffer<int32_t>(1);
+  if (graph_eligible()) return run_captured(starts, b, step, lr, meanwhile);
   bad_rows_.fill_bytes(0x7f, ctx_->stream());
   std::unique_ptr<BucketReducer> reducer;
   if (gpu_comm_) reducer = std::make_unique<BucketReducer>(*gpu_comm_);
@@ -318,9 +324,13 @@ double CudaTrainStep::run_overlapping(const StepBatch& batch, int64_t step, doub
 
 double CudaTrainStep::update_then_wait(const std::vector<int64_t>& starts, int64_t rows, int64_t step, double lr,
                                        const std::function<void()>& meanwhile) {
-  if (skip_update_.empty()) skip_update_ = cuda::DeviceBuffer<int32_t>(1);
   cuda::step_skip_flag(*ctx_, shard_losses_.data(), bad_rows_.data(), rows, skip_update_.data());
   timed_other("optimizer", [&] { opt_->step(lr, skip_update_.data()); });
+  return finish_update(starts, rows, step, meanwhile);
+}
+
+double CudaTrainStep::finish_update(const std::vector<int64_t>& starts, int64_t rows, int64_t step,
+                                    const std::function<void()>& meanwhile) {
   // The whole step is queued: the host is free until the loss is needed.
   if (meanwhile) meanwhile();
   double loss = 0;

@@ -22,7 +22,9 @@
 // - The update is CudaOptimizer (engine/gpu/cuda_optimizer.h): SGD or AdamW, the CPU's per-element
 //   formulas and roundings. With V = 1 and one rank it is queued behind the backward before the
 //   host has the loss, and a device flag skips it where the loss is not finite or a label is bad
-//   (the CPU's step never updates then); with V > 1 the host reads the V losses first.
+//   (the CPU's step never updates then); with V > 1 the host reads the V losses first. Such a step
+//   can also be captured into one CUDA graph and launched whole (TrainConfig::gpu_graph,
+//   engine/train/cuda_train_step_graph.cc).
 //
 // run() leaves the host copies alone. sync_params() brings the trainable tensors' values and
 // gradients to the host (two copies of the trainable span into pinned memory, which params() points
@@ -53,7 +55,9 @@
 #include "engine/train/train_config.h"
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/device_buffer.h"
+#include "kernels/cuda/dropout.h"
 #include "kernels/cuda/event.h"
+#include "kernels/cuda/graph.h"
 #include "kernels/cuda/pinned_host.h"
 #include "kernels/cuda/stream.h"
 #include "engine/parallel/grad_buckets.h"
@@ -93,6 +97,8 @@ class CudaTrainStep final : public StepRunner {
 
   CudaExecutor& executor() { return *exec_; }
   const CudaOptimizer& device_optimizer() const { return *opt_; }
+  // TrainConfig::gpu_graph: the steps captured so far that are still in use (one per batch buffer).
+  int captured_graphs() const { return static_cast<int>(graphs_.size()); }
   cuda::Context& context() { return *ctx_; }
 
  private:
@@ -110,6 +116,18 @@ class CudaTrainStep final : public StepRunner {
   // loss is not finite or a label is bad; the host then waits once, for the loss. Returns it.
   double update_then_wait(const std::vector<int64_t>& starts, int64_t rows, int64_t step, double lr,
                           const std::function<void()>& meanwhile);
+  // Both ways' end: meanwhile, then the one wait for the loss; a skipped update is taken back from
+  // the optimizer's count, and a non-finite loss outside a range test is the divergence error.
+  double finish_update(const std::vector<int64_t>& starts, int64_t rows, int64_t step,
+                       const std::function<void()>& meanwhile);
+  // TrainConfig::gpu_graph (engine/train/cuda_train_step_graph.cc): one shard, one rank, no feature
+  // cache, no profile, and a first step already taken eagerly (it builds the plans and sizes every
+  // buffer, and SGD's first update is another kernel).
+  bool graph_eligible() const;
+  // The step as a CUDA graph: this step's dropout key and learning-rate scalars copied into device
+  // memory, then the graph captured for this batch buffer (the first time) and launched.
+  double run_captured(const std::vector<int64_t>& starts, int64_t rows, int64_t step, double lr,
+                      const std::function<void()>& meanwhile);
   // V > 1: the shard records (engine/train/cuda_train_step.h) and the gradient sum over every rank;
   // returns all V shards' losses.
   void plan_records(const Plan& plan);
@@ -163,6 +181,19 @@ class CudaTrainStep final : public StepRunner {
   // One shard, one rank: the update is queued right behind the backward, before the host has the
   // loss, and this device flag (a non-finite loss or a bad label) makes it a no-op.
   cuda::DeviceBuffer<int32_t> skip_update_;
+  // TrainConfig::gpu_graph: a captured step per pixel buffer (the two upload sides), each with what
+  // its capture advanced on the host (num_batches_tracked), for every launch after. All are dropped
+  // when the batch size or the Context's generation (its areas and plans) changes.
+  struct StepGraph {
+    const float* pixels = nullptr;
+    cuda::CapturedGraph graph;
+    std::vector<int64_t> tracked;
+  };
+  std::vector<StepGraph> graphs_;
+  int64_t graph_rows_ = 0, graph_generation_ = -1;
+  bool capturing_ = false;  // shard() waits for the last download through a graph node
+  cuda::PinnedArray<cuda::DeviceStepKey> step_key_host_;
+  cuda::DeviceBuffer<cuda::DeviceStepKey> step_key_;
   Comm* gpu_comm_ = nullptr;  // null with one rank
   // Shard records (V > 1): per shard, its loss (double), then each trainable batch norm's batch
   // mean and unbiased variance (bn_at_ floats after the loss), all V on every rank.

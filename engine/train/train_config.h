@@ -76,6 +76,10 @@ struct TrainConfig {
   // Each folded group's convolution, bias and ReLU as one cuDNN graph where an engine takes it
   // (CudaExecutor::set_fused_epilogue). Off until a GPU has measured it; thaw bench --fuse-epilogue.
   bool gpu_fused_epilogue = false;
+  // One shard on one rank: the step (forward, loss, backward, update) captured into a CUDA graph at
+  // its second step and launched whole at every step after (CudaTrainStep::run_captured). Off until
+  // a GPU has measured it; thaw bench --cuda-graph.
+  bool gpu_graph = false;
   // A replay's pins: the recorded run's GPU library choices ("problem: identity" lines,
   // TrainSummary::gpu_plans), taken again wherever the library still offers them.
   std::vector<std::string> gpu_pins;

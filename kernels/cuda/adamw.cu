@@ -14,6 +14,11 @@ namespace {
 template <bool kDecay>
 __global__ void adamw_kernel(int64_t count, AdamWScalars k, float* p, const float* grad, float* m, float* v) {
   if (k.skip != nullptr && *k.skip != 0) return;
+  if (k.step_at != nullptr) {
+    k.keep = k.step_at[0];
+    k.neg_step = k.step_at[1];
+    k.bc2_sqrt = k.step_at[2];
+  }
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x) {
     const float g = grad[i];
     float decayed = p[i];

@@ -26,6 +26,9 @@ struct AdamWScalars {
   // Device flag (step_skip_flag, kernels/cuda/loss.h) read when the kernel runs: nonzero leaves
   // parameters and moments untouched. Null: always update.
   const int32_t* skip = nullptr;
+  // Device floats {keep, neg_step, bc2_sqrt} read when the kernel runs instead of those fields
+  // (work captured into a CUDA graph takes each step's from there). Null: the fields.
+  const float* step_at = nullptr;
 };
 
 void adamw_step(Context& ctx, int64_t count, const AdamWScalars& s, float* p, const float* grad, float* exp_avg,

@@ -62,6 +62,7 @@ void* Context::grow(Area& area, size_t bytes, const char* name) {
   THAW_CUDA_CHECK_CTX(cudaStreamSynchronize(stream_), name);
   if (area.ptr) THAW_CUDA_CHECK_CTX(cudaFree(area.ptr), name);
   area = {};
+  ++generation_;
   // Round up so that slowly growing requests do not reallocate every time.
   const size_t rounded = (want + (size_t{1} << 20) - 1) & ~((size_t{1} << 20) - 1);
   THAW_CUDA_CHECK_CTX(cudaMalloc(&area.ptr, rounded), cat_str(name, ": ", rounded, " bytes"));
@@ -76,6 +77,7 @@ void* Context::scratch(size_t bytes) { return grow(scratch_, bytes, "Context scr
 void Context::clear_plans() {
   synchronize("Context::clear_plans");
   plans_.clear();
+  ++generation_;
 }
 
 void Context::synchronize(const char* what) {

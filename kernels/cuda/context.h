@@ -68,6 +68,10 @@ class Context {
   const std::vector<std::string>& pins_missed() const { return pins_missed_; }
   // Drops every cached plan once the stream is idle (a plan may own code that queued work runs).
   void clear_plans();
+  // Moves on whenever the workspace or scratch area is reallocated or the plans are dropped: work
+  // captured into a CUDA graph (kernels/cuda/graph.h) under another generation points at memory or
+  // code that is gone.
+  int64_t generation() const { return generation_; }
 
  private:
   struct Area {
@@ -85,6 +89,7 @@ class Context {
   cudnnHandle_t cudnn_ = nullptr;
   cublasLtHandle_t cublaslt_ = nullptr;
   Area workspace_, scratch_;
+  int64_t generation_ = 0;
   PlanCache plans_;
   std::map<std::string, std::string> pins_;
   std::vector<std::string> pins_missed_;

@@ -41,7 +41,27 @@ __global__ void dropout_mask_kernel(uint64_t seed, uint32_t step, uint32_t sampl
   }
 }
 
+// The key read on the device, with dropout_mask's casts.
+__global__ void dropout_mask_at_kernel(const DeviceStepKey* key, int64_t per, int64_t count, double p, uint8_t* keep) {
+  const uint64_t seed = key->seed;
+  const auto step = static_cast<uint32_t>(key->step), offset = static_cast<uint32_t>(key->sample_offset);
+  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x) {
+    const int64_t s = i / per, e = i % per;
+    const philox::Block b = philox::stream_block(seed, static_cast<uint32_t>(RngPurpose::Dropout), step,
+                                                 offset + static_cast<uint32_t>(s), static_cast<uint64_t>(e));
+    keep[i] = philox::uniform_double(b) >= p;
+  }
+}
+
 }  // namespace
+
+void dropout_mask_at(Context& ctx, const DeviceStepKey* key, int64_t batch, int64_t per, double p, uint8_t* keep) {
+  const int64_t count = batch * per;
+  if (count <= 0) return;
+  THAW_CHECK(key != nullptr, "dropout_mask_at: null key");
+  dropout_mask_at_kernel<<<elementwise_blocks(count), kElementwiseThreads, 0, ctx.stream()>>>(key, per, count, p, keep);
+  THAW_CUDA_LAUNCH_CHECK("dropout_mask_at");
+}
 
 void dropout_mask(Context& ctx, uint64_t seed, int64_t step, int64_t sample_offset, int64_t batch, int64_t per,
                   double p, uint8_t* keep) {

@@ -16,6 +16,15 @@ class Context;
 void dropout_mask(Context& ctx, uint64_t seed, int64_t step, int64_t sample_offset, int64_t batch, int64_t per,
                   double p, uint8_t* keep);
 
+// The same mask with the key read from device memory when the kernel runs, so that work captured
+// into a CUDA graph (kernels/cuda/graph.h) takes each step's key from there.
+struct DeviceStepKey {
+  uint64_t seed = 0;
+  int64_t step = 0;
+  int64_t sample_offset = 0;
+};
+void dropout_mask_at(Context& ctx, const DeviceStepKey* key, int64_t batch, int64_t per, double p, uint8_t* keep);
+
 // S: float or bf16 (kernels/cuda/storage.h).
 template <typename S>
 void dropout_forward(Context& ctx, int64_t count, double p, const uint8_t* keep, const S* x, S* y);

@@ -26,6 +26,11 @@ class Event {
   // Work queued on `stream` from now on starts after the work queued before record() (nothing to
   // wait for where the event was never recorded).
   void order_before(cudaStream_t stream) const { THAW_CUDA_CHECK(cudaStreamWaitEvent(stream, e_, 0)); }
+  // The same while `stream` is being captured into a CUDA graph (kernels/cuda/graph.h): the graph
+  // gets a node that, at each launch, waits for this event's latest record.
+  void order_before_in_graph(cudaStream_t stream) const {
+    THAW_CUDA_CHECK(cudaStreamWaitEvent(stream, e_, cudaEventWaitExternal));
+  }
   // Milliseconds from `start` to this event, once this event has completed.
   float since(const Event& start) const {
     wait();

@@ -14,8 +14,9 @@ namespace {
 // product before adding (mul_rounded in engine/optim/optimizer.cc).
 template <bool kDecay, bool kMomentum, bool kFirst, bool kNesterov>
 __global__ void sgd_kernel(int64_t count, float wd, float mu, float neg_lr, float* p, const float* grad,
-                           float* buf, const int32_t* skip) {
+                           float* buf, const int32_t* skip, const float* neg_lr_at) {
   if (skip != nullptr && *skip != 0) return;
+  if (neg_lr_at != nullptr) neg_lr = *neg_lr_at;
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x) {
     float g = grad[i];
     if (kDecay) g = __fmaf_rn(p[i], wd, g);
@@ -31,7 +32,7 @@ __global__ void sgd_kernel(int64_t count, float wd, float mu, float neg_lr, floa
 template <bool kDecay, bool kMomentum, bool kFirst, bool kNesterov>
 void launch(Context& ctx, int64_t count, const SgdScalars& s, float* p, const float* grad, float* buf) {
   sgd_kernel<kDecay, kMomentum, kFirst, kNesterov><<<elementwise_blocks(count), kElementwiseThreads, 0, ctx.stream()>>>(
-      count, s.weight_decay, s.momentum, s.neg_lr, p, grad, buf, s.skip);
+      count, s.weight_decay, s.momentum, s.neg_lr, p, grad, buf, s.skip, s.neg_lr_at);
   THAW_CUDA_LAUNCH_CHECK("sgd_step");
 }
 

@@ -25,6 +25,9 @@ struct SgdScalars {
   // parameters and buffer untouched, so that a step can be queued before its loss is known.
   // Null: always update.
   const int32_t* skip = nullptr;
+  // Device float read when the kernel runs instead of neg_lr (work captured into a CUDA graph
+  // takes each step's learning rate from there). Null: neg_lr.
+  const float* neg_lr_at = nullptr;
 };
 
 // buf may be null when !use_momentum.

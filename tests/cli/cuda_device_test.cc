@@ -101,6 +101,7 @@ TEST(CudaDevice, GpuLayoutFlagsAreRefusedOnTheCpu) {
   const std::pair<const char*, const char*> cases[] = {
       {"--channels-last", "thaw: error: --channels-last: only with --device cuda"},
       {"--fuse-epilogue", "thaw: error: --fuse-epilogue: only with --device cuda"},
+      {"--cuda-graph", "thaw: error: --cuda-graph: only with --device cuda"},
   };
   for (const auto& [flags, expected] : cases) {
     const std::string cmd = sh_quote(THAW_BINARY) + " bench --steps 1 " + flags;
@@ -109,6 +110,7 @@ TEST(CudaDevice, GpuLayoutFlagsAreRefusedOnTheCpu) {
     EXPECT_EQ(trim_right(r.err), expected) << describe(cmd, r);
   }
   expect_no_device_error("bench --device cuda --fuse-epilogue --channels-last --batch-size 1 --input-size 75 --steps 1");
+  expect_no_device_error("bench --device cuda --cuda-graph --batch-size 1 --input-size 75 --steps 1");
 }
 
 TEST(CudaDevice, TrainPrecisionIsCheckedBeforeAnyFile) {

@@ -26,6 +26,7 @@
 #include "engine/train/train_step.h"
 #include "graph/inception_v4.h"
 #include "tests/cuda/cuda_test_util.h"
+#include "tests/cuda/step_optimizers.h"
 
 namespace thaw::cuda_test {
 namespace {
@@ -159,22 +160,6 @@ void check_against_cpu(int64_t shards, const OptimizerConfig& oc, const std::str
   std::printf("[train-step] %s: %lld steps, losses cpu %.9g %.9g %.9g gpu %.9g %.9g %.9g; %zu tensors compared\n",
               tag.c_str(), static_cast<long long>(kSteps), cpu.losses[0], cpu.losses[1], cpu.losses[2],
               gpu.losses[0], gpu.losses[1], gpu.losses[2], checked);
-}
-
-OptimizerConfig sgd_momentum() {
-  OptimizerConfig oc;
-  oc.momentum = 0.9;
-  oc.nesterov = true;
-  oc.weight_decay = 1e-3;
-  return oc;
-}
-
-OptimizerConfig adamw() {
-  OptimizerConfig oc;
-  oc.kind = OptimizerConfig::Kind::AdamW;
-  oc.weight_decay = 0.05;
-  oc.eps = 0.1;  // smooth in the gradient (tolerance.h, training_steps); cuda_optimizer_test has the default
-  return oc;
 }
 
 TEST_F(CudaTrainStepTest, SgdOneShardTrainsLikeTheCpu) { check_against_cpu(1, sgd_momentum(), "sgd V=1"); }
