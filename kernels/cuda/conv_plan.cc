@@ -14,12 +14,15 @@ namespace {
 // A config sets each knob type at most once: the request size cuDNN's own frontend uses.
 constexpr int64_t kMaxKnobs = CUDNN_KNOB_TYPE_COUNTS;
 
-std::vector<int> excluded_notes(ConvMath math) {
+std::vector<int> excluded_notes(ConvMath math, bool bias_relu) {
   std::vector<int> v = {CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC, CUDNN_NUMERICAL_NOTE_FFT,
                         CUDNN_NUMERICAL_NOTE_WINOGRAD,         CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_4x4,
                         CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_6x6, CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_13x13,
                         CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS, CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION};
   if (math == ConvMath::fp32) v.push_back(CUDNN_NUMERICAL_NOTE_TENSOR_CORE);
+  // Our bias + ReLU kernel maps NaN to 0; an engine that propagates it would make the fused and the
+  // separate paths differ where a NaN arrives.
+  if (bias_relu) v.push_back(CUDNN_NUMERICAL_NOTE_STRICT_NAN_PROP);
   return v;
 }
 
@@ -135,10 +138,31 @@ ConvPlan::ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath 
   THAW_CHECK(g.n >= 1 && g.c_in >= 1 && g.c_out >= 1 && g.kh >= 1 && g.kw >= 1 && g.sh >= 1 && g.sw >= 1 &&
                  g.ph >= 0 && g.pw >= 0 && g.h_out() >= 1 && g.w_out() >= 1,
              "invalid convolution ", problem);
-  std::string heur_log;
-  graph_ = build_conv_graph(dir, g, math, layout, ctx.cudnn(), heur_log);
+  // A replay whose record had no engine for a fused problem runs it apart, whatever is offered now.
+  const std::string* pin = ctx.pin(problem);
+  if (pin && *pin == kNoEngine) {
+    refusal_ = cat_str("the recorded run had no engine for ", problem);
+    return;
+  }
+  if (!layout.bias_relu) {
+    choose(ctx, problem, pin);
+    return;
+  }
+  // A fused problem that cannot be built or chosen at all is an answer too: the ops run apart.
+  try {
+    choose(ctx, problem, pin);
+  } catch (const InternalError& e) {
+    found_ = false;
+    refusal_ = cat_str("building the fused plan for ", problem, " failed: ", e.what());
+    log_ += cat_str(" ", refusal_, ";");
+  }
+}
 
-  const std::vector<int> excluded = excluded_notes(math);
+void ConvPlan::choose(Context& ctx, const std::string& problem, const std::string* pin) {
+  std::string heur_log;
+  graph_ = build_conv_graph(dir_, geom_, math_, layout_, ctx.cudnn(), heur_log);
+
+  const std::vector<int> excluded = excluded_notes(math_, layout_.bias_relu);
   std::vector<Proposed> proposed;
   for (const auto& [mode, name] : {std::pair{CUDNN_HEUR_MODE_A, "A"}, std::pair{CUDNN_HEUR_MODE_FALLBACK, "fallback"}}) {
     std::vector<BackendDescriptor> configs;
@@ -150,12 +174,6 @@ ConvPlan::ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath 
     for (size_t rank = 0; rank < configs.size(); ++rank) proposed.push_back({cat_str(name, "#", rank), std::move(configs[rank])});
   }
   // A replay's pin first: the recorded choice, if the library still offers it and it still builds.
-  // A recorded kNoEngine is kept as it is: the record's run had the epilogue apart.
-  const std::string* pin = ctx.pin(problem);
-  if (pin && *pin == kNoEngine) {
-    refusal_ = cat_str("the recorded run had no engine for ", problem);
-    return;
-  }
   bool found = false;
   if (pin) {
     found = walk(ctx, proposed, excluded, pin, heur_log);
@@ -281,14 +299,15 @@ void ConvPlan::execute(Context& ctx, const void* x, const void* w, const void* y
 }
 
 std::string ConvPlan::describe() const {
-  if (!found_) {
-    return cat_str(conv_problem_key(dir_, geom_, math_, layout_), ": ", kNoEngine, " [", candidates_.size(),
-                   " candidates]; run apart");
-  }
   size_t excluded = 0, failed = 0;
   for (const auto& c : candidates_) {
     if (c.verdict.rfind("excluded", 0) == 0) ++excluded;
     if (c.verdict.rfind("plan finalize", 0) == 0) ++failed;
+  }
+  if (!found_) {
+    // Why, in the line a run record and the bench's JSON row keep.
+    return cat_str(conv_problem_key(dir_, geom_, math_, layout_), ": ", kNoEngine, " [", candidates_.size(),
+                   " candidates, ", excluded, " excluded by notes, ", failed, " not supported]; run apart;", log_);
   }
   return cat_str(conv_problem_key(dir_, geom_, math_, layout_), ": ", chosen().describe(), " [", candidates_.size(),
                  " candidates, ", excluded, " excluded by notes, ", failed, " not supported]");

@@ -73,6 +73,8 @@ class ConvPlan : public CachedPlan {
   };
   // Walks the proposed configs in order (with `pin`: only the one whose identity it is), records
   // every candidate's verdict and takes the first that passes the policy and builds.
+  // Builds the graph, asks the heuristics and walks their configs (with `pin`: its choice first).
+  void choose(Context& ctx, const std::string& problem, const std::string* pin);
   bool walk(Context& ctx, std::vector<Proposed>& proposed, const std::vector<int>& excluded, const std::string* pin,
             std::string& log);
   bool try_candidate(Context& ctx, BackendDescriptor& config, BackendDescriptor& engine, EngineCandidate& cand,
