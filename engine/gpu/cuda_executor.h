@@ -140,6 +140,7 @@ class CudaExecutor {
   // Host-side counters a forward advances (batch norms' num_batches_tracked): a graph launched
   // again advances them by what its capture did.
   const std::vector<int64_t>& batches_tracked() const { return batches_tracked_; }
+  void set_batches_tracked(const std::vector<int64_t>& counts) { batches_tracked_ = counts; }
   void advance_batches_tracked(const std::vector<int64_t>& by) {
     for (size_t t = 0; t < by.size() && t < batches_tracked_.size(); ++t) batches_tracked_[t] += by[t];
   }

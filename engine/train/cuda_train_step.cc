@@ -326,6 +326,7 @@ double CudaTrainStep::update_then_wait(const std::vector<int64_t>& starts, int64
                                        const std::function<void()>& meanwhile) {
   cuda::step_skip_flag(*ctx_, shard_losses_.data(), bad_rows_.data(), rows, skip_update_.data());
   timed_other("optimizer", [&] { opt_->step(lr, skip_update_.data()); });
+  warmed_ = true;
   return finish_update(starts, rows, step, meanwhile);
 }
 

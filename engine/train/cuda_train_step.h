@@ -43,6 +43,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "engine/gpu/batch_uploads.h"
@@ -99,6 +100,7 @@ class CudaTrainStep final : public StepRunner {
   const CudaOptimizer& device_optimizer() const { return *opt_; }
   // TrainConfig::gpu_graph: the steps captured so far that are still in use (one per batch buffer).
   int captured_graphs() const { return static_cast<int>(graphs_.size()); }
+  int captures() const { return captures_; }  // every capture so far, the dropped graphs' too
   cuda::Context& context() { return *ctx_; }
 
  private:
@@ -121,13 +123,19 @@ class CudaTrainStep final : public StepRunner {
   double finish_update(const std::vector<int64_t>& starts, int64_t rows, int64_t step,
                        const std::function<void()>& meanwhile);
   // TrainConfig::gpu_graph (engine/train/cuda_train_step_graph.cc): one shard, one rank, no feature
-  // cache, no profile, and a first step already taken eagerly (it builds the plans and sizes every
-  // buffer, and SGD's first update is another kernel).
+  // cache, no profile, no failed capture, and a step already run op by op by this object (it builds
+  // the plans and sizes every buffer; a resumed run's optimizer count says nothing of that) and
+  // counted (SGD's first update is another kernel).
   bool graph_eligible() const;
   // The step as a CUDA graph: this step's dropout key and learning-rate scalars copied into device
   // memory, then the graph captured for this batch buffer (the first time) and launched.
   double run_captured(const std::vector<int64_t>& starts, int64_t rows, int64_t step, double lr,
                       const std::function<void()>& meanwhile);
+  // A capture that failed (`why`): its host-side counting undone (num_batches_tracked back to
+  // `tracked`, the optimizer's step), graphs off for good, and this step run op by op.
+  double run_uncaptured(const std::vector<int64_t>& starts, int64_t rows, int64_t step, double lr,
+                        const std::function<void()>& meanwhile, const std::vector<int64_t>& tracked,
+                        const std::string& why);
   // V > 1: the shard records (engine/train/cuda_train_step.h) and the gradient sum over every rank;
   // returns all V shards' losses.
   void plan_records(const Plan& plan);
@@ -192,6 +200,9 @@ class CudaTrainStep final : public StepRunner {
   std::vector<StepGraph> graphs_;
   int64_t graph_rows_ = 0, graph_generation_ = -1;
   bool capturing_ = false;  // shard() waits for the last download through a graph node
+  bool warmed_ = false;     // this object has run a step op by op (plans built, buffers sized)
+  bool graph_failed_ = false;  // a capture failed: every step runs op by op from then on
+  int captures_ = 0;
   cuda::PinnedArray<cuda::DeviceStepKey> step_key_host_;
   cuda::DeviceBuffer<cuda::DeviceStepKey> step_key_;
   Comm* gpu_comm_ = nullptr;  // null with one rank

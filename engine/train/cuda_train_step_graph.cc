@@ -9,6 +9,8 @@
 #if THAW_HAVE_CUDA
 
 #include <algorithm>
+#include <cstdio>
+#include <string>
 
 #include "core/error.h"
 #include "kernels/cuda/check.h"
@@ -17,8 +19,8 @@
 namespace thaw {
 
 bool CudaTrainStep::graph_eligible() const {
-  return cfg_.gpu_graph && layout_.shards == 1 && gpu_comm_ == nullptr && cache_ == nullptr &&
-         exec_->profile() == nullptr && opt_->step_count() >= 1;
+  return cfg_.gpu_graph && !graph_failed_ && warmed_ && layout_.shards == 1 && gpu_comm_ == nullptr &&
+         cache_ == nullptr && exec_->profile() == nullptr && opt_->step_count() >= 1;
 }
 
 double CudaTrainStep::run_captured(const std::vector<int64_t>& starts, int64_t rows, int64_t step, double lr,
@@ -58,18 +60,19 @@ double CudaTrainStep::run_captured(const std::vector<int64_t>& starts, int64_t r
             opt_->queue_prepared(skip_update_.data());
           },
           "capturing the GPU training step");
-    } catch (...) {
+      // An area that grew while capturing would have failed the capture; this is the last check.
+      THAW_CHECK(ctx_->generation() == graph_generation_, "the Context's areas changed while capturing the step");
+    } catch (const std::exception& e) {
       capturing_ = false;
       exec_->set_device_step_key(nullptr);
-      throw;
+      return run_uncaptured(starts, rows, step, lr, meanwhile, before, e.what());
     }
     capturing_ = false;
     exec_->set_device_step_key(nullptr);
+    ++captures_;
     const std::vector<int64_t>& after = exec_->batches_tracked();
     fresh.tracked.resize(after.size());
     for (size_t t = 0; t < after.size(); ++t) fresh.tracked[t] = after[t] - before[t];
-    // An area that grew during the capture would have failed it: the generation is the capture's.
-    THAW_CHECK(ctx_->generation() == graph_generation_, "the Context's areas changed while capturing the step");
     graphs_.push_back(std::move(fresh));
     it = graphs_.end() - 1;
   } else {
@@ -79,6 +82,21 @@ double CudaTrainStep::run_captured(const std::vector<int64_t>& starts, int64_t r
   it->graph.launch(stream);
   uploads_->release();
   return finish_update(starts, rows, step, meanwhile);
+}
+
+double CudaTrainStep::run_uncaptured(const std::vector<int64_t>& starts, int64_t rows, int64_t step, double lr,
+                                     const std::function<void()>& meanwhile, const std::vector<int64_t>& tracked,
+                                     const std::string& why) {
+  // Undo what the capture's host code counted, and the runtime's record of the capture's error.
+  (void)cudaGetLastError();
+  exec_->set_batches_tracked(tracked);
+  opt_->forget_step();
+  graph_failed_ = true;
+  std::fprintf(stderr, "thaw: note: the GPU step could not be captured into a CUDA graph (%s); it runs op by op\n",
+               why.c_str());
+  shard(0, starts[0], rows, step);
+  uploads_->release();
+  return update_then_wait(starts, rows, step, lr, meanwhile);
 }
 
 }  // namespace thaw
