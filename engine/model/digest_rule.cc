@@ -116,26 +116,31 @@ double serial_sum_of_squares(std::span<const ParamRef<float>> params) {
   return sum;
 }
 
-double blocked_sum_of_squares(std::span<const ParamRef<float>> params, int threads) {
-  const DigestBlocks db = digest_blocks(params);
-  std::vector<double> sums(static_cast<size_t>(db.count));
+namespace {
+
+// f(lo, hi) of every block, each on whichever thread takes it, kept in block order.
+template <typename T, typename F>
+std::vector<T> per_block(const DigestBlocks& db, int threads, const F& f) {
+  std::vector<T> out(static_cast<size_t>(db.count));
   const int team = threads > 0 ? threads : omp_get_max_threads();
 #pragma omp parallel for schedule(static) num_threads(team) if (db.count > 1)
-  for (int64_t b = 0; b < db.count; ++b) {
-    sums[static_cast<size_t>(b)] = block_sum_of_squares(params, db.starts, db.lo(b), db.hi(b));
-  }
-  return add_block_sums(sums);
+  for (int64_t b = 0; b < db.count; ++b) out[static_cast<size_t>(b)] = f(db.lo(b), db.hi(b));
+  return out;
+}
+
+}  // namespace
+
+double blocked_sum_of_squares(std::span<const ParamRef<float>> params, int threads) {
+  const DigestBlocks db = digest_blocks(params);
+  return add_block_sums(per_block<double>(
+      db, threads, [&](int64_t lo, int64_t hi) { return block_sum_of_squares(params, db.starts, lo, hi); }));
 }
 
 uint64_t blocked_checksum(uint64_t previous, std::span<const ParamRef<float>> params, int threads) {
   const DigestBlocks db = digest_blocks(params);
-  std::vector<uint64_t> hashes(static_cast<size_t>(db.count));
-  const int team = threads > 0 ? threads : omp_get_max_threads();
-#pragma omp parallel for schedule(static) num_threads(team) if (db.count > 1)
-  for (int64_t b = 0; b < db.count; ++b) {
-    hashes[static_cast<size_t>(b)] = block_hash(params, db.starts, db.lo(b), db.hi(b));
-  }
-  return combine_block_hashes(previous, hashes);
+  return combine_block_hashes(previous, per_block<uint64_t>(db, threads, [&](int64_t lo, int64_t hi) {
+                                return block_hash(params, db.starts, lo, hi);
+                              }));
 }
 
 }  // namespace thaw
