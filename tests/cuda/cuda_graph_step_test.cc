@@ -7,7 +7,9 @@
 // download), and before step 3 the Context's scratch area grows, which must drop the graphs and
 // capture them again. Every loss, every value of the state, num_batches_tracked and the optimizer's
 // state must be the same bits, and the captures must be the ones expected. A run whose optimizer
-// count starts above zero (a resumed run) still takes its first step op by op.
+// count starts above zero (a resumed run) still takes its first step op by op, and a step with a
+// bad label inside a graph is skipped on the device, refused on the host and taken back from the
+// count, as op by op.
 #include <gtest/gtest.h>
 
 #include <bit>
@@ -17,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "core/error.h"
 #include "engine/data/synthetic.h"
 #include "engine/train/cuda_train_step.h"
 #include "graph/inception_v4.h"
@@ -41,8 +44,9 @@ struct Outcome {
 };
 
 // resumed_count > 0: the host optimizer's count before the first step, as a resumed run's.
+// bad_step >= 0: that step's first label is out of range (its step must throw and change nothing).
 Outcome run(const Graph& g, const Plan& plan, const ModelState<float>& init, const TrainConfig& cfg, bool staged,
-            int64_t resumed_count = 0) {
+            int64_t resumed_count = 0, int64_t bad_step = -1) {
   Outcome o;
   o.state = init;
   CudaTrainStep step(g, plan, o.state, cfg);
@@ -50,6 +54,7 @@ Outcome run(const Graph& g, const Plan& plan, const ModelState<float>& init, con
   std::vector<Tensor<float>> x(kSteps);
   std::vector<std::vector<int32_t>> labels(kSteps);
   for (int64_t s = 0; s < kSteps; ++s) synthetic_batch(11, s, kBatch, kSize, kClasses, x[s], labels[s]);
+  if (bad_step >= 0) labels[static_cast<size_t>(bad_step)][0] = static_cast<int32_t>(kClasses);
   for (int64_t s = 0; s < kSteps; ++s) {
     StepBatch batch{&x[s], labels[s], 0};
     batch.staged = staged && s > 0;
@@ -58,7 +63,14 @@ Outcome run(const Graph& g, const Plan& plan, const ModelState<float>& init, con
       if (staged && s + 1 < kSteps) step.stage({&x[s + 1], labels[s + 1], 0});
     };
     if (s == kGrowAt) step.context().scratch(size_t{256} << 20);  // a reallocated area: new generation
-    o.losses.push_back(step.run_overlapping(batch, s, kLr[s], next));
+    if (s == bad_step) {
+      const int64_t count = step.device_optimizer().step_count();
+      EXPECT_THROW(step.run_overlapping(batch, s, kLr[s], next), InternalError) << "a bad label at step " << s;
+      EXPECT_EQ(step.device_optimizer().step_count(), count) << "the refused step was counted";
+      o.losses.push_back(0.0);
+    } else {
+      o.losses.push_back(step.run_overlapping(batch, s, kLr[s], next));
+    }
     step.begin_sync_params();
   }
   o.graphs = step.captured_graphs();
@@ -69,7 +81,7 @@ Outcome run(const Graph& g, const Plan& plan, const ModelState<float>& init, con
 }
 
 void check_graph_matches_eager(const OptimizerConfig& oc, Numerics numerics, bool staged, const std::string& tag,
-                               int64_t resumed_count = 0) {
+                               int64_t resumed_count = 0, int64_t bad_step = -1) {
   const Graph g = build_inception_v4(kSize, kClasses, 0.2);
   const Plan plan = make_plan(g, g.find_block("mixed_5e"), BnPolicy::Train);
   const ModelState<float> init = ModelState<float>::random(g, 7);
@@ -79,9 +91,9 @@ void check_graph_matches_eager(const OptimizerConfig& oc, Numerics numerics, boo
   cfg.optimizer = oc;
   cfg.numerics = numerics;
   cfg.schedule.base_lr = kLr[0];
-  const Outcome eager = run(g, plan, init, cfg, staged, resumed_count);
+  const Outcome eager = run(g, plan, init, cfg, staged, resumed_count, bad_step);
   cfg.gpu_graph = true;
-  const Outcome graph = run(g, plan, init, cfg, staged, resumed_count);
+  const Outcome graph = run(g, plan, init, cfg, staged, resumed_count, bad_step);
   EXPECT_EQ(eager.graphs, 0) << tag;
   // Step 0 op by op; a capture per upload side from step 1, and again from kGrowAt.
   EXPECT_EQ(graph.graphs, staged ? 2 : 1) << tag;
@@ -112,6 +124,9 @@ TEST_F(CudaGraphStepTest, Bf16StagedGraphStepsGiveTheEagerBits) {
 }
 TEST_F(CudaGraphStepTest, AResumedCountStillStartsOpByOp) {
   check_graph_matches_eager(sgd_momentum(), Numerics::Fp32, false, "sgd resumed at 3", 3);
+}
+TEST_F(CudaGraphStepTest, ABadLabelInsideAGraphChangesNothing) {
+  check_graph_matches_eager(adamw(), Numerics::Fp32, false, "adamw bad label at step 2", 0, 2);
 }
 
 }  // namespace
