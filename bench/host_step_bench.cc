@@ -28,36 +28,35 @@ struct Span {
   }
 };
 
-void digest_one_pass(benchmark::State& state) {
+// `work` over the span of state.range(0) values, once per iteration, as millions of values per second.
+template <typename F>
+void over_span(benchmark::State& state, const F& work) {
   const Span s(state.range(0));
-  for (auto _ : state) benchmark::DoNotOptimize(step_digest(1, s.refs, DigestRule::serial));
+  for (auto _ : state) work(s.refs);
   state.counters["Mvalues/s"] = benchmark::Counter(static_cast<double>(state.range(0)) * 1e-6,
                                                    benchmark::Counter::kIsIterationInvariantRate);
+}
+
+using Refs = std::vector<ParamRef<float>>;
+
+void digest_one_pass(benchmark::State& state) {
+  over_span(state, [](const Refs& r) { benchmark::DoNotOptimize(step_digest(1, r, DigestRule::serial)); });
 }
 
 void digest_blocked(benchmark::State& state) {
-  const Span s(state.range(0));
-  for (auto _ : state) benchmark::DoNotOptimize(step_digest(1, s.refs, DigestRule::blocked));
-  state.counters["Mvalues/s"] = benchmark::Counter(static_cast<double>(state.range(0)) * 1e-6,
-                                                   benchmark::Counter::kIsIterationInvariantRate);
+  over_span(state, [](const Refs& r) { benchmark::DoNotOptimize(step_digest(1, r, DigestRule::blocked)); });
 }
 
-// The part no rule spreads over threads: the chained checksum is one sequential hash.
+// Record version 1's checksum alone: one sequential hash, the floor of its digest.
 void checksum_only(benchmark::State& state) {
-  const Span s(state.range(0));
-  for (auto _ : state) benchmark::DoNotOptimize(param_checksum(1, s.refs, DigestRule::serial));
-  state.counters["Mvalues/s"] = benchmark::Counter(static_cast<double>(state.range(0)) * 1e-6,
-                                                   benchmark::Counter::kIsIterationInvariantRate);
+  over_span(state, [](const Refs& r) { benchmark::DoNotOptimize(param_checksum(1, r, DigestRule::serial)); });
 }
 
 void digest_two_passes(benchmark::State& state) {
-  const Span s(state.range(0));
-  for (auto _ : state) {
-    benchmark::DoNotOptimize(param_checksum(1, s.refs, DigestRule::serial));
-    benchmark::DoNotOptimize(grad_norm(s.refs, DigestRule::serial));
-  }
-  state.counters["Mvalues/s"] = benchmark::Counter(static_cast<double>(state.range(0)) * 1e-6,
-                                                   benchmark::Counter::kIsIterationInvariantRate);
+  over_span(state, [](const Refs& r) {
+    benchmark::DoNotOptimize(param_checksum(1, r, DigestRule::serial));
+    benchmark::DoNotOptimize(grad_norm(r, DigestRule::serial));
+  });
 }
 
 constexpr int64_t kBatchFloats = int64_t{128} * 3 * 299 * 299;

@@ -67,7 +67,6 @@ const float* BatchUploads::take(const Tensor<float>& x, std::span<const int64_t>
   const int64_t per_row = floats_per_row(x);
   const StagingLayout layout = staging_layout(starts, shard_rows, per_row);
   Side& side = side_[sides_.take(staged)];
-  layout_ = layout;
   if (staged) {
     THAW_CHECK(side.layout.offsets == layout.offsets && side.layout.floats == layout.floats,
                "the staged batch's shards differ from its step's");
@@ -76,6 +75,7 @@ const float* BatchUploads::take(const Tensor<float>& x, std::span<const int64_t>
   }
   // Not the side a staged copy may still be writing (UploadSides::take).
   fit(side, layout.floats, false);
+  side.layout = layout;
   side.copied.order_before(ctx_.stream());
   const size_t shard_bytes = static_cast<size_t>(shard_rows * per_row) * sizeof(float);
   for (size_t j = 0; j < starts.size(); ++j) {

@@ -44,14 +44,14 @@ class BatchUploads {
   void release();
   // A staged batch whose step will not read it (its samples come from the feature cache).
   void discard_staged() { sides_.discard(); }
-  const StagingLayout& layout() const { return layout_; }
+  const StagingLayout& layout() const { return side_[sides_.current()].layout; }
 
  private:
   struct Side {
     cuda::PinnedArray<float> host;
     cuda::DeviceBuffer<float> device;
     cuda::Event copied{false}, read{false};
-    StagingLayout layout;  // of the batch staged there
+    StagingLayout layout;  // of the batch staged or taken there
   };
   // Buffers of at least `floats`, the pinned one too with `pinned`, once nothing uses the old.
   void fit(Side& side, int64_t floats, bool pinned);
@@ -60,7 +60,6 @@ class BatchUploads {
   cuda::Stream copies_;
   Side side_[2];
   UploadSides sides_;
-  StagingLayout layout_;
 };
 
 }  // namespace thaw

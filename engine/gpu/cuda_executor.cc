@@ -113,7 +113,8 @@ void CudaExecutor::download(ModelState<float>& state) {
 
 int64_t CudaExecutor::device_bytes() const {
   return static_cast<int64_t>(values_.bytes() + grads_.bytes() + arena_.bytes() + dlogits_.bytes() +
-                              working_.bytes() + input16_.bytes() + dlogits16_.bytes() + wgrad16_.bytes() +
+                              working_.bytes() + input16_.bytes() + input_cl_.bytes() + dlogits16_.bytes() +
+                              wgrad16_.bytes() +
                               linear16_.bytes() + logits32_.bytes() + linear32_.bytes());
 }
 
@@ -147,7 +148,9 @@ void CudaExecutor::prepare_bf16(int64_t batch) {
   THAW_CHECK(g_.nodes[lin].kind == OpKind::Linear, "the last node is not the classifier");
   const auto features = static_cast<size_t>(shape_numel(g_.nodes[g_.nodes[lin].inputs[0]].out));
   const auto n = static_cast<size_t>(batch);
-  input16_ = cuda::DeviceBuffer<cuda::bf16>(n * static_cast<size_t>(shape_numel(g_.nodes[0].out)));
+  // A channels-last front reads its own copy of the image (input_cl_), never this one.
+  const size_t image = cl_end_ >= 0 ? 0 : n * static_cast<size_t>(shape_numel(g_.nodes[0].out));
+  input16_ = cuda::DeviceBuffer<cuda::bf16>(image);
   dlogits16_ = cuda::DeviceBuffer<cuda::bf16>(logits);
   logits32_ = cuda::DeviceBuffer<float>(logits);
   linear16_ = cuda::DeviceBuffer<cuda::bf16>(n * features);

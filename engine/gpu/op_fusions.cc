@@ -55,7 +55,7 @@ std::vector<ConcatSlot> concat_slots(const Graph& g, const Plan& plan, const std
 
 int channels_last_end(const Graph& g, const Plan& plan, const std::vector<char>& folded) {
   const int n = static_cast<int>(g.nodes.size());
-  int end = -1, last_read = 0;  // the furthest reader of any node before i
+  int end = -1, last_read = 0;  // the furthest forward reader of any node before i
   for (int i = 1; i < n; ++i) {
     const OpKind k = g.nodes[static_cast<size_t>(i)].kind;
     const bool front = !plan.trainable[static_cast<size_t>(i)] &&
@@ -64,12 +64,8 @@ int channels_last_end(const Graph& g, const Plan& plan, const std::vector<char>&
     if (!front) break;
     // A cut: nothing before i is read after it; not inside a folded group (its convolution and batch
     // norm are read by the next node).
-    if (last_read <= i && !folded[static_cast<size_t>(i)] && !(i >= 1 && folded[static_cast<size_t>(i - 1)])) end = i;
-    for (int j = i + 1; j < n; ++j) {
-      for (int in : g.nodes[static_cast<size_t>(j)].inputs) {
-        if (in == i) last_read = std::max(last_read, j);
-      }
-    }
+    if (last_read <= i && !folded[static_cast<size_t>(i)] && !folded[static_cast<size_t>(i - 1)]) end = i;
+    last_read = std::max(last_read, plan.last_reader[static_cast<size_t>(i)]);
   }
   return end;
 }

@@ -143,4 +143,19 @@ uint64_t blocked_checksum(uint64_t previous, std::span<const ParamRef<float>> pa
                               }));
 }
 
+BlockedDigest blocked_digest(uint64_t previous, std::span<const ParamRef<float>> params, int threads) {
+  struct Both {
+    uint64_t hash;
+    double sum;
+  };
+  const DigestBlocks db = digest_blocks(params);
+  const std::vector<Both> both = per_block<Both>(db, threads, [&](int64_t lo, int64_t hi) {
+    return Both{block_hash(params, db.starts, lo, hi), block_sum_of_squares(params, db.starts, lo, hi)};
+  });
+  std::vector<uint64_t> hashes(both.size());
+  std::vector<double> sums(both.size());
+  for (size_t b = 0; b < both.size(); ++b) hashes[b] = both[b].hash, sums[b] = both[b].sum;
+  return {combine_block_hashes(previous, hashes), add_block_sums(sums)};
+}
+
 }  // namespace thaw

@@ -52,5 +52,11 @@ double add_block_sums(std::span<const double> sums);
 double serial_sum_of_squares(std::span<const ParamRef<float>> params);
 double blocked_sum_of_squares(std::span<const ParamRef<float>> params, int threads = 0);
 uint64_t blocked_checksum(uint64_t previous, std::span<const ParamRef<float>> params, int threads = 0);
+// Both at once, each block's values and gradients read in one pass (a step line's digest).
+struct BlockedDigest {
+  uint64_t checksum = 0;
+  double sum_of_squares = 0;
+};
+BlockedDigest blocked_digest(uint64_t previous, std::span<const ParamRef<float>> params, int threads = 0);
 
 }  // namespace thaw

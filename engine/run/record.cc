@@ -151,7 +151,7 @@ RunRecorder::RunRecorder(const std::filesystem::path& dir, const RunConfig& c, c
   record_["N"] = s.train.ranks;
   record_["steps_file"] = "steps.jsonl";
   write_record(dir_, record_);
-  steps_ = std::make_unique<StepsWriter>(dir / "steps.jsonl", digest_rule_for_record_version(kRecordVersion));
+  steps_ = std::make_unique<StepsWriter>(dir / "steps.jsonl", record_digest_rule(record_));
 }
 
 RunRecorder::RunRecorder(const std::filesystem::path& dir, ojson record, int64_t steps_done, uint64_t chain,
@@ -163,9 +163,8 @@ RunRecorder::RunRecorder(const std::filesystem::path& dir, ojson record, int64_t
   record_.erase("failed");
   resume["utc"] = utc_now();
   record_["resumes"].push_back(std::move(resume));
-  // A resumed run keeps its record's version, and so its grad_norm rule.
-  steps_ = std::make_unique<StepsWriter>(dir / "steps.jsonl", steps_done, chain,
-                                         digest_rule_for_record_version(record_.at("version").get<int64_t>()));
+  // A resumed run keeps its record's version, and so its digest rule.
+  steps_ = std::make_unique<StepsWriter>(dir / "steps.jsonl", steps_done, chain, record_digest_rule(record_));
   write_record(dir_, record_);
 }
 

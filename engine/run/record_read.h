@@ -16,7 +16,8 @@
 namespace thaw {
 
 inline constexpr const char* kRecordFormat = "thaw-record";
-// 2: grad_norm sums in blocks (engine/model/digest_rule.h); 1 (read and replayed still): in one chain.
+// 2: param_checksum and grad_norm digest the trainable span in blocks (engine/model/digest_rule.h);
+// 1 (still read, resumed and replayed): each in one sequential pass.
 inline constexpr int kRecordVersion = 2;
 
 // record.json's text: a JSON object of thaw's format, of a version this thaw reads. `name` is used

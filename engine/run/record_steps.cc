@@ -13,8 +13,12 @@
 
 namespace thaw {
 
+DigestRule record_digest_rule(const nlohmann::ordered_json& record) {
+  return digest_rule_for_record_version(record.at("version").get<int64_t>());
+}
+
 nlohmann::ordered_json StepLineMaker::next(const StepInfo& info) {
-  const StepDigest d = step_digest(previous_checksum_, info.params, sum_);
+  const StepDigest d = step_digest(previous_checksum_, info.params, rule_);
   const double norm = d.grad_norm;
   previous_checksum_ = d.checksum;
   nlohmann::ordered_json j;
@@ -30,14 +34,14 @@ nlohmann::ordered_json StepLineMaker::next(const StepInfo& info) {
   return j;
 }
 
-StepsWriter::StepsWriter(const std::filesystem::path& path, DigestRule sum) : path_(path), maker_(sum) {
+StepsWriter::StepsWriter(const std::filesystem::path& path, DigestRule rule) : path_(path), maker_(rule) {
   file_ = std::fopen(path.c_str(), "w");
   if (file_ == nullptr) fail_user("cannot write ", path.string(), ": ", std::strerror(errno));
 }
 
 StepsWriter::StepsWriter(const std::filesystem::path& path, int64_t keep_lines, uint64_t previous_checksum,
-                         DigestRule sum)
-    : path_(path), maker_(sum, previous_checksum) {
+                         DigestRule rule)
+    : path_(path), maker_(rule, previous_checksum) {
   const std::string text = read_file_bytes(path, "the run folder has no step log");
   size_t end = 0;
   for (int64_t i = 0; i < keep_lines; ++i) {

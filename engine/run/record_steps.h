@@ -16,17 +16,21 @@
 
 namespace thaw {
 
+// How a record's step lines digest the trainable span: its format version's rule (a record read
+// back, or one being written, holds "version").
+DigestRule record_digest_rule(const nlohmann::ordered_json& record);
+
 // Turns steps into lines; holds the previous line's parameter checksum for the chain.
 class StepLineMaker {
  public:
-  // `sum`: the record version's grad_norm rule (engine/model/digest_rule.h). `previous`: the chain
-  // value before the first line made (0 at step 0; a resumed run's last one).
-  explicit StepLineMaker(DigestRule sum, uint64_t previous = 0) : sum_(sum), previous_checksum_(previous) {}
+  // `rule`: the record version's digest rule (record_digest_rule). `previous`: the chain value
+  // before the first line made (0 at step 0; a resumed run's last one).
+  explicit StepLineMaker(DigestRule rule, uint64_t previous = 0) : rule_(rule), previous_checksum_(previous) {}
   // {"step", "epoch", "lr", "loss", "loss_bits", "grad_norm", "grad_norm_bits", "batch_hash", "param_checksum"}
   nlohmann::ordered_json next(const StepInfo& info);
 
  private:
-  DigestRule sum_;
+  DigestRule rule_;
   uint64_t previous_checksum_ = 0;
 };
 
@@ -34,11 +38,11 @@ class StepLineMaker {
 // before training goes on.
 class StepsWriter final : public StepObserver {
  public:
-  StepsWriter(const std::filesystem::path& path, DigestRule sum);
+  StepsWriter(const std::filesystem::path& path, DigestRule rule);
   // Continues the file of a resumed run: keeps its first `keep_lines` lines (a torn tail and the
   // lines of steps made after the checkpoint go) and chains on from `previous_checksum`, with the
-  // record's own grad_norm rule.
-  StepsWriter(const std::filesystem::path& path, int64_t keep_lines, uint64_t previous_checksum, DigestRule sum);
+  // record's own digest rule.
+  StepsWriter(const std::filesystem::path& path, int64_t keep_lines, uint64_t previous_checksum, DigestRule rule);
   ~StepsWriter() override;
   StepsWriter(const StepsWriter&) = delete;
   StepsWriter& operator=(const StepsWriter&) = delete;

@@ -32,9 +32,9 @@ std::string str(const ojson& j) { return j.is_string() ? j.get<std::string>() : 
 // the last step asked for.
 class StepComparer final : public StepObserver {
  public:
-  // `sum`: the record version's grad_norm rule.
-  StepComparer(const std::vector<ojson>& recorded, int64_t limit, DigestRule sum)
-      : recorded_(recorded), limit_(limit), maker_(sum) {}
+  // `rule`: the record's digest rule (record_digest_rule).
+  StepComparer(const std::vector<ojson>& recorded, int64_t limit, DigestRule rule)
+      : recorded_(recorded), limit_(limit), maker_(rule) {}
 
   bool on_step(const StepInfo& info) override {
     // Through text, as the recorded line went: numbers compare as they read back.
@@ -203,7 +203,7 @@ ReplayOutcome replay_checked(const ReplayOptions& opt, std::ostream& out, std::o
       << (cfg.ranks == 1 ? "" : "s") << " (recorded: " << record.value("N", 1) << ") and " << cfg.shards
       << " virtual shards (recorded: " << record.value("V", 1) << ")\n"
       << std::flush;
-  StepComparer comparer(steps.lines, limit, digest_rule_for_record_version(record.at("version").get<int64_t>()));
+  StepComparer comparer(steps.lines, limit, record_digest_rule(record));
   std::optional<BestStateCheck> best;
   if (record.contains("best")) cfg.epoch_observer = &best.emplace(setup.graph, record.at("best"));
   const TrainSummary summary = opt.ranks

@@ -146,8 +146,7 @@ ResumePoint find_resume_point(const ResumeSource& src, const RunSetup& setup) {
                 it->steps_done);
     }
     // The record's own version says how its checksums chain.
-    point.chain = check_chain(steps_file, steps, point.checkpoint, setup,
-                              digest_rule_for_record_version(src.record.at("version").get<int64_t>()));
+    point.chain = check_chain(steps_file, steps, point.checkpoint, setup, record_digest_rule(src.record));
     return point;
   }
   if (files.size() == 1) fail_user(newest_problem);

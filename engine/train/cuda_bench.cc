@@ -96,11 +96,7 @@ CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int6
   r.folded_groups = step.executor().folded_convs();
   r.fused_groups = step.executor().fused_groups();
   r.captured_graphs = step.captured_graphs();
-  for (const std::string& line : ctx.plans().describe_all()) {
-    if (line.find(" +bias-relu") != std::string::npos && line.find(cuda::kNoEngine) != std::string::npos) {
-      r.unfused.push_back(line);
-    }
-  }
+  r.unfused = cuda::refused_fused_problems(ctx);
   r.arena_bytes = step.executor().arena_bytes();
   r.state_bytes = step.executor().device_bytes() - r.arena_bytes + step.device_optimizer().device_bytes();
   r.device_used_bytes = device_used_bytes();

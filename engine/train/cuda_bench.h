@@ -33,11 +33,12 @@ struct CudaBenchResult {
   int captured_graphs = 0;           // CudaBenchLayout::graph: the steps captured (one per upload side)
 };
 
-// How the frozen part is stored and run (TrainConfig::gpu_channels_last, gpu_fused_epilogue).
+// How the step is run: the frozen part's storage and fusion (TrainConfig::gpu_channels_last,
+// gpu_fused_epilogue) and the step as one CUDA graph (gpu_graph).
 struct CudaBenchLayout {
   bool channels_last = false;
   bool fused_epilogue = false;
-  bool graph = false;  // TrainConfig::gpu_graph
+  bool graph = false;
 };
 
 // Training steps of CudaTrainStep, as `thaw train --device cuda` runs them (one shard, SGD with

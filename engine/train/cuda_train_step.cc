@@ -71,6 +71,7 @@ CudaTrainStep::CudaTrainStep(const Graph& g, const Plan& plan, ModelState<float>
   exec_->set_fused_epilogue(cfg.gpu_fused_epilogue);
   uploads_ = std::make_unique<BatchUploads>(*ctx_);
   opt_ = std::make_unique<CudaOptimizer>(*exec_, cfg.optimizer);
+  skip_update_ = cuda::DeviceBuffer<int32_t>(1);
   const int64_t span = exec_->trainable_span();
   host_span_ = cuda::PinnedArray<float>(static_cast<size_t>(2 * span));
   // host_refs' order: the plan's trainable tensors.
@@ -284,7 +285,6 @@ double CudaTrainStep::run_overlapping(const StepBatch& batch, int64_t step, doub
     shard_losses_ = cuda::DeviceBuffer<double>(starts.size());
     bad_rows_ = cuda::DeviceBuffer<int>(starts.size());
   }
-  if (skip_update_.empty()) skip_update_ = cuda::DeviceBuffer<int32_t>(1);
   if (graph_eligible()) return run_captured(starts, b, step, lr, meanwhile);
   bad_rows_.fill_bytes(0x7f, ctx_->stream());
   std::unique_ptr<BucketReducer> reducer;

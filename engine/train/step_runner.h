@@ -13,6 +13,7 @@
 #include <span>
 #include <string>
 
+#include "core/error.h"
 #include "engine/model/model_state.h"
 #include "engine/optim/optimizer.h"
 #include "engine/model/plan.h"
@@ -51,8 +52,12 @@ class StepRunner {
   virtual void sync_params() {}
   // Starts bringing them, right after the step: the next sync_params() completes it with the
   // values and gradients of that step, even where the step has run again since (a GPU step
-  // downloads them behind its next forward pass). Here: sync_params().
-  virtual void begin_sync_params() { sync_params(); }
+  // downloads them behind its next forward pass). Here, for a step that does not overlap the host
+  // (the loop calls this only for one that does, which must override it): sync_params().
+  virtual void begin_sync_params() {
+    THAW_CHECK(!overlaps_host(), "a step that overlaps the host must override begin_sync_params");
+    sync_params();
+  }
   // Every value of the ModelState (parameters, running statistics, num_batches_tracked), the last
   // gradients and the optimizer's state, into the host copies.
   virtual void sync_state() {}

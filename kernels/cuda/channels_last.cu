@@ -89,13 +89,6 @@ __global__ void avgpool_nhwc_kernel(PoolGeom g, int64_t h_out, int64_t w_out, co
   }
 }
 
-__global__ void kcrs_to_krsc_kernel(int64_t k, int64_t c, int64_t rs, const float* w, float* out) {
-  THAW_GRID_LOOP(o, k * rs * c) {
-    const int64_t ch = o % c, p = (o / c) % rs, f = o / (c * rs);
-    out[o] = w[(f * c + ch) * rs + p];
-  }
-}
-
 #undef THAW_GRID_LOOP
 
 }  // namespace
@@ -173,11 +166,9 @@ void concat_forward_nhwc(Context& ctx, int64_t pixels, const std::vector<Channel
   }
 }
 
+// The filters' [k, c, r, s] -> [k, r, s, c] is the activations' transpose with k as the batch.
 void kcrs_to_krsc(Context& ctx, int64_t k, int64_t c, int64_t rs, const float* w, float* out) {
-  const int64_t total = k * c * rs;
-  if (total <= 0) return;
-  kcrs_to_krsc_kernel<<<elementwise_blocks(total), kElementwiseThreads, 0, ctx.stream()>>>(k, c, rs, w, out);
-  THAW_CUDA_LAUNCH_CHECK("kcrs_to_krsc");
+  nchw_to_nhwc<float>(ctx, k, c, rs, w, out);
 }
 
 #define THAW_CHANNELS_LAST(S)                                                                                   \

@@ -56,6 +56,7 @@ class Context {
   bool tf32() const { return tf32_; }
 
   PlanCache& plans() { return plans_; }
+  const PlanCache& plans() const { return plans_; }
   // Replay's pins (engine/run/replay.h): problem key -> the identity a recorded run chose. A plan
   // built for a pinned problem takes that choice when the library still offers it; otherwise it
   // chooses as usual and the problem is listed in pins_missed().

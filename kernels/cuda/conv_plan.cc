@@ -328,6 +328,15 @@ const ConvPlan* try_conv_plan(Context& ctx, ConvDirection dir, const ConvGeom& g
   return plan->found() ? plan : nullptr;
 }
 
+std::vector<std::string> refused_fused_problems(const Context& ctx) {
+  std::vector<std::string> out;
+  ctx.plans().for_each([&](const std::string&, const CachedPlan& p) {
+    const auto* plan = dynamic_cast<const ConvPlan*>(&p);
+    if (plan && plan->layout().bias_relu && !plan->found()) out.push_back(plan->describe());
+  });
+  return out;
+}
+
 const ConvPlan& conv_plan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math, ConvLayout layout) {
   const std::string key = conv_problem_key(dir, g, math, layout);
   if (CachedPlan* p = ctx.plans().find(key)) {

@@ -49,6 +49,7 @@ class ConvPlan : public CachedPlan {
   ConvPlan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math, ConvLayout layout = {});
 
   bool found() const { return found_; }
+  const ConvLayout& layout() const { return layout_; }
   // Throws InternalError naming the problem and every candidate when no engine was found.
   void require() const;
 
@@ -104,5 +105,7 @@ const ConvPlan& conv_plan(Context& ctx, ConvDirection dir, const ConvGeom& g, Co
 // The same, where having no engine is an answer (a fused epilogue): null then, and the answer is
 // cached and recorded like a choice.
 const ConvPlan* try_conv_plan(Context& ctx, ConvDirection dir, const ConvGeom& g, ConvMath math, ConvLayout layout);
+// Every fused problem in the Context's cache that no engine took, as its describe() line.
+std::vector<std::string> refused_fused_problems(const Context& ctx);
 
 }  // namespace thaw::cuda

@@ -31,26 +31,26 @@ __global__ void dropout_backward_kernel(int64_t count, float scale, const uint8_
   }
 }
 
-__global__ void dropout_mask_kernel(uint64_t seed, uint32_t step, uint32_t sample_offset, int64_t per, int64_t count,
-                                    double p, uint8_t* keep) {
+// This thread's share of the mask. The CPU keys by the 32-bit step and sample position
+// (engine/model/executor.cc): the same casts.
+__device__ void mask_elements(uint64_t seed, int64_t step, int64_t sample_offset, int64_t per, int64_t count,
+                              double p, uint8_t* keep) {
+  const auto step32 = static_cast<uint32_t>(step), offset32 = static_cast<uint32_t>(sample_offset);
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x) {
     const int64_t s = i / per, e = i % per;
-    const philox::Block b = philox::stream_block(seed, static_cast<uint32_t>(RngPurpose::Dropout), step,
-                                                 sample_offset + static_cast<uint32_t>(s), static_cast<uint64_t>(e));
+    const philox::Block b = philox::stream_block(seed, static_cast<uint32_t>(RngPurpose::Dropout), step32,
+                                                 offset32 + static_cast<uint32_t>(s), static_cast<uint64_t>(e));
     keep[i] = philox::uniform_double(b) >= p;
   }
 }
 
-// The key read on the device, with dropout_mask's casts.
+__global__ void dropout_mask_kernel(DeviceStepKey key, int64_t per, int64_t count, double p, uint8_t* keep) {
+  mask_elements(key.seed, key.step, key.sample_offset, per, count, p, keep);
+}
+
+// The key read on the device when the kernel runs.
 __global__ void dropout_mask_at_kernel(const DeviceStepKey* key, int64_t per, int64_t count, double p, uint8_t* keep) {
-  const uint64_t seed = key->seed;
-  const auto step = static_cast<uint32_t>(key->step), offset = static_cast<uint32_t>(key->sample_offset);
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < count; i += int64_t{gridDim.x} * blockDim.x) {
-    const int64_t s = i / per, e = i % per;
-    const philox::Block b = philox::stream_block(seed, static_cast<uint32_t>(RngPurpose::Dropout), step,
-                                                 offset + static_cast<uint32_t>(s), static_cast<uint64_t>(e));
-    keep[i] = philox::uniform_double(b) >= p;
-  }
+  mask_elements(key->seed, key->step, key->sample_offset, per, count, p, keep);
 }
 
 }  // namespace
@@ -67,9 +67,8 @@ void dropout_mask(Context& ctx, uint64_t seed, int64_t step, int64_t sample_offs
                   double p, uint8_t* keep) {
   const int64_t count = batch * per;
   if (count <= 0) return;
-  // The CPU keys by the 32-bit step and sample position (engine/model/executor.cc): the same casts.
   dropout_mask_kernel<<<elementwise_blocks(count), kElementwiseThreads, 0, ctx.stream()>>>(
-      seed, static_cast<uint32_t>(step), static_cast<uint32_t>(sample_offset), per, count, p, keep);
+      DeviceStepKey{seed, step, sample_offset}, per, count, p, keep);
   THAW_CUDA_LAUNCH_CHECK("dropout_mask");
 }
 

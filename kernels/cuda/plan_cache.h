@@ -31,6 +31,11 @@ class PlanCache {
     return slot.get();
   }
   size_t size() const { return plans_.size(); }
+  // f(key, plan) for every plan, in key order.
+  template <typename F>
+  void for_each(const F& f) const {
+    for (const auto& [key, plan] : plans_) f(key, *plan);
+  }
   // Only with no queued work using the plans: Context::clear_plans synchronizes first.
   void clear() { plans_.clear(); }
   // "key: description" per plan, in key order.
