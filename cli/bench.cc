@@ -19,6 +19,7 @@
 #include "engine/optim/param_refs.h"
 #include "engine/optim/optimizer.h"
 #include "engine/data/synthetic.h"
+#include "engine/gpu/op_fusions.h"
 #include "engine/model/mixed_precision.h"
 #include "engine/run/train_options.h"
 #include "graph/network.h"
@@ -42,7 +43,7 @@ struct BenchArgs {
   int threads = 0;
   bool json = false;
   bool profile = false;
-  bool channels_last = false;
+  std::string channels_last = "off";  // engine/gpu/op_fusions.h ChannelsLast
   bool fuse_epilogue = false;
   bool cuda_graph = false;
 };
@@ -78,7 +79,8 @@ void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
   StepProfile profile(g);
   const CudaBenchResult r =
       cuda_bench(g, plan, a.batch_size, a.steps, a.warmup, parse_numerics(a.precision), a.profile ? &profile : nullptr,
-                 CudaBenchLayout{a.channels_last, a.fuse_epilogue, a.cuda_graph});
+                 CudaBenchLayout{parse_channels_last(a.channels_last, "--channels-last"), a.fuse_epilogue,
+                                 a.cuda_graph});
   const double ips = static_cast<double>(a.batch_size) / (r.step_ms / 1000.0);
   const double flops = model_flops_per_image(g, plan);
   nlohmann::json j = {{"device", "cuda"},
@@ -86,7 +88,7 @@ void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
                       {"gpu_detail", r.gpu},
                       {"libraries", r.libraries},
                       {"precision", a.precision},
-                      {"layout", r.channels_last_end.empty() ? "nchw" : "nhwc front"},
+                      {"layout", r.layout},
                       {"channels_last_end", r.channels_last_end},
                       {"epilogue", a.fuse_epilogue ? "fused where an engine takes it" : "kernel"},
                       {"folded_groups", r.folded_groups},
@@ -127,7 +129,7 @@ void run_bench_cuda(const BenchArgs& a, const Graph& g, const Plan& plan) {
   }
   std::printf("cuda %s %s%s, batch %lld at %lld, frozen through %s: %.1f images/s, %.1f ms/step, %.2f model "
               "TFLOP/s, %.2f GiB allocated (arena %.2f GiB), loss %.4f -> %.4f\n",
-              r.gpu_name.c_str(), a.precision.c_str(), r.channels_last_end.empty() ? "" : " nhwc front",
+              r.gpu_name.c_str(), a.precision.c_str(), r.layout == "nchw" ? "" : (" " + r.layout).c_str(),
               static_cast<long long>(a.batch_size), static_cast<long long>(a.input_size),
               a.freeze_through.c_str(), ips, r.step_ms, ips * flops / 1e12,
               static_cast<double>(r.allocated_bytes) / kGiB, static_cast<double>(r.arena_bytes) / kGiB, r.first_loss,
@@ -144,7 +146,9 @@ void run_bench_cpu(const BenchArgs& a, const Graph& g, const Plan& plan);
 void run_bench(const BenchArgs& a) {
   if (a.device != "cpu" && a.device != "cuda") fail_user("--device: expected cpu or cuda, got '", a.device, "'");
   check_precision(a.precision, a.emulate_bf16, a.device);
-  if (a.channels_last && a.device != "cuda") fail_user("--channels-last: only with --device cuda");
+  if (parse_channels_last(a.channels_last, "--channels-last") != ChannelsLast::off && a.device != "cuda") {
+    fail_user("--channels-last: only with --device cuda");
+  }
   if (a.fuse_epilogue && a.device != "cuda") fail_user("--fuse-epilogue: only with --device cuda");
   if (a.cuda_graph && a.device != "cuda") fail_user("--cuda-graph: only with --device cuda");
   if (a.batch_size < 1) fail_user("--batch-size: expected at least 1, got ", a.batch_size);
@@ -241,9 +245,10 @@ void add_bench(CLI::App& app) {
   sub->add_option("--steps", a->steps, "Timed steps")->capture_default_str()->check(in_range(whole(1, 1000000)));
   sub->add_option("--warmup", a->warmup, "Untimed steps first")->capture_default_str()->check(in_range(whole(0, 1000000)));
   sub->add_option("--threads", a->threads, "CPU threads (0: all cores)")->capture_default_str()->check(in_range(threads_range()));
-  sub->add_flag("--channels-last", a->channels_last,
-                "With --device cuda: the frozen front (folded groups, pools, concatenations) stored NHWC for "
-                "cuDNN's tensor-core engines; not yet measured on a GPU");
+  sub->add_flag("--channels-last{front}", a->channels_last,
+                "With --device cuda: activations stored NHWC for cuDNN's tensor-core engines: --channels-last "
+                "(or =front) the frozen front (folded groups, pools, concatenations), --channels-last=all every "
+                "activation and gradient; not yet measured on a GPU");
   sub->add_flag("--fuse-epilogue", a->fuse_epilogue,
                 "With --device cuda: each frozen folded convolution, its bias and ReLU as one cuDNN graph where "
                 "an engine takes it; not yet measured on a GPU");

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include "core/bf16.h"
 #include "engine/gpu/op_fusions.h"
@@ -94,6 +95,7 @@ void CudaExecutor::upload(const ModelState<float>& state) {
   values_.upload(host, ctx_.stream());
   batches_tracked_ = state.batches_tracked;
   frozen_copies_ready_ = false;
+  krsc_frozen_ready_ = false;
   folds_ready_ = false;
 }
 
@@ -114,7 +116,7 @@ void CudaExecutor::download(ModelState<float>& state) {
 int64_t CudaExecutor::device_bytes() const {
   return static_cast<int64_t>(values_.bytes() + grads_.bytes() + arena_.bytes() + dlogits_.bytes() +
                               working_.bytes() + input16_.bytes() + input_cl_.bytes() + dlogits16_.bytes() +
-                              wgrad16_.bytes() +
+                              wgrad16_.bytes() + krsc_.bytes() + wgrad32_.bytes() +
                               linear16_.bytes() + logits32_.bytes() + linear32_.bytes());
 }
 
@@ -122,7 +124,7 @@ void CudaExecutor::prepare(int64_t batch) {
   if (mem_ && batch == batch_) return;
   mem_ = std::make_unique<StepMemoryPlan>(g_, plan_, batch, bf16_ ? 2 : 4, &folded_, &bn_relu_, &slots_, cl_end_);
   const auto image_bytes = static_cast<size_t>(batch * shape_numel(g_.nodes[0].out) * (bf16_ ? 2 : 4));
-  if (cl_end_ >= 0 && input_cl_.size() < image_bytes) {
+  if (image_channels_last() && input_cl_.size() < image_bytes) {
     ctx_.synchronize("CudaExecutor: growing the channels-last image");
     input_cl_ = cuda::DeviceBuffer<unsigned char>(image_bytes);
   }
@@ -149,7 +151,7 @@ void CudaExecutor::prepare_bf16(int64_t batch) {
   const auto features = static_cast<size_t>(shape_numel(g_.nodes[g_.nodes[lin].inputs[0]].out));
   const auto n = static_cast<size_t>(batch);
   // A channels-last front reads its own copy of the image (input_cl_), never this one.
-  const size_t image = cl_end_ >= 0 ? 0 : n * static_cast<size_t>(shape_numel(g_.nodes[0].out));
+  const size_t image = image_channels_last() ? 0 : n * static_cast<size_t>(shape_numel(g_.nodes[0].out));
   input16_ = cuda::DeviceBuffer<cuda::bf16>(image);
   dlogits16_ = cuda::DeviceBuffer<cuda::bf16>(logits);
   logits32_ = cuda::DeviceBuffer<float>(logits);
@@ -177,7 +179,7 @@ const float* CudaExecutor::forward(const float* x, int64_t batch, Phase phase, c
   forward_train_ = phase == Phase::Train;
   if (bf16_) refresh_working_copies();
   const Shape& image = g_.nodes[0].out;
-  if (cl_end_ >= 0) {  // out_as(0) is the channels-last image then
+  if (image_channels_last()) {  // out_as(0) is the channels-last image then
     if (bf16_) {
       cuda::nchw_to_nhwc(ctx_, batch, image[0], image[1] * image[2], x, out_as<cuda::bf16>(0));
     } else {
@@ -219,6 +221,7 @@ const float* CudaExecutor::forward_from(int node, int64_t batch, Phase phase, co
 const float* CudaExecutor::forward_nodes(int first, Phase phase, const StepKey& key) {
   const int64_t batch = batch_;
   if (!folds_ready_) prepare_folds();
+  if (nhwc_all_) refresh_krsc_weights();
   fused_groups_ = 0;
   for (auto i = static_cast<size_t>(first); i < g_.nodes.size(); ++i) {
     const int node = static_cast<int>(i);
@@ -340,7 +343,7 @@ std::vector<float> CudaExecutor::output_to_host(int node) {
   if (!bf16_) {
     std::vector<float> host(static_cast<size_t>(b.bytes) / sizeof(float));
     copy_to_host(ctx_, host.data(), out(node), static_cast<int64_t>(host.size()), "output download");
-    return host;
+    return to_nchw_order(node, std::move(host));
   }
   std::vector<uint16_t> bits(static_cast<size_t>(b.bytes) / sizeof(uint16_t));
   THAW_CUDA_CHECK(cudaMemcpyAsync(bits.data(), out_as<cuda::bf16>(node), bits.size() * sizeof(uint16_t),
@@ -348,7 +351,7 @@ std::vector<float> CudaExecutor::output_to_host(int node) {
   ctx_.synchronize("output download");
   std::vector<float> host(bits.size());
   for (size_t e = 0; e < bits.size(); ++e) host[e] = bf16_value(bits[e]);
-  return host;
+  return to_nchw_order(node, std::move(host));
 }
 
 std::vector<int32_t> CudaExecutor::argmax_to_host(int node) {
@@ -357,7 +360,7 @@ std::vector<int32_t> CudaExecutor::argmax_to_host(int node) {
   THAW_CUDA_CHECK(cudaMemcpyAsync(host.data(), arena_at<int32_t>(StepBufferKind::Argmax, node), b.bytes,
                                   cudaMemcpyDeviceToHost, ctx_.stream()));
   ctx_.synchronize("argmax download");
-  return host;
+  return to_nchw_order(node, std::move(host));
 }
 
 void CudaExecutor::backward() {

@@ -34,6 +34,7 @@
 #include "kernels/cuda/device_buffer.h"
 #include "kernels/cuda/dropout.h"
 #include "kernels/cuda/event_timeline.h"
+#include "kernels/cuda/layout.h"
 #include "kernels/cuda/output_mode.h"
 #include "kernels/cuda/storage.h"
 #include "kernels/geometry.h"
@@ -124,11 +125,16 @@ class CudaExecutor {
   // order of operations). Call before the first forward.
   void set_fold_frozen(bool on);
   int folded_convs() const;
-  // The frozen front in channels-last storage (engine/gpu/op_fusions.h channels_last_end,
-  // kernels/cuda/channels_last.h): off by default until a GPU has measured it. Needs folding; call
-  // after set_fold_frozen and before the first forward. The last node it covers, or -1.
-  void set_channels_last(bool on);
+  // Channels-last storage (engine/gpu/op_fusions.h ChannelsLast; kernels/cuda/channels_last.h,
+  // kernels/cuda/layout.h): off by default until a GPU has measured it. `front`: the frozen front
+  // only (needs folding); `all`: every activation and activation gradient, the trainable
+  // convolutions reading [k, r, s, c] copies of their weights. Values, gradients, logits and what
+  // output_to_host / argmax_to_host return keep their NCHW meaning either way; the feature cache's
+  // boundary rows are stored as the executor stores them. Call before the first forward.
+  // channels_last_end(): the front's last node, or -1 (also under `all`, which has no front).
+  void set_channels_last(ChannelsLast scope);
   int channels_last_end() const { return cl_end_; }
+  bool all_channels_last() const { return nhwc_all_; }
   // Each folded group's convolution, bias and ReLU as one cuDNN graph where an engine passes the
   // policy for it (kernels/cuda/conv2d.h conv2d_forward_bias_relu; its own bias + ReLU kernel where
   // none does): off by default until a GPU has measured it. fused_groups() counts the groups that
@@ -186,6 +192,15 @@ class CudaExecutor {
   // Where a front node's op writes: the ChannelsLast buffer for the front's last node.
   template <typename S>
   S* front_out(int node);
+  // Under ChannelsLast::all (cuda_executor_layout.cc): each convolution's [k, r, s, c] weight copy
+  // made from the current values (the frozen ones once per upload), and a downloaded activation
+  // of `node` (storage order) put back in NCHW order.
+  void layout_channels_last();
+  void refresh_krsc_weights();
+  template <typename T>
+  std::vector<T> to_nchw_order(int node, std::vector<T> stored) const;
+  cuda::Layout layout() const { return nhwc_all_ ? cuda::Layout::nhwc : cuda::Layout::nchw; }
+  bool image_channels_last() const { return cl_end_ >= 0 || nhwc_all_; }
   void prepare_folds();  // the folded weights and biases, from the current values
   // The classifier under the bf16 rule: fp32 arithmetic on the bf16 values, results rounded.
   void linear_forward_bf16(int i, const cuda::bf16* x, cuda::bf16* y);
@@ -237,7 +252,12 @@ class CudaExecutor {
   std::vector<char> folded_;
   std::vector<char> bn_relu_;  // per node: a trainable batch norm fused with its ReLU (fusable_bn_relu)
   std::vector<ConcatSlot> slots_;  // per node: a folded group's ReLU written into its concatenation
-  bool channels_last_ = false;
+  bool channels_last_ = false;  // the front (ChannelsLast::front)
+  bool nhwc_all_ = false;       // ChannelsLast::all
+  std::vector<int64_t> krsc_at_;  // per node, in elements of the activations' type into krsc_; -1: none
+  cuda::DeviceBuffer<unsigned char> krsc_;  // the convolutions' [k, r, s, c] weights under `all`
+  cuda::DeviceBuffer<float> wgrad32_;       // an fp32 weight gradient in [k, r, s, c] under `all`
+  bool krsc_frozen_ready_ = false;
   bool fused_epilogue_ = false;
   const cuda::DeviceStepKey* device_key_ = nullptr;
   int fused_groups_ = 0;

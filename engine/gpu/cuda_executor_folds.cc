@@ -1,6 +1,5 @@
 // CudaExecutor's frozen front: the folded groups (weights and biases from the current values),
-// the branch ends written into their concatenations, and the channels-last front's setup
-// (engine/gpu/op_fusions.h).
+// the branch ends written into their concatenations (engine/gpu/op_fusions.h).
 #include "engine/gpu/cuda_executor.h"
 
 #if THAW_HAVE_CUDA
@@ -19,7 +18,6 @@ void CudaExecutor::set_fold_frozen(bool on) {
   folded_ = on ? foldable_convs(g_, plan_) : std::vector<char>(g_.nodes.size(), 0);
   bn_relu_ = on ? fusable_bn_relu(g_, plan_) : std::vector<char>(g_.nodes.size(), 0);
   slots_ = concat_slots(g_, plan_, folded_);  // none without folded groups
-  cl_end_ = channels_last_ ? thaw::channels_last_end(g_, plan_, folded_) : -1;
   fold_w_at_.assign(g_.nodes.size(), -1);
   fold_b_at_.assign(g_.nodes.size(), -1);
   int64_t w_at = 0, b_at = 0;
@@ -33,15 +31,7 @@ void CudaExecutor::set_fold_frozen(bool on) {
   fold_w_ = cuda::DeviceBuffer<float>(static_cast<size_t>(w_at));
   fold_b_ = cuda::DeviceBuffer<float>(static_cast<size_t>(b_at));
   fold_w16_ = cuda::DeviceBuffer<cuda::bf16>(bf16_ ? static_cast<size_t>(w_at) : 0);
-  folds_ready_ = false;
-  mem_.reset();  // the arena's layout depends on the groups
-}
-
-void CudaExecutor::set_channels_last(bool on) {
-  channels_last_ = on;
-  cl_end_ = on ? thaw::channels_last_end(g_, plan_, folded_) : -1;
-  folds_ready_ = false;  // the front's folded weights are kept channels-last
-  mem_.reset();
+  layout_channels_last();  // the front and the weight copies depend on the groups; resets the arena
 }
 
 int CudaExecutor::folded_convs() const { return static_cast<int>(std::count(folded_.begin(), folded_.end(), 1)); }
@@ -53,8 +43,9 @@ void CudaExecutor::prepare_folds() {
     const Shape& ws = g_.tensors[g_.nodes[i].tensors[0]].shape;
     const int64_t c_out = ws[0], per_out = shape_numel(ws) / c_out;
     float* w = fold_w_.data() + fold_w_at_[i];
-    // A group of the channels-last front reads its filter as [k, r, s, c].
-    const bool front = conv <= cl_end_;
+    // A group of the channels-last front (or of an all channels-last network) reads its filter as
+    // [k, r, s, c].
+    const bool front = conv <= cl_end_ || nhwc_all_;
     float* folded = front ? static_cast<float*>(ctx_.scratch(static_cast<size_t>(c_out * per_out) * sizeof(float))) : w;
     cuda::fold_batchnorm(ctx_, c_out, per_out, g_.nodes[bn].eps, param(conv, 0), param(bn, 0), param(bn, 1),
                          param(bn, 2), param(bn, 3), folded, fold_b_.data() + fold_b_at_[i]);

@@ -29,7 +29,7 @@ namespace thaw {
 template <typename S>
 S* CudaExecutor::out_as(int node) {
   if (node == 0) {
-    if (cl_end_ >= 0) return reinterpret_cast<S*>(input_cl_.data());  // the front reads it channels-last
+    if (image_channels_last()) return reinterpret_cast<S*>(input_cl_.data());
     if constexpr (std::is_same_v<S, cuda::bf16>) return input16_.data();
     // The image is the caller's and only ever read.
     else return const_cast<float*>(input_);
@@ -46,6 +46,9 @@ S* CudaExecutor::dout(int node) {
 template <typename S>
 const S* CudaExecutor::weight(int node, int k) {
   const int t = g_.nodes[node].tensors[k];
+  if (k == 0 && krsc_at_[static_cast<size_t>(node)] >= 0) {  // a convolution under ChannelsLast::all
+    return reinterpret_cast<const S*>(krsc_.data()) + krsc_at_[static_cast<size_t>(node)];
+  }
   if constexpr (std::is_same_v<S, cuda::bf16>) {
     return working_.data() + value_offset_[t];
   } else {
@@ -63,7 +66,9 @@ void CudaExecutor::forward_node(int i, Phase phase, const StepKey& key) {
   S* y = out_as<S>(fused_relu ? i + 1 : i);
   const int64_t count = batch_ * shape_numel(n.out);
   switch (n.kind) {
-    case OpKind::Conv: cuda::conv2d_forward<S>(ctx_, conv_geom(n, in, batch_), x, weight<S>(i, 0), y); break;
+    case OpKind::Conv:
+      cuda::conv2d_forward<S>(ctx_, conv_geom(n, in, batch_), x, weight<S>(i, 0), y, cuda::ConvLayout{nhwc_all_});
+      break;
     case OpKind::BatchNorm: {
       const BnGeom bg = bn_geom(n, batch_);
       if (train && plan_.bn == BnPolicy::Train && !bn_sink_.empty()) {
@@ -76,25 +81,32 @@ void CudaExecutor::forward_node(int i, Phase phase, const StepKey& key) {
         THAW_CUDA_CHECK(cudaMemsetAsync(sink, 0, 2 * static_cast<size_t>(n.out[0]) * sizeof(float), ctx_.stream()));
         cuda::batchnorm_forward_train<S>(ctx_, once, x, param(i, 0), param(i, 1), sink, sink + n.out[0], y,
                                          arena_at<float>(StepBufferKind::BnMean, i),
-                                         arena_at<float>(StepBufferKind::BnInvstd, i), fused_relu);
+                                         arena_at<float>(StepBufferKind::BnInvstd, i), fused_relu, layout());
       } else if (train && plan_.bn == BnPolicy::Train) {
         cuda::batchnorm_forward_train<S>(ctx_, bg, x, param(i, 0), param(i, 1), param(i, 2), param(i, 3), y,
                                          arena_at<float>(StepBufferKind::BnMean, i),
-                                         arena_at<float>(StepBufferKind::BnInvstd, i), fused_relu);
+                                         arena_at<float>(StepBufferKind::BnInvstd, i), fused_relu, layout());
         ++batches_tracked_[n.tensors[4]];
       } else {
         cuda::batchnorm_forward_infer<S>(ctx_, bg, x, param(i, 0), param(i, 1), param(i, 2), param(i, 3), y,
-                                         fused_relu);
+                                         fused_relu, layout());
       }
       break;
     }
     case OpKind::Relu: cuda::relu_forward<S>(ctx_, count, x, y); break;
     case OpKind::MaxPool:
-      cuda::maxpool_forward<S>(ctx_, pool_geom(n, in, batch_), x, y, arena_at<int32_t>(StepBufferKind::Argmax, i));
+      cuda::maxpool_forward<S>(ctx_, pool_geom(n, in, batch_), x, y, arena_at<int32_t>(StepBufferKind::Argmax, i),
+                               layout());
       break;
-    case OpKind::AvgPool: cuda::avgpool_forward<S>(ctx_, pool_geom(n, in, batch_), x, y); break;
-    case OpKind::Concat: cuda::concat_forward<S>(ctx_, batch_, n.out[1] * n.out[2], concat_parts<S>(i), y); break;
-    case OpKind::GlobalAvgPool: cuda::global_avgpool_forward<S>(ctx_, batch_, in[0], in[1] * in[2], x, y); break;
+    case OpKind::AvgPool: cuda::avgpool_forward<S>(ctx_, pool_geom(n, in, batch_), x, y, layout()); break;
+    case OpKind::Concat:
+      if (nhwc_all_) {
+        cuda::concat_forward_nhwc<S>(ctx_, batch_ * n.out[1] * n.out[2], concat_parts<S>(i), y);
+      } else {
+        cuda::concat_forward<S>(ctx_, batch_, n.out[1] * n.out[2], concat_parts<S>(i), y);
+      }
+      break;
+    case OpKind::GlobalAvgPool: cuda::global_avgpool_forward<S>(ctx_, batch_, in[0], in[1] * in[2], x, y, layout()); break;
     case OpKind::Dropout: {
       if (!train || n.dropout == 0.0) {
         THAW_CUDA_CHECK(cudaMemcpyAsync(y, x, static_cast<size_t>(count) * sizeof(S), cudaMemcpyDeviceToDevice,
@@ -143,7 +155,7 @@ template <typename S>
 void CudaExecutor::forward_folded(int i) {
   const Node& n = g_.nodes[i];
   const ConvGeom cg = conv_geom(n, g_.nodes[n.inputs[0]].out, batch_);
-  const bool nhwc = i <= cl_end_;
+  const bool nhwc = nhwc_all_ || i <= cl_end_;
   // The group's ReLU output (engine/gpu/buffer_plan.h), or its slice of the concatenation's output:
   // channel `slot.channel` of a tensor of the concatenation's channels.
   const ConcatSlot& slot = slots_[static_cast<size_t>(i + 2)];
@@ -220,7 +232,16 @@ void CudaExecutor::conv_backward(int i, const S* dy) {
   const ConvGeom cg = conv_geom(n, g_.nodes[n.inputs[0]].out, batch_);
   // The weight is read by this node only, and the gradients were zeroed: write it.
   timed(i, ProfilePart::BackwardWeight, [&] {
-    if constexpr (std::is_same_v<S, cuda::bf16>) {
+    if (nhwc_all_) {  // [k, r, s, c], then into the master's layout (exact)
+      S* dw = nullptr;
+      if constexpr (std::is_same_v<S, cuda::bf16>) {
+        dw = wgrad16_.data();
+      } else {
+        dw = wgrad32_.data();
+      }
+      cuda::conv2d_backward_weight<S>(ctx_, cg, out_as<S>(n.inputs[0]), dy, dw, cuda::OutputMode::overwrite, true);
+      cuda::krsc_to_kcrs<S>(ctx_, cg.c_out, cg.c_in, cg.kh * cg.kw, dw, grad(i, 0));
+    } else if constexpr (std::is_same_v<S, cuda::bf16>) {
       cuda::conv2d_backward_weight<S>(ctx_, cg, out_as<S>(n.inputs[0]), dy, wgrad16_.data(),
                                       cuda::OutputMode::overwrite);
       cuda::to_float(ctx_, cg.w_size(), wgrad16_.data(), grad(i, 0));
@@ -230,7 +251,8 @@ void CudaExecutor::conv_backward(int i, const S* dy) {
   });
   cuda::OutputMode mode{};
   if (S* dx = grad_target<S>(i, 0, &mode)) {
-    timed(i, ProfilePart::BackwardData, [&] { cuda::conv2d_backward_data<S>(ctx_, cg, dy, weight<S>(i, 0), dx, mode); });
+    timed(i, ProfilePart::BackwardData,
+          [&] { cuda::conv2d_backward_data<S>(ctx_, cg, dy, weight<S>(i, 0), dx, mode, nhwc_all_); });
   }
 }
 
@@ -252,10 +274,10 @@ void CudaExecutor::backward_node(int i) {
       if (plan_.bn == BnPolicy::Train) {
         cuda::batchnorm_backward_train<S>(ctx_, bg, x, dy, param(i, 0), arena_at<float>(StepBufferKind::BnMean, i),
                                           arena_at<float>(StepBufferKind::BnInvstd, i), dx, grad(i, 0), grad(i, 1),
-                                          relu_y);
+                                          relu_y, layout());
       } else {
         cuda::batchnorm_backward_infer<S>(ctx_, bg, x, dy, param(i, 0), param(i, 2), param(i, 3), dx, grad(i, 0),
-                                          grad(i, 1), relu_y);
+                                          grad(i, 1), relu_y, layout());
       }
       break;
     }
@@ -264,23 +286,26 @@ void CudaExecutor::backward_node(int i) {
       break;
     case OpKind::MaxPool:
       if (S* dx = grad_target<S>(i, 0, nullptr)) {
-        cuda::maxpool_backward<S>(ctx_, pool_geom(n, in, batch_), dy, arena_at<int32_t>(StepBufferKind::Argmax, i), dx);
+        cuda::maxpool_backward<S>(ctx_, pool_geom(n, in, batch_), dy, arena_at<int32_t>(StepBufferKind::Argmax, i), dx,
+                                  layout());
       }
       break;
     case OpKind::AvgPool:
-      if (S* dx = grad_target<S>(i, 0, nullptr)) cuda::avgpool_backward<S>(ctx_, pool_geom(n, in, batch_), dy, dx);
+      if (S* dx = grad_target<S>(i, 0, nullptr)) {
+        cuda::avgpool_backward<S>(ctx_, pool_geom(n, in, batch_), dy, dx, layout());
+      }
       break;
     case OpKind::Concat: {
       std::vector<cuda::ChannelSlice<S>> parts;
       for (size_t k = 0; k < n.inputs.size(); ++k) {
         parts.push_back({grad_target<S>(i, static_cast<int>(k), nullptr), g_.nodes[n.inputs[k]].out[0]});
       }
-      cuda::concat_backward<S>(ctx_, batch_, n.out[1] * n.out[2], dy, parts);
+      cuda::concat_backward<S>(ctx_, batch_, n.out[1] * n.out[2], dy, parts, layout());
       break;
     }
     case OpKind::GlobalAvgPool:
       if (S* dx = grad_target<S>(i, 0, nullptr)) {
-        cuda::global_avgpool_backward<S>(ctx_, batch_, in[0], in[1] * in[2], dy, dx);
+        cuda::global_avgpool_backward<S>(ctx_, batch_, in[0], in[1] * in[2], dy, dx, layout());
       }
       break;
     case OpKind::Dropout: {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/error.h"
+
 namespace thaw {
 
 namespace {
@@ -68,6 +70,22 @@ int channels_last_end(const Graph& g, const Plan& plan, const std::vector<char>&
     last_read = std::max(last_read, plan.last_reader[static_cast<size_t>(i)]);
   }
   return end;
+}
+
+const char* channels_last_name(ChannelsLast scope) {
+  switch (scope) {
+    case ChannelsLast::off: return "off";
+    case ChannelsLast::front: return "front";
+    case ChannelsLast::all: return "all";
+  }
+  return "?";
+}
+
+ChannelsLast parse_channels_last(const std::string& text, const char* flag) {
+  for (const ChannelsLast scope : {ChannelsLast::off, ChannelsLast::front, ChannelsLast::all}) {
+    if (text == channels_last_name(scope)) return scope;
+  }
+  fail_user(flag, ": expected off, front or all, got '", text, "'");
 }
 
 std::vector<char> fusable_bn_relu(const Graph& g, const Plan& plan) {

@@ -5,6 +5,7 @@
 // pass (kernels/cuda/fold_bn.h): no batch-norm pass, no separate ReLU pass, and neither the
 // convolution's nor the batch norm's output is ever stored. The trainable part: each batch norm with
 // the ReLU after it (fusable_bn_relu). Pure bookkeeping, tested on any machine.
+#include <string>
 #include <vector>
 
 #include "engine/model/plan.h"
@@ -42,6 +43,15 @@ std::vector<ConcatSlot> concat_slots(const Graph& g, const Plan& plan, const std
 // right after it (kernels/cuda/channels_last.h), so everything after it, the cache boundary's rows
 // and the trainable part, is stored as before. -1: no such prefix (nothing frozen, or folding off).
 int channels_last_end(const Graph& g, const Plan& plan, const std::vector<char>& folded);
+
+// How much of the network the GPU executor stores channels-last: nothing, the frozen front above
+// (transposed back after it), or every activation from the image to the global pool, the trainable
+// part's gradients too (no transpose anywhere; the trainable convolutions read [k, r, s, c] copies
+// of their weights and their weight gradients are transposed back into the masters' layout).
+enum class ChannelsLast { off, front, all };
+const char* channels_last_name(ChannelsLast scope);  // "off", "front", "all"
+// UserError naming `flag` and the accepted values for anything else.
+ChannelsLast parse_channels_last(const std::string& text, const char* flag);
 
 // Per node: 1 for a trainable batch norm whose ReLU (node i + 1, its only reader) runs inside it
 // (kernels/cuda/batchnorm.h: the forward writes the ReLU's output, the backward reads the ReLU's

@@ -54,6 +54,7 @@ CudaBenchResult cuda_bench(const Graph& g, const Plan& plan, int64_t batch, int6
   CudaTrainStep step(g, plan, state, cfg);
   const int cl_end = step.executor().channels_last_end();
   if (cl_end >= 0) r.channels_last_end = g.nodes[static_cast<size_t>(cl_end)].name;
+  r.layout = step.executor().all_channels_last() ? "nhwc" : cl_end >= 0 ? "nhwc front" : "nchw";
   cuda::Context& ctx = step.context();
   r.gpu = ctx.info().describe();
   r.gpu_name = ctx.info().name;

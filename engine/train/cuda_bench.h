@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/gpu/op_fusions.h"
 #include "engine/model/mixed_precision.h"
 #include "engine/model/plan.h"
 #include "engine/model/step_profile.h"
@@ -26,6 +27,7 @@ struct CudaBenchResult {
   int64_t allocated_bytes = 0;  // device memory taken between before the model and after the last step
   int64_t device_used_bytes = 0;  // the whole device's used memory after the last step
   std::vector<double> step_ms_each;  // every step, warm-up included, CUDA events
+  std::string layout = "nchw";       // "nchw", "nhwc front" or "nhwc" (every activation)
   std::string channels_last_end;     // the channels-last front's last node; empty: none
   int folded_groups = 0;             // frozen conv-bn-relu groups run as inference
   int fused_groups = 0;              // of those, run as one cuDNN graph (CudaBenchLayout::fused_epilogue)
@@ -36,7 +38,7 @@ struct CudaBenchResult {
 // How the step is run: the frozen part's storage and fusion (TrainConfig::gpu_channels_last,
 // gpu_fused_epilogue) and the step as one CUDA graph (gpu_graph).
 struct CudaBenchLayout {
-  bool channels_last = false;
+  ChannelsLast channels_last = ChannelsLast::off;
   bool fused_epilogue = false;
   bool graph = false;
 };

@@ -7,6 +7,7 @@
 #include <memory>
 #include <vector>
 
+#include "engine/gpu/op_fusions.h"
 #include "engine/model/mixed_precision.h"
 #include "engine/data/loader.h"
 #include "engine/infer/feature_cache.h"
@@ -70,9 +71,9 @@ struct TrainConfig {
   // The GPU step folds its frozen conv-bn-relu groups (engine/gpu/op_fusions.h): the same model,
   // other float roundings than the CPU's. Off for tests that compare the two op by op.
   bool gpu_fold_frozen = true;
-  // The frozen front in channels-last storage (engine/gpu/op_fusions.h channels_last_end). Off until
-  // a GPU has measured it; thaw bench --channels-last turns it on.
-  bool gpu_channels_last = false;
+  // Activations in channels-last storage (engine/gpu/op_fusions.h ChannelsLast): the frozen front,
+  // or all of them. Off until a GPU has measured it; thaw bench --channels-last front|all.
+  ChannelsLast gpu_channels_last = ChannelsLast::off;
   // Each folded group's convolution, bias and ReLU as one cuDNN graph where an engine takes it
   // (CudaExecutor::set_fused_epilogue). Off until a GPU has measured it; thaw bench --fuse-epilogue.
   bool gpu_fused_epilogue = false;

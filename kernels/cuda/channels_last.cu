@@ -30,6 +30,14 @@ __global__ void nhwc_to_nchw_kernel(int64_t n, int64_t c, int64_t hw, const S* x
   }
 }
 
+template <typename S>
+__global__ void krsc_to_kcrs_kernel(int64_t k, int64_t c, int64_t rs, const S* x, float* y) {
+  THAW_GRID_LOOP(o, k * c * rs) {
+    const int64_t p = o % rs, ch = (o / rs) % c, s = o / (c * rs);
+    y[o] = ld(x[(s * rs + p) * c + ch]);
+  }
+}
+
 // The NCHW kernel's float operations: v = y + b[c], then max(0, v).
 template <typename S>
 __global__ void bias_relu_nhwc_kernel(int64_t pixels, int64_t c, int64_t stride, const float* b, S* y) {
@@ -171,13 +179,19 @@ void kcrs_to_krsc(Context& ctx, int64_t k, int64_t c, int64_t rs, const float* w
   nchw_to_nhwc<float>(ctx, k, c, rs, w, out);
 }
 
+template <typename S>
+void krsc_to_kcrs(Context& ctx, int64_t k, int64_t c, int64_t rs, const S* dw, float* out) {
+  launch_transpose<S, float>(ctx, k, c, rs, krsc_to_kcrs_kernel<S>, dw, out, "launch of krsc_to_kcrs");
+}
+
 #define THAW_CHANNELS_LAST(S)                                                                                   \
   template void nchw_to_nhwc<S>(Context&, int64_t, int64_t, int64_t, const float*, S*);                        \
   template void nhwc_to_nchw<S>(Context&, int64_t, int64_t, int64_t, const S*, S*);                            \
   template void bias_relu_nhwc<S>(Context&, int64_t, int64_t, const float*, S*, int64_t);                      \
   template void maxpool_forward_nhwc<S>(Context&, const PoolGeom&, const S*, S*);                              \
   template void avgpool_forward_nhwc<S>(Context&, const PoolGeom&, const S*, S*);                              \
-  template void concat_forward_nhwc<S>(Context&, int64_t, const std::vector<ChannelSlice<const S>>&, S*);
+  template void concat_forward_nhwc<S>(Context&, int64_t, const std::vector<ChannelSlice<const S>>&, S*);      \
+  template void krsc_to_kcrs<S>(Context&, int64_t, int64_t, int64_t, const S*, float*);
 THAW_FOR_STORAGE_TYPES(THAW_CHANNELS_LAST)
 
 }  // namespace thaw::cuda

@@ -35,5 +35,9 @@ template <typename S>
 void concat_forward_nhwc(Context& ctx, int64_t pixels, const std::vector<ChannelSlice<const S>>& inputs, S* y);
 // Convolution weights [k, c, r, s] -> [k, r, s, c], the filter layout of an NHWC convolution.
 void kcrs_to_krsc(Context& ctx, int64_t k, int64_t c, int64_t rs, const float* w, float* out);
+// A channels-last convolution's weight gradient [k, r, s, c] back into the masters' [k, c, r, s],
+// in fp32 (exact: a bf16 value widened).
+template <typename S>
+void krsc_to_kcrs(Context& ctx, int64_t k, int64_t c, int64_t rs, const S* dw, float* out);
 
 }  // namespace thaw::cuda

@@ -40,15 +40,19 @@ void concat_forward(Context& ctx, int64_t n, int64_t hw, const std::vector<Chann
 }
 
 template <typename S>
-void concat_backward(Context& ctx, int64_t n, int64_t hw, const S* dy, const std::vector<ChannelSlice<S>>& dinputs) {
+void concat_backward(Context& ctx, int64_t n, int64_t hw, const S* dy, const std::vector<ChannelSlice<S>>& dinputs,
+                     Layout layout) {
   int64_t c_total = 0;
   for (const auto& d : dinputs) c_total += d.c;
+  // A row: one sample's channels (NCHW), or one pixel's (channels-last).
+  const bool nhwc = layout == Layout::nhwc;
+  const int64_t rows = nhwc ? n * hw : n, per_channel = nhwc ? 1 : hw;
   int64_t offset = 0;
   for (const auto& d : dinputs) {
     if (d.ptr) {
-      const int64_t len = d.c * hw;
-      add_rows_kernel<<<elementwise_blocks(n * len), kElementwiseThreads, 0, ctx.stream()>>>(
-          n, len, dy + offset * hw, c_total * hw, d.ptr);
+      const int64_t len = d.c * per_channel;
+      add_rows_kernel<<<elementwise_blocks(rows * len), kElementwiseThreads, 0, ctx.stream()>>>(
+          rows, len, dy + offset * per_channel, c_total * per_channel, d.ptr);
       THAW_CUDA_LAUNCH_CHECK("concat_backward");
     }
     offset += d.c;
@@ -57,7 +61,8 @@ void concat_backward(Context& ctx, int64_t n, int64_t hw, const S* dy, const std
 
 #define THAW_CONCAT(S)                                                                                     \
   template void concat_forward<S>(Context&, int64_t, int64_t, const std::vector<ChannelSlice<const S>>&, S*); \
-  template void concat_backward<S>(Context&, int64_t, int64_t, const S*, const std::vector<ChannelSlice<S>>&);
+  template void concat_backward<S>(Context&, int64_t, int64_t, const S*, const std::vector<ChannelSlice<S>>&, \
+                                   Layout);
 THAW_FOR_STORAGE_TYPES(THAW_CONCAT)
 
 }  // namespace thaw::cuda

@@ -54,14 +54,16 @@ bool conv2d_forward_bias_relu(Context& ctx, const ConvGeom& g, const S* x, const
 }
 
 template <typename S>
-void conv2d_backward_data(Context& ctx, const ConvGeom& g, const S* dy, const S* w, S* dx, OutputMode mode) {
-  const ConvPlan& plan = conv_plan(ctx, ConvDirection::backward_data, g, math_for<S>(ctx));
+void conv2d_backward_data(Context& ctx, const ConvGeom& g, const S* dy, const S* w, S* dx, OutputMode mode,
+                          bool nhwc) {
+  const ConvPlan& plan = conv_plan(ctx, ConvDirection::backward_data, g, math_for<S>(ctx), ConvLayout{nhwc});
   run_into(ctx, plan, Role::x, dx, w, dy, dx, g.x_size(), mode);
 }
 
 template <typename S>
-void conv2d_backward_weight(Context& ctx, const ConvGeom& g, const S* x, const S* dy, S* dw, OutputMode mode) {
-  const ConvPlan& plan = conv_plan(ctx, ConvDirection::backward_weight, g, math_for<S>(ctx));
+void conv2d_backward_weight(Context& ctx, const ConvGeom& g, const S* x, const S* dy, S* dw, OutputMode mode,
+                            bool nhwc) {
+  const ConvPlan& plan = conv_plan(ctx, ConvDirection::backward_weight, g, math_for<S>(ctx), ConvLayout{nhwc});
   run_into(ctx, plan, Role::w, x, dw, dy, dw, g.w_size(), mode);
 }
 
@@ -69,8 +71,8 @@ void conv2d_backward_weight(Context& ctx, const ConvGeom& g, const S* x, const S
   template void conv2d_forward<S>(Context&, const ConvGeom&, const S*, const S*, S*, ConvLayout);      \
   template bool conv2d_forward_bias_relu<S>(Context&, const ConvGeom&, const S*, const S*, const float*, S*, \
                                             ConvLayout);                                                   \
-  template void conv2d_backward_data<S>(Context&, const ConvGeom&, const S*, const S*, S*, OutputMode); \
-  template void conv2d_backward_weight<S>(Context&, const ConvGeom&, const S*, const S*, S*, OutputMode);
+  template void conv2d_backward_data<S>(Context&, const ConvGeom&, const S*, const S*, S*, OutputMode, bool); \
+  template void conv2d_backward_weight<S>(Context&, const ConvGeom&, const S*, const S*, S*, OutputMode, bool);
 THAW_FOR_STORAGE_TYPES(THAW_CONV2D)
 
 std::string conv2d_plan_report(Context& ctx, ConvDirection dir, const ConvGeom& g) {

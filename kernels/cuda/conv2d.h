@@ -29,10 +29,13 @@ bool conv2d_forward_bias_relu(Context& ctx, const ConvGeom& g, const S* x, const
 // gradient written once per shard uses overwrite (cuDNN's beta 0), which never reads the output.
 // Accumulation runs the plan into the Context's scratch area, then adds in a separate pass (in
 // bf16: the product rounded, then the sum rounded, as the CPU twin's bf16 rule does it).
+// `nhwc`: x, dx, dy channels-last and w, dw [k, r, s, c] (the trainable part in channels-last).
 template <typename S>
-void conv2d_backward_data(Context& ctx, const ConvGeom& g, const S* dy, const S* w, S* dx, OutputMode mode);
+void conv2d_backward_data(Context& ctx, const ConvGeom& g, const S* dy, const S* w, S* dx, OutputMode mode,
+                          bool nhwc = false);
 template <typename S>
-void conv2d_backward_weight(Context& ctx, const ConvGeom& g, const S* x, const S* dy, S* dw, OutputMode mode);
+void conv2d_backward_weight(Context& ctx, const ConvGeom& g, const S* x, const S* dy, S* dw, OutputMode mode,
+                            bool nhwc = false);
 
 // The chosen engine for the problem, in one line (building the plan if needed): for run records.
 std::string conv2d_plan_report(Context& ctx, ConvDirection dir, const ConvGeom& g);

@@ -121,8 +121,8 @@ BackendDescriptor make_pointwise_op(const BackendDescriptor& pw, const BackendDe
 
 ConvGraph build_conv_graph(ConvDirection dir, const ConvGeom& g, ConvMath math, ConvLayout layout,
                            cudnnHandle_t handle, std::string& log) {
-  THAW_CHECK(dir == ConvDirection::forward || (!layout.nhwc && layout.y_channels == 0 && !layout.bias_relu),
-             "only a forward convolution takes a channels-last, sliced or fused output");
+  THAW_CHECK(dir == ConvDirection::forward || (layout.y_channels == 0 && !layout.bias_relu),
+             "only a forward convolution takes a sliced or fused output");
   THAW_CHECK(layout.y_channels == 0 || layout.y_channels > g.c_out, "a sliced output needs more than the ", g.c_out,
              " channels the convolution writes, got ", layout.y_channels);
   // bf16 operands (the bf16 rule: fp32 products summed in fp32, the output rounded once).

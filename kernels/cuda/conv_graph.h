@@ -19,8 +19,9 @@ enum class ConvDirection { forward, backward_data, backward_weight };
 // (--precision bf16; engine/model/mixed_precision.h); reduced-precision reductions stay excluded.
 enum class ConvMath { fp32, tf32, bf16 };
 
-// How x, w and y are stored: NCHW (w KCRS), or channels-last NHWC (w KRSC; forward only, the
-// frozen front of engine/gpu/op_fusions.h). y_channels > 0 (forward only): y is the slice of a
+// How x, w and y are stored: NCHW (w KCRS), or channels-last NHWC (w KRSC; every direction: the
+// frozen front of engine/gpu/op_fusions.h forwards, the channels-last trainable part also takes
+// the gradients). y_channels > 0 (forward only): y is the slice of a
 // tensor of that many channels (a concatenation's output) starting at y's pointer; 0: packed.
 // bias_relu (forward only): y = max(conv + bias[k], 0), the sum and the ReLU in fp32 before y's one
 // rounding; the bias is fp32, one per output channel.
@@ -45,9 +46,9 @@ struct ConvGraph {
   int ops = 0;
 };
 
-// Finalized. Only a forward takes a channels-last, sliced or fused layout, and a slice is wider than
-// the convolution's output (InternalError otherwise). `handle` may be null (cuDNN 9.8 and later do not need it); a library that refuses the
-// deprecated handle attribute is noted in `log`. Throws InternalError naming the refused attribute.
+// Finalized. Only a forward takes a sliced or fused layout, and a slice is wider than the
+// convolution's output (InternalError otherwise). `handle` may be null (cuDNN 9.8 and later do not
+// need it); a library that refuses the deprecated handle attribute is noted in `log`. Throws InternalError naming the refused attribute.
 ConvGraph build_conv_graph(ConvDirection dir, const ConvGeom& g, ConvMath math, ConvLayout layout,
                            cudnnHandle_t handle, std::string& log);
 

@@ -6,6 +6,7 @@
 // so the bits never depend on timing (cuDNN's max-pool backward is non-deterministic and unused).
 #include <cstdint>
 
+#include "kernels/cuda/layout.h"
 #include "kernels/cuda/storage.h"
 #include "kernels/geometry.h"
 
@@ -13,11 +14,14 @@ namespace thaw::cuda {
 
 class Context;
 
-// S: float or bf16 (kernels/cuda/storage.h).
+// S: float or bf16 (kernels/cuda/storage.h). `layout` (kernels/cuda/layout.h): x, y, argmax and
+// their gradients NCHW or channels-last; the argmax holds the in-plane index either way.
 template <typename S>
-void maxpool_forward(Context& ctx, const PoolGeom& g, const S* x, S* y, int32_t* argmax);
+void maxpool_forward(Context& ctx, const PoolGeom& g, const S* x, S* y, int32_t* argmax,
+                     Layout layout = Layout::nchw);
 // Accumulates into dx.
 template <typename S>
-void maxpool_backward(Context& ctx, const PoolGeom& g, const S* dy, const int32_t* argmax, S* dx);
+void maxpool_backward(Context& ctx, const PoolGeom& g, const S* dy, const int32_t* argmax, S* dx,
+                      Layout layout = Layout::nchw);
 
 }  // namespace thaw::cuda

@@ -100,6 +100,9 @@ TEST(CudaDevice, GpuLayoutFlagsAreRefusedOnTheCpu) {
   const ScratchDir dir;
   const std::pair<const char*, const char*> cases[] = {
       {"--channels-last", "thaw: error: --channels-last: only with --device cuda"},
+      {"--channels-last=all", "thaw: error: --channels-last: only with --device cuda"},
+      {"--channels-last=front --device cuda --channels-last=sideways",
+       "thaw: error: --channels-last: expected off, front or all, got 'sideways'"},
       {"--fuse-epilogue", "thaw: error: --fuse-epilogue: only with --device cuda"},
       {"--cuda-graph", "thaw: error: --cuda-graph: only with --device cuda"},
   };
@@ -111,6 +114,7 @@ TEST(CudaDevice, GpuLayoutFlagsAreRefusedOnTheCpu) {
   }
   expect_no_device_error("bench --device cuda --fuse-epilogue --channels-last --batch-size 1 --input-size 75 --steps 1");
   expect_no_device_error("bench --device cuda --cuda-graph --batch-size 1 --input-size 75 --steps 1");
+  expect_no_device_error("bench --device cuda --channels-last=all --batch-size 1 --input-size 75 --steps 1");
 }
 
 TEST(CudaDevice, TrainPrecisionIsCheckedBeforeAnyFile) {

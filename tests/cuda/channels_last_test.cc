@@ -27,17 +27,6 @@ using ChannelsLastTest = CudaTest;
 
 constexpr int64_t kN = 2, kC = 12, kH = 9, kW = 7;
 
-// x NCHW on the host -> NHWC on the host.
-std::vector<float> to_nhwc(const std::vector<float>& x, int64_t n, int64_t c, int64_t hw) {
-  std::vector<float> y(x.size());
-  for (int64_t s = 0; s < n; ++s) {
-    for (int64_t ch = 0; ch < c; ++ch) {
-      for (int64_t p = 0; p < hw; ++p) y[static_cast<size_t>((s * hw + p) * c + ch)] = x[static_cast<size_t>((s * c + ch) * hw + p)];
-    }
-  }
-  return y;
-}
-
 TEST_F(ChannelsLastTest, TransposesKeepTheBits) {
   const std::vector<float> x = random_floats(kN * kC * kH * kW, 70);
   auto d_x = to_device(x);
@@ -96,7 +85,7 @@ TEST_F(ChannelsLastTest, BiasReluAndConcatenationGiveTheNchwKernelsBits) {
 // The logits of a forward with the front channels-last or not.
 std::vector<float> front_logits(CudaTest& t, bool channels_last, bool bf16, int* front_end = nullptr) {
   return mixed_6h_logits(t, bf16, [&](CudaExecutor& exec) {
-    exec.set_channels_last(channels_last);
+    exec.set_channels_last(channels_last ? ChannelsLast::front : ChannelsLast::off);
     if (front_end) *front_end = exec.channels_last_end();
   });
 }

@@ -46,6 +46,24 @@ class CudaTest : public ::testing::Test {
 std::vector<float> random_floats(int64_t count, uint32_t stream, float lo = -1.0f, float hi = 1.0f);
 std::vector<uint8_t> random_mask(int64_t count, uint32_t stream, double keep_probability);
 double max_abs(const std::vector<float>& v);
+// [n, c, hw] -> [n, hw, c] on the host (what a channels-last kernel should hold), and back.
+template <typename T>
+std::vector<T> to_nhwc(const std::vector<T>& x, int64_t n, int64_t c, int64_t hw) {
+  std::vector<T> y(x.size());
+  for (int64_t s = 0; s < n; ++s) {
+    for (int64_t ch = 0; ch < c; ++ch) {
+      for (int64_t p = 0; p < hw; ++p) {
+        y[static_cast<size_t>((s * hw + p) * c + ch)] = x[static_cast<size_t>((s * c + ch) * hw + p)];
+      }
+    }
+  }
+  return y;
+}
+// The inverse: an NCHW tensor of n samples is an NHWC one of n samples with c and hw swapped.
+template <typename T>
+std::vector<T> to_nchw(const std::vector<T>& x, int64_t n, int64_t c, int64_t hw) {
+  return to_nhwc(x, n, hw, c);
+}
 
 // Every element within `tol` of `want`; NaN never passes. On failure lists the first few bad
 // elements with their indices. Always prints one summary line (max error, worst error/allowance,

@@ -232,17 +232,19 @@ TEST_F(CudaTrainStepTest, AdamWTwoShardsTwiceGiveTheSameBits) { check_twice(adam
 // copied at its own step.
 TEST_F(CudaTrainStepTest, StagedBatchesGiveTheSameBits) { check_twice(adamw(), 2, "adamw V=2 staged", true); }
 
-// The frozen front channels-last (TrainConfig::gpu_channels_last) trains like the NCHW front, both
-// folded: every loss within training_loss, every trainable value within training_steps of its
-// update; and the same run twice gives the same bits.
-TEST_F(CudaTrainStepTest, AChannelsLastFrontTrainsLikeTheNchwFront) {
+// Channels-last storage (TrainConfig::gpu_channels_last) trains like NCHW, both folded: every loss
+// within training_loss, every trainable value within training_steps of its update; and the same run
+// twice gives the same bits. `front`: the frozen front only; `all`: the trainable part too (its
+// convolutions' three directions, batch norms, pools, concatenations and global pool channels-last).
+void check_channels_last(ChannelsLast scope) {
   const Model m;
   TrainConfig cfg = config(2, adamw());
   const RunResult nchw = train_steps<CudaTrainStep>(m, cfg);
-  cfg.gpu_channels_last = true;
+  cfg.gpu_channels_last = scope;
   const RunResult nhwc = train_steps<CudaTrainStep>(m, cfg), again = train_steps<CudaTrainStep>(m, cfg);
+  const std::string tag = std::string("channels-last ") + channels_last_name(scope);
   for (size_t s = 0; s < nchw.losses.size(); ++s) {
-    EXPECT_TRUE(all_close("channels-last loss of step " + std::to_string(s), {static_cast<float>(nhwc.losses[s])},
+    EXPECT_TRUE(all_close(tag + " loss of step " + std::to_string(s), {static_cast<float>(nhwc.losses[s])},
                           {static_cast<float>(nchw.losses[s])}, training_loss()));
   }
   size_t checked = 0;
@@ -250,16 +252,19 @@ TEST_F(CudaTrainStepTest, AChannelsLastFrontTrainsLikeTheNchwFront) {
     const TensorSpec& spec = m.g.tensors[tn];
     if (spec.role == TensorRole::NumBatchesTracked) continue;
     const std::vector<float> want = values(nchw.state.values[tn]), got = values(nhwc.state.values[tn]);
-    EXPECT_TRUE(same_bits("channels-last twice: " + spec.name, got, values(again.state.values[tn])));
+    EXPECT_TRUE(same_bits(tag + " twice: " + spec.name, got, values(again.state.values[tn])));
     if (!m.plan.trainable[spec.node]) continue;
     ++checked;
-    EXPECT_TRUE(all_close("channels-last " + spec.name, got, want,
+    EXPECT_TRUE(all_close(tag + " " + spec.name, got, want,
                           training_steps(max_abs_diff(want, values(m.init.values[tn])), max_abs(want))));
   }
   EXPECT_GT(checked, 0u);
-  std::printf("[train-step] channels-last front: losses %.6g %.6g %.6g, nchw %.6g %.6g %.6g\n", nhwc.losses[0],
+  std::printf("[train-step] %s: losses %.6g %.6g %.6g, nchw %.6g %.6g %.6g\n", tag.c_str(), nhwc.losses[0],
               nhwc.losses[1], nhwc.losses[2], nchw.losses[0], nchw.losses[1], nchw.losses[2]);
 }
+
+TEST_F(CudaTrainStepTest, AChannelsLastFrontTrainsLikeTheNchwFront) { check_channels_last(ChannelsLast::front); }
+TEST_F(CudaTrainStepTest, AnAllChannelsLastStepTrainsLikeNchw) { check_channels_last(ChannelsLast::all); }
 
 TEST_F(CudaTrainStepTest, ABatchMarkedStagedThatWasNotIsRefused) {
   const Model m;

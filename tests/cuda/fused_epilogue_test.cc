@@ -117,10 +117,10 @@ TEST(ConvGraph, AFusedForwardIsTheConvolutionThenAddThenRelu) {
   EXPECT_FALSE(plain.conv_out || plain.bias || plain.relu_op);
 }
 
-TEST(ConvGraph, OnlyAForwardTakesAFusedSlicedOrChannelsLastOutput) {
+TEST(ConvGraph, OnlyAForwardTakesAFusedOrSlicedOutput) {
   std::string log;
-  for (const cuda::ConvLayout layout : {cuda::ConvLayout{true, 0, false}, cuda::ConvLayout{false, 40, false},
-                                        cuda::ConvLayout{false, 0, true}}) {
+  for (const cuda::ConvLayout layout : {cuda::ConvLayout{false, 40, false}, cuda::ConvLayout{false, 0, true},
+                                        cuda::ConvLayout{true, 40, false}}) {
     for (const auto dir : {cuda::ConvDirection::backward_data, cuda::ConvDirection::backward_weight}) {
       EXPECT_THROW(cuda::build_conv_graph(dir, small_geom(), cuda::ConvMath::fp32, layout, nullptr, log), InternalError);
     }
@@ -129,6 +129,25 @@ TEST(ConvGraph, OnlyAForwardTakesAFusedSlicedOrChannelsLastOutput) {
   EXPECT_THROW(cuda::build_conv_graph(cuda::ConvDirection::forward, small_geom(), cuda::ConvMath::fp32,
                                       {false, small_geom().c_out, true}, nullptr, log),
                InternalError);
+}
+
+// The channels-last trainable part (CudaExecutor under ChannelsLast::all) takes both gradients
+// channels-last: activations NHWC, filters [k, r, s, c].
+TEST(ConvGraph, BothGradientsTakeChannelsLastOperands) {
+  const ConvGeom g = small_geom();
+  for (const auto dir : {cuda::ConvDirection::backward_data, cuda::ConvDirection::backward_weight}) {
+    bool skipped = false;
+    const cuda::ConvGraph cg = graph_or_skip(dir, cuda::ConvMath::bf16, {true}, skipped);
+    if (skipped) GTEST_SKIP() << "this cuDNN finalizes an operation graph only with a device";
+    EXPECT_EQ(cg.ops, 1);
+    EXPECT_EQ(strides_of(cg.x), (std::vector<int64_t>{g.h_in * g.w_in * g.c_in, 1, g.w_in * g.c_in, g.c_in}));
+    EXPECT_EQ(strides_of(cg.w), (std::vector<int64_t>{g.kh * g.kw * g.c_in, 1, g.kw * g.c_in, g.c_in}));
+    EXPECT_EQ(strides_of(cg.y),
+              (std::vector<int64_t>{g.h_out() * g.w_out() * g.c_out, 1, g.w_out() * g.c_out, g.c_out}));
+    EXPECT_EQ(type_of(cg.x), CUDNN_DATA_BFLOAT16);
+  }
+  const std::string key = cuda::conv_problem_key(cuda::ConvDirection::backward_data, g, cuda::ConvMath::bf16, {true});
+  EXPECT_NE(key, cuda::conv_problem_key(cuda::ConvDirection::backward_data, g, cuda::ConvMath::bf16, {}));
 }
 
 // The key is the plan cache's and the replay pins' name for a problem: a fused and a plain plan of
@@ -270,7 +289,7 @@ std::vector<float> front_logits(CudaTest& t, bool fused, bool bf16, int* fused_g
   return mixed_6h_logits(
       t, bf16,
       [&](CudaExecutor& exec) {
-        exec.set_channels_last(true);
+        exec.set_channels_last(ChannelsLast::front);
         exec.set_fused_epilogue(fused);
       },
       [&](const CudaExecutor& exec) {

@@ -1,6 +1,7 @@
 // The GPU batch norm's work split (kernels/cuda/channel_chunks.h), checked on the CPU: every value
-// of every channel lies in exactly one run, the runs are in order, the NCHW index is the value's,
-// and the stem's batch norm at batch 128 gives the GPU thousands of blocks, not 32.
+// of every channel lies in exactly one run, the runs are in order, the NCHW or channels-last index
+// is the value's and its channel is the run's (the same runs in either layout, so the same sums), and
+// the stem's batch norm at batch 128 gives the GPU thousands of blocks, not 32.
 #include "kernels/cuda/channel_chunks.h"
 
 #include <gtest/gtest.h>
@@ -10,8 +11,9 @@
 namespace thaw::cuda {
 namespace {
 
-void expect_exact_cover(int64_t n, int64_t c, int64_t hw) {
-  const ChannelChunks v = ChannelChunks::of(n, c, hw);
+void expect_exact_cover(int64_t n, int64_t c, int64_t hw, bool nhwc) {
+  const ChannelChunks v = ChannelChunks::of(n, c, hw, nhwc);
+  ASSERT_EQ(v.chunks, ChannelChunks::of(n, c, hw).chunks);
   ASSERT_GE(v.chunks, 1);
   ASSERT_LE(v.chunks, ChannelChunks::kMaxChunks);
   std::vector<char> seen(static_cast<size_t>(n * c * hw), 0);
@@ -22,7 +24,8 @@ void expect_exact_cover(int64_t n, int64_t c, int64_t hw) {
       ASSERT_LE(v.end(k) - v.begin(k), v.chunk);
       for (int64_t m = v.begin(k); m < v.end(k); ++m) {
         const int64_t i = v.at(ch, m);
-        ASSERT_EQ(i, ((m / hw) * c + ch) * hw + m % hw);
+        ASSERT_EQ(i, nhwc ? ((m / hw) * hw + m % hw) * c + ch : ((m / hw) * c + ch) * hw + m % hw);
+        ASSERT_EQ(v.channel_of(i), ch);
         ASSERT_EQ(seen[static_cast<size_t>(i)]++, 0) << "index " << i << " twice";
       }
       next = v.end(k);
@@ -33,11 +36,13 @@ void expect_exact_cover(int64_t n, int64_t c, int64_t hw) {
 }
 
 TEST(ChannelChunks, EveryValueInExactlyOneRun) {
-  expect_exact_cover(1, 1, 1);
-  expect_exact_cover(2, 3, 5);
-  expect_exact_cover(2, 4, 147 * 147);   // two runs per channel
-  expect_exact_cover(3, 2, 32768 + 1);   // a last run shorter than the rest
-  expect_exact_cover(16, 8, 64);
+  for (const bool nhwc : {false, true}) {
+    expect_exact_cover(1, 1, 1, nhwc);
+    expect_exact_cover(2, 3, 5, nhwc);
+    expect_exact_cover(2, 4, 147 * 147, nhwc);  // two runs per channel
+    expect_exact_cover(3, 2, 32768 + 1, nhwc);  // a last run shorter than the rest
+    expect_exact_cover(16, 8, 64, nhwc);
+  }
 }
 
 TEST(ChannelChunks, LargeBatchNormsFillTheGpu) {
