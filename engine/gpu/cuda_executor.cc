@@ -122,6 +122,7 @@ int64_t CudaExecutor::device_bytes() const {
 
 void CudaExecutor::prepare(int64_t batch) {
   if (mem_ && batch == batch_) return;
+  forward_ran_ = false;  // a new arena holds no forward's results
   mem_ = std::make_unique<StepMemoryPlan>(g_, plan_, batch, bf16_ ? 2 : 4, &folded_, &bn_relu_, &slots_, cl_end_);
   const auto image_bytes = static_cast<size_t>(batch * shape_numel(g_.nodes[0].out) * (bf16_ ? 2 : 4));
   if (image_channels_last() && input_cl_.size() < image_bytes) {
@@ -175,6 +176,7 @@ const float* CudaExecutor::forward(const float* x, int64_t batch, Phase phase, c
   THAW_CHECK(x != nullptr, "CudaExecutor::forward: null input");
   prepare(batch);
   input_ = x;
+  forward_ran_ = true;
   loss_ready_ = false;
   forward_train_ = phase == Phase::Train;
   if (bf16_) refresh_working_copies();
@@ -212,6 +214,7 @@ const float* CudaExecutor::forward_from(int node, int64_t batch, Phase phase, co
   THAW_CHECK(batch == batch_ && mem_, "forward_from: boundary_rows was not filled for a batch of ", batch);
   THAW_CHECK(node >= cl_end_, "forward_from: ", g_.nodes[node].name, " is inside the channels-last front");
   input_ = nullptr;  // nothing after the boundary reads the image
+  forward_ran_ = true;
   loss_ready_ = false;
   forward_train_ = phase == Phase::Train;
   if (bf16_) refresh_working_copies();
@@ -299,7 +302,7 @@ void CudaExecutor::flush_profile() {
 const float* CudaExecutor::logits() { return bf16_ ? logits32_.data() : out(g_.output_node()); }
 
 double CudaExecutor::loss(const int32_t* labels, double label_smoothing, const float* class_weights) {
-  THAW_CHECK(mem_ && input_, "CudaExecutor::loss before any forward");
+  THAW_CHECK(mem_ && forward_ran_, "CudaExecutor::loss before any forward");
   const double l = cuda::softmax_cross_entropy(ctx_, batch_, g_.num_classes, logits(), labels, label_smoothing,
                                                class_weights, dlogits_.data());
   loss_ready_ = true;
@@ -308,14 +311,14 @@ double CudaExecutor::loss(const int32_t* labels, double label_smoothing, const f
 
 void CudaExecutor::loss_async(const int32_t* labels, double label_smoothing, const float* class_weights,
                               double* loss_out, int* bad_row_out) {
-  THAW_CHECK(mem_ && input_, "CudaExecutor::loss_async before any forward");
+  THAW_CHECK(mem_ && forward_ran_, "CudaExecutor::loss_async before any forward");
   cuda::softmax_cross_entropy_async(ctx_, batch_, g_.num_classes, logits(), labels, label_smoothing, class_weights,
                                     dlogits_.data(), loss_out, bad_row_out);
   loss_ready_ = true;
 }
 
 std::vector<float> CudaExecutor::logits_to_host() {
-  THAW_CHECK(mem_ && input_, "CudaExecutor::logits_to_host before any forward");
+  THAW_CHECK(mem_ && forward_ran_, "CudaExecutor::logits_to_host before any forward");
   std::vector<float> host(static_cast<size_t>(batch_ * g_.num_classes));
   copy_to_host(ctx_, host.data(), logits(), static_cast<int64_t>(host.size()), "logits download");
   return host;
@@ -331,7 +334,7 @@ std::vector<float> CudaExecutor::grad_to_host(int tensor) {
 }
 
 const StepBuffer& CudaExecutor::kept_after_forward(StepBufferKind kind, int node) const {
-  THAW_CHECK(mem_ && input_, "CudaExecutor: no forward yet");
+  THAW_CHECK(mem_ && forward_ran_, "CudaExecutor: no forward yet");
   const StepBuffer* b = mem_->find(kind, node);
   THAW_CHECK(b && b->last >= mem_->loss_time(), "the ", step_buffer_kind_name(kind), " of node ",
              g_.nodes[node].name, " is not kept after the forward");
@@ -369,7 +372,7 @@ void CudaExecutor::backward() {
 }
 
 void CudaExecutor::backward(const float* dlogits) {
-  THAW_CHECK(mem_ && input_, "CudaExecutor::backward before any forward");
+  THAW_CHECK(mem_ && forward_ran_, "CudaExecutor::backward before any forward");
   THAW_CHECK(forward_train_, "CudaExecutor::backward after a Phase::Eval forward (nothing was kept)");
   THAW_CHECK(dlogits != nullptr, "CudaExecutor::backward: null dlogits");
   if (bf16_) {

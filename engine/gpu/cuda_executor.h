@@ -246,7 +246,8 @@ class CudaExecutor {
   std::unique_ptr<StepMemoryPlan> mem_;
   cuda::DeviceBuffer<unsigned char> arena_;
   cuda::DeviceBuffer<float> dlogits_;
-  const float* input_ = nullptr;
+  const float* input_ = nullptr;  // null after forward_from: nothing reads the image then
+  bool forward_ran_ = false;      // forward or forward_from ran at the current batch size
   const void* dlogits_in_ = nullptr;  // the gradient backward starts from (S of the activations)
   // The frozen part's folded groups: per node, and each folded conv's weights and bias.
   std::vector<char> folded_;
