@@ -124,7 +124,8 @@ void CudaExecutor::prepare(int64_t batch) {
   if (mem_ && batch == batch_) return;
   forward_ran_ = false;  // a new arena holds no forward's results
   mem_ = std::make_unique<StepMemoryPlan>(g_, plan_, batch, bf16_ ? 2 : 4, &folded_, &bn_relu_, &slots_, cl_end_);
-  const auto image_bytes = static_cast<size_t>(batch * shape_numel(g_.nodes[0].out) * (bf16_ ? 2 : 4));
+  const Shape& image = g_.nodes[0].out;
+  const auto image_bytes = static_cast<size_t>(batch * image_channels_stored() * image[1] * image[2] * (bf16_ ? 2 : 4));
   if (image_channels_last() && input_cl_.size() < image_bytes) {
     ctx_.synchronize("CudaExecutor: growing the channels-last image");
     input_cl_ = cuda::DeviceBuffer<unsigned char>(image_bytes);
@@ -179,16 +180,19 @@ const float* CudaExecutor::forward(const float* x, int64_t batch, Phase phase, c
   forward_ran_ = true;
   loss_ready_ = false;
   forward_train_ = phase == Phase::Train;
-  if (bf16_) refresh_working_copies();
+  if (bf16_) timed_other("bf16 working copies", [&] { refresh_working_copies(); });
   const Shape& image = g_.nodes[0].out;
   if (image_channels_last()) {  // out_as(0) is the channels-last image then
-    if (bf16_) {
-      cuda::nchw_to_nhwc(ctx_, batch, image[0], image[1] * image[2], x, out_as<cuda::bf16>(0));
-    } else {
-      cuda::nchw_to_nhwc(ctx_, batch, image[0], image[1] * image[2], x, out_as<float>(0));
-    }
+    timed_other("the image into channels-last", [&] {
+      const int64_t cs = image_channels_stored();
+      if (bf16_) {
+        cuda::nchw_to_nhwc(ctx_, batch, image[0], image[1] * image[2], x, out_as<cuda::bf16>(0), cs);
+      } else {
+        cuda::nchw_to_nhwc(ctx_, batch, image[0], image[1] * image[2], x, out_as<float>(0), cs);
+      }
+    });
   } else if (bf16_) {
-    cuda::to_bf16(ctx_, batch * shape_numel(image), x, input16_.data());
+    timed_other("the image into bf16", [&] { cuda::to_bf16(ctx_, batch * shape_numel(image), x, input16_.data()); });
   }
   return forward_nodes(1, phase, key);
 }
@@ -217,14 +221,14 @@ const float* CudaExecutor::forward_from(int node, int64_t batch, Phase phase, co
   forward_ran_ = true;
   loss_ready_ = false;
   forward_train_ = phase == Phase::Train;
-  if (bf16_) refresh_working_copies();
+  if (bf16_) timed_other("bf16 working copies", [&] { refresh_working_copies(); });
   return forward_nodes(node + 1, phase, key);
 }
 
 const float* CudaExecutor::forward_nodes(int first, Phase phase, const StepKey& key) {
   const int64_t batch = batch_;
   if (!folds_ready_) prepare_folds();
-  if (nhwc_all_) refresh_krsc_weights();
+  if (nhwc_all_) timed_other("channels-last filter copies", [&] { refresh_krsc_weights(); });
   fused_groups_ = 0;
   for (auto i = static_cast<size_t>(first); i < g_.nodes.size(); ++i) {
     const int node = static_cast<int>(i);

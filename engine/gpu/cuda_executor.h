@@ -201,6 +201,11 @@ class CudaExecutor {
   std::vector<T> to_nchw_order(int node, std::vector<T> stored) const;
   cuda::Layout layout() const { return nhwc_all_ ? cuda::Layout::nhwc : cuda::Layout::nchw; }
   bool image_channels_last() const { return cl_end_ >= 0 || nhwc_all_; }
+  // A channels-last image stores cuda::pixel_channels of its channels (the rest zero), and a
+  // convolution reading it, with zero filter taps there, reads that many: the same sums.
+  int64_t image_channels_stored() const;
+  ConvGeom conv_geom_at(int node) const;      // convolution `node` as it runs, at the current batch
+  int64_t filter_channels_stored(int node) const;  // its [k, r, s, c] copies' c
   void prepare_folds();  // the folded weights and biases, from the current values
   // The classifier under the bf16 rule: fp32 arithmetic on the bf16 values, results rounded.
   void linear_forward_bf16(int i, const cuda::bf16* x, cuda::bf16* y);
@@ -290,6 +295,8 @@ class CudaExecutor {
   };
   template <typename F>
   void timed(int node, ProfilePart part, const F& f);
+  template <typename F>
+  void timed_other(const char* what, const F& f);  // work outside the nodes, named
   StepProfile* profile_ = nullptr;
   std::unique_ptr<cuda::EventTimeline> timeline_;
   std::vector<PendingTime> pending_;
@@ -304,6 +311,17 @@ void CudaExecutor::timed(int node, ProfilePart part, const F& f) {
   const int from = timeline_->mark();
   f();
   pending_.push_back({node, part, {}, from, timeline_->mark()});
+}
+
+template <typename F>
+void CudaExecutor::timed_other(const char* what, const F& f) {
+  if (!profile_) {
+    f();
+    return;
+  }
+  const int from = timeline_->mark();
+  f();
+  pending_.push_back({-1, ProfilePart::Forward, what, from, timeline_->mark()});
 }
 
 }  // namespace thaw

@@ -25,7 +25,10 @@ void CudaExecutor::set_fold_frozen(bool on) {
     if (!folded_[i]) continue;
     fold_w_at_[i] = w_at;
     fold_b_at_[i] = b_at;
-    w_at += align_floats(shape_numel(g_.tensors[g_.nodes[i].tensors[0]].shape));
+    // Room for a channels-last copy reading the image's padded channels (cuda::pixel_channels).
+    const Shape& ws = g_.tensors[g_.nodes[i].tensors[0]].shape;
+    const int64_t c = g_.nodes[i].inputs[0] == 0 ? cuda::pixel_channels(ws[1]) : ws[1];
+    w_at += align_floats(ws[0] * c * ws[2] * ws[3]);
     b_at += align_floats(g_.nodes[i].out[0]);
   }
   fold_w_ = cuda::DeviceBuffer<float>(static_cast<size_t>(w_at));
@@ -49,7 +52,7 @@ void CudaExecutor::prepare_folds() {
     float* folded = front ? static_cast<float*>(ctx_.scratch(static_cast<size_t>(c_out * per_out) * sizeof(float))) : w;
     cuda::fold_batchnorm(ctx_, c_out, per_out, g_.nodes[bn].eps, param(conv, 0), param(bn, 0), param(bn, 1),
                          param(bn, 2), param(bn, 3), folded, fold_b_.data() + fold_b_at_[i]);
-    if (front) cuda::kcrs_to_krsc(ctx_, c_out, ws[1], ws[2] * ws[3], folded, w);
+    if (front) cuda::kcrs_to_krsc(ctx_, c_out, ws[1], ws[2] * ws[3], folded, w, filter_channels_stored(conv));
   }
   if (bf16_) cuda::to_bf16(ctx_, static_cast<int64_t>(fold_w_.size()), fold_w_.data(), fold_w16_.data());
   folds_ready_ = true;

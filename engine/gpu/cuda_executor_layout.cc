@@ -10,9 +10,27 @@
 
 #include "engine/gpu/op_fusions.h"
 #include "engine/gpu/tensor_align.h"
+#include "graph/node_geometry.h"
 #include "kernels/cuda/channels_last.h"
 
 namespace thaw {
+
+int64_t CudaExecutor::image_channels_stored() const {
+  const int64_t c = g_.nodes[0].out[0];
+  return image_channels_last() ? cuda::pixel_channels(c) : c;
+}
+
+int64_t CudaExecutor::filter_channels_stored(int node) const {
+  const Node& n = g_.nodes[static_cast<size_t>(node)];
+  return n.inputs[0] == 0 ? image_channels_stored() : g_.nodes[static_cast<size_t>(n.inputs[0])].out[0];
+}
+
+ConvGeom CudaExecutor::conv_geom_at(int node) const {
+  const Node& n = g_.nodes[static_cast<size_t>(node)];
+  ConvGeom cg = conv_geom(n, g_.nodes[static_cast<size_t>(n.inputs[0])].out, batch_);
+  if (n.inputs[0] == 0) cg.c_in = image_channels_stored();
+  return cg;
+}
 
 void CudaExecutor::set_channels_last(ChannelsLast scope) {
   channels_last_ = scope == ChannelsLast::front;
@@ -23,12 +41,21 @@ void CudaExecutor::set_channels_last(ChannelsLast scope) {
 // Called again by set_fold_frozen: the front and the copies depend on which groups are folded.
 void CudaExecutor::layout_channels_last() {
   cl_end_ = channels_last_ ? thaw::channels_last_end(g_, plan_, folded_) : -1;
+  // A channels-last image holds padded pixels that only a convolution reads right (conv_geom_at).
+  for (size_t i = 1; image_channels_last() && i < g_.nodes.size(); ++i) {
+    const Node& n = g_.nodes[i];
+    for (int in : n.inputs) {
+      THAW_CHECK(in != 0 || n.kind == OpKind::Conv, n.name, " reads the image, which is stored channels-last and "
+                 "padded for convolutions only");
+    }
+  }
   krsc_at_.assign(g_.nodes.size(), -1);
   int64_t at = 0, largest = 1;
   for (size_t i = 0; nhwc_all_ && i < g_.nodes.size(); ++i) {
     // A folded group reads its folded weights, kept [k, r, s, c] by prepare_folds.
     if (g_.nodes[i].kind != OpKind::Conv || folded_[i]) continue;
-    const int64_t count = shape_numel(g_.tensors[g_.nodes[i].tensors[0]].shape);
+    const Shape& ws = g_.tensors[g_.nodes[i].tensors[0]].shape;
+    const int64_t count = ws[0] * filter_channels_stored(static_cast<int>(i)) * ws[2] * ws[3];
     krsc_at_[i] = at;
     at += align_floats(count);
     largest = std::max(largest, count);
@@ -36,6 +63,9 @@ void CudaExecutor::layout_channels_last() {
   const size_t elem = bf16_ ? sizeof(cuda::bf16) : sizeof(float);
   krsc_ = cuda::DeviceBuffer<unsigned char>(static_cast<size_t>(at) * elem);
   wgrad32_ = cuda::DeviceBuffer<float>(nhwc_all_ && !bf16_ ? static_cast<size_t>(largest) : 0);
+  if (bf16_ && wgrad16_.size() < static_cast<size_t>(largest)) {
+    wgrad16_ = cuda::DeviceBuffer<cuda::bf16>(static_cast<size_t>(largest));  // with the image's padding
+  }
   krsc_frozen_ready_ = false;
   folds_ready_ = false;  // the folded weights' layout follows the scope
   mem_.reset();
@@ -49,12 +79,13 @@ void CudaExecutor::refresh_krsc_weights() {
     const int node = static_cast<int>(i);
     const Shape& ws = g_.tensors[g_.nodes[i].tensors[0]].shape;
     // Rounding commutes with the transpose: a bf16 copy is the bf16 working copy's bits, reordered.
+    const int64_t cs = filter_channels_stored(node);
     if (bf16_) {
       cuda::nchw_to_nhwc<cuda::bf16>(ctx_, ws[0], ws[1], ws[2] * ws[3], param(node, 0),
-                                     reinterpret_cast<cuda::bf16*>(krsc_.data()) + krsc_at_[i]);
+                                     reinterpret_cast<cuda::bf16*>(krsc_.data()) + krsc_at_[i], cs);
     } else {
       cuda::nchw_to_nhwc<float>(ctx_, ws[0], ws[1], ws[2] * ws[3], param(node, 0),
-                                reinterpret_cast<float*>(krsc_.data()) + krsc_at_[i]);
+                                reinterpret_cast<float*>(krsc_.data()) + krsc_at_[i], cs);
     }
   }
   krsc_frozen_ready_ = true;

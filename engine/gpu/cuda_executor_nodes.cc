@@ -67,7 +67,7 @@ void CudaExecutor::forward_node(int i, Phase phase, const StepKey& key) {
   const int64_t count = batch_ * shape_numel(n.out);
   switch (n.kind) {
     case OpKind::Conv:
-      cuda::conv2d_forward<S>(ctx_, conv_geom(n, in, batch_), x, weight<S>(i, 0), y, cuda::ConvLayout{nhwc_all_});
+      cuda::conv2d_forward<S>(ctx_, conv_geom_at(i), x, weight<S>(i, 0), y, cuda::ConvLayout{nhwc_all_});
       break;
     case OpKind::BatchNorm: {
       const BnGeom bg = bn_geom(n, batch_);
@@ -154,7 +154,7 @@ S* CudaExecutor::front_out(int node) {
 template <typename S>
 void CudaExecutor::forward_folded(int i) {
   const Node& n = g_.nodes[i];
-  const ConvGeom cg = conv_geom(n, g_.nodes[n.inputs[0]].out, batch_);
+  const ConvGeom cg = conv_geom_at(i);
   const bool nhwc = nhwc_all_ || i <= cl_end_;
   // The group's ReLU output (engine/gpu/buffer_plan.h), or its slice of the concatenation's output:
   // channel `slot.channel` of a tensor of the concatenation's channels.
@@ -229,7 +229,7 @@ S* CudaExecutor::grad_target(int node, int which, cuda::OutputMode* mode) {
 template <typename S>
 void CudaExecutor::conv_backward(int i, const S* dy) {
   const Node& n = g_.nodes[i];
-  const ConvGeom cg = conv_geom(n, g_.nodes[n.inputs[0]].out, batch_);
+  const ConvGeom cg = conv_geom_at(i);
   // The weight is read by this node only, and the gradients were zeroed: write it.
   timed(i, ProfilePart::BackwardWeight, [&] {
     if (nhwc_all_) {  // [k, r, s, c], then into the master's layout (exact)
@@ -240,7 +240,8 @@ void CudaExecutor::conv_backward(int i, const S* dy) {
         dw = wgrad32_.data();
       }
       cuda::conv2d_backward_weight<S>(ctx_, cg, out_as<S>(n.inputs[0]), dy, dw, cuda::OutputMode::overwrite, true);
-      cuda::krsc_to_kcrs<S>(ctx_, cg.c_out, cg.c_in, cg.kh * cg.kw, dw, grad(i, 0));
+      const int64_t c = g_.tensors[n.tensors[0]].shape[1];  // the image's padding channels dropped
+      cuda::krsc_to_kcrs<S>(ctx_, cg.c_out, c, cg.kh * cg.kw, dw, grad(i, 0), cg.c_in);
     } else if constexpr (std::is_same_v<S, cuda::bf16>) {
       cuda::conv2d_backward_weight<S>(ctx_, cg, out_as<S>(n.inputs[0]), dy, wgrad16_.data(),
                                       cuda::OutputMode::overwrite);

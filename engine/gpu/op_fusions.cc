@@ -57,7 +57,9 @@ std::vector<ConcatSlot> concat_slots(const Graph& g, const Plan& plan, const std
 
 int channels_last_end(const Graph& g, const Plan& plan, const std::vector<char>& folded) {
   const int n = static_cast<int>(g.nodes.size());
-  int end = -1, last_read = 0;  // the furthest forward reader of any node before i
+  // The furthest forward reader of any node before i, the image's too: it is stored channels-last
+  // for the front only.
+  int end = -1, last_read = plan.last_reader[0];
   for (int i = 1; i < n; ++i) {
     const OpKind k = g.nodes[static_cast<size_t>(i)].kind;
     const bool front = !plan.trainable[static_cast<size_t>(i)] &&

@@ -74,7 +74,9 @@ __device__ double thread_sum(const ChannelView& v, const S* x, const double* cen
   double s = 0.0;
   for (int64_t m = v.begin(k) + t; m < v.end(k); m += kReduceThreads) {
     const double d = static_cast<double>(ld(x[v.at(ch, m)])) - mu;
-    s += center ? d * d : d;
+    // Rounded as written (one fused multiply-add, or one add), whatever the compiler would contract:
+    // both layouts' kernels must make the same additions.
+    s = center ? __fma_rn(d, d, s) : __dadd_rn(s, d);
   }
   return s;
 }
@@ -142,8 +144,8 @@ __device__ void thread_grad_sums(const ChannelView& v, const S* x, const S* dy, 
   for (int64_t m = v.begin(k) + t; m < v.end(k); m += kReduceThreads) {
     const int64_t i = v.at(ch, m);
     const double d = static_cast<double>(dy_through_relu(dy, relu_y, i));
-    sdy += d;
-    sdyxc += d * (static_cast<double>(ld(x[i])) - mu);
+    sdy = __dadd_rn(sdy, d);
+    sdyxc = __fma_rn(d, __dsub_rn(static_cast<double>(ld(x[i])), mu), sdyxc);
   }
 }
 

@@ -13,12 +13,13 @@ namespace {
   for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (total); \
        i += int64_t{gridDim.x} * blockDim.x)
 
-// One thread per output element, NHWC order: reads scatter, writes coalesce.
+// One thread per output element, NHWC order: reads scatter, writes coalesce. cs >= c channels
+// stored per pixel, the ones past c zero.
 template <typename S>
-__global__ void nchw_to_nhwc_kernel(int64_t n, int64_t c, int64_t hw, const float* x, S* y) {
-  THAW_GRID_LOOP(o, n * hw * c) {
-    const int64_t ch = o % c, p = (o / c) % hw, s = o / (c * hw);
-    y[o] = st<S>(x[(s * c + ch) * hw + p]);
+__global__ void nchw_to_nhwc_kernel(int64_t n, int64_t c, int64_t hw, int64_t cs, const float* x, S* y) {
+  THAW_GRID_LOOP(o, n * hw * cs) {
+    const int64_t ch = o % cs, p = (o / cs) % hw, s = o / (cs * hw);
+    y[o] = st<S>(ch < c ? x[(s * c + ch) * hw + p] : 0.0f);
   }
 }
 
@@ -30,11 +31,12 @@ __global__ void nhwc_to_nchw_kernel(int64_t n, int64_t c, int64_t hw, const S* x
   }
 }
 
+// x holds cs >= c channels per tap; those past c are dropped.
 template <typename S>
-__global__ void krsc_to_kcrs_kernel(int64_t k, int64_t c, int64_t rs, const S* x, float* y) {
+__global__ void krsc_to_kcrs_kernel(int64_t k, int64_t c, int64_t rs, int64_t cs, const S* x, float* y) {
   THAW_GRID_LOOP(o, k * c * rs) {
     const int64_t p = o % rs, ch = (o / rs) % c, s = o / (c * rs);
-    y[o] = ld(x[(s * rs + p) * c + ch]);
+    y[o] = ld(x[(s * rs + p) * cs + ch]);
   }
 }
 
@@ -115,8 +117,12 @@ void launch_transpose(Context& ctx, int64_t n, int64_t c, int64_t hw, void (*ker
 }  // namespace
 
 template <typename S>
-void nchw_to_nhwc(Context& ctx, int64_t n, int64_t c, int64_t hw, const float* x, S* y) {
-  launch_transpose<float, S>(ctx, n, c, hw, nchw_to_nhwc_kernel<S>, x, y, "launch of nchw_to_nhwc");
+void nchw_to_nhwc(Context& ctx, int64_t n, int64_t c, int64_t hw, const float* x, S* y, int64_t c_stored) {
+  const int64_t cs = c_stored > 0 ? c_stored : c;
+  THAW_CHECK(cs >= c, "nchw_to_nhwc: ", cs, " stored channels for ", c);
+  if (n * cs * hw <= 0) return;
+  nchw_to_nhwc_kernel<S><<<elementwise_blocks(n * cs * hw), kElementwiseThreads, 0, ctx.stream()>>>(n, c, hw, cs, x, y);
+  THAW_CUDA_LAUNCH_CHECK("nchw_to_nhwc");
 }
 
 template <typename S>
@@ -175,23 +181,28 @@ void concat_forward_nhwc(Context& ctx, int64_t pixels, const std::vector<Channel
 }
 
 // The filters' [k, c, r, s] -> [k, r, s, c] is the activations' transpose with k as the batch.
-void kcrs_to_krsc(Context& ctx, int64_t k, int64_t c, int64_t rs, const float* w, float* out) {
-  nchw_to_nhwc<float>(ctx, k, c, rs, w, out);
+void kcrs_to_krsc(Context& ctx, int64_t k, int64_t c, int64_t rs, const float* w, float* out, int64_t c_stored) {
+  nchw_to_nhwc<float>(ctx, k, c, rs, w, out, c_stored);
 }
 
 template <typename S>
-void krsc_to_kcrs(Context& ctx, int64_t k, int64_t c, int64_t rs, const S* dw, float* out) {
-  launch_transpose<S, float>(ctx, k, c, rs, krsc_to_kcrs_kernel<S>, dw, out, "launch of krsc_to_kcrs");
+void krsc_to_kcrs(Context& ctx, int64_t k, int64_t c, int64_t rs, const S* dw, float* out, int64_t c_stored) {
+  const int64_t cs = c_stored > 0 ? c_stored : c;
+  THAW_CHECK(cs >= c, "krsc_to_kcrs: ", cs, " stored channels for ", c);
+  if (k * c * rs <= 0) return;
+  krsc_to_kcrs_kernel<S><<<elementwise_blocks(k * c * rs), kElementwiseThreads, 0, ctx.stream()>>>(k, c, rs, cs, dw,
+                                                                                                   out);
+  THAW_CUDA_LAUNCH_CHECK("krsc_to_kcrs");
 }
 
 #define THAW_CHANNELS_LAST(S)                                                                                   \
-  template void nchw_to_nhwc<S>(Context&, int64_t, int64_t, int64_t, const float*, S*);                        \
+  template void nchw_to_nhwc<S>(Context&, int64_t, int64_t, int64_t, const float*, S*, int64_t);               \
   template void nhwc_to_nchw<S>(Context&, int64_t, int64_t, int64_t, const S*, S*);                            \
   template void bias_relu_nhwc<S>(Context&, int64_t, int64_t, const float*, S*, int64_t);                      \
   template void maxpool_forward_nhwc<S>(Context&, const PoolGeom&, const S*, S*);                              \
   template void avgpool_forward_nhwc<S>(Context&, const PoolGeom&, const S*, S*);                              \
   template void concat_forward_nhwc<S>(Context&, int64_t, const std::vector<ChannelSlice<const S>>&, S*);      \
-  template void krsc_to_kcrs<S>(Context&, int64_t, int64_t, int64_t, const S*, float*);
+  template void krsc_to_kcrs<S>(Context&, int64_t, int64_t, int64_t, const S*, float*, int64_t);
 THAW_FOR_STORAGE_TYPES(THAW_CHANNELS_LAST)
 
 }  // namespace thaw::cuda

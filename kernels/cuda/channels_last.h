@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels/cuda/concat.h"
+#include "kernels/cuda/layout.h"
 #include "kernels/cuda/storage.h"
 #include "kernels/geometry.h"
 
@@ -16,8 +17,11 @@ namespace thaw::cuda {
 class Context;
 
 // The image into the front: x NCHW fp32 [n, c, hw] -> y NHWC S (rounded once under bf16).
+// c_stored > c: y holds c_stored channels per pixel, those past c zero (a channels-last image's
+// channels padded to pixel_channels (kernels/cuda/layout.h) for the tensor-core engines); 0: c.
 template <typename S>
-void nchw_to_nhwc(Context& ctx, int64_t n, int64_t c, int64_t hw, const float* x, S* y);
+void nchw_to_nhwc(Context& ctx, int64_t n, int64_t c, int64_t hw, const float* x, S* y, int64_t c_stored = 0);
+
 // The front's last output back to NCHW for the nodes after it: x NHWC -> y NCHW, bits kept.
 template <typename S>
 void nhwc_to_nchw(Context& ctx, int64_t n, int64_t c, int64_t hw, const S* x, S* y);
@@ -33,11 +37,12 @@ void avgpool_forward_nhwc(Context& ctx, const PoolGeom& g, const S* x, S* y);
 // Each input's channels into its slice of every pixel of y; a null ptr: already in its slice.
 template <typename S>
 void concat_forward_nhwc(Context& ctx, int64_t pixels, const std::vector<ChannelSlice<const S>>& inputs, S* y);
-// Convolution weights [k, c, r, s] -> [k, r, s, c], the filter layout of an NHWC convolution.
-void kcrs_to_krsc(Context& ctx, int64_t k, int64_t c, int64_t rs, const float* w, float* out);
-// A channels-last convolution's weight gradient [k, r, s, c] back into the masters' [k, c, r, s],
-// in fp32 (exact: a bf16 value widened).
+// Convolution weights [k, c, r, s] -> [k, r, s, c], the filter layout of an NHWC convolution
+// (c_stored as nchw_to_nhwc: zero filter taps for an image's padding channels).
+void kcrs_to_krsc(Context& ctx, int64_t k, int64_t c, int64_t rs, const float* w, float* out, int64_t c_stored = 0);
+// A channels-last convolution's weight gradient [k, r, s, c_stored] back into the masters'
+// [k, c, r, s] (the padding channels' gradients dropped), in fp32 (exact: a bf16 value widened).
 template <typename S>
-void krsc_to_kcrs(Context& ctx, int64_t k, int64_t c, int64_t rs, const S* dw, float* out);
+void krsc_to_kcrs(Context& ctx, int64_t k, int64_t c, int64_t rs, const S* dw, float* out, int64_t c_stored = 0);
 
 }  // namespace thaw::cuda

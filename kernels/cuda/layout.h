@@ -14,6 +14,11 @@ namespace thaw::cuda {
 
 enum class Layout : uint8_t { nchw, nhwc };
 
+// The channels a channels-last convolution's input pixel holds when its tensor has c: c rounded up
+// to a multiple of 8 (16 bytes of bf16; cuDNN's tensor-core engines read whole 16-byte vectors).
+// Only the image's 3 channels change (to 8); every other Inception tensor already has a multiple.
+constexpr int64_t pixel_channels(int64_t c) { return (c + 7) / 8 * 8; }
+
 struct Planes {
   int64_t c = 1, hw = 1;  // channels per sample, positions per plane
   bool nhwc = false;

@@ -81,7 +81,8 @@ Outcome run(const Graph& g, const Plan& plan, const ModelState<float>& init, con
 }
 
 void check_graph_matches_eager(const OptimizerConfig& oc, Numerics numerics, bool staged, const std::string& tag,
-                               int64_t resumed_count = 0, int64_t bad_step = -1) {
+                               int64_t resumed_count = 0, int64_t bad_step = -1,
+                               ChannelsLast scope = ChannelsLast::off) {
   const Graph g = build_inception_v4(kSize, kClasses, 0.2);
   const Plan plan = make_plan(g, g.find_block("mixed_5e"), BnPolicy::Train);
   const ModelState<float> init = ModelState<float>::random(g, 7);
@@ -90,6 +91,7 @@ void check_graph_matches_eager(const OptimizerConfig& oc, Numerics numerics, boo
   cfg.seed = 3;
   cfg.optimizer = oc;
   cfg.numerics = numerics;
+  cfg.gpu_channels_last = scope;
   cfg.schedule.base_lr = kLr[0];
   const Outcome eager = run(g, plan, init, cfg, staged, resumed_count, bad_step);
   cfg.gpu_graph = true;
@@ -127,6 +129,12 @@ TEST_F(CudaGraphStepTest, AResumedCountStillStartsOpByOp) {
 }
 TEST_F(CudaGraphStepTest, ABadLabelInsideAGraphChangesNothing) {
   check_graph_matches_eager(adamw(), Numerics::Fp32, false, "adamw bad label at step 2", 0, 2);
+}
+// Every activation channels-last: the trainable filters' [k, r, s, c] copies are made inside the
+// captured step, from the values the step before updated.
+TEST_F(CudaGraphStepTest, Bf16AllChannelsLastGraphStepsGiveTheEagerBits) {
+  check_graph_matches_eager(adamw(), Numerics::Bf16, true, "adamw bf16 staged, all channels-last", 0, -1,
+                            ChannelsLast::all);
 }
 
 }  // namespace

@@ -38,9 +38,12 @@ using CudaTrainStepTest = CudaTest;
 
 struct Model {
   Graph g = build_inception_v4(kSize, kClasses, 0.2);
-  Plan plan = make_plan(g, g.find_block("mixed_5e"), BnPolicy::Train);
+  Plan plan;
   ModelState<float> init;
-  Model() : init(ModelState<float>::random(g, 7)) {
+  // freeze_through null: every node trains.
+  explicit Model(const char* freeze_through = "mixed_5e")
+      : plan(make_plan(g, freeze_through ? g.find_block(freeze_through) : -1, BnPolicy::Train)),
+        init(ModelState<float>::random(g, 7)) {
     // Trainable betas at +5 or -5 per channel, so that no rounding difference flips a ReLU after
     // a batch norm (tests/cuda/network_parity_test.cc explains why).
     for (size_t t = 0; t < g.tensors.size(); ++t) {
@@ -265,6 +268,40 @@ void check_channels_last(ChannelsLast scope) {
 
 TEST_F(CudaTrainStepTest, AChannelsLastFrontTrainsLikeTheNchwFront) { check_channels_last(ChannelsLast::front); }
 TEST_F(CudaTrainStepTest, AnAllChannelsLastStepTrainsLikeNchw) { check_channels_last(ChannelsLast::all); }
+
+// bf16 and nothing frozen: the stem's convolution reads the image's channels padded to 8
+// (cuda::pixel_channels), the bf16 filter copies and weight gradients go through [k, r, s, c].
+// Two bf16 runs whose convolutions sum in other orders: each loss within 1%, each trainable value
+// within a tenth of its update (Bf16TwoShardsTrainNearTheCpuTwin's rule); twice the same bits.
+TEST_F(CudaTrainStepTest, Bf16AllChannelsLastTrainsLikeNchwWithNothingFrozen) {
+  const Model m(nullptr);
+  TrainConfig cfg = config(1, sgd_momentum());
+  cfg.numerics = Numerics::Bf16;
+  const RunResult nchw = train_steps<CudaTrainStep>(m, cfg);
+  cfg.gpu_channels_last = ChannelsLast::all;
+  const RunResult nhwc = train_steps<CudaTrainStep>(m, cfg), again = train_steps<CudaTrainStep>(m, cfg);
+  for (size_t s = 0; s < nchw.losses.size(); ++s) {
+    EXPECT_NEAR(nhwc.losses[s], nchw.losses[s], 0.01 * std::fabs(nchw.losses[s])) << "bf16 nhwc loss of step " << s;
+  }
+  double worst = 0;
+  for (size_t tn = 0; tn < m.g.tensors.size(); ++tn) {
+    const TensorSpec& spec = m.g.tensors[tn];
+    if (spec.role == TensorRole::NumBatchesTracked) continue;
+    const std::vector<float> want = values(nchw.state.values[tn]), got = values(nhwc.state.values[tn]);
+    EXPECT_TRUE(same_bits("bf16 nhwc twice: " + spec.name, got, values(again.state.values[tn])));
+    const double moved = max_abs_diff(want, values(m.init.values[tn]));
+    if (moved == 0) continue;
+    // A value whose update is rounding noise may move by one float ulp in one run and not in the
+    // other: the allowance never goes below 4 ulps of the tensor's largest value.
+    const double floor = 4 * std::ldexp(1.0, std::ilogb(std::max(max_abs(want), 1e-30)) - 23);
+    const double ratio = max_abs_diff(got, want) / std::max(moved, floor);
+    worst = std::max(worst, ratio);
+    EXPECT_LE(ratio, 0.1) << "bf16 nhwc " << spec.name;
+  }
+  std::printf("[train-step] bf16 all channels-last, nothing frozen: losses %.6g %.6g %.6g, nchw %.6g %.6g %.6g; "
+              "worst |nhwc-nchw| / update %.3g\n",
+              nhwc.losses[0], nhwc.losses[1], nhwc.losses[2], nchw.losses[0], nchw.losses[1], nchw.losses[2], worst);
+}
 
 TEST_F(CudaTrainStepTest, ABatchMarkedStagedThatWasNotIsRefused) {
   const Model m;

@@ -36,7 +36,7 @@ struct Run {
   std::string weights, log;
 };
 
-Run train_on_gpu(bool cache, Numerics numerics) {
+Run train_on_gpu(bool cache, Numerics numerics, ChannelsLast scope) {
   const Graph g = build_inception_v4(75, 3);
   ModelState<float> state = ModelState<float>::random(g, 5);
   const testkit::SyntheticDataset data(21, 8);
@@ -49,15 +49,16 @@ Run train_on_gpu(bool cache, Numerics numerics) {
   cfg.cuda = true;
   cfg.numerics = numerics;
   cfg.cache_train = cache;
+  cfg.gpu_channels_last = scope;
   Lines lines;
   std::ostringstream log;
   train(g, state, data, nullptr, cfg, log, &lines);
   return {lines.lines, state_sha256(g, state), log.str()};
 }
 
-void check(Numerics numerics, const std::string& tag) {
-  const Run plain = train_on_gpu(false, numerics);
-  const Run cached = train_on_gpu(true, numerics);
+void check(Numerics numerics, const std::string& tag, ChannelsLast scope = ChannelsLast::off) {
+  const Run plain = train_on_gpu(false, numerics, scope);
+  const Run cached = train_on_gpu(true, numerics, scope);
   ASSERT_EQ(plain.lines.size(), 6u) << tag;
   EXPECT_EQ(cached.lines, plain.lines) << tag;
   EXPECT_EQ(cached.weights, plain.weights) << tag;
@@ -68,6 +69,10 @@ void check(Numerics numerics, const std::string& tag) {
 
 TEST_F(GpuFeatureCacheTest, SameBitsWithTheCacheFp32) { check(Numerics::Fp32, "fp32"); }
 TEST_F(GpuFeatureCacheTest, SameBitsWithTheCacheBf16) { check(Numerics::Bf16, "bf16"); }
+// The boundary's rows kept as the executor stores them (channels-last) and read back the same way.
+TEST_F(GpuFeatureCacheTest, SameBitsWithTheCacheAllChannelsLast) {
+  check(Numerics::Bf16, "bf16 all channels-last", ChannelsLast::all);
+}
 
 }  // namespace
 }  // namespace thaw

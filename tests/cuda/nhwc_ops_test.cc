@@ -4,7 +4,8 @@
 // gradient each give their NCHW call's bits once transposed, since only the addresses change. The
 // convolution's data and weight gradients in NHWC with [k, r, s, c] filters match the NCHW ones
 // within the float dot-product rule (cuDNN's engines differ between layouts), overwriting and
-// accumulating, and the weight gradient comes back to [k, c, r, s] exactly.
+// accumulating, and the weight gradient comes back to [k, c, r, s] exactly; so do the stem's, its
+// image padded to 8 channels.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -193,6 +194,60 @@ TEST_F(ChannelsLastOpsTest, FilterAndDataGradientsMatchTheNchwOnes) {
   cuda::krsc_to_kcrs<float>(ctx(), g.c_out, g.c_in, rs, d_dwl.data(), d_dw_back.data());
   EXPECT_TRUE(same_bits("krsc to kcrs", to_host(d_dw_back), to_nchw(to_host(d_dwl), g.c_out, g.c_in, rs)));
   EXPECT_TRUE(all_close("nhwc wgrad", to_host(d_dw_back), to_host(d_dw), float_dot(g.n * hw_out, 1.0)));
+}
+
+// The stem's convolution under channels-last reads the image with its 3 channels padded to 8 (zeros)
+// and filters with zero taps there (cuda::pixel_channels): its output and its weight gradient, the
+// padding's taps dropped, match the unpadded NCHW convolution's.
+TEST_F(ChannelsLastOpsTest, AnImagePaddedToEightChannelsConvolvesLikeItsThree) {
+  ConvGeom g;
+  g.n = 2, g.c_in = 3, g.h_in = 17, g.w_in = 17, g.c_out = 32, g.kh = 3, g.kw = 3, g.sh = 2, g.sw = 2;
+  ConvGeom padded = g;
+  padded.c_in = cuda::pixel_channels(g.c_in);
+  ASSERT_EQ(padded.c_in, 8);
+  const int64_t hw_in = g.h_in * g.w_in, hw_out = g.h_out() * g.w_out(), rs = g.kh * g.kw;
+  const std::vector<float> x = random_floats(g.x_size(), 103), w = random_floats(g.w_size(), 104);
+  const std::vector<float> dy = random_floats(g.y_size(), 105);
+  auto d_x = to_device(x), d_w = to_device(w), d_dy = to_device(dy), d_dyl = to_device(to_nhwc(dy, g.n, g.c_out, hw_out));
+  cuda::DeviceBuffer<float> d_xl(static_cast<size_t>(padded.x_size())), d_wl(static_cast<size_t>(padded.w_size()));
+  cuda::nchw_to_nhwc<float>(ctx(), g.n, g.c_in, hw_in, d_x.data(), d_xl.data(), padded.c_in);
+  cuda::kcrs_to_krsc(ctx(), g.c_out, g.c_in, rs, d_w.data(), d_wl.data(), padded.c_in);
+  std::vector<float> want_xl(static_cast<size_t>(padded.x_size()), 0.0f);
+  const std::vector<float> packed = to_nhwc(x, g.n, g.c_in, hw_in);
+  for (int64_t p = 0; p < g.n * hw_in; ++p) {
+    for (int64_t ch = 0; ch < g.c_in; ++ch) want_xl[static_cast<size_t>(p * 8 + ch)] = packed[static_cast<size_t>(p * 3 + ch)];
+  }
+  EXPECT_TRUE(same_bits("padded image", to_host(d_xl), want_xl));
+  // The filters' taps for the padding are zeros, the rest [k, r, s, c] of the masters.
+  std::vector<float> want_wl(static_cast<size_t>(padded.w_size()), 0.0f);
+  const std::vector<float> krsc = to_nhwc(w, g.c_out, g.c_in, rs);
+  for (int64_t t = 0; t < g.c_out * rs; ++t) {
+    for (int64_t ch = 0; ch < g.c_in; ++ch) want_wl[static_cast<size_t>(t * 8 + ch)] = krsc[static_cast<size_t>(t * 3 + ch)];
+  }
+  EXPECT_TRUE(same_bits("padded filters", to_host(d_wl), want_wl));
+  cuda::DeviceBuffer<float> d_y(static_cast<size_t>(g.y_size())), d_yl(static_cast<size_t>(g.y_size()));
+  cuda::conv2d_forward<float>(ctx(), g, d_x.data(), d_w.data(), d_y.data());
+  cuda::conv2d_forward<float>(ctx(), padded, d_xl.data(), d_wl.data(), d_yl.data(), cuda::ConvLayout{true});
+  EXPECT_TRUE(all_close("padded forward", to_nchw(to_host(d_yl), g.n, g.c_out, hw_out), to_host(d_y),
+                        float_dot(padded.c_in * rs, 1.0)));
+  cuda::DeviceBuffer<float> d_dw(static_cast<size_t>(g.w_size())), d_dwl(static_cast<size_t>(padded.w_size()));
+  cuda::DeviceBuffer<float> d_dw_back(static_cast<size_t>(g.w_size()));
+  cuda::conv2d_backward_weight<float>(ctx(), g, d_x.data(), d_dy.data(), d_dw.data(), cuda::OutputMode::overwrite);
+  cuda::conv2d_backward_weight<float>(ctx(), padded, d_xl.data(), d_dyl.data(), d_dwl.data(),
+                                      cuda::OutputMode::overwrite, true);
+  cuda::krsc_to_kcrs<float>(ctx(), g.c_out, g.c_in, rs, d_dwl.data(), d_dw_back.data(), padded.c_in);
+  // Back in [k, c, r, s], the padding's gradients dropped, bit for bit.
+  const std::vector<float> dwl = to_host(d_dwl);
+  std::vector<float> want_back(static_cast<size_t>(g.w_size()));
+  for (int64_t k = 0; k < g.c_out; ++k) {
+    for (int64_t ch = 0; ch < g.c_in; ++ch) {
+      for (int64_t p = 0; p < rs; ++p) {
+        want_back[static_cast<size_t>((k * g.c_in + ch) * rs + p)] = dwl[static_cast<size_t>((k * rs + p) * 8 + ch)];
+      }
+    }
+  }
+  EXPECT_TRUE(same_bits("padded wgrad back to kcrs", to_host(d_dw_back), want_back));
+  EXPECT_TRUE(all_close("padded wgrad", to_host(d_dw_back), to_host(d_dw), float_dot(g.n * hw_out, 1.0)));
 }
 
 }  // namespace

@@ -47,6 +47,13 @@ TEST(Layout, StorageIndexIsPyTorchsForBothLayouts) {
   for (int64_t plane = 0; plane < 18; ++plane) EXPECT_EQ(a.at(plane, 0), b.at(plane, 0));
 }
 
+TEST(Layout, PixelChannelsRoundUpToEight) {
+  EXPECT_EQ(pixel_channels(3), 8);
+  EXPECT_EQ(pixel_channels(8), 8);
+  EXPECT_EQ(pixel_channels(9), 16);
+  EXPECT_EQ(pixel_channels(1536), 1536);
+}
+
 TEST(Layout, NeighbouringThreadsTouchNeighbouringChannelsInChannelsLast) {
   const Planes p = Planes::of(16, 9, Layout::nhwc);
   for (int64_t e = 0; e + 1 < 2 * 16 * 9; ++e) {
