@@ -41,13 +41,17 @@ void CudaExecutor::set_channels_last(ChannelsLast scope) {
 // Called again by set_fold_frozen: the front and the copies depend on which groups are folded.
 void CudaExecutor::layout_channels_last() {
   cl_end_ = channels_last_ ? thaw::channels_last_end(g_, plan_, folded_) : -1;
-  // A channels-last image holds padded pixels that only a convolution reads right (conv_geom_at).
+  // A channels-last image holds padded pixels that only a convolution reads right (conv_geom_at);
+  // dropout's mask and the classifier index [n, c] and have no channels-last form.
   for (size_t i = 1; image_channels_last() && i < g_.nodes.size(); ++i) {
     const Node& n = g_.nodes[i];
     for (int in : n.inputs) {
       THAW_CHECK(in != 0 || n.kind == OpKind::Conv, n.name, " reads the image, which is stored channels-last and "
                  "padded for convolutions only");
     }
+    const Shape& in = g_.nodes[static_cast<size_t>(n.inputs.empty() ? 0 : n.inputs[0])].out;
+    THAW_CHECK(!nhwc_all_ || (n.kind != OpKind::Dropout && n.kind != OpKind::Linear) || shape_numel(in) == in[0],
+               n.name, " reads a spatial tensor, which has no channels-last form for its op");
   }
   krsc_at_.assign(g_.nodes.size(), -1);
   int64_t at = 0, largest = 1;
