@@ -28,7 +28,7 @@ int64_t CudaExecutor::filter_channels_stored(int node) const {
 ConvGeom CudaExecutor::conv_geom_at(int node) const {
   const Node& n = g_.nodes[static_cast<size_t>(node)];
   ConvGeom cg = conv_geom(n, g_.nodes[static_cast<size_t>(n.inputs[0])].out, batch_);
-  if (n.inputs[0] == 0) cg.c_in = image_channels_stored();
+  cg.c_in = filter_channels_stored(node);
   return cg;
 }
 
@@ -99,16 +99,8 @@ template <typename T>
 std::vector<T> CudaExecutor::to_nchw_order(int node, std::vector<T> stored) const {
   const Shape& s = g_.nodes[static_cast<size_t>(node)].out;
   if (!nhwc_all_ || s.size() != 3 || s[1] * s[2] == 1) return stored;
-  const int64_t c = s[0], hw = s[1] * s[2], n = static_cast<int64_t>(stored.size()) / (c * hw);
-  std::vector<T> nchw(stored.size());
-  for (int64_t b = 0; b < n; ++b) {
-    for (int64_t p = 0; p < hw; ++p) {
-      for (int64_t ch = 0; ch < c; ++ch) {
-        nchw[static_cast<size_t>((b * c + ch) * hw + p)] = stored[static_cast<size_t>((b * hw + p) * c + ch)];
-      }
-    }
-  }
-  return nchw;
+  const int64_t c = s[0], hw = s[1] * s[2];
+  return cuda::swap_inner_axes(stored, static_cast<int64_t>(stored.size()) / (c * hw), hw, c);
 }
 
 template std::vector<float> CudaExecutor::to_nchw_order<float>(int, std::vector<float>) const;

@@ -100,11 +100,7 @@ void CudaExecutor::forward_node(int i, Phase phase, const StepKey& key) {
       break;
     case OpKind::AvgPool: cuda::avgpool_forward<S>(ctx_, pool_geom(n, in, batch_), x, y, layout()); break;
     case OpKind::Concat:
-      if (nhwc_all_) {
-        cuda::concat_forward_nhwc<S>(ctx_, batch_ * n.out[1] * n.out[2], concat_parts<S>(i), y);
-      } else {
-        cuda::concat_forward<S>(ctx_, batch_, n.out[1] * n.out[2], concat_parts<S>(i), y);
-      }
+      cuda::concat_forward<S>(ctx_, batch_, n.out[1] * n.out[2], concat_parts<S>(i), y, layout());
       break;
     case OpKind::GlobalAvgPool: cuda::global_avgpool_forward<S>(ctx_, batch_, in[0], in[1] * in[2], x, y, layout()); break;
     case OpKind::Dropout: {
@@ -194,10 +190,17 @@ void CudaExecutor::forward_front(int i) {
       forward_folded<S>(i);
       written = i + 2;
       break;
-    case OpKind::MaxPool: cuda::maxpool_forward_nhwc<S>(ctx_, pool_geom(n, in, batch_), out_as<S>(n.inputs[0]), front_out<S>(i)); break;
-    case OpKind::AvgPool: cuda::avgpool_forward_nhwc<S>(ctx_, pool_geom(n, in, batch_), out_as<S>(n.inputs[0]), front_out<S>(i)); break;
+    case OpKind::MaxPool:  // frozen: no argmax kept
+      cuda::maxpool_forward<S>(ctx_, pool_geom(n, in, batch_), out_as<S>(n.inputs[0]), front_out<S>(i), nullptr,
+                               cuda::Layout::nhwc);
+      break;
+    case OpKind::AvgPool:
+      cuda::avgpool_forward<S>(ctx_, pool_geom(n, in, batch_), out_as<S>(n.inputs[0]), front_out<S>(i),
+                               cuda::Layout::nhwc);
+      break;
     case OpKind::Concat:
-      cuda::concat_forward_nhwc<S>(ctx_, batch_ * n.out[1] * n.out[2], concat_parts<S>(i), front_out<S>(i));
+      cuda::concat_forward<S>(ctx_, batch_, n.out[1] * n.out[2], concat_parts<S>(i), front_out<S>(i),
+                              cuda::Layout::nhwc);
       break;
     default: fail_internal(n.name, ": no channels-last forward for this op");
   }

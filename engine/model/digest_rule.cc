@@ -3,8 +3,10 @@
 #include <omp.h>
 #include <xxhash.h>
 
+#include <algorithm>
 #include <bit>
 #include <memory>
+#include <vector>
 
 #include "core/error.h"
 
@@ -17,6 +19,17 @@ DigestRule digest_rule_for_record_version(int64_t version) {
   return version == 1 ? DigestRule::serial : DigestRule::blocked;
 }
 
+namespace {
+
+// The parameters laid end to end: each one's first global index, and the blocks.
+struct DigestBlocks {
+  std::vector<int64_t> starts;
+  int64_t total = 0;
+  int64_t count = 0;  // blocks of kDigestBlock, the last one shorter
+  int64_t lo(int64_t b) const { return b * kDigestBlock; }
+  int64_t hi(int64_t b) const { return std::min(total, (b + 1) * kDigestBlock); }
+};
+
 DigestBlocks digest_blocks(std::span<const ParamRef<float>> params) {
   DigestBlocks db;
   db.starts.resize(params.size());
@@ -27,8 +40,6 @@ DigestBlocks digest_blocks(std::span<const ParamRef<float>> params) {
   db.count = (db.total + kDigestBlock - 1) / kDigestBlock;
   return db;
 }
-
-namespace {
 
 // Calls f(pointer offset into the parameter, global index, count) for each piece of lo .. hi that
 // lies in one parameter, in order.
@@ -55,8 +66,10 @@ struct HashState {
   HashState& operator=(const HashState&) = delete;
 };
 
-}  // namespace
-
+// Over the elements lo .. hi of the sequence (global indices; lo a multiple of kNormLanes): the
+// XXH3_64bits (seed 0) of their values as 4-byte little-endian floats (block_hash), and the
+// lane-summed squares of their gradients (block_sum_of_squares). The one place each block rule is
+// written.
 uint64_t block_hash(std::span<const ParamRef<float>> params, std::span<const int64_t> starts, int64_t lo, int64_t hi) {
   HashState h;
   for_each_piece(params, starts, lo, hi, [&](const ParamRef<float>& p, int64_t at, int64_t, int64_t n) {
@@ -92,6 +105,8 @@ double block_sum_of_squares(std::span<const ParamRef<float>> params, std::span<c
   return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
 }
 
+// The blocks' results combined in block order: XXH3 over `previous` then each hash, as 8-byte
+// little-endian integers; the sums added into one double from 0.
 uint64_t combine_block_hashes(uint64_t previous, std::span<const uint64_t> hashes) {
   HashState h;
   XXH3_64bits_update(h.st, &previous, sizeof previous);
@@ -104,6 +119,8 @@ double add_block_sums(std::span<const double> sums) {
   for (const double s : sums) sum += s;
   return sum;
 }
+
+}  // namespace
 
 double serial_sum_of_squares(std::span<const ParamRef<float>> params) {
   double sum = 0;

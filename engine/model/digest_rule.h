@@ -9,10 +9,8 @@
 // kNormLanes interleaved lanes (element k into lane k mod kNormLanes), combines the lanes pairwise
 // and adds the block sums in block order. Both are fixed orders: the bits depend on neither the
 // thread count nor the machine's vector width, and version 2's blocks run on every core at once.
-#include <algorithm>
 #include <cstdint>
 #include <span>
-#include <vector>
 
 #include "engine/model/param_ref.h"
 
@@ -25,28 +23,6 @@ inline constexpr int kNormLanes = 8;
 
 // The rule of a record of that format version: 1 serial, 2 and later blocked.
 DigestRule digest_rule_for_record_version(int64_t version);
-
-// The parameters laid end to end: each one's first global index, and the blocks.
-struct DigestBlocks {
-  std::vector<int64_t> starts;
-  int64_t total = 0;
-  int64_t count = 0;  // blocks of kDigestBlock, the last one shorter
-  int64_t lo(int64_t b) const { return b * kDigestBlock; }
-  int64_t hi(int64_t b) const { return std::min(total, (b + 1) * kDigestBlock); }
-};
-DigestBlocks digest_blocks(std::span<const ParamRef<float>> params);
-
-// Over the elements lo .. hi of the sequence (global indices; lo a multiple of kNormLanes): the
-// XXH3_64bits (seed 0) of their values as 4-byte little-endian floats, and the lane-summed squares
-// of their gradients. The one place each block rule is written.
-uint64_t block_hash(std::span<const ParamRef<float>> params, std::span<const int64_t> starts, int64_t lo, int64_t hi);
-double block_sum_of_squares(std::span<const ParamRef<float>> params, std::span<const int64_t> starts, int64_t lo,
-                            int64_t hi);
-
-// The blocks' results combined in block order: XXH3 over `previous` then each hash, as 8-byte
-// little-endian integers; the sums added into one double from 0.
-uint64_t combine_block_hashes(uint64_t previous, std::span<const uint64_t> hashes);
-double add_block_sums(std::span<const double> sums);
 
 // Whole-span versions. `threads` > 0 caps the OpenMP threads; the result is the same for every count.
 double serial_sum_of_squares(std::span<const ParamRef<float>> params);

@@ -285,8 +285,8 @@ double CudaTrainStep::run_overlapping(const StepBatch& batch, int64_t step, doub
     shard_losses_ = cuda::DeviceBuffer<double>(starts.size());
     bad_rows_ = cuda::DeviceBuffer<int>(starts.size());
   }
-  if (graph_eligible()) return run_captured(starts, b, step, lr, meanwhile);
   bad_rows_.fill_bytes(0x7f, ctx_->stream());
+  if (graph_eligible()) return run_captured(starts, b, step, lr, meanwhile);
   std::unique_ptr<BucketReducer> reducer;
   if (gpu_comm_) reducer = std::make_unique<BucketReducer>(*gpu_comm_);
   for (size_t j = 0; j < starts.size(); ++j) {
@@ -298,25 +298,23 @@ double CudaTrainStep::run_overlapping(const StepBatch& batch, int64_t step, doub
     if (layout_.shards > 1) timed_other("shard gradient sum", [&] { leaves_->push(exec_->trainable_grads()); });
   }
   uploads_->release();  // every read of the pixels is queued: the next stage() may fill the other side
-  if (layout_.shards == 1 && !gpu_comm_) return update_then_wait(starts, b, step, lr, meanwhile);
-  float* sum = layout_.shards > 1 ? leaves_->result() : nullptr;
+  // Several ranks run several shards (validate_shards: the ranks divide the shards).
+  if (layout_.shards == 1) return update_then_wait(starts, b, step, lr, meanwhile);
+  float* sum = leaves_->result();
   // Every shard's forward and backward is queued: the host is free until the loss is needed.
   if (meanwhile) meanwhile();
   // Every bucket summed over all ranks (the first error of the reduction is rethrown here). Host
   // time: the GPU's profile cannot see the comm's stream.
   if (reducer) reducer->finish();
-  const std::vector<double> losses = layout_.shards == 1 ? shard_losses(starts, b) : reduce_shards(starts, b, step);
-  const double loss = layout_.shards == 1 ? losses[0] : tree_sum(losses) / static_cast<double>(layout_.shards);
+  const double loss = tree_sum(reduce_shards(starts, b, step)) / static_cast<double>(layout_.shards);
   if (!std::isfinite(loss) && !(cfg_.stop_on_divergence > 0)) fail_diverged(step, loss, cfg_.schedule.base_lr);
   // A range test's non-finite loss: no update and no running statistics (the loop stops after this
   // step, engine/train/trainer.cc).
   if (std::isfinite(loss)) {
-    if (layout_.shards > 1) {
-      // 1/V is a power of two: the scaling is exact. The optimizer reads the executor's gradients.
-      const float scale = 1.0f / static_cast<float>(layout_.shards);
-      cuda::scale_into(*ctx_, exec_->trainable_span(), scale, sum, exec_->trainable_grads());
-      apply_bn_statistics();
-    }
+    // 1/V is a power of two: the scaling is exact. The optimizer reads the executor's gradients.
+    const float scale = 1.0f / static_cast<float>(layout_.shards);
+    cuda::scale_into(*ctx_, exec_->trainable_span(), scale, sum, exec_->trainable_grads());
+    apply_bn_statistics();
     timed_other("optimizer", [&] { opt_->step(lr); });
   }
   return loss;

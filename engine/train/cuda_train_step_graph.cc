@@ -19,7 +19,7 @@
 namespace thaw {
 
 bool CudaTrainStep::graph_eligible() const {
-  return cfg_.gpu_graph && !graph_failed_ && warmed_ && layout_.shards == 1 && gpu_comm_ == nullptr &&
+  return cfg_.gpu_graph && !graph_failed_ && warmed_ && layout_.shards == 1 &&
          cache_ == nullptr && exec_->profile() == nullptr && opt_->step_count() >= 1;
 }
 
@@ -43,7 +43,6 @@ double CudaTrainStep::run_captured(const std::vector<int64_t>& starts, int64_t r
   THAW_CUDA_CHECK(cudaMemcpyAsync(step_key_.data(), step_key_host_.data(), sizeof(cuda::DeviceStepKey),
                                   cudaMemcpyHostToDevice, stream));
   opt_->prepare(lr);
-  bad_rows_.fill_bytes(0x7f, stream);
   auto it = std::find_if(graphs_.begin(), graphs_.end(), [&](const StepGraph& g) { return g.pixels == pixels_; });
   if (it == graphs_.end()) {
     StepGraph fresh;

@@ -1,5 +1,5 @@
 #pragma once
-// Average pool over NCHW fp32, the twin of the CPU avgpool in kernels/cpu/pool.h, with the same
+// Average pool over NCHW or channels-last tensors, the twin of the CPU avgpool in kernels/cpu/pool.h, with the same
 // divisor rule (PoolGeom::count_pad). Sums are in double in the CPU twin's (separable) order;
 // backward is a gather: each input element adds the dy/count of every window containing it.
 #include "kernels/cuda/layout.h"

@@ -1,16 +1,14 @@
 #pragma once
-// Channels-last (NHWC) twins of the ops the frozen front runs (engine/gpu/op_fusions.h
-// channels_last_end): the layout changes, never the arithmetic. Each computes the value its NCHW
-// kernel computes, in the same order (pools, bias + ReLU) or copies bits (transposes,
-// concatenation), so a channels-last front differs from the NCHW one only where cuDNN's
-// convolution engines do. Every tensor here is [n, h, w, c] with c fastest unless named NCHW.
+// What channels-last (NHWC) storage needs beyond the layout-aware ops (pools, batch norm,
+// concatenation, global pool: kernels/cuda/layout.h): the transposes in and out of it, the folded
+// groups' bias + ReLU, and the filters' [k, r, s, c] layout. The layout changes, never the
+// arithmetic: bias + ReLU computes its NCHW kernel's value, the transposes copy bits, so a
+// channels-last network differs from the NCHW one only where cuDNN's convolution engines do.
+// Every tensor here is [n, h, w, c] with c fastest unless named NCHW.
 #include <cstdint>
-#include <vector>
 
-#include "kernels/cuda/concat.h"
 #include "kernels/cuda/layout.h"
 #include "kernels/cuda/storage.h"
-#include "kernels/geometry.h"
 
 namespace thaw::cuda {
 
@@ -29,14 +27,6 @@ void nhwc_to_nchw(Context& ctx, int64_t n, int64_t c, int64_t hw, const S* x, S*
 // apart (0: c, packed; more: a slice of a concatenation's channels).
 template <typename S>
 void bias_relu_nhwc(Context& ctx, int64_t pixels, int64_t c, const float* b, S* y, int64_t pixel_stride = 0);
-// Forward only (the front is frozen): no argmax is kept.
-template <typename S>
-void maxpool_forward_nhwc(Context& ctx, const PoolGeom& g, const S* x, S* y);
-template <typename S>
-void avgpool_forward_nhwc(Context& ctx, const PoolGeom& g, const S* x, S* y);
-// Each input's channels into its slice of every pixel of y; a null ptr: already in its slice.
-template <typename S>
-void concat_forward_nhwc(Context& ctx, int64_t pixels, const std::vector<ChannelSlice<const S>>& inputs, S* y);
 // Convolution weights [k, c, r, s] -> [k, r, s, c], the filter layout of an NHWC convolution
 // (c_stored as nchw_to_nhwc: zero filter taps for an image's padding channels).
 void kcrs_to_krsc(Context& ctx, int64_t k, int64_t c, int64_t rs, const float* w, float* out, int64_t c_stored = 0);

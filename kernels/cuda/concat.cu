@@ -19,12 +19,22 @@ __global__ void add_rows_kernel(int64_t n, int64_t len, const S* src, int64_t sr
   }
 }
 
+// A row: one sample's channels (NCHW), or one pixel's (channels-last); a channel is per_channel
+// elements of a row.
+struct Rows {
+  int64_t count, per_channel;
+  Rows(int64_t n, int64_t hw, Layout layout)
+      : count(layout == Layout::nhwc ? n * hw : n), per_channel(layout == Layout::nhwc ? 1 : hw) {}
+};
+
 }  // namespace
 
 template <typename S>
-void concat_forward(Context& ctx, int64_t n, int64_t hw, const std::vector<ChannelSlice<const S>>& inputs, S* y) {
+void concat_forward(Context& ctx, int64_t n, int64_t hw, const std::vector<ChannelSlice<const S>>& inputs, S* y,
+                    Layout layout) {
   int64_t c_total = 0;
   for (const auto& in : inputs) c_total += in.c;
+  const Rows rows(n, hw, layout);
   int64_t offset = 0;
   for (const auto& in : inputs) {
     THAW_CHECK(in.c >= 1, "concat input with ", in.c, " channels");
@@ -32,9 +42,10 @@ void concat_forward(Context& ctx, int64_t n, int64_t hw, const std::vector<Chann
       offset += in.c;
       continue;
     }
-    const size_t row = static_cast<size_t>(in.c * hw) * sizeof(S);
-    THAW_CUDA_CHECK(cudaMemcpy2DAsync(y + offset * hw, static_cast<size_t>(c_total * hw) * sizeof(S), in.ptr, row,
-                                      row, static_cast<size_t>(n), cudaMemcpyDeviceToDevice, ctx.stream()));
+    const size_t row = static_cast<size_t>(in.c * rows.per_channel) * sizeof(S);
+    THAW_CUDA_CHECK(cudaMemcpy2DAsync(y + offset * rows.per_channel,
+                                      static_cast<size_t>(c_total * rows.per_channel) * sizeof(S), in.ptr, row, row,
+                                      static_cast<size_t>(rows.count), cudaMemcpyDeviceToDevice, ctx.stream()));
     offset += in.c;
   }
 }
@@ -44,15 +55,13 @@ void concat_backward(Context& ctx, int64_t n, int64_t hw, const S* dy, const std
                      Layout layout) {
   int64_t c_total = 0;
   for (const auto& d : dinputs) c_total += d.c;
-  // A row: one sample's channels (NCHW), or one pixel's (channels-last).
-  const bool nhwc = layout == Layout::nhwc;
-  const int64_t rows = nhwc ? n * hw : n, per_channel = nhwc ? 1 : hw;
+  const Rows rows(n, hw, layout);
   int64_t offset = 0;
   for (const auto& d : dinputs) {
     if (d.ptr) {
-      const int64_t len = d.c * per_channel;
-      add_rows_kernel<<<elementwise_blocks(rows * len), kElementwiseThreads, 0, ctx.stream()>>>(
-          rows, len, dy + offset * per_channel, c_total * per_channel, d.ptr);
+      const int64_t len = d.c * rows.per_channel;
+      add_rows_kernel<<<elementwise_blocks(rows.count * len), kElementwiseThreads, 0, ctx.stream()>>>(
+          rows.count, len, dy + offset * rows.per_channel, c_total * rows.per_channel, d.ptr);
       THAW_CUDA_LAUNCH_CHECK("concat_backward");
     }
     offset += d.c;
@@ -60,7 +69,8 @@ void concat_backward(Context& ctx, int64_t n, int64_t hw, const S* dy, const std
 }
 
 #define THAW_CONCAT(S)                                                                                     \
-  template void concat_forward<S>(Context&, int64_t, int64_t, const std::vector<ChannelSlice<const S>>&, S*); \
+  template void concat_forward<S>(Context&, int64_t, int64_t, const std::vector<ChannelSlice<const S>>&, S*,   \
+                                  Layout);                                                                     \
   template void concat_backward<S>(Context&, int64_t, int64_t, const S*, const std::vector<ChannelSlice<S>>&, \
                                    Layout);
 THAW_FOR_STORAGE_TYPES(THAW_CONCAT)

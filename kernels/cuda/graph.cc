@@ -10,14 +10,13 @@ namespace thaw::cuda {
 CapturedGraph::~CapturedGraph() { reset(); }
 
 CapturedGraph::CapturedGraph(CapturedGraph&& o) noexcept
-    : graph_(std::exchange(o.graph_, nullptr)), exec_(std::exchange(o.exec_, nullptr)), nodes_(std::exchange(o.nodes_, 0)) {}
+    : graph_(std::exchange(o.graph_, nullptr)), exec_(std::exchange(o.exec_, nullptr)) {}
 
 CapturedGraph& CapturedGraph::operator=(CapturedGraph&& o) noexcept {
   if (this != &o) {
     reset();
     graph_ = std::exchange(o.graph_, nullptr);
     exec_ = std::exchange(o.exec_, nullptr);
-    nodes_ = std::exchange(o.nodes_, 0);
   }
   return *this;
 }
@@ -27,7 +26,6 @@ void CapturedGraph::reset() {
   if (graph_) THAW_CUDA_LOG(cudaGraphDestroy(graph_));
   exec_ = nullptr;
   graph_ = nullptr;
-  nodes_ = 0;
 }
 
 CapturedGraph CapturedGraph::capture(cudaStream_t stream, const std::function<void()>& queue, const char* what) {
@@ -42,7 +40,6 @@ CapturedGraph CapturedGraph::capture(cudaStream_t stream, const std::function<vo
     throw;
   }
   THAW_CUDA_CHECK_CTX(cudaStreamEndCapture(stream, &g.graph_), what);
-  THAW_CUDA_CHECK_CTX(cudaGraphGetNodes(g.graph_, nullptr, &g.nodes_), what);
   THAW_CUDA_CHECK_CTX(cudaGraphInstantiate(&g.exec_, g.graph_, 0), what);
   return g;
 }

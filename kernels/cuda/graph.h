@@ -28,13 +28,11 @@ class CapturedGraph {
 
   void launch(cudaStream_t stream) const;
   explicit operator bool() const { return exec_ != nullptr; }
-  size_t nodes() const { return nodes_; }
 
  private:
   void reset();
   cudaGraph_t graph_ = nullptr;
   cudaGraphExec_t exec_ = nullptr;
-  size_t nodes_ = 0;
 };
 
 }  // namespace thaw::cuda

@@ -6,7 +6,9 @@
 // the NCHW op's bits. Threads walk the storage order (`plane_of` / `pos_of` of a storage index) so
 // that neighbouring threads touch neighbouring addresses in either layout. Plain code for the host
 // and the device, so the index arithmetic is tested on the CPU.
+#include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "core/philox_core.h"  // THAW_HOST_DEVICE
 
@@ -33,5 +35,19 @@ struct Planes {
   THAW_HOST_DEVICE int64_t pos_of(int64_t e) const { return nhwc ? (e / c) % hw : e % hw; }
   THAW_HOST_DEVICE int64_t channel_of(int64_t e) const { return nhwc ? e % c : (e / hw) % c; }
 };
+
+// On the host: x [n, a, b] -> [n, b, a]. NCHW -> NHWC with (a, b) = (c, hw), and back with (hw, c).
+template <typename T>
+std::vector<T> swap_inner_axes(const std::vector<T>& x, int64_t n, int64_t a, int64_t b) {
+  std::vector<T> y(x.size());
+  for (int64_t s = 0; s < n; ++s) {
+    for (int64_t i = 0; i < a; ++i) {
+      for (int64_t j = 0; j < b; ++j) {
+        y[static_cast<std::size_t>((s * b + j) * a + i)] = x[static_cast<std::size_t>((s * a + i) * b + j)];
+      }
+    }
+  }
+  return y;
+}
 
 }  // namespace thaw::cuda

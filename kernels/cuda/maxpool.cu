@@ -37,7 +37,7 @@ __global__ void maxpool_forward_kernel(PoolDims d, const S* x, S* y, int32_t* ar
       }
     }
     y[o] = st<S>(best);
-    argmax[o] = static_cast<int32_t>(best_at);
+    if (argmax) argmax[o] = static_cast<int32_t>(best_at);
   }
 }
 

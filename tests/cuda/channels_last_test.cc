@@ -54,10 +54,10 @@ TEST_F(ChannelsLastTest, PoolsGiveTheNchwKernelsBits) {
       cuda::DeviceBuffer<float> d_y(static_cast<size_t>(g.y_size())), d_yl(static_cast<size_t>(g.y_size()));
       cuda::DeviceBuffer<int32_t> d_arg(static_cast<size_t>(g.y_size()));
       cuda::maxpool_forward<float>(ctx(), g, d_x.data(), d_y.data(), d_arg.data());
-      cuda::maxpool_forward_nhwc<float>(ctx(), g, d_xl.data(), d_yl.data());
+      cuda::maxpool_forward<float>(ctx(), g, d_xl.data(), d_yl.data(), nullptr, cuda::Layout::nhwc);
       EXPECT_TRUE(same_bits("max pool pad " + std::to_string(pad), to_host(d_yl), to_nhwc(to_host(d_y), kN, kC, hw)));
       cuda::avgpool_forward<float>(ctx(), g, d_x.data(), d_y.data());
-      cuda::avgpool_forward_nhwc<float>(ctx(), g, d_xl.data(), d_yl.data());
+      cuda::avgpool_forward<float>(ctx(), g, d_xl.data(), d_yl.data(), cuda::Layout::nhwc);
       EXPECT_TRUE(same_bits("avg pool pad " + std::to_string(pad) + (count_pad ? " counting padding" : ""),
                             to_host(d_yl), to_nhwc(to_host(d_y), kN, kC, hw)));
     }
@@ -71,7 +71,7 @@ TEST_F(ChannelsLastTest, BiasReluAndConcatenationGiveTheNchwKernelsBits) {
   auto d_al = to_device(to_nhwc(a, kN, c0, hw)), d_bl = to_device(to_nhwc(b, kN, c1, hw));
   cuda::DeviceBuffer<float> d_y(static_cast<size_t>(kN * kC * hw)), d_yl(static_cast<size_t>(kN * kC * hw));
   cuda::concat_forward<float>(ctx(), kN, hw, {{d_a.data(), c0}, {d_b.data(), c1}}, d_y.data());
-  cuda::concat_forward_nhwc<float>(ctx(), kN * hw, {{d_al.data(), c0}, {d_bl.data(), c1}}, d_yl.data());
+  cuda::concat_forward<float>(ctx(), kN, hw, {{d_al.data(), c0}, {d_bl.data(), c1}}, d_yl.data(), cuda::Layout::nhwc);
   const std::vector<float> cat = to_host(d_y);
   EXPECT_TRUE(same_bits("concatenation", to_host(d_yl), to_nhwc(cat, kN, kC, hw)));
   // Bias + ReLU on the second input's slice of the concatenation, in place, both layouts.

@@ -11,6 +11,7 @@
 
 #include "kernels/cuda/context.h"
 #include "kernels/cuda/device_buffer.h"
+#include "kernels/cuda/layout.h"
 #include "tests/cuda/tolerance.h"
 
 namespace thaw::cuda_test {
@@ -49,20 +50,11 @@ double max_abs(const std::vector<float>& v);
 // [n, c, hw] -> [n, hw, c] on the host (what a channels-last kernel should hold), and back.
 template <typename T>
 std::vector<T> to_nhwc(const std::vector<T>& x, int64_t n, int64_t c, int64_t hw) {
-  std::vector<T> y(x.size());
-  for (int64_t s = 0; s < n; ++s) {
-    for (int64_t ch = 0; ch < c; ++ch) {
-      for (int64_t p = 0; p < hw; ++p) {
-        y[static_cast<size_t>((s * hw + p) * c + ch)] = x[static_cast<size_t>((s * c + ch) * hw + p)];
-      }
-    }
-  }
-  return y;
+  return cuda::swap_inner_axes(x, n, c, hw);
 }
-// The inverse: an NCHW tensor of n samples is an NHWC one of n samples with c and hw swapped.
 template <typename T>
 std::vector<T> to_nchw(const std::vector<T>& x, int64_t n, int64_t c, int64_t hw) {
-  return to_nhwc(x, n, hw, c);
+  return cuda::swap_inner_axes(x, n, hw, c);
 }
 
 // Every element within `tol` of `want`; NaN never passes. On failure lists the first few bad

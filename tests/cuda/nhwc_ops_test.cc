@@ -199,7 +199,7 @@ TEST_F(ChannelsLastOpsTest, FilterAndDataGradientsMatchTheNchwOnes) {
 // The stem's convolution under channels-last reads the image with its 3 channels padded to 8 (zeros)
 // and filters with zero taps there (cuda::pixel_channels): its output and its weight gradient, the
 // padding's taps dropped, match the unpadded NCHW convolution's.
-TEST_F(ChannelsLastOpsTest, AnImagePaddedToEightChannelsConvolvesLikeItsThree) {
+TEST_F(ChannelsLastOpsTest, AnImagePaddedToEightChannelsGivesTheThreeChannelResult) {
   ConvGeom g;
   g.n = 2, g.c_in = 3, g.h_in = 17, g.w_in = 17, g.c_out = 32, g.kh = 3, g.kw = 3, g.sh = 2, g.sw = 2;
   ConvGeom padded = g;

@@ -1,6 +1,7 @@
 // Where the layout-aware GPU kernels find an element (kernels/cuda/layout.h), checked on the CPU:
 // the storage index of (plane, position) is PyTorch's NCHW or channels-last index, walking the
-// storage order visits every (plane, position) once, and the channel is the plane's.
+// storage order visits every (plane, position) once, the channel is the plane's, and the host
+// transpose agrees.
 #include "kernels/cuda/layout.h"
 
 #include <gtest/gtest.h>
@@ -45,6 +46,22 @@ TEST(Layout, StorageIndexIsPyTorchsForBothLayouts) {
   // A 1x1 plane is stored the same way in both (the classifier's input needs no transpose).
   const Planes a = Planes::of(6, 1, Layout::nchw), b = Planes::of(6, 1, Layout::nhwc);
   for (int64_t plane = 0; plane < 18; ++plane) EXPECT_EQ(a.at(plane, 0), b.at(plane, 0));
+}
+
+// The host transpose the executor's downloads and the GPU tests use puts each NCHW element where
+// a channels-last kernel finds it, and back.
+TEST(Layout, TheHostTransposeMovesEachElementToItsChannelsLastIndex) {
+  const int64_t n = 2, c = 3, hw = 5;
+  std::vector<int> x(static_cast<size_t>(n * c * hw));
+  for (size_t e = 0; e < x.size(); ++e) x[e] = static_cast<int>(e);
+  const std::vector<int> y = swap_inner_axes(x, n, c, hw);
+  const Planes nchw = Planes::of(c, hw, Layout::nchw), nhwc = Planes::of(c, hw, Layout::nhwc);
+  for (int64_t plane = 0; plane < n * c; ++plane) {
+    for (int64_t pos = 0; pos < hw; ++pos) {
+      EXPECT_EQ(y[static_cast<size_t>(nhwc.at(plane, pos))], x[static_cast<size_t>(nchw.at(plane, pos))]);
+    }
+  }
+  EXPECT_EQ(swap_inner_axes(y, n, hw, c), x);
 }
 
 TEST(Layout, PixelChannelsRoundUpToEight) {

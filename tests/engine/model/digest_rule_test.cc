@@ -117,8 +117,6 @@ TEST(DigestRule, BlockedIsTheSameForEveryThreadCount) {
 TEST(DigestRule, EachRecordVersionHasItsRule) {
   EXPECT_EQ(digest_rule_for_record_version(1), DigestRule::serial);
   EXPECT_EQ(digest_rule_for_record_version(2), DigestRule::blocked);
-  const Grads g(kSizes);
-  EXPECT_EQ(bits(grad_norm(g.params, DigestRule::serial)), bits(std::sqrt(serial_sum_of_squares(g.params))));
   // Small exact cases agree under both rules.
   std::vector<float> v(2, 0.f), g1 = {3.f, 0.f}, g2 = {4.f};
   const std::vector<ParamRef<float>> params = {{"a", v.data(), g1.data(), 2, true}, {"b", v.data(), g2.data(), 1, true}};
